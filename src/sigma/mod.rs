@@ -1,0 +1,139 @@
+//! Sigma rule engine: compiles a rule's `detection:` block once into a [`SigmaMatcher`]
+//! that tests CloudTrail records (as `serde_json::Value`).
+//!
+//! Supported (everything the SigmaHQ CloudTrail rules use, and more): case-insensitive
+//! strings with `*` / `?` wildcards and `\` escapes; value lists (OR); maps (AND); lists of
+//! maps (OR); keyword lists (anywhere in the record); modifiers `contains`, `startswith`,
+//! `endswith`, `all`, `re` (+ `i`, `m`, `s`), `cidr`, `exists`, `fieldref`, `cased`, `lt`,
+//! `lte`, `gt`, `gte`; `null`; dotted paths through objects and arrays; conditions with
+//! `and`, `or`, `not`, parentheses, `1 of`/`all of` a pattern or `them`.
+//! Anything else (aggregations, `near`, `timeframe`, other modifiers) is an error: a rule is
+//! never half-loaded.
+
+mod condition;
+mod detection;
+mod field;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
+use condition::Expr;
+use detection::Selection;
+
+/// Why a detection could not be compiled. Each message names the construct.
+#[derive(thiserror::Error, Debug)]
+pub enum SigmaError {
+    #[error("unsupported modifier `{modifier}` in `{field}`")]
+    UnsupportedModifier { modifier: String, field: String },
+    #[error("aggregation `{0}` in condition is not supported")]
+    Aggregation(String),
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("condition `{condition}`: {reason}")]
+    Condition { condition: String, reason: String },
+    #[error("selection `{selection}`: {reason}")]
+    Selection { selection: String, reason: String },
+    #[error("field `{field}`: {reason}")]
+    Field { field: String, reason: String },
+    #[error("regular expression `{pattern}`: {reason}")]
+    Regex { pattern: String, reason: String },
+    #[error("invalid detection: {0}")]
+    Invalid(String),
+}
+
+/// A compiled Sigma detection. Cheap to share across threads.
+#[derive(Debug)]
+pub struct SigmaMatcher {
+    selections: Vec<Selection>,
+    condition: Expr,
+    event_names: Option<Vec<String>>,
+    event_sources: Option<Vec<String>>,
+}
+
+impl SigmaMatcher {
+    /// `detection` is the rule's `detection:` mapping (YAML converted to serde_json::Value).
+    pub fn compile(detection: &Value) -> Result<SigmaMatcher, SigmaError> {
+        let map = detection
+            .as_object()
+            .ok_or_else(|| SigmaError::Invalid("`detection` must be a mapping".into()))?;
+        let mut names = Vec::new();
+        let mut selections = Vec::new();
+        let mut condition = None;
+        for (key, v) in map {
+            match key.as_str() {
+                "condition" => condition = Some(v),
+                "timeframe" => {
+                    return Err(SigmaError::Unsupported(
+                        "`timeframe` (aggregation window)".into(),
+                    ))
+                }
+                _ => {
+                    names.push(key.clone());
+                    selections.push(Selection::compile(key, v)?);
+                }
+            }
+        }
+        let condition = match condition {
+            None => return Err(SigmaError::Invalid("no `condition`".into())),
+            Some(Value::String(text)) => condition::parse(text, &names)?,
+            Some(Value::Array(list)) if !list.is_empty() => Expr::Or(
+                list.iter()
+                    .map(|c| match c {
+                        Value::String(text) => condition::parse(text, &names),
+                        _ => Err(SigmaError::Invalid("`condition` must be text".into())),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err(SigmaError::Invalid("`condition` must be text".into())),
+        };
+        let event_names = pinned(&condition, &selections, "eventName");
+        let event_sources = pinned(&condition, &selections, "eventSource");
+        Ok(SigmaMatcher {
+            selections,
+            condition,
+            event_names,
+            event_sources,
+        })
+    }
+
+    /// Whether `record` satisfies the detection.
+    pub fn matches(&self, record: &Value) -> bool {
+        self.condition
+            .eval(&mut |i| self.selections[i].matches(record))
+    }
+
+    /// Literal values the record's eventName must have for any match, if the rule pins
+    /// them (lowercased, sorted); `None`: can't tell, the rule must always be tried.
+    pub fn event_names(&self) -> Option<&[String]> {
+        self.event_names.as_deref()
+    }
+
+    /// Same as [`SigmaMatcher::event_names`], for eventSource.
+    pub fn event_sources(&self) -> Option<&[String]> {
+        self.event_sources.as_deref()
+    }
+}
+
+/// Values `field` must take for `e` to be true (a superset), if known.
+fn pinned(e: &Expr, sels: &[Selection], field: &str) -> Option<Vec<String>> {
+    match e {
+        Expr::Sel(i) => sels[*i].pinned(field),
+        Expr::Not(_) => None,
+        Expr::Or(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(pinned(item, sels, field)?);
+            }
+            out.sort();
+            out.dedup();
+            Some(out)
+        }
+        Expr::And(items) => items
+            .iter()
+            .filter_map(|item| pinned(item, sels, field))
+            .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
+    }
+}
