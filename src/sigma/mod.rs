@@ -13,12 +13,15 @@
 mod condition;
 mod detection;
 mod field;
+mod index;
 mod value;
 
 #[cfg(test)]
 mod tests;
 
 use serde_json::Value;
+
+pub use index::RuleIndex;
 
 use condition::Expr;
 use detection::Selection;
@@ -136,4 +139,33 @@ fn pinned(e: &Expr, sels: &[Selection], field: &str) -> Option<Vec<String>> {
             .filter_map(|item| pinned(item, sels, field))
             .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
     }
+}
+
+/// Whether a rule's `logsource` applies to CloudTrail records: product `aws` with service
+/// `cloudtrail` (or no service), or no product at all.
+pub fn applies_to_cloudtrail(logsource: Option<&Value>) -> bool {
+    let get = |k: &str| logsource.and_then(|l| l.get(k)).and_then(Value::as_str);
+    match (get("product"), get("service")) {
+        (None, None) => true,
+        (None, Some(s)) | (Some(_), Some(s)) if !s.eq_ignore_ascii_case("cloudtrail") => false,
+        (Some(p), _) => p.eq_ignore_ascii_case("aws"),
+        (None, Some(_)) => true,
+    }
+}
+
+/// Refuses rule-level constructs the engine does not implement (correlation rules,
+/// multi-document `action:` rules), so that no part of a rule is silently ignored.
+pub fn check_rule_document(doc: &Value) -> Result<(), SigmaError> {
+    if doc.get("correlation").is_some() {
+        return Err(SigmaError::Unsupported(
+            "correlation rule (`correlation:`)".into(),
+        ));
+    }
+    if let Some(action) = doc.get("action") {
+        return Err(SigmaError::Unsupported(format!(
+            "multi-document rule (`action: {}`)",
+            action.as_str().unwrap_or("?")
+        )));
+    }
+    Ok(())
 }

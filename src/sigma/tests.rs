@@ -447,3 +447,25 @@ fn all_sigmahq_cloudtrail_rules_compile() {
     assert!(failures.is_empty(), "refused:\n{}", failures.join("\n"));
     assert_eq!(count, 57);
 }
+
+#[test]
+fn logsource_and_document_checks() {
+    let ls = |y: &str| applies_to_cloudtrail(Some(&serde_norway::from_str::<Value>(y).unwrap()));
+    assert!(ls("product: aws\nservice: cloudtrail"));
+    assert!(ls("product: AWS"));
+    assert!(ls("category: anything"));
+    assert!(!ls("product: aws\nservice: s3"));
+    assert!(!ls("product: windows\ncategory: process_creation"));
+    assert!(!ls("service: sysmon"));
+    assert!(applies_to_cloudtrail(None));
+    let doc = |y: &str| check_rule_document(&serde_norway::from_str::<Value>(y).unwrap());
+    assert!(doc("title: x\ndetection: {}").is_ok());
+    assert!(doc("title: x\ncorrelation:\n  type: event_count")
+        .unwrap_err()
+        .to_string()
+        .contains("correlation rule"));
+    assert!(doc("action: global")
+        .unwrap_err()
+        .to_string()
+        .contains("`action: global`"));
+}
