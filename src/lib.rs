@@ -1,16 +1,26 @@
+//! trailwatch: a CloudTrail log stream analyzer.
+//!
+//! One streaming core, [`scan::scan`], reads a delivery and runs detectors over each record;
+//! the replay command and the Lambda both feed it.
+
+pub mod alert;
+pub mod catalog;
+pub mod detector_cmds;
+pub mod detectors;
+pub mod finding;
+mod lenient;
+pub mod record;
+pub mod scan;
+pub mod severity;
 pub mod sigma;
+pub mod split;
 
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use alert::{Alert, AlertBuilder, Source};
+pub use detectors::Detector;
+pub use finding::Finding;
+pub use record::Record;
+pub use scan::{scan, ScanReport};
+pub use severity::Severity;
+pub mod inputs;
+pub mod output;
+pub mod replay;

@@ -1,1 +1,165 @@
-fn main() {}
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use trailwatch::catalog::Catalog;
+use trailwatch::detector_cmds as commands;
+use trailwatch::detectors::Settings;
+use trailwatch::output::Format;
+use trailwatch::replay::{self, Replay};
+use trailwatch::Severity;
+
+/// CloudTrail log stream analyzer: data-protection detectors over CloudTrail deliveries.
+#[derive(Parser)]
+#[command(name = "trailwatch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan local deliveries (files, directories, `-` for stdin) and print alerts.
+    Replay(ReplayArgs),
+    /// List, test and check detector files.
+    #[command(subcommand)]
+    Detectors(DetectorsCommand),
+}
+
+#[derive(Subcommand)]
+enum DetectorsCommand {
+    /// List every detector: id, title, severity, kind (native or sigma), source file.
+    List {
+        /// Extra directory of detector files (repeatable).
+        #[arg(long = "detectors", value_name = "DIR")]
+        detector_dirs: Vec<PathBuf>,
+    },
+    /// Run the inline tests of the detector files in DIR... (default: the built-in ones).
+    /// Prints a line per failure and a closing count; exits 1 on any failure.
+    Test {
+        #[arg(value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Load every file of DIR and report each one: loaded, or why not. Exits 1 if any is not.
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Delivery files (`*.json.gz`, `*.json`), directories (searched recursively), or `-`.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format [default: pretty on a terminal, else jsonl]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Leave out alerts below this severity.
+    #[arg(long, default_value = "low", value_name = "LEVEL")]
+    min_severity: Severity,
+    /// Exit 1 if any alert is at or above this severity.
+    #[arg(long, value_name = "LEVEL")]
+    fail_on: Option<Severity>,
+    /// Extra directory of detector files (repeatable).
+    #[arg(long = "detectors", value_name = "DIR")]
+    detector_dirs: Vec<PathBuf>,
+    /// Detector ids to turn off (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    disable: Vec<String>,
+    /// Files scanned at once [default: half the cores, at least 1]
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("trailwatch: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Replay(args) => {
+            let job = replay_job(args)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let mut err = std::io::stderr().lock();
+            match replay::run(&job, &mut out, &mut err) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+                other => Ok(other?),
+            }
+        }
+        Command::Detectors(cmd) => {
+            let mut out = std::io::stdout().lock();
+            match cmd {
+                DetectorsCommand::List { detector_dirs } => {
+                    check_dirs(&detector_dirs)?;
+                    let catalog = Catalog::load(&detector_dirs, &[])?;
+                    commands::list(&catalog, &mut out)?;
+                    Ok(0)
+                }
+                DetectorsCommand::Test { dirs } => {
+                    check_dirs(&dirs)?;
+                    let catalog = if dirs.is_empty() {
+                        Catalog::embedded()?
+                    } else {
+                        let mut c = Catalog::default();
+                        for d in &dirs {
+                            c.add_dir(d)?;
+                        }
+                        c
+                    };
+                    Ok(commands::test(&catalog, &Settings::default(), &mut out)?)
+                }
+                DetectorsCommand::Check { dir } => {
+                    check_dirs(std::slice::from_ref(&dir))?;
+                    Ok(commands::check(&dir, &mut out)?)
+                }
+            }
+        }
+    }
+}
+
+fn check_dirs(dirs: &[PathBuf]) -> anyhow::Result<()> {
+    for dir in dirs {
+        if !dir.is_dir() {
+            bail!("{}: not a directory", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
+    for dir in &args.detector_dirs {
+        if !dir.is_dir() {
+            bail!("--detectors {}: not a directory", dir.display());
+        }
+    }
+    let catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Pretty
+    } else {
+        Format::Jsonl
+    });
+    Ok(Replay {
+        paths: args.paths,
+        format,
+        min_severity: args.min_severity,
+        fail_on: args.fail_on,
+        catalog,
+        settings: Settings::default(),
+        disabled: args.disable,
+        jobs: args.jobs.unwrap_or((cores / 2).max(1)).max(1),
+        progress: !args.no_progress,
+    })
+}

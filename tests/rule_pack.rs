@@ -205,38 +205,3 @@ fn real_deliveries() {
     )
     .is_some());
 }
-
-/// Every inline test of every Sigma file in `detectors/`.
-#[test]
-fn inline_tests() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
-    let rules = pack();
-    let (mut passed, mut failed) = (0, Vec::new());
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let rule: Value = serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let Some(m) = rule["name"].as_str().and_then(|n| rules.get(n)) else {
-            continue;
-        };
-        let tests = rule["tests"].as_array().map_or(&[][..], Vec::as_slice);
-        assert!(
-            tests.len() >= 2,
-            "{}: needs positive and negative tests",
-            path.display()
-        );
-        for t in tests {
-            let expect = match t["expect"].as_str() {
-                Some("match") => true,
-                Some("no-match") => false,
-                other => panic!("{}: bad expect {other:?}", path.display()),
-            };
-            if m.matches(&t["record"]) == expect {
-                passed += 1;
-            } else {
-                failed.push(format!("{}: {}", path.display(), t["name"]));
-            }
-        }
-    }
-    assert!(failed.is_empty(), "failed:\n{}", failed.join("\n"));
-    eprintln!("{passed} inline tests passed");
-}

@@ -1,0 +1,30 @@
+//! Embeds every file of `detectors/` in the binary.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.retain(|n| n.ends_with(".yml") || n.ends_with(".yaml"));
+    names.sort();
+    let mut out = String::from("/// (file name, contents) of every file in `detectors/`.\npub static EMBEDDED: &[(&str, &str)] = &[\n");
+    for n in &names {
+        println!("cargo:rerun-if-changed={}", dir.join(n).display());
+        let _ = writeln!(
+            out,
+            "    ({n:?}, include_str!({:?})),",
+            dir.join(n).display().to_string()
+        );
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_detectors.rs");
+    std::fs::write(dest, out).unwrap();
+}

@@ -1,0 +1,249 @@
+//! Alerts: the findings of one detector about one subject in one delivery, merged.
+//!
+//! The alert id hashes detector, subject and source object, so a re-delivered file yields the
+//! same ids and subscribers can drop duplicates.
+
+use crate::finding::Finding;
+use crate::severity::Severity;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+pub const SCHEMA: &str = "trailwatch.alert.v1";
+/// Event ids kept per alert; `count` still counts them all.
+pub const MAX_EVENT_IDS: usize = 20;
+const MAX_EVENT_NAMES: usize = 20;
+
+/// Where the delivery came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum Source {
+    Object { bucket: String, key: String },
+    File { file: String },
+}
+
+impl Source {
+    fn identity(&self) -> String {
+        match self {
+            Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
+            Source::File { file } => format!("file:{file}"),
+        }
+    }
+}
+
+/// What an alert says about its detector (from the detector's descriptor).
+#[derive(Debug, Clone, Default)]
+pub struct DetectorMeta {
+    pub title: String,
+    pub remediation: String,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alert {
+    pub schema: &'static str,
+    pub id: String,
+    pub detector: String,
+    pub title: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub account: String,
+    pub region: String,
+    pub principal: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    pub event_ids: Vec<String>,
+    pub event_names: Vec<String>,
+    pub evidence: Map<String, Value>,
+    pub remediation: String,
+    pub references: Vec<String>,
+    pub source: Source,
+    /// Set when the alert was cut down to fit a transport limit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// Merges the findings of one delivery into alerts, in order of first appearance.
+pub struct AlertBuilder {
+    source: Source,
+    index: HashMap<(&'static str, String, String), usize>,
+    alerts: Vec<(Finding, Alert)>,
+}
+
+impl AlertBuilder {
+    pub fn new(source: Source) -> AlertBuilder {
+        AlertBuilder {
+            source,
+            index: HashMap::new(),
+            alerts: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, f: Finding) {
+        let key = (f.detector, f.principal.clone(), f.target.clone());
+        if let Some(&i) = self.index.get(&key) {
+            let (top, alert) = &mut self.alerts[i];
+            merge(alert, top, f);
+            return;
+        }
+        self.index.insert(key, self.alerts.len());
+        let alert = self.start(&f);
+        self.alerts.push((f, alert));
+    }
+
+    pub fn len(&self) -> usize {
+        self.alerts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+    }
+
+    /// The alerts, with title, remediation and references from `meta`.
+    pub fn finish(self, meta: &dyn Fn(&str) -> Option<DetectorMeta>) -> Vec<Alert> {
+        self.alerts
+            .into_iter()
+            .map(|(top, mut a)| {
+                let m = meta(&a.detector).unwrap_or_default();
+                a.title = if m.title.is_empty() {
+                    a.detector.clone()
+                } else {
+                    m.title
+                };
+                a.remediation = m.remediation;
+                a.references = m.references;
+                a.summary = top.summary;
+                if a.count > 1 {
+                    let _ = write!(a.summary, " ({} events)", a.count);
+                }
+                a
+            })
+            .collect()
+    }
+
+    fn start(&self, f: &Finding) -> Alert {
+        Alert {
+            schema: SCHEMA,
+            id: alert_id(f, &self.source),
+            detector: f.detector.to_owned(),
+            title: String::new(),
+            severity: f.severity,
+            summary: String::new(),
+            account: f.account.clone(),
+            region: f.region.clone(),
+            principal: f.principal.clone(),
+            source_ip: f.source_ip.clone(),
+            user_agent: f.user_agent.clone(),
+            first_seen: f.event_time.clone(),
+            last_seen: f.event_time.clone(),
+            count: 1,
+            event_ids: vec![f.event_id.clone()],
+            event_names: vec![f.event_name.clone()],
+            evidence: f.evidence.clone(),
+            remediation: String::new(),
+            references: Vec::new(),
+            source: self.source.clone(),
+            truncated: false,
+        }
+    }
+}
+
+/// Adds one more finding to an alert; `top` is the most severe finding so far.
+fn merge(a: &mut Alert, top: &mut Finding, f: Finding) {
+    a.count += 1;
+    if !f.event_time.is_empty() && (a.first_seen.is_empty() || f.event_time < a.first_seen) {
+        a.first_seen.clone_from(&f.event_time);
+    }
+    if f.event_time > a.last_seen {
+        a.last_seen.clone_from(&f.event_time);
+    }
+    if a.event_ids.len() < MAX_EVENT_IDS {
+        a.event_ids.push(f.event_id.clone());
+    }
+    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.contains(&f.event_name) {
+        a.event_names.push(f.event_name.clone());
+    }
+    if f.severity > top.severity {
+        a.severity = f.severity;
+        a.evidence.clone_from(&f.evidence);
+        *top = f;
+    }
+}
+
+fn alert_id(f: &Finding, source: &Source) -> String {
+    let mut h = Sha256::new();
+    for part in [f.detector, &f.principal, &f.target, &source.identity()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..16]
+        .iter()
+        .fold(String::with_capacity(32), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+
+    fn finding(event: &str, time: &str, err: bool) -> Finding {
+        let error = if err {
+            r#","errorCode":"AccessDenied""#
+        } else {
+            ""
+        };
+        let text = format!(
+            r#"{{"eventID":"{event}","eventTime":"{time}","eventName":"DisableKey","userIdentity":{{"arn":"arn:aws:iam::1:user/a"}}{error}}}"#
+        );
+        Finding::new(
+            "kms-key-loss",
+            Severity::High,
+            &Record::parse(text.as_bytes()).unwrap(),
+            "key/1",
+            "key disabled",
+        )
+    }
+
+    #[test]
+    fn merges_by_subject_with_stable_ids() {
+        let src = Source::File {
+            file: "a.json.gz".into(),
+        };
+        let mut b = AlertBuilder::new(src.clone());
+        b.add(finding("e1", "2024-01-01T00:00:05Z", true));
+        b.add(finding("e2", "2024-01-01T00:00:01Z", false));
+        let mut other = finding("e3", "2024-01-01T00:00:09Z", false);
+        other.target = "key/2".into();
+        b.add(other);
+        let alerts = b.finish(&|_| None);
+        assert_eq!(alerts.len(), 2);
+        let a = &alerts[0];
+        assert_eq!((a.count, a.severity), (2, Severity::High));
+        assert_eq!(
+            (a.first_seen.as_str(), a.last_seen.as_str()),
+            ("2024-01-01T00:00:01Z", "2024-01-01T00:00:05Z")
+        );
+        assert_eq!(a.event_ids, ["e1", "e2"]);
+        assert!(
+            !a.summary.contains("failed"),
+            "the succeeded call is the most severe"
+        );
+        let again = AlertBuilder::new(src);
+        let mut again = again;
+        again.add(finding("e9", "t", false));
+        assert_eq!(
+            again.finish(&|_| None)[0].id,
+            a.id,
+            "same detector, subject and source: same id"
+        );
+        assert_ne!(alerts[1].id, a.id);
+    }
+}

@@ -1,0 +1,114 @@
+//! Output formats of `replay`: pretty text, JSON lines of alerts, JSON lines of findings.
+
+use crate::alert::Alert;
+use crate::finding::Finding;
+use crate::severity::Severity;
+use console::{style, Style};
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One readable block per alert (the default on a terminal).
+    Pretty,
+    /// One alert per line: exactly the JSON published to SNS.
+    Jsonl,
+    /// One JSON line per finding, before merging into alerts.
+    Findings,
+}
+
+pub fn write_alert_json(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, alert)?;
+    out.write_all(b"\n")
+}
+
+pub fn write_finding_json(out: &mut dyn Write, finding: &Finding) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, finding)?;
+    out.write_all(b"\n")
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new().white().on_red().bold(),
+        Severity::High => Style::new().red().bold(),
+        Severity::Medium => Style::new().yellow().bold(),
+        Severity::Low => Style::new().cyan(),
+        Severity::Informational => Style::new().dim(),
+    }
+}
+
+/// One readable block per alert.
+pub fn write_alert_pretty(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
+    let sev =
+        severity_style(a.severity).apply_to(format!(" {} ", a.severity.as_str().to_uppercase()));
+    writeln!(
+        out,
+        "{sev} {}  {}",
+        style(&a.title).bold(),
+        style(&a.detector).dim()
+    )?;
+    let label = |l: &str| style(format!("  {l:<9}")).dim();
+    writeln!(out, "{}{}", label("what"), a.summary)?;
+    writeln!(out, "{}{}", label("who"), or_dash(&a.principal))?;
+    let from = if a.source_ip.is_empty() {
+        String::new()
+    } else {
+        format!("  from {}", a.source_ip)
+    };
+    writeln!(
+        out,
+        "{}{} {}{from}",
+        label("where"),
+        or_dash(&a.account),
+        a.region
+    )?;
+    let when = if a.first_seen == a.last_seen {
+        a.first_seen.clone()
+    } else {
+        format!("{} .. {}", a.first_seen, a.last_seen)
+    };
+    writeln!(
+        out,
+        "{}{when}  ({} event{}: {})",
+        label("when"),
+        a.count,
+        plural(a.count),
+        a.event_names.join(", ")
+    )?;
+    for (k, v) in &a.evidence {
+        let v = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        writeln!(out, "{}{k}: {v}", label(""))?;
+    }
+    if !a.remediation.is_empty() {
+        writeln!(
+            out,
+            "{}{}",
+            label("fix"),
+            a.remediation.trim().replace('\n', " ")
+        )?;
+    }
+    let source = match &a.source {
+        crate::alert::Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
+        crate::alert::Source::File { file } => file.clone(),
+    };
+    writeln!(out, "{}{source}  id {}", label("source"), a.id)?;
+    writeln!(out)
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

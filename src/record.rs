@@ -1,0 +1,269 @@
+//! One CloudTrail record as a typed, borrowed view.
+//!
+//! Strings borrow from the record's JSON text unless they contain escapes. The three free-form
+//! parts (`requestParameters`, `responseElements`, `additionalEventData`) stay raw JSON until a
+//! detector asks; the whole record as a `serde_json::Value` is parsed at most once, on demand.
+
+use crate::lenient;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+type Text<'a> = Option<Cow<'a, str>>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_version: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_time: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_source: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_name: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub aws_region: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub recipient_account_id: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::object")]
+    pub user_identity: Option<UserIdentity<'a>>,
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "lenient::string",
+        rename = "sourceIPAddress"
+    )]
+    pub source_ip_address: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub user_agent: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::object")]
+    pub tls_details: Option<TlsDetails<'a>>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub error_code: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub error_message: Text<'a>,
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "lenient::string",
+        rename = "eventID"
+    )]
+    pub event_id: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_type: Text<'a>,
+    #[serde(default, deserialize_with = "lenient::boolean")]
+    pub read_only: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::boolean")]
+    pub management_event: Option<bool>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub event_category: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub vpc_endpoint_id: Text<'a>,
+    #[serde(default, deserialize_with = "lenient::boolean")]
+    pub session_credential_from_console: Option<bool>,
+    #[serde(default, borrow)]
+    pub request_parameters: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub response_elements: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub additional_event_data: Option<&'a RawValue>,
+    /// The record's whole JSON text.
+    #[serde(skip)]
+    pub raw: &'a str,
+    #[serde(skip)]
+    json: OnceCell<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::string", rename = "type")]
+    pub kind: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub principal_id: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub arn: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub account_id: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub user_name: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub invoked_by: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::object")]
+    pub session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::object")]
+    pub session_issuer: Option<SessionIssuer<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionIssuer<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::string", rename = "type")]
+    pub kind: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub arn: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub user_name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails<'a> {
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub tls_version: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub cipher_suite: Text<'a>,
+    #[serde(default, borrow, deserialize_with = "lenient::string")]
+    pub client_provided_host_header: Text<'a>,
+}
+
+/// Why one record could not be read. The file goes on without it.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("not valid UTF-8 at byte {0} of the record")]
+    Utf8(usize),
+    #[error("not a JSON object")]
+    NotObject,
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn text<'s>(t: &'s Text<'_>) -> Option<&'s str> {
+    t.as_deref()
+}
+
+impl<'a> Record<'a> {
+    /// Parses one record from its JSON text (a JSON object).
+    pub fn parse(bytes: &'a [u8]) -> Result<Record<'a>, RecordError> {
+        let raw = std::str::from_utf8(bytes).map_err(|e| RecordError::Utf8(e.valid_up_to()))?;
+        if !raw.trim_start().starts_with('{') {
+            return Err(RecordError::NotObject);
+        }
+        let mut record: Record<'a> = serde_json::from_str(raw)?;
+        record.raw = raw;
+        Ok(record)
+    }
+
+    pub fn event_name(&self) -> &str {
+        text(&self.event_name).unwrap_or("")
+    }
+    pub fn event_source(&self) -> &str {
+        text(&self.event_source).unwrap_or("")
+    }
+    pub fn event_id(&self) -> &str {
+        text(&self.event_id).unwrap_or("")
+    }
+    pub fn event_time(&self) -> &str {
+        text(&self.event_time).unwrap_or("")
+    }
+    pub fn region(&self) -> &str {
+        text(&self.aws_region).unwrap_or("")
+    }
+    pub fn source_ip(&self) -> &str {
+        text(&self.source_ip_address).unwrap_or("")
+    }
+    pub fn user_agent(&self) -> &str {
+        text(&self.user_agent).unwrap_or("")
+    }
+    pub fn error_code(&self) -> Option<&str> {
+        text(&self.error_code).filter(|c| !c.is_empty())
+    }
+
+    /// The account the record belongs to: the recipient, else the caller's.
+    pub fn account(&self) -> &str {
+        text(&self.recipient_account_id)
+            .or_else(|| {
+                self.user_identity
+                    .as_ref()
+                    .and_then(|u| text(&u.account_id))
+            })
+            .unwrap_or("")
+    }
+
+    /// Who made the call: the identity ARN, else the service that invoked it, else the type.
+    pub fn principal(&self) -> &str {
+        let Some(u) = &self.user_identity else {
+            return "";
+        };
+        text(&u.arn)
+            .or(text(&u.invoked_by))
+            .or(text(&u.principal_id))
+            .or(text(&u.kind))
+            .unwrap_or("")
+    }
+
+    pub fn identity_type(&self) -> Option<&str> {
+        self.user_identity.as_ref().and_then(|u| text(&u.kind))
+    }
+
+    pub fn tls_version(&self) -> Option<&str> {
+        self.tls_details.as_ref().and_then(|t| text(&t.tls_version))
+    }
+
+    pub fn tls_host(&self) -> Option<&str> {
+        self.tls_details
+            .as_ref()
+            .and_then(|t| text(&t.client_provided_host_header))
+    }
+
+    /// The whole record as a JSON value, parsed once on first use.
+    pub fn json(&self) -> &serde_json::Value {
+        self.json
+            .get_or_init(|| serde_json::from_str(self.raw).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// One of the free-form parts, parsed on demand (`None` when absent or `null`).
+    pub fn parse_part(part: Option<&RawValue>) -> Option<serde_json::Value> {
+        part.and_then(|r| serde_json::from_str(r.get()).ok())
+            .filter(|v: &serde_json::Value| !v.is_null())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_and_keeps_parts_raw() {
+        let text = br#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/a","accountId":"1"},
+            "eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject",
+            "awsRegion":"us-east-1","sourceIPAddress":"1.2.3.4","requestParameters":{"bucketName":"b"},
+            "tlsDetails":{"tlsVersion":"TLSv1.2","clientProvidedHostHeader":"b.s3.amazonaws.com"},
+            "readOnly":true,"sessionCredentialFromConsole":"true","eventID":"e1","unknown":[1,{"x":2}]}"#;
+        let r = Record::parse(text).unwrap();
+        assert_eq!(r.event_name(), "GetObject");
+        assert_eq!(r.principal(), "arn:aws:iam::1:user/a");
+        assert_eq!(r.account(), "1");
+        assert_eq!(r.tls_version(), Some("TLSv1.2"));
+        assert_eq!(r.session_credential_from_console, Some(true));
+        assert_eq!(r.request_parameters.unwrap().get(), r#"{"bucketName":"b"}"#);
+        assert_eq!(r.json()["eventID"], "e1");
+    }
+
+    #[test]
+    fn wrong_types_are_absent_not_fatal() {
+        let text = br#"{"eventName":42,"userIdentity":"root","tlsDetails":[1],"readOnly":"maybe",
+            "eventSource":{"a":[1,2]},"awsRegion":null,"eventID":"e\u0031"}"#;
+        let r = Record::parse(text).unwrap();
+        assert_eq!(r.event_name(), "");
+        assert!(r.user_identity.is_none() && r.tls_details.is_none() && r.read_only.is_none());
+        assert_eq!(r.event_source(), "");
+        assert_eq!(r.event_id(), "e1");
+    }
+
+    #[test]
+    fn rejects_non_objects_and_bad_utf8() {
+        assert!(Record::parse(b"[1,2]").is_err());
+        assert!(matches!(
+            Record::parse(b"{\"a\":\"\xff\"}"),
+            Err(RecordError::Utf8(6))
+        ));
+    }
+}

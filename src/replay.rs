@@ -1,0 +1,234 @@
+//! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
+
+use crate::alert::{Alert, AlertBuilder, Source};
+use crate::catalog::Catalog;
+use crate::detectors::Settings;
+use crate::finding::Finding;
+use crate::inputs::{self, Input};
+use crate::output::{self, Format};
+use crate::scan::{scan, Contents, ScanReport};
+use crate::severity::Severity;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// What one run of replay is asked to do (validated by the CLI).
+pub struct Replay {
+    pub paths: Vec<PathBuf>,
+    pub format: Format,
+    pub min_severity: Severity,
+    pub fail_on: Option<Severity>,
+    pub catalog: Catalog,
+    pub settings: Settings,
+    pub disabled: Vec<String>,
+    pub jobs: usize,
+    pub progress: bool,
+}
+
+struct FileResult {
+    name: String,
+    report: Option<ScanReport>,
+    open_error: Option<String>,
+    alerts: Vec<Alert>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Default)]
+struct Totals {
+    files: u64,
+    failed: u64,
+    digests: u64,
+    records: u64,
+    skipped: u64,
+    tls_unparsed: u64,
+    bytes: u64,
+    alerts: BTreeMap<String, u64>,
+    worst: Option<Severity>,
+}
+
+/// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
+/// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
+pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
+    let started = Instant::now();
+    let (inputs, missing) = inputs::expand(&job.paths);
+    let mut totals = Totals::default();
+    for (name, why) in &missing {
+        writeln!(err, "trailwatch: {name}: {why}")?;
+        totals.failed += 1;
+    }
+    let total_size: u64 = inputs.iter().map(Input::size).sum();
+    let bar = if job.progress && total_size > 32 << 20 && std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(total_size)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<(usize, FileResult)>(job.jobs * 2);
+    let mut outcome = Ok(());
+    std::thread::scope(|s| {
+        for _ in 0..job.jobs.max(1).min(inputs.len().max(1)) {
+            let tx = tx.clone();
+            let (next, inputs) = (&next, &inputs);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(input) = inputs.get(i) else { break };
+                if tx.send((i, scan_one(job, input))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = HashMap::new();
+        let mut want = 0;
+        for (i, result) in rx {
+            bar.inc(inputs[i].size());
+            pending.insert(i, result);
+            while let Some(r) = pending.remove(&want) {
+                want += 1;
+                if outcome.is_ok() {
+                    outcome = bar.suspend(|| emit(job, &r, &mut totals, out, err));
+                }
+            }
+        }
+    });
+    bar.finish_and_clear();
+    outcome?;
+    out.flush()?;
+    summary(&totals, started.elapsed().as_secs_f64(), err)?;
+    Ok(if totals.failed > 0 {
+        2
+    } else if job
+        .fail_on
+        .is_some_and(|f| totals.worst.is_some_and(|w| w >= f))
+    {
+        1
+    } else {
+        0
+    })
+}
+
+fn scan_one(job: &Replay, input: &Input) -> FileResult {
+    let name = input.name();
+    let mut result = FileResult {
+        name: name.clone(),
+        report: None,
+        open_error: None,
+        alerts: Vec::new(),
+        findings: Vec::new(),
+    };
+    let reader = match input.open() {
+        Ok(r) => r,
+        Err(e) => {
+            result.open_error = Some(format!("cannot open: {e}"));
+            return result;
+        }
+    };
+    let mut detectors = job.catalog.detectors(&job.settings, &job.disabled);
+    let mut builder = AlertBuilder::new(Source::File { file: name });
+    let keep_findings = job.format == Format::Findings;
+    let report = scan(reader, &mut detectors, &mut |f| {
+        if keep_findings && f.severity >= job.min_severity {
+            result.findings.push(f.clone());
+        }
+        builder.add(f);
+    });
+    result.alerts = builder.finish(&|id| job.catalog.meta(id));
+    result.report = Some(report);
+    result
+}
+
+fn emit(
+    job: &Replay,
+    r: &FileResult,
+    t: &mut Totals,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    t.files += 1;
+    if let Some(e) = &r.open_error {
+        t.failed += 1;
+        return writeln!(err, "trailwatch: {}: {e}", r.name);
+    }
+    let Some(report) = &r.report else {
+        return Ok(());
+    };
+    t.records += report.records;
+    t.skipped += report.skipped;
+    t.tls_unparsed += report.tls_unparsed;
+    t.bytes += report.bytes;
+    for w in &report.warnings {
+        writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
+    }
+    let unlisted = report.skipped.saturating_sub(report.warnings.len() as u64);
+    if unlisted > 0 {
+        writeln!(
+            err,
+            "trailwatch: {}: warning: {unlisted} more records skipped",
+            r.name
+        )?;
+    }
+    if report.contents == Contents::Digest {
+        t.digests += 1;
+        writeln!(
+            err,
+            "trailwatch: {}: CloudTrail digest file, skipped",
+            r.name
+        )?;
+    }
+    if let Some(e) = &report.error {
+        t.failed += 1;
+        writeln!(err, "trailwatch: {}: {e}", r.name)?;
+    }
+    for a in &r.alerts {
+        t.worst = t.worst.max(Some(a.severity));
+        if a.severity < job.min_severity {
+            continue;
+        }
+        *t.alerts.entry(a.detector.clone()).or_default() += 1;
+        match job.format {
+            Format::Pretty => output::write_alert_pretty(out, a)?,
+            Format::Jsonl => output::write_alert_json(out, a)?,
+            Format::Findings => {}
+        }
+    }
+    for f in &r.findings {
+        output::write_finding_json(out, f)?;
+    }
+    Ok(())
+}
+
+fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
+    let mb = t.bytes as f64 / 1e6;
+    let alerts: u64 = t.alerts.values().sum();
+    let by: Vec<String> = t.alerts.iter().map(|(d, n)| format!("{d} {n}")).collect();
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by.join(", "))
+    };
+    writeln!(
+        err,
+        "trailwatch: {} files, {} records, {mb:.1} MB in {seconds:.2} s ({:.0} MB/s); {alerts} alerts{by}; {} errors",
+        t.files,
+        t.records,
+        mb / seconds.max(1e-9),
+        t.failed
+    )?;
+    let mut notes = Vec::new();
+    if t.skipped > 0 {
+        notes.push(format!("{} records skipped", t.skipped));
+    }
+    if t.digests > 0 {
+        notes.push(format!("{} digest files skipped", t.digests));
+    }
+    if t.tls_unparsed > 0 {
+        notes.push(format!("{} TLS versions not understood", t.tls_unparsed));
+    }
+    if !notes.is_empty() {
+        writeln!(err, "trailwatch: {}", notes.join("; "))?;
+    }
+    Ok(())
+}
