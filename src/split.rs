@@ -12,6 +12,8 @@ pub enum Element<'a> {
     Record(&'a [u8]),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
+    /// An object nested deeper than serde_json's limit: it cannot be parsed.
+    TooDeep,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +46,9 @@ enum Kind {
     Scalar,
 }
 
+/// Nesting deeper than this (serde_json's default recursion limit) makes a record unreadable.
+pub const MAX_DEPTH: u32 = 128;
+
 /// What the top level of the delivery turned out to hold.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -56,6 +61,7 @@ pub struct Splitter {
     state: State,
     kind: Kind,
     depth: u32,
+    max_depth: u32,
     in_string: bool,
     escape: bool,
     key: Vec<u8>,
@@ -71,6 +77,7 @@ impl Default for Splitter {
             state: State::Start,
             kind: Kind::Scalar,
             depth: 0,
+            max_depth: 0,
             in_string: false,
             escape: false,
             key: Vec::new(),
@@ -204,10 +211,12 @@ impl Splitter {
                     i = next;
                     if done {
                         self.state = State::ElementCommaOrEnd;
-                        on(if self.object {
-                            Element::Record(&self.record)
-                        } else {
+                        on(if !self.object {
                             Element::NotObject
+                        } else if self.max_depth > MAX_DEPTH {
+                            Element::TooDeep
+                        } else {
+                            Element::Record(&self.record)
                         });
                     }
                     continue;
@@ -230,6 +239,7 @@ impl Splitter {
         self.in_string = false;
         self.escape = false;
         self.depth = 0;
+        self.max_depth = 1;
         self.kind = match b {
             b'{' | b'[' => {
                 self.depth = 1;
@@ -281,7 +291,10 @@ impl Splitter {
             }
             match buf[i] {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.max_depth = self.max_depth.max(self.depth);
+                }
                 b'}' | b']' => {
                     self.depth -= 1;
                     if self.depth == 0 {
