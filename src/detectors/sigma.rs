@@ -2,14 +2,15 @@
 //!
 //! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
 //! and an index by eventName / eventSource, so that each record is tested only against the
-//! rules that can match it, and the whole record is parsed into a JSON value only when some
-//! rule is a candidate.
+//! rules that can match it; a cheap search of the record's text for words the rule needs
+//! then drops most of the rest, and the whole record is parsed into a JSON value only when
+//! some rule is still a candidate.
 
 use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{RuleIndex, SigmaMatcher};
+use crate::sigma::{text_prefilter_applies, RuleIndex, SigmaMatcher};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -127,6 +128,12 @@ impl Detector for SigmaRules {
         self.set
             .index
             .candidates(name, source, &mut self.key, &mut self.candidates);
+        if text_prefilter_applies(record.raw.as_bytes()) {
+            let rules = &self.set.rules;
+            let raw = record.raw.as_bytes();
+            self.candidates
+                .retain(|&i| rules[i].matcher.may_match_text(raw));
+        }
         if self.candidates.is_empty() {
             return;
         }

@@ -16,6 +16,9 @@ pub(crate) struct FieldMatch {
     pub(crate) values: Vec<Matcher>,
     /// `all` modifier: every value must match (otherwise any one).
     pub(crate) all: bool,
+    /// Per value: a piece of text the record's JSON text must contain (ASCII
+    /// case-insensitively) for that value to match, if there is one.
+    frags: Vec<Option<String>>,
 }
 
 /// A compiled selection: OR of AND-groups.
@@ -52,6 +55,15 @@ impl Selection {
         self.0.iter().any(|g| g.iter().all(|f| f.matches(record)))
     }
 
+    /// Texts one of which the record's JSON text must contain for a match, if known.
+    pub(crate) fn fragments(&self) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for group in &self.0 {
+            out.extend(best(group.iter().filter_map(FieldMatch::fragments))?);
+        }
+        Some(out)
+    }
+
     /// The lowercased literal values `field` must have for this selection to match, if
     /// every alternative pins it to plain values.
     pub(crate) fn pinned(&self, field: &str) -> Option<Vec<String>> {
@@ -71,6 +83,63 @@ impl Selection {
         out.dedup();
         Some(out)
     }
+}
+
+/// Chooses, among alternatives that each would do, the one that filters best: the one whose
+/// shortest text is longest.
+pub(crate) fn best(options: impl Iterator<Item = Vec<String>>) -> Option<Vec<String>> {
+    options.max_by_key(|f| f.iter().map(String::len).min().unwrap_or(0))
+}
+
+/// The longest run of literal characters of a pattern that reads the same in any JSON
+/// encoding of the record: ASCII letters, digits and a few punctuation marks that JSON
+/// writers never escape and that never stand next to JSON syntax inside compact text.
+fn fragment(toks: &[Tok]) -> Option<String> {
+    if toks
+        .iter()
+        .any(|t| matches!(t, Tok::Lit(c) if !c.is_ascii()))
+    {
+        return None; // Unicode case folding could match other bytes.
+    }
+    // `/` is safe because the pre-test steps aside for texts with `\/`; `:` inside a run
+    // follows a literal character, never the `"` that ends a key, so it is never JSON syntax.
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.@=+$%#!~;|()/".contains(c);
+    let mut best = String::new();
+    let mut run = String::new();
+    for t in toks.iter().chain([&Tok::Star]) {
+        match t {
+            Tok::Lit(c) if safe(*c) || (*c == ':' && !run.is_empty()) => {
+                run.push(c.to_ascii_lowercase())
+            }
+            _ => {
+                if run.len() > best.len() {
+                    best = std::mem::take(&mut run);
+                }
+                run.clear();
+            }
+        }
+    }
+    (!best.is_empty()).then_some(best)
+}
+
+/// Literal runs of a regular expression simple enough to read without a parser (no
+/// alternation, groups, classes, counted repetition or escapes); `None` otherwise.
+fn re_fragment(pattern: &str) -> Option<String> {
+    if pattern.contains(['|', '(', '[', '{', '\\']) {
+        return None;
+    }
+    let mut toks = Vec::new();
+    for c in pattern.chars() {
+        match c {
+            '?' | '*' => {
+                toks.pop(); // the previous character is optional
+                toks.push(Tok::Star);
+            }
+            '.' | '^' | '$' | '+' => toks.push(Tok::Star),
+            c => toks.push(Tok::Lit(c)),
+        }
+    }
+    fragment(&toks)
 }
 
 impl FieldMatch {
@@ -127,7 +196,9 @@ impl FieldMatch {
             one => vec![one],
         };
         let mut out = Vec::with_capacity(values.len());
+        let mut frags = Vec::with_capacity(values.len());
         for value in values {
+            let mut frag = None;
             let text = match value {
                 Value::String(s) => Some(s.clone()),
                 Value::Number(n) => Some(n.to_string()),
@@ -146,6 +217,7 @@ impl FieldMatch {
                 (_, None) if kind.is_none() && wild.is_none() => Matcher::Null,
                 (_, None) => return Err(bad("`null` with a modifier".into())),
                 (Some("re"), Some(pat)) => {
+                    frag = re_fragment(&pat);
                     let re = RegexBuilder::new(&pat)
                         .case_insensitive(has("i"))
                         .multi_line(has("m"))
@@ -180,10 +252,14 @@ impl FieldMatch {
                     if trail && (toks.len() < 2 || toks.last() != Some(&Tok::Star)) {
                         toks.push(Tok::Star);
                     }
+                    if value.is_string() {
+                        frag = fragment(&toks);
+                    }
                     Matcher::Str(StrPat::compile(&toks, cased))
                 }
             };
             out.push(m);
+            frags.push(frag);
         }
         if field.is_empty() && kind.is_some() {
             return Err(bad("keyword search with a typed modifier".into()));
@@ -192,7 +268,18 @@ impl FieldMatch {
             field: (!field.is_empty()).then(|| field.to_string()),
             values: out,
             all,
+            frags,
         })
+    }
+
+    /// Texts one of which the record's JSON text must contain for this field to match.
+    fn fragments(&self) -> Option<Vec<String>> {
+        if self.all {
+            // Every value must match: the longest fragment of any one value will do.
+            let best = self.frags.iter().flatten().max_by_key(|f| f.len())?;
+            return Some(vec![best.clone()]);
+        }
+        self.frags.iter().cloned().collect()
     }
 
     fn literals(&self) -> Option<Vec<String>> {

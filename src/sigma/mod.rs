@@ -54,6 +54,8 @@ pub struct SigmaMatcher {
     condition: Expr,
     event_names: Option<Vec<String>>,
     event_sources: Option<Vec<String>>,
+    /// Matches the JSON text of every record the rule can match (a cheap pre-test).
+    prefilter: Option<regex::bytes::Regex>,
 }
 
 impl SigmaMatcher {
@@ -94,11 +96,17 @@ impl SigmaMatcher {
         };
         let event_names = pinned(&condition, &selections, "eventName");
         let event_sources = pinned(&condition, &selections, "eventSource");
+        let prefilter = fragments(&condition, &selections).map(|frags| {
+            let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
+            regex::bytes::Regex::new(&format!("(?i){}", alts.join("|")))
+                .expect("escaped literals form a valid regex")
+        });
         Ok(SigmaMatcher {
             selections,
             condition,
             event_names,
             event_sources,
+            prefilter,
         })
     }
 
@@ -106,6 +114,13 @@ impl SigmaMatcher {
     pub fn matches(&self, record: &Value) -> bool {
         self.condition
             .eval(&mut |i| self.selections[i].matches(record))
+    }
+
+    /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
+    /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
+    /// [`text_prefilter_applies`]).
+    pub fn may_match_text(&self, raw: &[u8]) -> bool {
+        self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
     }
 
     /// Literal values the record's eventName must have for any match, if the rule pins
@@ -117,6 +132,28 @@ impl SigmaMatcher {
     /// Same as [`SigmaMatcher::event_names`], for eventSource.
     pub fn event_sources(&self) -> Option<&[String]> {
         self.event_sources.as_deref()
+    }
+}
+
+/// Whether [`SigmaMatcher::may_match_text`] can be trusted on this JSON text: it has no
+/// `\u` or `\/` escape (which could spell a character differently).
+pub fn text_prefilter_applies(raw: &[u8]) -> bool {
+    memchr::memmem::find(raw, b"\\u").is_none() && memchr::memmem::find(raw, b"\\/").is_none()
+}
+
+/// Texts one of which a record's JSON text must contain for `e` to be true, if known.
+fn fragments(e: &Expr, sels: &[Selection]) -> Option<Vec<String>> {
+    match e {
+        Expr::Sel(i) => sels[*i].fragments(),
+        Expr::Not(_) => None,
+        Expr::Or(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(fragments(item, sels)?);
+            }
+            Some(out)
+        }
+        Expr::And(items) => detection::best(items.iter().filter_map(|i| fragments(i, sels))),
     }
 }
 

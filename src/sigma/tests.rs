@@ -469,3 +469,61 @@ fn logsource_and_document_checks() {
         .to_string()
         .contains("`action: global`"));
 }
+
+#[test]
+fn text_prefilter_never_drops_a_match() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "sel:\n  userIdentity.type: Root\ncondition: sel\n",
+            r#"{"userIdentity":{"type":"ROOT"}}"#,
+        ),
+        (
+            "sel:\n  errorCode: ['*UnauthorizedOperation', 'AccessDenied*']\ncondition: sel\n",
+            r#"{"errorCode":"Client.UnauthorizedOperation"}"#,
+        ),
+        (
+            "sel:\n  p|contains: '\"Status\":\"Suspended\"'\ncondition: sel\n",
+            r#"{"p": {"Status": "Suspended"}}"#,
+        ),
+        (
+            "sel:\n  a|contains|all: [xyz, abc]\ncondition: sel\n",
+            r#"{"a":"ABC-XYZ"}"#,
+        ),
+        ("sel:\n  a: 'x/y:z'\ncondition: sel\n", r#"{"a":"x/Y:z"}"#),
+        (
+            "sel:\n  p|contains: 'a\":1'\ncondition: sel\n",
+            r#"{"p": {"a": 1}}"#,
+        ),
+        (
+            "sel:\n  a|re: '.+:assumed-role/aws:.+'\ncondition: sel\n",
+            r#"{"a":"arn:aws:sts::1:assumed-role/aws:ec2/i"}"#,
+        ),
+        (
+            "sel:\n  a|re: 'ab+c?d'\ncondition: sel\n",
+            r#"{"a":"xabbbd"}"#,
+        ),
+        ("sel:\n  a|re|i: 'x*yz'\ncondition: sel\n", r#"{"a":"YZ"}"#),
+        ("sel:\n  a: 'café'\ncondition: sel\n", r#"{"a":"CAFÉ"}"#),
+    ];
+    for (yaml, text) in cases {
+        let m = compile(yaml).unwrap();
+        let record: Value = serde_json::from_str(text).unwrap();
+        assert!(m.matches(&record), "{yaml}");
+        assert!(text_prefilter_applies(text.as_bytes()));
+        assert!(m.may_match_text(text.as_bytes()), "{yaml} on {text}");
+    }
+    // It does drop what cannot match, and steps aside for `\u` escapes.
+    let m = compile("sel:\n  userIdentity.type: Root\ncondition: sel\n").unwrap();
+    assert!(!m.may_match_text(br#"{"userIdentity":{"type":"IAMUser"}}"#));
+    assert!(!text_prefilter_applies(
+        br#"{"userIdentity":{"type":"\u0052oot"}}"#
+    ));
+    assert!(!text_prefilter_applies(br#"{"a":"x\/y"}"#));
+    let m = compile("sel:\n  a|re: '.+:assumed-role/aws:.+'\ncondition: sel\n").unwrap();
+    assert!(!m.may_match_text(br#"{"a":"arn:aws:sts::1:assumed-role/Admin/s"}"#));
+    // Negations and null give no fragment: always tried.
+    let m = compile("sel:\n  a: x\ncondition: not sel\n").unwrap();
+    assert!(m.may_match_text(b"{}"));
+    let m = compile("sel:\n  a: null\ncondition: sel\n").unwrap();
+    assert!(m.may_match_text(b"{}"));
+}
