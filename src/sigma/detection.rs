@@ -274,6 +274,11 @@ impl FieldMatch {
 
     /// Texts one of which the record's JSON text must contain for this field to match.
     fn fragments(&self) -> Option<Vec<String>> {
+        if self.literals().is_some()
+            && matches!(self.field.as_deref(), Some("eventName" | "eventSource"))
+        {
+            return None; // the index already decides these: look for words that filter more
+        }
         if self.all {
             // Every value must match: the longest fragment of any one value will do.
             let best = self.frags.iter().flatten().max_by_key(|f| f.len())?;
