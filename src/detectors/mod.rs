@@ -6,6 +6,11 @@
 use crate::finding::Finding;
 use crate::record::Record;
 
+pub mod cmk_downgrade;
+pub mod kms_key_loss;
+pub mod kms_key_policy;
+mod kms_policy_doc;
+mod kms_ref;
 pub mod tls_outdated;
 
 pub trait Detector: Send {
@@ -22,8 +27,14 @@ pub struct Settings {}
 type Factory = fn(&Settings) -> Box<dyn Detector>;
 
 /// Every native detector: id and constructor. One line per detector.
-pub const NATIVE: &[(&str, Factory)] =
-    &[(tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated))];
+pub const NATIVE: &[(&str, Factory)] = &[
+    (tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated)),
+    (kms_key_policy::ID, |_| {
+        Box::new(kms_key_policy::KmsKeyPolicy)
+    }),
+    (kms_key_loss::ID, |_| Box::new(kms_key_loss::KmsKeyLoss)),
+    (cmk_downgrade::ID, |_| Box::new(cmk_downgrade::CmkDowngrade)),
+];
 
 /// Builds the native detector with this id.
 pub fn native(id: &str, settings: &Settings) -> Option<Box<dyn Detector>> {
