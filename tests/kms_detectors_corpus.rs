@@ -137,3 +137,121 @@ fn real_corpus_gives_no_kms_findings() {
     assert!(lambda_config.load(Ordering::Relaxed) >= 6);
     assert_eq!(kms_writes.load(Ordering::Relaxed), 0);
 }
+
+/// The project's KMS sample: every positive fires at its documented severity, no near miss does.
+#[test]
+fn kms_sample_positives_and_near_misses() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/111122223333_CloudTrail_us-east-1_20261128T1020Z_KmsKeys01.json.gz"
+    );
+    let mut detectors: Vec<Box<dyn Detector>> = OURS.iter().map(|id| build(id)).collect();
+    let mut found = Vec::new();
+    let report = scan(
+        File::open(path).expect("sample"),
+        &mut detectors,
+        &mut |f| {
+            found.push(format!(
+                "{} {} {} {}",
+                f.detector, f.severity, f.event_name, f.target
+            ))
+        },
+    );
+    assert_eq!((report.records, report.skipped), (27, 0));
+    let key = "arn:aws:kms:us-east-1:111122223333:key/5c1e7b0a-3f2d-4e8a-9b61-2d0c7f4a8e13";
+    let logs_key = "arn:aws:kms:us-east-1:111122223333:key/0a9d4c2e-71b3-4f06-8e5d-c4b19a7e2f60";
+    let expected = [
+        format!("kms-key-policy high PutKeyPolicy {key}"),
+        format!("kms-key-policy critical PutKeyPolicy {key}"),
+        format!("kms-key-policy high PutKeyPolicy {logs_key}"),
+        format!("kms-key-policy high CreateGrant {key}"),
+        "kms-key-policy medium UpdateAlias alias/billing".to_owned(),
+        format!("kms-key-policy medium RevokeGrant {key}"),
+        format!("kms-key-loss medium DisableKeyRotation {key}"),
+        format!("kms-key-loss high DisableKey {key}"),
+        format!("kms-key-loss high ScheduleKeyDeletion {key}"),
+        "cmk-downgrade medium UpdateFunctionConfiguration20150331v2 billing-export".to_owned(),
+        "cmk-downgrade medium DisassociateKmsKey /app/billing".to_owned(),
+        "cmk-downgrade medium PutEncryptionConfig encryption configuration".to_owned(),
+        "cmk-downgrade medium SetTopicAttributes arn:aws:sns:us-east-1:111122223333:order-events"
+            .to_owned(),
+        "cmk-downgrade medium DeleteBucketEncryption ledger-111122223333".to_owned(),
+    ];
+    found.sort();
+    let mut expected = expected.to_vec();
+    expected.sort();
+    assert_eq!(found, expected);
+}
+
+fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        prop_oneof![
+            Just("*".to_owned()),
+            Just("".to_owned()),
+            Just("arn:aws:iam::444455556666:root".to_owned()),
+            Just("{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"}]}".to_owned()),
+            Just("NONE".to_owned()),
+            Just("KmsMasterKeyId".to_owned()),
+            ".{0,12}",
+        ]
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let keys = prop_oneof![
+            Just("keyId".to_owned()),
+            Just("policy".to_owned()),
+            Just("Statement".to_owned()),
+            Just("Principal".to_owned()),
+            Just("AWS".to_owned()),
+            Just("Effect".to_owned()),
+            Just("Condition".to_owned()),
+            Just("granteePrincipal".to_owned()),
+            Just("kMSKeyArn".to_owned()),
+            Just("attributeName".to_owned()),
+            Just("attributeValue".to_owned()),
+            Just("type".to_owned()),
+            Just("pendingWindowInDays".to_owned()),
+            "[a-zA-Z]{1,6}",
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            proptest::collection::btree_map(keys, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    /// No input panics the KMS detectors, whatever shape the free-form parts take.
+    #[test]
+    fn arbitrary_parts_never_panic(
+        pick in 0usize..16,
+        params in json_value(),
+        response in json_value(),
+        resources in json_value(),
+    ) {
+        let calls = [
+            ("kms", "PutKeyPolicy"), ("kms", "ReplicateKey"), ("kms", "CreateGrant"),
+            ("kms", "RetireGrant"), ("kms", "RevokeGrant"), ("kms", "UpdateAlias"),
+            ("kms", "DeleteAlias"), ("kms", "DisableKey"), ("kms", "ScheduleKeyDeletion"),
+            ("kms", "ImportKeyMaterial"), ("lambda", "UpdateFunctionConfiguration20150331v2"),
+            ("logs", "DisassociateKmsKey"), ("xray", "PutEncryptionConfig"),
+            ("sns", "SetTopicAttributes"), ("s3", "DeleteBucketEncryption"), ("kms", "Decrypt"),
+        ];
+        let (service, name) = calls[pick];
+        let record = serde_json::json!({
+            "eventSource": format!("{service}.amazonaws.com"), "eventName": name,
+            "recipientAccountId": "111122223333", "requestParameters": params,
+            "responseElements": response, "resources": resources,
+        });
+        let text = record.to_string();
+        for id in OURS {
+            let mut detector = build(id);
+            let _ = findings(detector.as_mut(), text.as_bytes());
+        }
+    }
+}

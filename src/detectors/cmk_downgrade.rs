@@ -33,7 +33,7 @@ impl Detector for CmkDowngrade {
             return;
         };
         let summary = format!(
-            "{} moved {} {} off its customer managed key to {}",
+            "{} cleared the KMS key of {} {}; now: {}",
             record.event_name(),
             d.resource,
             d.target,
@@ -106,8 +106,8 @@ fn logs(params: &Value) -> Option<Downgrade> {
 fn xray(params: &Value) -> Option<Downgrade> {
     let kind = str_at(params, &["type"])?;
     kind.trim().eq_ignore_ascii_case("NONE").then(|| Downgrade {
-        target: "X-Ray encryption configuration".to_owned(),
-        resource: "the",
+        target: "encryption configuration".to_owned(),
+        resource: "X-Ray",
         now: SERVICE_OWNED,
     })
 }
