@@ -13,11 +13,19 @@ use trailwatch::Detector;
 fn delivery() -> (Vec<u8>, u64) {
     let mut records: Vec<serde_json::Value> = Vec::new();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
-    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
-    for p in paths.iter().filter(|p| p.to_string_lossy().ends_with(".json.gz")) {
+    for p in paths
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".json.gz"))
+    {
         let mut text = String::new();
-        MultiGzDecoder::new(std::fs::File::open(p).unwrap()).read_to_string(&mut text).unwrap();
+        MultiGzDecoder::new(std::fs::File::open(p).unwrap())
+            .read_to_string(&mut text)
+            .unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         records.extend(v["Records"].as_array().cloned().unwrap_or_default());
     }

@@ -237,7 +237,9 @@ impl Splitter {
             quoted.push(b'"');
             quoted.extend_from_slice(&self.key);
             quoted.push(b'"');
-            self.key = serde_json::from_slice::<String>(&quoted).map(String::into_bytes).unwrap_or_default();
+            self.key = serde_json::from_slice::<String>(&quoted)
+                .map(String::into_bytes)
+                .unwrap_or_default();
         }
     }
 

@@ -28,17 +28,22 @@ fn value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 32, 5, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z\"{]{1,8}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-zA-Z\"{]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 fn record() -> impl Strategy<Value = Value> {
-    (prop::collection::btree_map("[a-zA-Z]{1,10}", value(), 0..6), "[a-f0-9-]{8,36}").prop_map(|(m, id)| {
-        let mut o: Map<String, Value> = m.into_iter().collect();
-        o.insert("eventID".into(), Value::String(id));
-        Value::Object(o)
-    })
+    (
+        prop::collection::btree_map("[a-zA-Z]{1,10}", value(), 0..6),
+        "[a-f0-9-]{8,36}",
+    )
+        .prop_map(|(m, id)| {
+            let mut o: Map<String, Value> = m.into_iter().collect();
+            o.insert("eventID".into(), Value::String(id));
+            Value::Object(o)
+        })
 }
 
 /// JSON text with random whitespace and random (valid) escape choices.
@@ -72,7 +77,9 @@ impl Writer {
                 c if !c.is_ascii() && (c as u32) < 0x10000 && self.roll(2) == 0 => {
                     self.out.push_str(&format!("\\u{:04x}", c as u32))
                 }
-                c if c.is_ascii_alphabetic() && self.roll(8) == 0 => self.out.push_str(&format!("\\u{:04X}", c as u32)),
+                c if c.is_ascii_alphabetic() && self.roll(8) == 0 => {
+                    self.out.push_str(&format!("\\u{:04X}", c as u32))
+                }
                 c => self.out.push(c),
             }
         }
@@ -189,5 +196,54 @@ proptest! {
         let (got, report) = scan_all(&data);
         prop_assert!(got.len() as u64 == report.records);
         let _ = scan_all(&noise);
+    }
+}
+
+/// Feeds `data` to the splitter in pieces cut at `points`; returns each element's text.
+fn split_in_pieces(
+    data: &[u8],
+    points: &[usize],
+) -> Result<Vec<String>, trailwatch::split::SplitError> {
+    use trailwatch::split::{Element, Splitter};
+    let mut s = Splitter::default();
+    let mut got = Vec::new();
+    let mut at = 0;
+    for &p in points.iter().chain(std::iter::once(&data.len())) {
+        s.feed(&data[at..p], &mut |e| {
+            got.push(match e {
+                Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
+                Element::NotObject => "<not an object>".into(),
+                Element::TooDeep => "<too deep>".into(),
+            })
+        })?;
+        at = p;
+    }
+    assert!(s.shape.complete && s.shape.records_array);
+    Ok(got)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Chunk boundaries anywhere (inside strings, escapes, keys, numbers) change nothing.
+    #[test]
+    fn chunk_boundaries_change_nothing(
+        records in prop::collection::vec(record(), 0..6),
+        seed in 1u64..u64::MAX,
+        cuts in prop::collection::vec(0.0f64..1.0, 0..40),
+    ) {
+        let mut w = Writer { rng: seed, out: String::new() };
+        let mut doc = Map::new();
+        doc.insert("Records".into(), Value::Array(records.clone()));
+        doc.insert("digest\\\"Note".into(), Value::from("x}]"));
+        w.value(&Value::Object(doc));
+        let data = w.out.into_bytes();
+        let mut points: Vec<usize> = cuts.iter().map(|c| (c * data.len() as f64) as usize).collect();
+        points.sort();
+        let whole = split_in_pieces(&data, &[]).unwrap();
+        let pieces = split_in_pieces(&data, &points).unwrap();
+        prop_assert_eq!(&whole, &pieces);
+        let parsed: Vec<Value> = whole.iter().map(|t| serde_json::from_str(t).unwrap()).collect();
+        prop_assert_eq!(parsed, records);
     }
 }
