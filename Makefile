@@ -21,7 +21,7 @@ golden:
 	UPDATE_GOLDEN=1 $(CARGO) test --test replay samples_match_the_golden_alerts
 
 samples:
-	python3 scripts/make_samples.py
+	for s in scripts/make_*samples.py; do python3 $$s; done
 
 bench:
 	$(CARGO) bench
