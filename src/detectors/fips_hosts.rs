@@ -138,10 +138,8 @@ pub fn classify(host: &str, region: &str) -> HostClass {
     let Some(host) = normalize(host) else {
         return HostClass::Unknown;
     };
-    if host
-        .split('.')
-        .any(|l| l == "vpce" || l.starts_with("vpce-"))
-    {
+    // VPC endpoint names: `vpce-….{service}.{region}.vpce.amazonaws.com`.
+    if host.split('.').any(|l| l == "vpce") {
         return HostClass::Unknown;
     }
     let t = table();

@@ -97,6 +97,11 @@ fn s3_names_are_judged_on_the_service_label() {
         Some("fips.s3-fips.us-east-1.amazonaws.com"),
     );
     not_fips(
+        "vpce-logs.s3.us-gov-west-1.amazonaws.com",
+        "us-gov-west-1",
+        Some("vpce-logs.s3-fips.us-gov-west-1.amazonaws.com"),
+    );
+    not_fips(
         "fips-x.s3-us-gov-west-1.amazonaws.com",
         "us-gov-west-1",
         None,
@@ -131,6 +136,22 @@ fn vpc_endpoints_and_foreign_names_are_unknown() {
 fn case_port_and_trailing_dot_do_not_matter() {
     fips("STS.US-GOV-WEST-1.AMAZONAWS.COM.");
     fips("sts.us-gov-west-1.amazonaws.com:443");
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics(host in "\\PC{0,80}", region in "[a-z0-9-]{0,20}") {
+        let _ = classify(&host, &region);
+    }
+
+    #[test]
+    fn aws_shaped_names_never_panic(
+        labels in proptest::collection::vec("[a-z0-9-]{0,12}", 0..6),
+        tail in proptest::sample::select(vec!["us-gov-west-1.amazonaws.com", "dualstack.us-east-1.api.aws", "amazonaws.com", "vpce.amazonaws.com"]),
+    ) {
+        let host = format!("{}.{tail}", labels.join("."));
+        let _ = classify(&host, "us-gov-west-1");
+    }
 }
 
 #[test]

@@ -199,6 +199,18 @@ mod tests {
         assert_eq!(" , ".parse::<FipsPolicy>(), Err(PolicyError::Empty));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_and_matching_never_panic(text in "\\PC{0,40}", region in "\\PC{0,20}") {
+            if let Ok(p) = text.parse::<FipsPolicy>() {
+                let _ = p.requires(&region, &region);
+                // What it prints, it parses back to the same policy.
+                proptest::prop_assert_eq!(p.to_string().parse::<FipsPolicy>(), Ok(p));
+            }
+            let _ = glob_match(&text, &region);
+        }
+    }
+
     #[test]
     fn globs_match_like_shells() {
         assert!(glob_match("us-gov-*", "us-gov-west-1"));
