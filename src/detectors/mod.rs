@@ -7,11 +7,17 @@ use crate::finding::Finding;
 use crate::record::Record;
 
 pub mod cmk_downgrade;
+pub mod fips_endpoint;
+pub mod fips_hosts;
+pub mod fips_policy;
 pub mod kms_key_loss;
 pub mod kms_key_policy;
 mod kms_policy_doc;
 mod kms_ref;
+pub mod tls_absent;
 pub mod tls_outdated;
+
+pub use fips_policy::FipsPolicy;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
@@ -22,7 +28,10 @@ pub trait Detector: Send {
 
 /// Run-time settings that native detectors read (validated once by the front end).
 #[derive(Debug, Clone, Default)]
-pub struct Settings {}
+pub struct Settings {
+    /// Where calls must use FIPS endpoints (`--fips-required`, `TRAILWATCH_FIPS_REQUIRED`).
+    pub fips_required: FipsPolicy,
+}
 
 type Factory = fn(&Settings) -> Box<dyn Detector>;
 
@@ -34,6 +43,10 @@ pub const NATIVE: &[(&str, Factory)] = &[
     }),
     (kms_key_loss::ID, |_| Box::new(kms_key_loss::KmsKeyLoss)),
     (cmk_downgrade::ID, |_| Box::new(cmk_downgrade::CmkDowngrade)),
+    (tls_absent::ID, |_| Box::new(tls_absent::TlsAbsent)),
+    (fips_endpoint::ID, |s| {
+        Box::new(fips_endpoint::FipsEndpoint::new(s.fips_required.clone()))
+    }),
 ];
 
 /// Builds the native detector with this id.
