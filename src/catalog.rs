@@ -441,8 +441,13 @@ mod tests {
         assert!(added
             .iter()
             .any(|d| d.detector_id() == "aws_root_account_usage"));
+        let natives = catalog.descriptors.iter().filter(|d| d.native.is_some());
         let detectors = catalog.detectors(&Settings::default(), &[]);
-        assert_eq!(detectors.len(), 2, "tls-outdated and one Sigma detector");
+        assert_eq!(
+            detectors.len(),
+            natives.count() + 1,
+            "each native detector and one for all Sigma rules"
+        );
     }
 
     #[test]
