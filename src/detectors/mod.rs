@@ -6,7 +6,9 @@
 use crate::finding::Finding;
 use crate::record::Record;
 
+pub mod sensitive_tag;
 pub mod tls_outdated;
+pub mod url_credentials;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
@@ -22,8 +24,13 @@ pub struct Settings {}
 type Factory = fn(&Settings) -> Box<dyn Detector>;
 
 /// Every native detector: id and constructor. One line per detector.
-pub const NATIVE: &[(&str, Factory)] =
-    &[(tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated))];
+pub const NATIVE: &[(&str, Factory)] = &[
+    (tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated)),
+    (url_credentials::ID, |_| {
+        Box::new(url_credentials::UrlCredentials)
+    }),
+    (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
+];
 
 /// Builds the native detector with this id.
 pub fn native(id: &str, settings: &Settings) -> Option<Box<dyn Detector>> {
