@@ -100,15 +100,17 @@ pub fn url(u: &Url<'_>) -> String {
     if u.has_path {
         out.push_str("/…");
     }
-    for (i, (n, _)) in u.params.iter().enumerate() {
+    for (i, (n, v)) in u.params.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
         out.push_str(n);
         out.push('=');
-        out.push_str(if sensitive::is_secret_name(n) {
-            MASK
+        if sensitive::is_secret_name(n) {
+            out.push_str(MASK);
+        } else if url::is_user_name(n) {
+            out.push_str(&user(v));
         } else {
-            "…"
-        });
+            out.push('…');
+        }
     }
     out
 }
@@ -180,9 +182,16 @@ fn value_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
 
 /// A detector's finding with `secrets` scrubbed from what the detector wrote (target, summary,
 /// evidence): the last guard against a value slipping into a message.
+/// The principal too: a session named after the email that was put in a tag shows masked.
 pub fn seal(mut f: Finding, secrets: &[String]) -> Finding {
-    f.target = scrub(&f.target, secrets);
-    f.summary = scrub(&f.summary, secrets);
+    for s in [
+        &mut f.target,
+        &mut f.summary,
+        &mut f.principal,
+        &mut f.user_agent,
+    ] {
+        *s = scrub(s, secrets);
+    }
     map_strings(&mut f.evidence, &|s| scrub(s, secrets));
     f
 }
@@ -235,7 +244,7 @@ mod tests {
         let t = "x jdbc:mysql://admin:S3cretPw@db.example.com:3306/app?user=a&password=Pw2xyz y";
         assert_eq!(
             text(t),
-            "x jdbc:mysql://admin:****@db.example.com:3306/…?user=…&password=**** y"
+            "x jdbc:mysql://admin:****@db.example.com:3306/…?user=a&password=**** y"
         );
         let t = "https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/r.git";
         assert_eq!(text(t), "https://ghp_****@github.com/…");

@@ -234,6 +234,16 @@ impl<'a> Url<'a> {
         out
     }
 
+    /// The user name: from `user:password@`, else from a `user=` parameter.
+    pub fn user_name(&self) -> Option<&'a str> {
+        self.user.filter(|u| !u.is_empty()).or_else(|| {
+            self.params
+                .iter()
+                .find(|(n, v)| is_user_name(n) && !v.is_empty())
+                .map(|(_, v)| *v)
+        })
+    }
+
     /// `scheme://host` in lower case: the alert subject.
     pub fn origin(&self) -> String {
         let host = self.host.to_ascii_lowercase();

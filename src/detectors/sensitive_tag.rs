@@ -182,9 +182,12 @@ fn report(record: &Record<'_>, params: &Value, items: &[Item<'_>], out: &mut Vec
         let s = redact::scrub(k, &secrets);
         s.chars().take(100).collect::<String>()
     };
+    let ec2_resource = params.pointer("/resourcesSet/items/0/resourceId");
     let resource = RESOURCE_FIELDS
         .iter()
-        .find_map(|f| params.get(*f).and_then(Value::as_str))
+        .find_map(|f| params.get(*f))
+        .or(ec2_resource)
+        .and_then(Value::as_str)
         .map(|r| redact::scrub(r, &secrets));
     let mut seen: Vec<(String, String)> = Vec::new();
     for (item, hit) in found {
@@ -204,10 +207,15 @@ fn report(record: &Record<'_>, params: &Value, items: &[Item<'_>], out: &mut Vec
             .as_deref()
             .map(|r| format!(" on {r}"))
             .unwrap_or_default();
+        let kind = hit.kind.as_str();
+        let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let summary = format!(
-            "{} put a {} ({}) in the {place}{on}",
+            "{} put {article} {kind} ({}) in the {place}{on}",
             record.event_name(),
-            hit.kind.as_str(),
             hit.hint
         );
         let mut f = Finding::new(ID, Severity::Low, record, target.clone(), summary)

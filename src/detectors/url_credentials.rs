@@ -120,7 +120,7 @@ fn check(s: &str, field: &str, found: &mut Vec<Found>) {
                     origin,
                     what: cred.what,
                     shown: redact::url(&url),
-                    user: url.user.filter(|u| !u.is_empty()).map(redact::user),
+                    user: url.user_name().map(redact::user),
                     field: field.to_owned(),
                     raw: cred.raw.to_owned(),
                 });
