@@ -42,6 +42,11 @@ fn is_end_byte(b: u8) -> bool {
     b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`')
 }
 
+/// URLs read per text: bounds the work on a hostile string made of `://` repeated.
+pub const MAX_URLS: usize = 64;
+/// Bytes read per URL: longer URLs are cut (scheme, user and host always fit).
+pub const MAX_URL_LEN: usize = 16 * 1024;
+
 static ORACLE_THIN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(jdbc:oracle:thin):([^/@\s"']+)/([^@\s"']+)@(?://)?([A-Za-z0-9.\-]+)"#)
         .expect("oracle pattern")
@@ -51,6 +56,7 @@ static ORACLE_THIN: LazyLock<Regex> = LazyLock::new(|| {
 /// URL, a `key=value;key=value` connection string.
 pub fn find_urls(text: &str) -> Vec<Url<'_>> {
     let mut urls: Vec<Url<'_>> = memmem::find_iter(text.as_bytes(), b"://")
+        .take(MAX_URLS)
         .filter_map(|i| url_at(text, i))
         .collect();
     for c in ORACLE_THIN.captures_iter(text) {
@@ -94,10 +100,14 @@ fn url_at(text: &str, sep: usize) -> Option<Url<'_>> {
         return None;
     }
     let a = sep + 3;
-    let end = b[a..]
+    let window = &b[a..b.len().min(a + MAX_URL_LEN)];
+    let mut end = window
         .iter()
         .position(|&c| is_end_byte(c))
-        .map_or(b.len(), |p| a + p);
+        .map_or(a + window.len(), |p| a + p);
+    while !text.is_char_boundary(end) {
+        end -= 1; // the length bound cut a character
+    }
     let head = &text[a..end];
     let mut auth_end = head.find(['/', '?', '#']).unwrap_or(head.len());
     // `user:pa/ss@host`: a colon not followed by a port, and an `@` before the query.

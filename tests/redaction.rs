@@ -247,3 +247,34 @@ fn the_real_corpus_has_no_url_credentials_and_no_sensitive_tags() {
     assert!(records >= 3000, "{records}");
     assert!(hits.is_empty(), "{hits:#?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No input may cause a panic: arbitrary text through the finders, the masks and both
+    /// detectors (as a string, as a tag value, as an error message).
+    #[test]
+    fn arbitrary_text_never_panics(
+        s in "(\\PC|[:/@%;=?&#. ]|://|%3A|%4|jdbc:oracle:thin:|\\+1 |4111)*",
+    ) {
+        for u in trailwatch::url::find_urls(&s) {
+            let _ = u.credentials();
+        }
+        let _ = trailwatch::sensitive::scan_text(&s);
+        let _ = trailwatch::redact::text(&s);
+        let _ = trailwatch::sensitive::percent_decode(&s);
+        let mut rec = record("errorMessage", json!(s.clone()), true);
+        rec["requestParameters"] = json!({"tags": {s.clone(): s.clone()}, "description": s.clone(), "u": s});
+        let found = findings(&delivery(&rec, false));
+        let _ = rendered(&found);
+    }
+}
+
+#[test]
+fn many_urls_in_one_string_stay_cheap() {
+    let s = "a://".repeat(200_000);
+    let t = std::time::Instant::now();
+    let urls = trailwatch::url::find_urls(&s);
+    assert!(urls.len() <= trailwatch::url::MAX_URLS);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+}
