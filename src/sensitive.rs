@@ -53,7 +53,6 @@ pub fn is_secret_name(name: &str) -> bool {
         "secret",
         "token",
         "apikey",
-        "auth",
         "sig",
         "accountkey",
         "sharedaccesskey",
@@ -67,6 +66,10 @@ pub fn is_secret_name(name: &str) -> bool {
     ];
     const NOT_SECRET: &[&str] = &[
         "nexttoken",
+        "resumptiontoken",
+        "nextpagetoken",
+        "pagingtoken",
+        "waittoken",
         "continuationtoken",
         "pagetoken",
         "paginationtoken",
