@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::catalog::Catalog;
-use trailwatch::detectors::Settings;
+use trailwatch::detectors::{FipsPolicy, Settings};
 use trailwatch::output::Format;
 use trailwatch::replay::{self, Replay};
 use trailwatch::Severity;
@@ -49,6 +49,15 @@ struct ReplayArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Where calls must use FIPS endpoints: comma list of region globs and 12-digit account
+    /// ids, or `all`, or `none`.
+    #[arg(
+        long,
+        env = "TRAILWATCH_FIPS_REQUIRED",
+        default_value = "us-gov-*",
+        value_name = "SCOPES"
+    )]
+    fips_required: FipsPolicy,
 }
 
 fn main() -> ExitCode {
@@ -96,7 +105,9 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
         min_severity: args.min_severity,
         fail_on: args.fail_on,
         catalog,
-        settings: Settings::default(),
+        settings: Settings {
+            fips_required: args.fips_required,
+        },
         disabled: args.disable,
         jobs: args.jobs.unwrap_or((cores / 2).max(1)).max(1),
         progress: !args.no_progress,

@@ -149,6 +149,7 @@ impl Splitter {
                             self.key.push(b'\\');
                         } else {
                             self.state = State::Colon;
+                            self.unescape_key();
                         }
                         i += 1;
                     }
@@ -227,6 +228,19 @@ impl Splitter {
         }
         self.offset += buf.len() as u64;
         Ok(())
+    }
+
+    /// Keys may be written with escapes (`"\u0052ecords"`): compare their decoded text.
+    fn unescape_key(&mut self) {
+        if memchr::memchr(b'\\', &self.key).is_some() {
+            let mut quoted = Vec::with_capacity(self.key.len() + 2);
+            quoted.push(b'"');
+            quoted.extend_from_slice(&self.key);
+            quoted.push(b'"');
+            self.key = serde_json::from_slice::<String>(&quoted)
+                .map(String::into_bytes)
+                .unwrap_or_default();
+        }
     }
 
     fn finish_top(&mut self) {
