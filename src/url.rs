@@ -76,8 +76,16 @@ pub fn find_urls(text: &str) -> Vec<Url<'_>> {
             end: all.end(),
         });
     }
-    if urls.is_empty() {
-        urls.extend(connection_string(text));
+    if text.contains(';') {
+        let mut at = 0;
+        for line in text.split(['\n', '"', '\'']) {
+            let (start, end) = (at, at + line.len());
+            at = end + 1;
+            let inside_url = urls.iter().any(|u| u.start < end && start < u.end);
+            if !inside_url && !line.contains("://") {
+                urls.extend(connection_string(line, start));
+            }
+        }
     }
     urls
 }
@@ -172,7 +180,7 @@ fn pair(piece: &str) -> Option<(&str, &str)> {
 }
 
 /// `Server=h;User Id=u;Password=p`: at least two `;`-separated pairs.
-fn connection_string(text: &str) -> Option<Url<'_>> {
+fn connection_string(text: &str, offset: usize) -> Option<Url<'_>> {
     if !text.contains(';') {
         return None;
     }
@@ -191,8 +199,8 @@ fn connection_string(text: &str) -> Option<Url<'_>> {
         host,
         has_path: false,
         params,
-        start: 0,
-        end: text.len(),
+        start: offset,
+        end: offset + text.len(),
     })
 }
 
@@ -332,6 +340,8 @@ mod tests {
             creds("Server=db1;User Id=sa;Password=Secr3t;"),
             ["parameter Password"]
         );
+        let template = "Url: https://example.com/x\nConn: \"Server=db1;Uid=sa;Pwd=Secr3t\"\n";
+        assert_eq!(creds(template), ["parameter Pwd"]);
         for benign in [
             "https://h/users/a@b.com/x",
             "git@github.com:org/repo.git",
