@@ -14,9 +14,11 @@ pub mod kms_key_loss;
 pub mod kms_key_policy;
 mod kms_policy_doc;
 mod kms_ref;
+pub mod sensitive_tag;
 pub mod sigma;
 pub mod tls_absent;
 pub mod tls_outdated;
+pub mod url_credentials;
 
 pub use fips_policy::FipsPolicy;
 
@@ -48,6 +50,10 @@ pub const NATIVE: &[(&str, Factory)] = &[
     (fips_endpoint::ID, |s| {
         Box::new(fips_endpoint::FipsEndpoint::new(s.fips_required.clone()))
     }),
+    (url_credentials::ID, |_| {
+        Box::new(url_credentials::UrlCredentials)
+    }),
+    (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
 ];
 
 /// Builds the native detector with this id.
