@@ -20,7 +20,7 @@ $(VENV)/.installed: $(TOOLS_REQUIREMENTS)
 	$(VENV)/bin/pip install --quiet -r $(TOOLS_REQUIREMENTS)
 	touch $@
 
-.PHONY: tools lint-template template-check lambda-target lambda-build lambda-size
+.PHONY: tools deploy-check lint-template template-check lambda-target lambda-build lambda-size
 
 tools: $(VENV)/.installed
 
@@ -29,6 +29,9 @@ lint-template: $(VENV)/.installed
 
 template-check: $(VENV)/.installed
 	$(VENV)/bin/python tests/template_check.py template.yaml
+
+# The template checks of `make test` (no build).
+deploy-check: lint-template template-check
 
 # The Rust standard library for the Lambda target (rustup needs to reach its
 # distribution server the first time).
