@@ -147,7 +147,7 @@ def check_function_role(resources: dict) -> None:
         for action in actions_of(stmt):
             res = flat(stmt.get("Resource"))
             if action == "s3:GetObject":
-                check("/AWSLogs/*" in res, f"s3:GetObject not limited to AWSLogs/*: {res}")
+                check("AWSLogs/*'" in res, f"s3:GetObject not limited to AWSLogs/*: {res}")
             elif action.startswith("s3:"):
                 failures.append(f"FunctionRole: unexpected S3 action {action}")
             if action == "sns:Publish":
