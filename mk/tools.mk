@@ -28,7 +28,7 @@ lint-template: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 
 template-check: $(VENV)/.installed
-	$(VENV)/bin/python tests/template_check.py template.yaml
+	$(VENV)/bin/python tests/template_check.py --self-test template.yaml
 
 # The template checks of `make test` (no build).
 deploy-check: lint-template template-check

@@ -13,8 +13,10 @@
 - The function matches the issue (runtime, architecture, handler, build
   method, timeout, environment).
 
-Run: python tests/template_check.py [template.yaml]
-Exits non-zero on the first failed group of checks, printing every failure.
+Run: python tests/template_check.py [--self-test] [template.yaml]
+Exits non-zero if any check fails, printing every failure. With --self-test
+it then breaks the template in memory in several ways and fails unless the
+checks catch each one.
 Uses cfn-lint's own YAML loader, so !Ref/!Sub/!GetAtt/!If tags are understood.
 """
 
@@ -331,14 +333,8 @@ def check_event_sources(resources: dict) -> None:
         check("SourceArn" in r["Properties"], "Lambda permission without SourceArn")
 
 
-def main(argv: list[str]) -> int:
-    path = Path(argv[1] if len(argv) > 1 else "template.yaml")
-    template, matches = decode(str(path))
-    if matches or template is None:
-        for m in matches or []:
-            print(f"parse error: {m}")
-        return 2
-    resources = template.get("Resources", {})
+def run_checks(resources: dict) -> list[str]:
+    failures.clear()
     for step in (
         check_no_star_resources,
         check_function_role,
@@ -348,12 +344,80 @@ def main(argv: list[str]) -> int:
         check_event_sources,
     ):
         step(resources)
-    if failures:
-        for f in failures:
+    return list(failures)
+
+
+def _statement(resources: dict, sid: str) -> dict:
+    for _, doc in policy_documents(resources):
+        for stmt in statements(doc):
+            if stmt.get("Sid") == sid:
+                return stmt
+    raise KeyError(sid)
+
+
+# Each breaks the template in one way the checks must catch.
+MUTATIONS = {
+    "publish on *": lambda r: _statement(r, "PublishAlerts").update(Resource="*"),
+    "GetObject on the whole bucket": lambda r: _statement(r, "GetTrailObjects").update(
+        Resource={"Fn::Sub": "arn:${AWS::Partition}:s3:::${TrailBucketName}/*"}
+    ),
+    "kms without ViaService": lambda r: _statement(
+        r, "DecryptTrailObjectsThroughS3"
+    ).pop("Condition"),
+    "topic policy allows plain HTTP": lambda r: _statement(
+        r, "AllowPublishThroughSSLOnly"
+    ).update(Effect="Allow"),
+    "bucket not versioned": lambda r: r["TrailBucket"]["Properties"].pop(
+        "VersioningConfiguration"
+    ),
+    "bucket not encrypted": lambda r: r["TrailBucket"]["Properties"].pop(
+        "BucketEncryption"
+    ),
+    "public policy allowed": lambda r: r["TrailBucket"]["Properties"][
+        "PublicAccessBlockConfiguration"
+    ].update(BlockPublicPolicy=False),
+    "CloudTrail write without SourceArn": lambda r: _statement(
+        r, "AWSCloudTrailWrite20150319"
+    )["Condition"]["StringEquals"].pop("aws:SourceArn"),
+    "topic unencrypted": lambda r: r["AlertsTopic"]["Properties"].pop("KmsMasterKeyId"),
+}
+
+
+def self_test(resources: dict) -> int:
+    """Every mutation must make the checks fail (the checks can fail)."""
+    import copy
+
+    bad = 0
+    for name, mutate in MUTATIONS.items():
+        broken = copy.deepcopy(resources)
+        mutate(broken)
+        found = run_checks(broken)
+        if not found:
+            print(f"SELF-TEST FAIL: the checks missed: {name}")
+            bad += 1
+    failures.clear()
+    print(f"template_check self-test: {len(MUTATIONS) - bad} of {len(MUTATIONS)} mutations caught")
+    return 1 if bad else 0
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    path = Path(args[0] if args else "template.yaml")
+    template, matches = decode(str(path))
+    if matches or template is None:
+        for m in matches or []:
+            print(f"parse error: {m}")
+        return 2
+    resources = template.get("Resources", {})
+    found = run_checks(resources)
+    if found:
+        for f in found:
             print(f"FAIL {f}")
-        print(f"template_check: {len(failures)} failed")
+        print(f"template_check: {len(found)} failed")
         return 1
     print(f"template_check: {path} ok")
+    if "--self-test" in argv:
+        return self_test(resources)
     return 0
 
 
