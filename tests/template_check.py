@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Checks on template.yaml that cfn-lint does not make.
+
+- No S3, SNS, KMS or SQS action is allowed on Resource "*" (in any IAM
+  policy of the template: inline role policies, managed policies, and the
+  resource policies of buckets, topics and queues).
+- The function's role grants s3:GetObject only under AWSLogs/ of the trail
+  bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3.
+- The alerts topic is encrypted and its policy denies publishing without TLS.
+- A bucket the stack creates blocks public access, is encrypted by default,
+  is versioned, and its policy denies non-TLS access and lets CloudTrail
+  write with an aws:SourceArn condition.
+- The function matches the issue (runtime, architecture, handler, build
+  method, timeout, environment).
+
+Run: python tests/template_check.py [--self-test] [template.yaml]
+Exits non-zero if any check fails, printing every failure. With --self-test
+it then breaks the template in memory in several ways and fails unless the
+checks catch each one.
+Uses cfn-lint's own YAML loader, so !Ref/!Sub/!GetAtt/!If tags are understood.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+from cfnlint.decode import decode
+
+GUARDED_SERVICES = ("s3", "sns", "kms", "sqs")
+
+failures: list[str] = []
+
+
+def check(ok: bool, message: str) -> None:
+    if not ok:
+        failures.append(message)
+
+
+def as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def branches(value: Any) -> Iterator[Any]:
+    """Every value an Fn::If may yield (recursively), NoValue dropped."""
+    if isinstance(value, dict) and list(value) == ["Fn::If"]:
+        _, when_true, when_false = value["Fn::If"]
+        yield from branches(when_true)
+        yield from branches(when_false)
+    elif isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}:
+        return
+    else:
+        yield value
+
+
+def statements(document: Any) -> Iterator[dict]:
+    for doc in branches(document):
+        if not isinstance(doc, dict):
+            continue
+        for stmt in branches(doc.get("Statement", [])):
+            for item in as_list(stmt):
+                for s in branches(item):
+                    if isinstance(s, dict):
+                        yield s
+
+
+def policy_documents(resources: dict) -> Iterator[tuple[str, dict]]:
+    """(where, policy document) for every policy in the template."""
+    for name, res in resources.items():
+        rtype = res.get("Type")
+        props = res.get("Properties", {}) or {}
+        if rtype == "AWS::IAM::Role":
+            for pol in as_list(props.get("Policies", [])):
+                for p in branches(pol):
+                    yield f"{name}/{p.get('PolicyName')}", p.get("PolicyDocument", {})
+        elif rtype in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            yield name, props.get("PolicyDocument", {})
+        elif rtype in (
+            "AWS::S3::BucketPolicy",
+            "AWS::SNS::TopicPolicy",
+            "AWS::SQS::QueuePolicy",
+        ):
+            yield name, props.get("PolicyDocument", {})
+        elif rtype == "AWS::Serverless::Function":
+            for pol in as_list(props.get("Policies", [])):
+                if isinstance(pol, dict) and "Statement" in pol:
+                    yield f"{name}/Policies", pol
+
+
+def actions_of(stmt: dict) -> list[str]:
+    return [a for a in as_list(stmt.get("Action", [])) if isinstance(a, str)]
+
+
+def is_star(resource: Any) -> bool:
+    return any(r == "*" for r in branches(resource) for r in as_list(r))
+
+
+def check_no_star_resources(resources: dict) -> None:
+    for where, doc in policy_documents(resources):
+        for stmt in statements(doc):
+            if stmt.get("Effect") != "Allow":
+                continue
+            for action in actions_of(stmt):
+                service = action.split(":", 1)[0].lower()
+                if service in GUARDED_SERVICES or action == "*":
+                    check(
+                        not is_star(stmt.get("Resource", "*")),
+                        f"{where}: {action} allowed on Resource '*'",
+                    )
+            check("NotResource" not in stmt, f"{where}: Allow with NotResource")
+            check("NotAction" not in stmt, f"{where}: Allow with NotAction")
+
+
+def role_statements(resources: dict, role: str) -> list[dict]:
+    props = resources[role]["Properties"]
+    out = []
+    for pol in as_list(props.get("Policies", [])):
+        for p in branches(pol):
+            out.extend(statements(p.get("PolicyDocument", {})))
+    return out
+
+
+def flat(value: Any) -> str:
+    """A readable string of an intrinsic (for pattern checks)."""
+    return repr(value)
+
+
+def check_function_role(resources: dict) -> None:
+    fn = resources.get("Function")
+    check(fn is not None, "no resource named Function")
+    if fn is None:
+        return
+    check(
+        "Policies" not in fn.get("Properties", {}),
+        "Function: use the explicit role, not SAM Policies",
+    )
+    role_ref = fn["Properties"].get("Role")
+    check(
+        role_ref == {"Fn::GetAtt": ["FunctionRole", "Arn"]},
+        "Function.Role must be FunctionRole",
+    )
+    stmts = role_statements(resources, "FunctionRole")
+    for stmt in stmts:
+        if stmt.get("Effect") != "Allow":
+            continue
+        for action in actions_of(stmt):
+            res = flat(stmt.get("Resource"))
+            if action == "s3:GetObject":
+                check("AWSLogs/*'" in res, f"s3:GetObject not limited to AWSLogs/*: {res}")
+            elif action.startswith("s3:"):
+                failures.append(f"FunctionRole: unexpected S3 action {action}")
+            if action == "sns:Publish":
+                check(
+                    "AlertsTopic" in res,
+                    f"sns:Publish not limited to the alerts topic: {res}",
+                )
+            elif action.startswith("sns:"):
+                failures.append(f"FunctionRole: unexpected SNS action {action}")
+            if action.startswith("kms:"):
+                cond = flat(stmt.get("Condition"))
+                check("kms:ViaService" in cond, f"{action} without kms:ViaService")
+            if action.startswith("sqs:"):
+                check(
+                    "Queue" in res and "GetAtt" in res,
+                    f"{action} not limited to the stack's queues: {res}",
+                )
+    kms_via_s3 = [
+        s
+        for s in stmts
+        if "kms:Decrypt" in actions_of(s) and "s3." in flat(s.get("Condition"))
+    ]
+    check(bool(kms_via_s3), "no kms:Decrypt through S3 for SSE-KMS trail buckets")
+
+
+def deny_non_tls(doc: dict, action_prefix: str) -> bool:
+    for stmt in statements(doc):
+        if stmt.get("Effect") != "Deny":
+            continue
+        cond = stmt.get("Condition", {})
+        bool_cond = cond.get("Bool", {}) if isinstance(cond, dict) else {}
+        if str(bool_cond.get("aws:SecureTransport")).lower() != "false":
+            continue
+        if stmt.get("Principal") not in ("*", {"AWS": "*"}):
+            continue
+        if any(a.startswith(action_prefix) or a == "*" for a in actions_of(stmt)):
+            return True
+    return False
+
+
+def policies_for(resources: dict, ptype: str, key: str, target: str) -> list[dict]:
+    docs = []
+    for res in resources.values():
+        if res.get("Type") != ptype:
+            continue
+        targets = flat(res["Properties"].get(key))
+        if f"'{target}'" in targets:
+            docs.append(res["Properties"]["PolicyDocument"])
+    return docs
+
+
+def check_topics(resources: dict) -> None:
+    topics = [n for n, r in resources.items() if r.get("Type") == "AWS::SNS::Topic"]
+    check(bool(topics), "no SNS topic created")
+    for name in topics:
+        props = resources[name].get("Properties", {})
+        check("KmsMasterKeyId" in props, f"{name}: not encrypted (KmsMasterKeyId)")
+        docs = policies_for(resources, "AWS::SNS::TopicPolicy", "Topics", name)
+        check(bool(docs), f"{name}: no topic policy")
+        check(
+            any(deny_non_tls(d, "sns:Publish") for d in docs),
+            f"{name}: topic policy does not deny sns:Publish without TLS",
+        )
+
+
+def check_buckets(resources: dict) -> None:
+    buckets = [n for n, r in resources.items() if r.get("Type") == "AWS::S3::Bucket"]
+    check(bool(buckets), "no S3 bucket created")
+    for name in buckets:
+        props = resources[name].get("Properties", {})
+        pab = props.get("PublicAccessBlockConfiguration", {})
+        for key in (
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ):
+            check(pab.get(key) is True, f"{name}: PublicAccessBlock {key} is not true")
+        enc = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+        algos = [
+            r.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in enc
+        ]
+        check(
+            any(a in ("AES256", "aws:kms", "aws:kms:dsse") for a in algos),
+            f"{name}: no default encryption",
+        )
+        check(
+            props.get("VersioningConfiguration", {}).get("Status") == "Enabled",
+            f"{name}: versioning not enabled",
+        )
+        check(
+            resources[name].get("DeletionPolicy") == "Retain",
+            f"{name}: log bucket should be retained on stack deletion",
+        )
+        docs = policies_for(resources, "AWS::S3::BucketPolicy", "Bucket", name)
+        check(bool(docs), f"{name}: no bucket policy")
+        check(
+            any(deny_non_tls(d, "s3:") for d in docs),
+            f"{name}: bucket policy does not deny non-TLS access",
+        )
+        cloudtrail = [
+            s
+            for d in docs
+            for s in statements(d)
+            if s.get("Effect") == "Allow"
+            and flat(s.get("Principal")).find("cloudtrail.amazonaws.com") >= 0
+        ]
+        acts = {a for s in cloudtrail for a in actions_of(s)}
+        check(
+            {"s3:GetBucketAcl", "s3:PutObject"} <= acts,
+            f"{name}: CloudTrail cannot GetBucketAcl and PutObject",
+        )
+        for s in cloudtrail:
+            check(
+                "aws:SourceArn" in flat(s.get("Condition")),
+                f"{name}: CloudTrail statement {s.get('Sid')} has no aws:SourceArn condition",
+            )
+
+
+def check_function(resources: dict) -> None:
+    fn = resources.get("Function", {})
+    props = fn.get("Properties", {})
+    check(props.get("Runtime") == "provided.al2023", "Runtime is not provided.al2023")
+    check(props.get("Architectures") == ["arm64"], "Architectures is not [arm64]")
+    check(props.get("Handler") == "bootstrap", "Handler is not bootstrap")
+    check(props.get("Timeout") == 300, "Timeout is not 300")
+    check(
+        fn.get("Metadata", {}).get("BuildMethod") == "rust-cargolambda",
+        "Metadata.BuildMethod is not rust-cargolambda",
+    )
+    env = props.get("Environment", {}).get("Variables", {})
+    for var in (
+        "TOPIC_ARN",
+        "MIN_SEVERITY",
+        "TRAILWATCH_FIPS_REQUIRED",
+        "DISABLED_DETECTORS",
+        "MAX_CONCURRENCY",
+        "AWS_USE_FIPS_ENDPOINT",
+    ):
+        check(var in env, f"Function environment lacks {var}")
+    check("KmsKeyArn" in props, "Function has no KmsKeyArn (optional CMK) property")
+    dest = flat(props.get("EventInvokeConfig", {}).get("DestinationConfig"))
+    check(
+        "OnFailure" in dest or "DeadLetterQueue" in props,
+        "failed asynchronous invocations are not kept",
+    )
+    alarms = [
+        r["Properties"].get("MetricName")
+        for r in resources.values()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+    ]
+    for metric in ("Errors", "Throttles", "ApproximateNumberOfMessagesVisible"):
+        check(metric in alarms, f"no CloudWatch alarm on {metric}")
+
+
+def check_event_sources(resources: dict) -> None:
+    esm = [r for r in resources.values() if r.get("Type") == "AWS::Lambda::EventSourceMapping"]
+    check(bool(esm), "no SQS event source mapping")
+    for r in esm:
+        check(
+            "ReportBatchItemFailures" in as_list(r["Properties"].get("FunctionResponseTypes", [])),
+            "event source mapping without ReportBatchItemFailures",
+        )
+    queues = [r for r in resources.values() if r.get("Type") == "AWS::SQS::Queue"]
+    check(
+        any("RedrivePolicy" in r.get("Properties", {}) for r in queues),
+        "the ingest queue has no dead-letter queue",
+    )
+    rules = [r for r in resources.values() if r.get("Type") == "AWS::Events::Rule"]
+    check(
+        any("Object Created" in flat(r["Properties"].get("EventPattern")) for r in rules),
+        "no EventBridge rule on Object Created",
+    )
+    perms = [r for r in resources.values() if r.get("Type") == "AWS::Lambda::Permission"]
+    principals = {r["Properties"].get("Principal") for r in perms}
+    check(
+        {"s3.amazonaws.com", "events.amazonaws.com"} <= principals,
+        "missing invoke permissions for S3 or EventBridge",
+    )
+    for r in perms:
+        check("SourceArn" in r["Properties"], "Lambda permission without SourceArn")
+
+
+def run_checks(resources: dict) -> list[str]:
+    failures.clear()
+    for step in (
+        check_no_star_resources,
+        check_function_role,
+        check_topics,
+        check_buckets,
+        check_function,
+        check_event_sources,
+    ):
+        step(resources)
+    return list(failures)
+
+
+def _statement(resources: dict, sid: str) -> dict:
+    for _, doc in policy_documents(resources):
+        for stmt in statements(doc):
+            if stmt.get("Sid") == sid:
+                return stmt
+    raise KeyError(sid)
+
+
+# Each breaks the template in one way the checks must catch.
+MUTATIONS = {
+    "publish on *": lambda r: _statement(r, "PublishAlerts").update(Resource="*"),
+    "GetObject on the whole bucket": lambda r: _statement(r, "GetTrailObjects").update(
+        Resource={"Fn::Sub": "arn:${AWS::Partition}:s3:::${TrailBucketName}/*"}
+    ),
+    "kms without ViaService": lambda r: _statement(
+        r, "DecryptTrailObjectsThroughS3"
+    ).pop("Condition"),
+    "topic policy allows plain HTTP": lambda r: _statement(
+        r, "AllowPublishThroughSSLOnly"
+    ).update(Effect="Allow"),
+    "bucket not versioned": lambda r: r["TrailBucket"]["Properties"].pop(
+        "VersioningConfiguration"
+    ),
+    "bucket not encrypted": lambda r: r["TrailBucket"]["Properties"].pop(
+        "BucketEncryption"
+    ),
+    "public policy allowed": lambda r: r["TrailBucket"]["Properties"][
+        "PublicAccessBlockConfiguration"
+    ].update(BlockPublicPolicy=False),
+    "CloudTrail write without SourceArn": lambda r: _statement(
+        r, "AWSCloudTrailWrite20150319"
+    )["Condition"]["StringEquals"].pop("aws:SourceArn"),
+    "topic unencrypted": lambda r: r["AlertsTopic"]["Properties"].pop("KmsMasterKeyId"),
+}
+
+
+def self_test(resources: dict) -> int:
+    """Every mutation must make the checks fail (the checks can fail)."""
+    import copy
+
+    bad = 0
+    for name, mutate in MUTATIONS.items():
+        broken = copy.deepcopy(resources)
+        mutate(broken)
+        found = run_checks(broken)
+        if not found:
+            print(f"SELF-TEST FAIL: the checks missed: {name}")
+            bad += 1
+    failures.clear()
+    print(f"template_check self-test: {len(MUTATIONS) - bad} of {len(MUTATIONS)} mutations caught")
+    return 1 if bad else 0
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    path = Path(args[0] if args else "template.yaml")
+    template, matches = decode(str(path))
+    if matches or template is None:
+        for m in matches or []:
+            print(f"parse error: {m}")
+        return 2
+    resources = template.get("Resources", {})
+    found = run_checks(resources)
+    if found:
+        for f in found:
+            print(f"FAIL {f}")
+        print(f"template_check: {len(found)} failed")
+        return 1
+    print(f"template_check: {path} ok")
+    if "--self-test" in argv:
+        return self_test(resources)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
