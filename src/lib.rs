@@ -22,3 +22,5 @@ pub use severity::Severity;
 pub mod inputs;
 pub mod output;
 pub mod replay;
+#[cfg(feature = "lambda")]
+pub mod lambda;
