@@ -97,14 +97,16 @@ impl Config {
         if !valid_topic_arn(&topic_arn) {
             return Err(bad(
                 "TOPIC_ARN",
-                format!("`{topic_arn}` is not an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)"),
+                format!(
+                    "`{topic_arn}` is not an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)"
+                ),
             ));
         }
         let min_severity = match set("MIN_SEVERITY") {
             None => Severity::Low,
-            Some(v) => v
-                .parse()
-                .map_err(|e: crate::severity::UnknownSeverity| bad("MIN_SEVERITY", e.to_string()))?,
+            Some(v) => v.parse().map_err(|e: crate::severity::UnknownSeverity| {
+                bad("MIN_SEVERITY", e.to_string())
+            })?,
         };
         let fips = set("TRAILWATCH_FIPS_REQUIRED").unwrap_or_else(|| FipsScope::DEFAULT.into());
         let fips_required =
@@ -221,7 +223,10 @@ mod tests {
     #[test]
     fn reads_every_variable() {
         let c = config(&[
-            ("TOPIC_ARN", "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a.fifo"),
+            (
+                "TOPIC_ARN",
+                "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a.fifo",
+            ),
             ("MIN_SEVERITY", "HIGH"),
             ("TRAILWATCH_FIPS_REQUIRED", "us-gov-*, 111122223333"),
             ("DISABLED_DETECTORS", "tls-outdated, ,x"),
@@ -248,11 +253,23 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "TOPIC_ARN"),
             (&[("TOPIC_ARN", "alerts")], "TOPIC_ARN"),
-            (&[("TOPIC_ARN", TOPIC), ("MIN_SEVERITY", "severe")], "MIN_SEVERITY"),
-            (&[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "0")], "MAX_CONCURRENCY"),
-            (&[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "many")], "MAX_CONCURRENCY"),
             (
-                &[("TOPIC_ARN", TOPIC), ("TRAILWATCH_FIPS_REQUIRED", "US East!")],
+                &[("TOPIC_ARN", TOPIC), ("MIN_SEVERITY", "severe")],
+                "MIN_SEVERITY",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "0")],
+                "MAX_CONCURRENCY",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "many")],
+                "MAX_CONCURRENCY",
+            ),
+            (
+                &[
+                    ("TOPIC_ARN", TOPIC),
+                    ("TRAILWATCH_FIPS_REQUIRED", "US East!"),
+                ],
                 "TRAILWATCH_FIPS_REQUIRED",
             ),
             (&[("TOPIC_ARN", TOPIC), ("LOG_LEVEL", "loud")], "LOG_LEVEL"),

@@ -53,7 +53,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     }
 
     /// Handles one event; `deadline` is when Lambda stops the invocation.
-    pub async fn handle(self: &Arc<Self>, event: Value, deadline: Instant) -> Result<Value, Failure> {
+    pub async fn handle(
+        self: &Arc<Self>,
+        event: Value,
+        deadline: Instant,
+    ) -> Result<Value, Failure> {
         let trigger = match triggers::parse(&event) {
             Ok(t) => t,
             Err(why) => {
@@ -87,7 +91,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     }
 
     /// Processes each distinct object once, at most `MAX_CONCURRENCY` at a time.
-    async fn run(self: &Arc<Self>, objects: Vec<ObjectRef>, deadline: Instant) -> HashMap<ObjectRef, Outcome> {
+    async fn run(
+        self: &Arc<Self>,
+        objects: Vec<ObjectRef>,
+        deadline: Instant,
+    ) -> HashMap<ObjectRef, Outcome> {
         let permits = Arc::new(Semaphore::new(self.config.max_concurrency));
         let mut tasks = tokio::task::JoinSet::new();
         let mut seen = std::collections::HashSet::new();
@@ -115,7 +123,12 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     }
 
     /// S3 notification, SNS, EventBridge: the invocation fails if any object must be retried.
-    async fn objects(self: &Arc<Self>, objects: Vec<ObjectRef>, deadline: Instant, tally: &mut Tally) -> Result<Value, Failure> {
+    async fn objects(
+        self: &Arc<Self>,
+        objects: Vec<ObjectRef>,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) -> Result<Value, Failure> {
         let outcomes = self.run(objects.clone(), deadline).await;
         let (mut done, mut skipped, mut retry) = (0, 0, Vec::new());
         for object in &objects {
@@ -125,21 +138,43 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                     tally.add(t);
                 }
                 Some(Outcome::Skipped(_)) => skipped += 1,
-                Some(Outcome::Retry(why)) => retry.push(format!("s3://{}/{}: {why}", object.bucket, object.key)),
-                None => retry.push(format!("s3://{}/{}: not processed", object.bucket, object.key)),
+                Some(Outcome::Retry(why)) => {
+                    retry.push(format!("s3://{}/{}: {why}", object.bucket, object.key))
+                }
+                None => retry.push(format!(
+                    "s3://{}/{}: not processed",
+                    object.bucket, object.key
+                )),
             }
         }
         if !retry.is_empty() {
-            return Err(Failure(format!("{} of {} objects must be retried; first: {}", retry.len(), objects.len(), retry[0])));
+            return Err(Failure(format!(
+                "{} of {} objects must be retried; first: {}",
+                retry.len(),
+                objects.len(),
+                retry[0]
+            )));
         }
         let alerts: u64 = tally.alerts.values().sum();
-        Ok(json!({ "objects": done, "skipped": skipped, "alerts": alerts, "ingest_errors": tally.ingest_errors }))
+        Ok(
+            json!({ "objects": done, "skipped": skipped, "alerts": alerts, "ingest_errors": tally.ingest_errors }),
+        )
     }
 
     /// SQS: only the messages with an object to retry come back (`batchItemFailures`). A body
     /// that is not understood is reported with an `ingest-error` alert, not retried.
-    async fn sqs(self: &Arc<Self>, messages: Vec<SqsMessage>, deadline: Instant, tally: &mut Tally) -> Value {
-        let all: Vec<ObjectRef> = messages.iter().filter_map(|m| m.objects.as_ref().ok()).flatten().cloned().collect();
+    async fn sqs(
+        self: &Arc<Self>,
+        messages: Vec<SqsMessage>,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) -> Value {
+        let all: Vec<ObjectRef> = messages
+            .iter()
+            .filter_map(|m| m.objects.as_ref().ok())
+            .flatten()
+            .cloned()
+            .collect();
         let outcomes = self.run(all, deadline).await;
         let mut response = SqsBatchResponse::default();
         let mut counted = std::collections::HashSet::new();
@@ -185,7 +220,12 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
 
     /// S3 Batch Operations: one result per task.
     async fn batch(self: &Arc<Self>, job: BatchJob, deadline: Instant, tally: &mut Tally) -> Value {
-        let all: Vec<ObjectRef> = job.tasks.iter().filter_map(|t| t.object.as_ref().ok()).cloned().collect();
+        let all: Vec<ObjectRef> = job
+            .tasks
+            .iter()
+            .filter_map(|t| t.object.as_ref().ok())
+            .cloned()
+            .collect();
         let outcomes = self.run(all, deadline).await;
         let mut counted = std::collections::HashSet::new();
         let results = job
@@ -195,14 +235,20 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                 let (code, text) = match &task.object {
                     Err(why) => ("PermanentFailure", why.clone()),
                     Ok(o) => match outcomes.get(o) {
-                        Some(Outcome::Done { tally: t, ingest_error }) => {
+                        Some(Outcome::Done {
+                            tally: t,
+                            ingest_error,
+                        }) => {
                             if counted.insert(o) {
                                 tally.add(t);
                             }
                             let alerts: u64 = t.alerts.values().sum();
                             match ingest_error {
                                 Some(why) => ("PermanentFailure", why.clone()),
-                                None => ("Succeeded", format!("{} records, {alerts} alerts", t.records)),
+                                None => (
+                                    "Succeeded",
+                                    format!("{} records, {alerts} alerts", t.records),
+                                ),
                             }
                         }
                         Some(Outcome::Skipped(why)) => ("Succeeded", format!("skipped: {why}")),

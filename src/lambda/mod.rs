@@ -54,11 +54,7 @@ pub fn init_logging(config: &Config) {
         .with_writer(std::io::stdout)
         .with_ansi(false);
     let _ = if config.json_logs {
-        builder
-            .json()
-            .flatten_event(true)
-            .without_time()
-            .try_init()
+        builder.json().flatten_event(true).without_time().try_init()
     } else {
         builder.without_time().try_init()
     };
@@ -116,16 +112,18 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
         catalog,
         config,
     ));
-    let service = lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-        let handler = Arc::clone(&handler);
-        async move {
-            let deadline = deadline_instant(event.context.deadline);
-            handler
-                .handle(event.payload, deadline)
-                .await
-                .map_err(lambda_runtime::Error::from)
-        }
-    });
+    let service = lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let deadline = deadline_instant(event.context.deadline);
+                handler
+                    .handle(event.payload, deadline)
+                    .await
+                    .map_err(lambda_runtime::Error::from)
+            }
+        },
+    );
     lambda_runtime::run(service)
         .await
         .map_err(|e| anyhow::anyhow!("Lambda runtime: {e}"))

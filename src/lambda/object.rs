@@ -77,7 +77,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         let mut tally = Tally::default();
         let mut messages = Vec::new();
         let fifo = self.config.fifo();
-        for a in scanned.alerts.iter().filter(|a| a.severity >= self.config.min_severity) {
+        for a in scanned
+            .alerts
+            .iter()
+            .filter(|a| a.severity >= self.config.min_severity)
+        {
             tally.alert(&a.detector, a.severity);
             messages.push(sns::message(a, fifo));
         }
@@ -117,7 +121,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
 
     /// Opens and scans; `Err` is a transient fault (nothing kept), permanent faults are in
     /// the result with whatever the readable part gave.
-    async fn read_object(self: &Arc<Self>, object: &ObjectRef, deadline: Instant) -> Result<Scanned, String> {
+    async fn read_object(
+        self: &Arc<Self>,
+        object: &ObjectRef,
+        deadline: Instant,
+    ) -> Result<Scanned, String> {
         let reader = match self.source.open(object).await {
             Ok(r) => r,
             Err(SourceError::Transient(e)) => return Err(e),
@@ -142,14 +150,21 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         }
     }
 
-    fn scan_reader(&self, reader: ObjectReader, object: ObjectRef, cutoff: Instant) -> Result<Scanned, String> {
+    fn scan_reader(
+        &self,
+        reader: ObjectReader,
+        object: ObjectRef,
+        cutoff: Instant,
+    ) -> Result<Scanned, String> {
         let fault = Arc::new(Mutex::new(None));
         let watched = Watched {
             inner: reader,
             cutoff,
             fault: Arc::clone(&fault),
         };
-        let mut detectors = self.catalog.detectors(&self.settings, &self.config.disabled);
+        let mut detectors = self
+            .catalog
+            .detectors(&self.settings, &self.config.disabled);
         let mut builder = AlertBuilder::new(Source::Object {
             bucket: object.bucket,
             key: object.key,
@@ -197,11 +212,19 @@ impl Read for Watched {
 pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Alert {
     let (account, region) = key_account_region(&object.key);
     let mut h = Sha256::new();
-    for part in [INGEST_ERROR, &object.bucket, &object.key, message_id.unwrap_or("")] {
+    for part in [
+        INGEST_ERROR,
+        &object.bucket,
+        &object.key,
+        message_id.unwrap_or(""),
+    ] {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let id = h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let id = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut evidence = Map::new();
     evidence.insert("bucket".into(), Value::from(object.bucket.as_str()));
     evidence.insert("key".into(), Value::from(object.key.as_str()));
@@ -211,7 +234,10 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             evidence.insert("sqs_message_id".into(), Value::from(m));
             format!("SQS message {m} was not understood: {reason}")
         }
-        None => format!("s3://{}/{} could not be read: {reason}", object.bucket, object.key),
+        None => format!(
+            "s3://{}/{} could not be read: {reason}",
+            object.bucket, object.key
+        ),
     };
     Alert {
         schema: SCHEMA,

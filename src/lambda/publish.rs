@@ -114,7 +114,11 @@ pub async fn publish_all<K: AlertSink>(
                 });
             }
             if !retry.is_empty() {
-                tracing::warn!(attempt, failed = retry.len(), "PublishBatch entries failed, retrying");
+                tracing::warn!(
+                    attempt,
+                    failed = retry.len(),
+                    "PublishBatch entries failed, retrying"
+                );
             }
             pending = retry;
         }

@@ -110,7 +110,9 @@ impl ObjectSource for S3Source {
                 let next = match tokio::time::timeout(STALL_TIMEOUT, body.next()).await {
                     Ok(None) => return,
                     Ok(Some(Ok(chunk))) => Ok(chunk),
-                    Ok(Some(Err(e))) => Err(SourceError::Transient(format!("reading the body: {e}"))),
+                    Ok(Some(Err(e))) => {
+                        Err(SourceError::Transient(format!("reading the body: {e}")))
+                    }
                     Err(_) => Err(SourceError::Transient(format!(
                         "the body sent nothing for {} s",
                         STALL_TIMEOUT.as_secs()

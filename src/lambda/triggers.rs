@@ -94,7 +94,9 @@ fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, String> {
     if event.get("detail-type").is_some() {
         let what = str_at(event, &["detail-type"]).unwrap_or_default();
         if what != "Object Created" {
-            return Err(format!("EventBridge event `{what}` is not `Object Created`"));
+            return Err(format!(
+                "EventBridge event `{what}` is not `Object Created`"
+            ));
         }
         let bucket = str_at(event, &["detail", "bucket", "name"]);
         let key = str_at(event, &["detail", "object", "key"]);
@@ -123,8 +125,8 @@ fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, String> {
 /// The objects inside an SNS envelope (`Message` holds an S3 or CloudTrail notification).
 fn sns_message(envelope: &Value) -> Result<Vec<ObjectRef>, String> {
     let message = str_at(envelope, &["Message"]).ok_or("SNS envelope without `Message`")?;
-    let inner: Value = serde_json::from_str(message)
-        .map_err(|e| format!("SNS `Message` is not JSON: {e}"))?;
+    let inner: Value =
+        serde_json::from_str(message).map_err(|e| format!("SNS `Message` is not JSON: {e}"))?;
     Ok(objects(&inner)?.unwrap_or_default())
 }
 
@@ -135,7 +137,9 @@ fn s3_record(record: &Value) -> Result<ObjectRef, String> {
 }
 
 fn sqs_message(record: &Value) -> SqsMessage {
-    let id = str_at(record, &["messageId"]).unwrap_or_default().to_owned();
+    let id = str_at(record, &["messageId"])
+        .unwrap_or_default()
+        .to_owned();
     let objects = (|| {
         let body = str_at(record, &["body"]).ok_or("message without a body")?;
         let body: Value =
