@@ -47,10 +47,19 @@ pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
     Ok(catalog)
 }
 
-/// Sends `tracing` output to stdout: JSON unless `AWS_LAMBDA_LOG_FORMAT=Text`.
+/// Sends `tracing` output to stdout: JSON unless `AWS_LAMBDA_LOG_FORMAT=Text`. The level
+/// applies to trailwatch and the runtime; the AWS SDK logs warnings only, unless TRACE.
 pub fn init_logging(config: &Config) {
+    let level = config.log_level.as_str().to_ascii_lowercase();
+    let filter = if config.log_level == tracing::Level::TRACE {
+        tracing_subscriber::EnvFilter::new("trace")
+    } else {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,trailwatch={level},lambda_runtime={level}"
+        ))
+    };
     let builder = tracing_subscriber::fmt()
-        .with_max_level(config.log_level)
+        .with_env_filter(filter)
         .with_writer(std::io::stdout)
         .with_ansi(false);
     let _ = if config.json_logs {
@@ -60,12 +69,22 @@ pub fn init_logging(config: &Config) {
     };
 }
 
+/// Deadlines below this (September 2001, in ms since the epoch) can only be relative.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
 /// The deadline of an invocation (`Context::deadline`, ms since the epoch) as an `Instant`.
+/// A value too small to be a date is read as milliseconds from now: the `cargo lambda`
+/// emulator sends the timeout itself.
 pub fn deadline_instant(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    let left = if deadline_ms < EPOCH_MS_FLOOR {
+        deadline_ms
+    } else {
+        deadline_ms.saturating_sub(now_ms)
+    };
+    Instant::now() + Duration::from_millis(left)
 }
 
 /// The function's bootstrap: blocks serving invocations until the runtime ends.
@@ -80,6 +99,19 @@ pub fn run() -> anyhow::Result<()> {
     runtime.block_on(serve(config, catalog))
 }
 
+/// The S3 and SNS clients for one shared AWS configuration.
+pub fn clients(
+    shared: &aws_config::SdkConfig,
+    path_style: bool,
+) -> (aws_sdk_s3::Client, aws_sdk_sns::Client) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(shared)
+            .force_path_style(path_style)
+            .build(),
+    );
+    (s3, aws_sdk_sns::Client::new(shared))
+}
+
 async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
     let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(4);
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -91,12 +123,7 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
     let path_style = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&shared)
-            .force_path_style(path_style)
-            .build(),
-    );
-    let sns = aws_sdk_sns::Client::new(&shared);
+    let (s3, sns) = clients(&shared, path_style);
     let topic = config.topic_arn.clone();
     tracing::info!(
         topic = %topic,
@@ -117,6 +144,13 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
             let handler = Arc::clone(&handler);
             async move {
                 let deadline = deadline_instant(event.context.deadline);
+                tracing::debug!(
+                    deadline_ms = event.context.deadline,
+                    remaining_ms = deadline
+                        .saturating_duration_since(Instant::now())
+                        .as_millis() as u64,
+                    "invocation"
+                );
                 handler
                     .handle(event.payload, deadline)
                     .await
@@ -127,4 +161,23 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
     lambda_runtime::run(service)
         .await
         .map_err(|e| anyhow::anyhow!("Lambda runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_absolute_and_relative() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_millis();
+        let absolute = left(deadline_instant(now_ms + 60_000));
+        assert!((59_000..=60_000).contains(&absolute), "{absolute}");
+        let relative = left(deadline_instant(600_000));
+        assert!((599_000..=600_000).contains(&relative), "{relative}");
+        assert_eq!(left(deadline_instant(now_ms - 5)), 0);
+    }
 }

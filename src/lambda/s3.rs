@@ -6,7 +6,7 @@
 
 use super::triggers::ObjectRef;
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::future::Future;
 use std::io::{self, Read};
 use std::time::Duration;
@@ -71,9 +71,23 @@ pub fn is_transient<E>(e: &SdkError<E, HttpResponse>) -> bool {
     }
 }
 
-/// The one-line description of an AWS SDK error, with its cause chain.
-pub fn describe<E: std::error::Error + 'static>(e: &SdkError<E, HttpResponse>) -> String {
-    DisplayErrorContext(e).to_string()
+/// A one-line description of an AWS SDK error: the service's code and message with the HTTP
+/// status, or the cause chain of a timeout or connection fault.
+pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match e {
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            let code = e.code().unwrap_or("error");
+            match e.message() {
+                Some(m) => format!("{code}: {m} (HTTP {status})"),
+                None => format!("{code} (HTTP {status})"),
+            }
+        }
+        _ => DisplayErrorContext(e).to_string(),
+    }
 }
 
 pub struct S3Source {
