@@ -3,7 +3,7 @@
 
 use super::config::Config;
 use super::metrics::Tally;
-use super::object::{ingest_alert, Outcome};
+use super::object::{ingest_alert, Deadline, Outcome};
 use super::publish::{publish_all, AlertSink, Backoff};
 use super::s3::ObjectSource;
 use super::sns;
@@ -26,8 +26,9 @@ pub struct Handler<S, K> {
     pub settings: Settings,
     pub config: Config,
     pub backoff: Backoff,
-    /// Time kept for publishing: no object is started with less than twice this left, and a
-    /// scan still running when only this is left gives up (the object is retried later).
+    /// Time kept for publishing (at most; a quarter of a short invocation): no object is
+    /// started with less than twice this left, and a scan still running when only this is
+    /// left gives up (the object is retried later).
     pub reserve: Duration,
     /// Where metric lines go (stdout in the function).
     pub metrics: Box<dyn Fn(&str) + Send + Sync>,
@@ -70,6 +71,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                 return Err(Failure(format!("event not understood: {why}")));
             }
         };
+        let deadline = Deadline::new(deadline, self.reserve);
         let mut tally = Tally::default();
         let answer = match trigger {
             Trigger::Test => {
@@ -94,7 +96,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn run(
         self: &Arc<Self>,
         objects: Vec<ObjectRef>,
-        deadline: Instant,
+        deadline: Deadline,
     ) -> HashMap<ObjectRef, Outcome> {
         let permits = Arc::new(Semaphore::new(self.config.max_concurrency));
         let mut tasks = tokio::task::JoinSet::new();
@@ -126,7 +128,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn objects(
         self: &Arc<Self>,
         objects: Vec<ObjectRef>,
-        deadline: Instant,
+        deadline: Deadline,
         tally: &mut Tally,
     ) -> Result<Value, Failure> {
         let outcomes = self.run(objects.clone(), deadline).await;
@@ -166,7 +168,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn sqs(
         self: &Arc<Self>,
         messages: Vec<SqsMessage>,
-        deadline: Instant,
+        deadline: Deadline,
         tally: &mut Tally,
     ) -> Value {
         let all: Vec<ObjectRef> = messages
@@ -219,7 +221,12 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     }
 
     /// S3 Batch Operations: one result per task.
-    async fn batch(self: &Arc<Self>, job: BatchJob, deadline: Instant, tally: &mut Tally) -> Value {
+    async fn batch(
+        self: &Arc<Self>,
+        job: BatchJob,
+        deadline: Deadline,
+        tally: &mut Tally,
+    ) -> Value {
         let all: Vec<ObjectRef> = job
             .tasks
             .iter()

@@ -39,13 +39,35 @@ struct Scanned {
     problem: Option<String>,
 }
 
-fn remaining(deadline: Instant) -> Duration {
-    deadline.saturating_duration_since(Instant::now())
+/// When the invocation ends, and how much of it is kept for publishing: no object starts
+/// with less than twice `reserve` left, and a scan still running at `reserve` gives up.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub at: Instant,
+    pub reserve: Duration,
+}
+
+impl Deadline {
+    /// `reserve` at most `max`, and at most a quarter of the time left now (short timeouts).
+    pub fn new(at: Instant, max: Duration) -> Deadline {
+        Deadline {
+            at,
+            reserve: max.min(Deadline::left_until(at) / 4),
+        }
+    }
+
+    fn left_until(at: Instant) -> Duration {
+        at.saturating_duration_since(Instant::now())
+    }
+
+    fn left(&self) -> Duration {
+        Deadline::left_until(self.at)
+    }
 }
 
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     /// Processes one object; never fails as a whole (the outcome says what happened).
-    pub async fn process(self: Arc<Self>, object: ObjectRef, deadline: Instant) -> Outcome {
+    pub async fn process(self: Arc<Self>, object: ObjectRef, deadline: Deadline) -> Outcome {
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         if !is_log_key(key) {
             tracing::info!(bucket, key, "not a CloudTrail log file, skipped");
@@ -57,7 +79,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff.delay(attempt)).await;
             }
-            if remaining(deadline) < self.reserve * 2 {
+            if deadline.left() <= deadline.reserve * 2 {
                 let why = "the invocation's time is nearly up: left for a later try";
                 tracing::warn!(bucket, key, "{why}");
                 return Outcome::Retry(why.into());
@@ -124,7 +146,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn read_object(
         self: &Arc<Self>,
         object: &ObjectRef,
-        deadline: Instant,
+        deadline: Deadline,
     ) -> Result<Scanned, String> {
         let reader = match self.source.open(object).await {
             Ok(r) => r,
@@ -139,7 +161,10 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         };
         let this = Arc::clone(self);
         let owned = object.clone();
-        let cutoff = deadline.checked_sub(self.reserve).unwrap_or(deadline);
+        let cutoff = deadline
+            .at
+            .checked_sub(deadline.reserve)
+            .unwrap_or(deadline.at);
         match tokio::task::spawn_blocking(move || this.scan_reader(reader, owned, cutoff)).await {
             Ok(result) => result,
             Err(e) => Ok(Scanned {
