@@ -2,7 +2,8 @@
 //! `cargo lambda invoke --data-file` sends the corpus events, moto is S3 and SNS.
 
 use super::tools::{free_port, tool, wait_for, Guard, Moto};
-use super::{sdk, upload_corpus_objects, Alerts, BUCKET, ORG_KEY};
+use super::{gzip, record, sdk, upload_corpus_objects, Alerts, BUCKET, ORG_KEY};
+use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -10,31 +11,25 @@ use std::process::{Command, Stdio};
 const SECRET: &str = "e2eSecretAccessKeyThatMustNeverBeLogged";
 
 fn invoke(port: u16, event: &str) -> Value {
-    let file = format!(
-        "{}/../shared/corpus/triggers/{event}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/triggers");
+    invoke_with(port, event, &["--data-file", &format!("{dir}/{event}")])
+}
+
+fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
+    let port = port.to_string();
     let out = Command::new(tool("cargo-lambda"))
-        .args([
-            "lambda",
-            "invoke",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-            "--data-file",
-            &file,
-            "_",
-        ])
+        .args(["lambda", "invoke", "-A", "127.0.0.1", "-P", &port])
+        .args(data)
+        .arg("_")
         .output()
         .expect("cannot run cargo-lambda invoke");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "invoke {event}: {text}{}",
+        "invoke {what}: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("invoke {event}: {e}: {text}"))
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("invoke {what}: {e}: {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,6 +39,20 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
     let (s3, sns) = trailwatch::lambda::clients(&shared, true);
     upload_corpus_objects(&s3).await;
     let alerts = Alerts::create(moto.addr, &sns, "watch").await;
+    // About 53 MB of records once decompressed: streamed, the function stays far below that.
+    let records: Vec<String> = (0..120_000)
+        .map(|i| record(i, "TLSv1.2", "777788889999"))
+        .collect();
+    let big = gzip(&records);
+    let (big_records, big_gz) = (records.len(), big.len());
+    drop(records);
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("big/large.json.gz")
+        .body(ByteStream::from(big))
+        .send()
+        .await
+        .unwrap();
 
     let port = free_port();
     let mut watch = Command::new(tool("cargo-lambda"));
@@ -98,6 +107,22 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
     assert_eq!(answer, json!({"batchItemFailures": []}));
     let answer = invoke(port, "s3-test-event.json");
     assert_eq!(answer, json!({"test_event": "acknowledged"}));
+    let event = json!({"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "big/large.json.gz"}}}]});
+    let before = peak_rss_kib(function.0.id());
+    let started = std::time::Instant::now();
+    let answer = invoke_with(port, "large object", &["--data-ascii", &event.to_string()]);
+    assert_eq!(answer["objects"], 1, "{answer}");
+    let peak = peak_rss_kib(function.0.id());
+    eprintln!(
+        "large object: {big_records} records, {big_gz} bytes gzipped, scanned in {:?}; peak RSS {} KiB before, {} KiB after",
+        started.elapsed(),
+        before,
+        peak
+    );
+    assert!(
+        peak < 64 * 1024,
+        "peak RSS {peak} KiB: the object must be streamed, not buffered"
+    );
     let (got, _) = alerts.take();
     let org: Vec<&Value> = got
         .iter()
@@ -131,6 +156,16 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
         "{text}"
     );
     assert!(!text.contains(SECRET), "a secret reached the logs");
+}
+
+/// The peak resident memory of a process (Linux `VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
