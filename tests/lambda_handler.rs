@@ -320,6 +320,31 @@ async fn batch_operations_answer_per_task() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn batch_job_arguments_set_the_minimum_severity() {
+    let job = |level: &str| {
+        json!({"invocationSchemaVersion": "2.0", "invocationId": "i", "job": {"id": "j",
+            "userArguments": {"minSeverity": level}},
+            "tasks": [{"taskId": "t", "s3Key": "a/b.json.gz", "s3Bucket": "archive"}]})
+    };
+    let source =
+        FakeSource::default().with("archive", "a/b.json.gz", Fake::Data(one_alert_delivery()));
+    let (h, _) = handler(source, FakeSink::default(), config(&[]));
+    let answer = h.handle(job("high"), far_deadline()).await.unwrap();
+    assert_eq!(answer["results"][0]["resultCode"], "Succeeded");
+    assert_eq!(answer["results"][0]["resultString"], "2 records, 0 alerts");
+    let answer = h.handle(job("medium"), far_deadline()).await.unwrap();
+    assert_eq!(answer["results"][0]["resultString"], "2 records, 1 alerts");
+    let answer = h.handle(job("severe"), far_deadline()).await.unwrap();
+    assert_eq!(answer["results"][0]["resultCode"], "PermanentFailure");
+    assert!(answer["results"][0]["resultString"]
+        .as_str()
+        .unwrap()
+        .contains("minSeverity"));
+    assert_eq!(h.source.opened().len(), 2, "a bad argument scans nothing");
+    assert_eq!(h.sink.messages().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn test_event_and_unknown_events() {
     let (h, _) = handler(FakeSource::default(), FakeSink::default(), config(&[]));
     let ack = h

@@ -124,6 +124,7 @@ fn batch_operations_schema_2_and_1() {
     );
     assert_eq!(job.tasks[0].id, "dGFza2lkZ29lc2hlcmUK");
     assert_eq!(job.tasks[0].object, Ok(ObjectRef::new(BUCKET, ORG_KEY)));
+    assert_eq!(job.min_severity, Ok(Some(trailwatch::Severity::Medium)));
     let v1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "i", "job": {"id": "j"},
         "tasks": [{"taskId": "t1", "s3Key": "old+logs/a%2Bb.json.gz", "s3VersionId": "1",
                    "s3BucketArn": "arn:aws:s3:::archive"},

@@ -3,7 +3,7 @@
 
 use super::config::Config;
 use super::metrics::Tally;
-use super::object::{ingest_alert, Deadline, Outcome};
+use super::object::{ingest_alert, Deadline, Job, Outcome};
 use super::publish::{publish_all, AlertSink, Backoff};
 use super::s3::ObjectSource;
 use super::sns;
@@ -71,16 +71,19 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                 return Err(Failure(format!("event not understood: {why}")));
             }
         };
-        let deadline = Deadline::new(deadline, self.reserve);
+        let job = Job {
+            deadline: Deadline::new(deadline, self.reserve),
+            min_severity: self.config.min_severity,
+        };
         let mut tally = Tally::default();
         let answer = match trigger {
             Trigger::Test => {
                 tracing::info!("s3:TestEvent acknowledged");
                 Ok(json!({ "test_event": "acknowledged" }))
             }
-            Trigger::Objects(objects) => self.objects(objects, deadline, &mut tally).await,
-            Trigger::Sqs(messages) => Ok(self.sqs(messages, deadline, &mut tally).await),
-            Trigger::Batch(job) => Ok(self.batch(job, deadline, &mut tally).await),
+            Trigger::Objects(objects) => self.objects(objects, job, &mut tally).await,
+            Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut tally).await),
+            Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut tally).await),
         };
         self.emit(&tally);
         answer
@@ -96,7 +99,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn run(
         self: &Arc<Self>,
         objects: Vec<ObjectRef>,
-        deadline: Deadline,
+        job: Job,
     ) -> HashMap<ObjectRef, Outcome> {
         let permits = Arc::new(Semaphore::new(self.config.max_concurrency));
         let mut tasks = tokio::task::JoinSet::new();
@@ -108,7 +111,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             let (this, permits) = (Arc::clone(self), Arc::clone(&permits));
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let outcome = Arc::clone(&this).process(object.clone(), deadline).await;
+                let outcome = Arc::clone(&this).process(object.clone(), job).await;
                 (object, outcome)
             });
         }
@@ -128,10 +131,10 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn objects(
         self: &Arc<Self>,
         objects: Vec<ObjectRef>,
-        deadline: Deadline,
+        job: Job,
         tally: &mut Tally,
     ) -> Result<Value, Failure> {
-        let outcomes = self.run(objects.clone(), deadline).await;
+        let outcomes = self.run(objects.clone(), job).await;
         let (mut done, mut skipped, mut retry) = (0, 0, Vec::new());
         for object in &objects {
             match outcomes.get(object) {
@@ -168,7 +171,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     async fn sqs(
         self: &Arc<Self>,
         messages: Vec<SqsMessage>,
-        deadline: Deadline,
+        job: Job,
         tally: &mut Tally,
     ) -> Value {
         let all: Vec<ObjectRef> = messages
@@ -177,7 +180,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             .flatten()
             .cloned()
             .collect();
-        let outcomes = self.run(all, deadline).await;
+        let outcomes = self.run(all, job).await;
         let mut response = SqsBatchResponse::default();
         let mut counted = std::collections::HashSet::new();
         for m in &messages {
@@ -221,25 +224,33 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     }
 
     /// S3 Batch Operations: one result per task.
-    async fn batch(
-        self: &Arc<Self>,
-        job: BatchJob,
-        deadline: Deadline,
-        tally: &mut Tally,
-    ) -> Value {
-        let all: Vec<ObjectRef> = job
+    async fn batch(self: &Arc<Self>, batch: BatchJob, mut job: Job, tally: &mut Tally) -> Value {
+        // Schema 2.0 jobs may pass `minSeverity` in their user arguments.
+        let refused = match &batch.min_severity {
+            Ok(Some(level)) => {
+                job.min_severity = *level;
+                None
+            }
+            Ok(None) => None,
+            Err(why) => Some(why.clone()),
+        };
+        let all: Vec<ObjectRef> = batch
             .tasks
             .iter()
+            .filter(|_| refused.is_none())
             .filter_map(|t| t.object.as_ref().ok())
             .cloned()
             .collect();
-        let outcomes = self.run(all, deadline).await;
+        let outcomes = self.run(all, job).await;
         let mut counted = std::collections::HashSet::new();
-        let results = job
+        let results = batch
             .tasks
             .iter()
             .map(|task| {
                 let (code, text) = match &task.object {
+                    _ if refused.is_some() => {
+                        ("PermanentFailure", refused.clone().unwrap_or_default())
+                    }
                     Err(why) => ("PermanentFailure", why.clone()),
                     Ok(o) => match outcomes.get(o) {
                         Some(Outcome::Done {
@@ -271,9 +282,9 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             })
             .collect();
         let mut response = S3BatchJobResponse::default();
-        response.invocation_schema_version = Some(job.schema);
+        response.invocation_schema_version = Some(batch.schema);
         response.treat_missing_keys_as = Some("PermanentFailure".to_owned());
-        response.invocation_id = Some(job.invocation_id);
+        response.invocation_id = Some(batch.invocation_id);
         response.results = results;
         serde_json::to_value(response).unwrap_or(Value::Null)
     }

@@ -47,6 +47,14 @@ pub struct Deadline {
     pub reserve: Duration,
 }
 
+/// What every object of one invocation shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Job {
+    pub deadline: Deadline,
+    /// Alerts below are not published (`MIN_SEVERITY`, or a Batch Operations job's argument).
+    pub min_severity: Severity,
+}
+
 impl Deadline {
     /// `reserve` at most `max`, and at most a quarter of the time left now (short timeouts).
     pub fn new(at: Instant, max: Duration) -> Deadline {
@@ -67,7 +75,8 @@ impl Deadline {
 
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     /// Processes one object; never fails as a whole (the outcome says what happened).
-    pub async fn process(self: Arc<Self>, object: ObjectRef, deadline: Deadline) -> Outcome {
+    pub async fn process(self: Arc<Self>, object: ObjectRef, job: Job) -> Outcome {
+        let deadline = job.deadline;
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         if !is_log_key(key) {
             tracing::info!(bucket, key, "not a CloudTrail log file, skipped");
@@ -102,7 +111,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         for a in scanned
             .alerts
             .iter()
-            .filter(|a| a.severity >= self.config.min_severity)
+            .filter(|a| a.severity >= job.min_severity)
         {
             tally.alert(&a.detector, a.severity);
             messages.push(sns::message(a, fifo));

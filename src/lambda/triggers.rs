@@ -7,6 +7,7 @@
 //! some real payloads (the test event, CloudTrail's notification); `aws_lambda_events`'s
 //! SQS and Batch Operations *response* types are used for the answers.
 
+use crate::severity::Severity;
 use serde_json::Value;
 
 /// One object to scan (key already URL-decoded).
@@ -46,6 +47,8 @@ pub struct SqsMessage {
 pub struct BatchJob {
     pub schema: String,
     pub invocation_id: String,
+    /// `job.userArguments.minSeverity` (schema 2.0), or why it is not a severity.
+    pub min_severity: Result<Option<Severity>, String>,
     pub tasks: Vec<BatchTask>,
 }
 
@@ -166,8 +169,19 @@ fn batch(event: &Value) -> Result<BatchJob, String> {
             object: batch_object(t),
         })
         .collect();
+    let min_severity = match event.pointer("/job/userArguments/minSeverity") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("userArguments.minSeverity: {e}")),
+        Some(other) => Err(format!(
+            "userArguments.minSeverity: `{other}` is not a severity"
+        )),
+    };
     Ok(BatchJob {
         schema: schema.to_owned(),
+        min_severity,
         invocation_id: str_at(event, &["invocationId"])
             .unwrap_or_default()
             .to_owned(),
