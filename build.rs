@@ -1,11 +1,15 @@
 //! Embeds every file of `detectors/` in the binary.
+//!
+//! Paths stay relative to the package (`rerun-if-changed=detectors`, `CARGO_MANIFEST_DIR` in the
+//! generated `include_str!`), so a target directory shared by two checkouts never embeds the
+//! other checkout's files.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=detectors");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -15,13 +19,14 @@ fn main() {
         .unwrap_or_default();
     names.retain(|n| n.ends_with(".yml") || n.ends_with(".yaml"));
     names.sort();
-    let mut out = String::from("/// (file name, contents) of every file in `detectors/`.\npub static EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (file name, contents) of every file in `detectors/`.\npub static EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for n in &names {
-        println!("cargo:rerun-if-changed={}", dir.join(n).display());
+        println!("cargo:rerun-if-changed=detectors/{n}");
         let _ = writeln!(
             out,
-            "    ({n:?}, include_str!({:?})),",
-            dir.join(n).display().to_string()
+            "    ({n:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/detectors/\", {n:?}))),"
         );
     }
     out.push_str("];\n");

@@ -4,11 +4,19 @@
 //! native detectors have `native: <id>` in place of `detection`.
 
 use crate::alert::DetectorMeta;
+use crate::detectors::sigma::{SigmaRule, SigmaRules, SigmaSet};
 use crate::detectors::{self, Detector, Settings};
 use crate::record::Record;
 use crate::severity::Severity;
+use crate::sigma::{self, SigmaMatcher};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the Lambda looks for extra detector files (a Lambda layer), when present.
+pub const LAMBDA_DETECTORS_DIR: &str = "/opt/trailwatch/detectors";
+/// The Lambda's list of detector ids to turn off (comma-separated).
+pub const DISABLED_ENV: &str = "DISABLED_DETECTORS";
 
 include!(concat!(env!("OUT_DIR"), "/embedded_detectors.rs"));
 
@@ -32,6 +40,17 @@ pub struct Descriptor {
     pub date: Option<serde_json::Value>,
     #[serde(default)]
     pub modified: Option<serde_json::Value>,
+    /// Sigma metadata kept as given: `related`, `license`, `fields`, `taxonomy`, `scope`.
+    #[serde(default)]
+    pub related: Option<serde_json::Value>,
+    #[serde(default)]
+    pub license: Option<serde_json::Value>,
+    #[serde(default)]
+    pub fields: Option<serde_json::Value>,
+    #[serde(default)]
+    pub taxonomy: Option<serde_json::Value>,
+    #[serde(default)]
+    pub scope: Option<serde_json::Value>,
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
@@ -53,6 +72,15 @@ pub struct Descriptor {
     /// Where it came from (a file name for embedded ones, a path otherwise).
     #[serde(skip)]
     pub source: String,
+    /// The compiled detection of a Sigma rule that applies to CloudTrail.
+    #[serde(skip)]
+    pub sigma: Option<Arc<SigmaMatcher>>,
+    /// Why a valid Sigma rule is not run (its logsource is not CloudTrail).
+    #[serde(skip)]
+    pub skipped: Option<String>,
+    /// [`Descriptor::detector_id`], leaked once at load for findings.
+    #[serde(skip)]
+    id_static: &'static str,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -88,6 +116,9 @@ impl Descriptor {
             file: source.to_owned(),
             message,
         };
+        let doc: serde_json::Value =
+            serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        sigma::check_rule_document(&doc).map_err(|e| invalid(e.to_string()))?;
         let mut d: Descriptor = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
         d.source = source.to_owned();
         if d.native.is_some() == d.detection.is_some() {
@@ -105,7 +136,40 @@ impl Descriptor {
                 return Err(invalid(format!("unknown native detector `{id}`")));
             }
         }
+        if let Some(detection) = &d.detection {
+            if sigma::applies_to_cloudtrail(d.logsource.as_ref()) {
+                let m = SigmaMatcher::compile(detection).map_err(|e| invalid(e.to_string()))?;
+                d.sigma = Some(Arc::new(m));
+            } else {
+                let ls = d
+                    .logsource
+                    .as_ref()
+                    .map_or(String::new(), |l| l.to_string());
+                d.skipped = Some(format!("logsource {ls} is not aws/cloudtrail"));
+            }
+        }
+        d.id_static = Box::leak(d.detector_id().into_boxed_str());
         Ok(d)
+    }
+
+    /// `native` or `sigma`.
+    pub fn kind(&self) -> &'static str {
+        if self.native.is_some() {
+            "native"
+        } else {
+            "sigma"
+        }
+    }
+
+    /// The compiled rule of a Sigma descriptor that applies to CloudTrail.
+    pub fn sigma_rule(&self) -> Option<SigmaRule> {
+        Some(SigmaRule {
+            id: self.id_static,
+            title: self.title.clone(),
+            severity: self.severity(),
+            group_by: self.group_by.clone(),
+            matcher: Arc::clone(self.sigma.as_ref()?),
+        })
     }
 
     /// The stable detector id: `name`, else the file stem.
@@ -137,17 +201,22 @@ impl Descriptor {
         }
     }
 
-    /// A fresh detector for this descriptor.
+    /// A fresh detector for this descriptor alone (`None` for a skipped Sigma rule).
     pub fn build(&self, settings: &Settings) -> Option<Box<dyn Detector>> {
-        self.native
-            .as_deref()
-            .and_then(|id| detectors::native(id, settings))
+        if let Some(id) = self.native.as_deref() {
+            return detectors::native(id, settings);
+        }
+        let set = SigmaSet::new(vec![self.sigma_rule()?]);
+        Some(Box::new(SigmaRules::new(Arc::new(set))))
     }
 
     /// Runs the inline tests; returns one line per failure.
     pub fn run_tests(&self, settings: &Settings) -> (usize, Vec<String>) {
         let id = self.detector_id();
         let mut failures = Vec::new();
+        if self.skipped.is_some() {
+            return (0, failures);
+        }
         for t in &self.tests {
             let Some(mut detector) = self.build(settings) else {
                 failures.push(format!(
@@ -193,11 +262,63 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn embedded() -> Result<Catalog, CatalogError> {
-        let descriptors = EMBEDDED
+        let mut catalog = Catalog::default();
+        for (name, text) in EMBEDDED {
+            catalog.push(Descriptor::parse(text, name)?)?;
+        }
+        Ok(catalog)
+    }
+
+    /// The built-in detectors plus those of `extra_dirs`, checking that every id in
+    /// `disabled` exists. What replay and the Lambda run.
+    pub fn load(extra_dirs: &[PathBuf], disabled: &[String]) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::embedded()?;
+        for dir in extra_dirs {
+            catalog.add_dir(dir)?;
+        }
+        catalog.check_ids(disabled, "disabled detectors")?;
+        Ok(catalog)
+    }
+
+    /// The Lambda's catalog and disabled ids: built-in detectors, plus the files of
+    /// [`LAMBDA_DETECTORS_DIR`] when that directory exists, minus [`DISABLED_ENV`].
+    pub fn for_lambda() -> Result<(Catalog, Vec<String>), CatalogError> {
+        let disabled = parse_ids(&std::env::var(DISABLED_ENV).unwrap_or_default());
+        let layer = Path::new(LAMBDA_DETECTORS_DIR);
+        let extra: Vec<PathBuf> = if layer.is_dir() {
+            vec![layer.to_path_buf()]
+        } else {
+            Vec::new()
+        };
+        Ok((Catalog::load(&extra, &disabled)?, disabled))
+    }
+
+    /// Adds one descriptor; two descriptors may not share an id.
+    pub fn push(&mut self, d: Descriptor) -> Result<(), CatalogError> {
+        let id = d.detector_id();
+        if let Some(other) = self.descriptors.iter().find(|o| o.detector_id() == id) {
+            return Err(CatalogError::Invalid {
+                file: d.source.clone(),
+                message: format!("detector id `{id}` is already used by {}", other.source),
+            });
+        }
+        self.descriptors.push(d);
+        Ok(())
+    }
+
+    /// Fails on an id that names no detector (a typo would silently keep it on); `what` names
+    /// the list in the error.
+    pub fn check_ids(&self, ids: &[String], what: &str) -> Result<(), CatalogError> {
+        match ids
             .iter()
-            .map(|(n, t)| Descriptor::parse(t, n))
-            .collect::<Result<_, _>>()?;
-        Ok(Catalog { descriptors })
+            .find(|id| !self.descriptors.iter().any(|d| d.detector_id() == **id))
+        {
+            Some(id) => Err(CatalogError::Invalid {
+                file: what.to_owned(),
+                message: format!("no detector has the id `{id}`"),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Adds every `*.yml` / `*.yaml` of `dir` (not recursive), in name order.
@@ -208,18 +329,30 @@ impl Catalog {
                 file: file.clone(),
                 source,
             })?;
-            self.descriptors.push(Descriptor::parse(&text, &file)?);
+            self.push(Descriptor::parse(&text, &file)?)?;
         }
         Ok(())
     }
 
-    /// Detectors for every descriptor whose id is not in `disabled`.
+    /// Detectors for every descriptor whose id is not in `disabled`: each native one, and one
+    /// detector running all the Sigma rules through their index.
     pub fn detectors(&self, settings: &Settings, disabled: &[String]) -> Vec<Box<dyn Detector>> {
-        self.descriptors
-            .iter()
-            .filter(|d| !disabled.contains(&d.detector_id()))
-            .filter_map(|d| d.build(settings))
-            .collect()
+        let mut out: Vec<Box<dyn Detector>> = Vec::new();
+        let mut rules = Vec::new();
+        for d in &self.descriptors {
+            if disabled.contains(&d.detector_id()) {
+                continue;
+            }
+            if d.native.is_some() {
+                out.extend(d.build(settings));
+            } else {
+                rules.extend(d.sigma_rule());
+            }
+        }
+        if !rules.is_empty() {
+            out.push(Box::new(SigmaRules::new(Arc::new(SigmaSet::new(rules)))));
+        }
+        out
     }
 
     pub fn meta(&self, id: &str) -> Option<DetectorMeta> {
@@ -228,6 +361,15 @@ impl Catalog {
             .find(|d| d.detector_id() == id)
             .map(Descriptor::meta)
     }
+}
+
+/// Detector ids from a comma-separated list (blanks ignored).
+pub fn parse_ids(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The rule files of a directory, sorted.
@@ -272,6 +414,101 @@ mod tests {
                 "{id}"
             );
         }
+    }
+
+    /// `make test` loads all SigmaHQ CloudTrail rules (read beside the repository, never
+    /// copied into it) and fails if any is refused.
+    #[test]
+    fn loads_every_sigmahq_cloudtrail_rule() {
+        let dir = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/corpus/sigma"
+        ));
+        if !dir.exists() {
+            eprintln!("skipping: {} not present", dir.display());
+            return;
+        }
+        let mut catalog = Catalog::embedded().unwrap();
+        let before = catalog.descriptors.len();
+        catalog.add_dir(dir).unwrap();
+        let added = &catalog.descriptors[before..];
+        assert_eq!(added.len(), 57);
+        for d in added {
+            assert!(d.sigma.is_some(), "{}: {:?}", d.source, d.skipped);
+            assert!(d.name.is_none());
+        }
+        // Without `name`, the file stem is the id.
+        assert!(added
+            .iter()
+            .any(|d| d.detector_id() == "aws_root_account_usage"));
+        let natives = catalog.descriptors.iter().filter(|d| d.native.is_some());
+        let detectors = catalog.detectors(&Settings::default(), &[]);
+        assert_eq!(
+            detectors.len(),
+            natives.count() + 1,
+            "each native detector and one for all Sigma rules"
+        );
+    }
+
+    #[test]
+    fn disabled_ids_must_exist_and_turn_detectors_off() {
+        let catalog = Catalog::load(&[], &["root-activity".into()]).unwrap();
+        let e = Catalog::load(&[], &["no-such-id".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no-such-id"), "{e}");
+        let record = Record::parse(
+            br#"{"eventName":"ListBuckets","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#,
+        )
+        .unwrap();
+        let run = |disabled: &[String]| {
+            let mut out = Vec::new();
+            for mut d in catalog.detectors(&Settings::default(), disabled) {
+                d.inspect(&record, &mut out);
+            }
+            out.iter().map(|f| f.detector).collect::<Vec<_>>()
+        };
+        assert_eq!(run(&[]), ["root-activity"]);
+        assert!(run(&["root-activity".into()]).is_empty());
+        assert_eq!(parse_ids(" a, ,b,"), ["a", "b"]);
+    }
+
+    #[test]
+    fn refuses_unsupported_sigma_naming_file_and_construct() {
+        let rule = |detection: &str| {
+            format!("title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}")
+        };
+        let e = Descriptor::parse(
+            &rule("  s: {a|base64offset|contains: x}\n  condition: s\n"),
+            "r.yml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("r.yml: ") && e.contains("unsupported modifier `base64offset`"),
+            "{e}"
+        );
+        let e = Descriptor::parse(
+            &rule("  s: {a: 1}\n  condition: s | count() > 3\n"),
+            "c.yml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("c.yml") && e.contains("aggregation `count()`"),
+            "{e}"
+        );
+        let e = Descriptor::parse("title: t\ncorrelation: {type: temporal}\n", "k.yml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k.yml") && e.contains("correlation rule"), "{e}");
+        // A rule for another log source is valid but not run.
+        let d = Descriptor::parse(
+            "title: w\nlogsource: {product: windows}\ndetection: {s: {a|base64offset: x}, condition: s}\n",
+            "w.yml",
+        )
+        .unwrap();
+        assert!(d.skipped.is_some() && d.sigma.is_none());
     }
 
     #[test]

@@ -5,13 +5,18 @@
 
 pub mod alert;
 pub mod catalog;
+pub mod detector_cmds;
 pub mod detectors;
 pub mod finding;
 mod lenient;
 pub mod record;
+pub mod redact;
 pub mod scan;
+pub mod sensitive;
 pub mod severity;
+pub mod sigma;
 pub mod split;
+pub mod url;
 
 pub use alert::{Alert, AlertBuilder, Source};
 pub use detectors::Detector;

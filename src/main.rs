@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::catalog::Catalog;
-use trailwatch::detectors::Settings;
+use trailwatch::detector_cmds as commands;
+use trailwatch::detectors::{FipsPolicy, Settings};
 use trailwatch::output::Format;
 use trailwatch::replay::{self, Replay};
 use trailwatch::Severity;
@@ -24,6 +25,30 @@ enum Command {
     /// Serve as the AWS Lambda function (the default when `AWS_LAMBDA_RUNTIME_API` is set).
     #[cfg(feature = "lambda")]
     Lambda,
+    /// List, test and check detector files.
+    #[command(subcommand)]
+    Detectors(DetectorsCommand),
+}
+
+#[derive(Subcommand)]
+enum DetectorsCommand {
+    /// List every detector: id, title, severity, kind (native or sigma), source file.
+    List {
+        /// Extra directory of detector files (repeatable).
+        #[arg(long = "detectors", value_name = "DIR")]
+        detector_dirs: Vec<PathBuf>,
+    },
+    /// Run the inline tests of the detector files in DIR... (default: the built-in ones).
+    /// Prints a line per failure and a closing count; exits 1 on any failure.
+    Test {
+        #[arg(value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Load every file of DIR and report each one: loaded, or why not. Exits 1 if any is not.
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -52,6 +77,15 @@ struct ReplayArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Where calls must use FIPS endpoints: comma list of region globs and 12-digit account
+    /// ids, or `all`, or `none`.
+    #[arg(
+        long,
+        env = "TRAILWATCH_FIPS_REQUIRED",
+        default_value = "us-gov-*",
+        value_name = "SCOPES"
+    )]
+    fips_required: FipsPolicy,
 }
 
 fn main() -> ExitCode {
@@ -97,17 +131,53 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 other => Ok(other?),
             }
         }
+        Command::Detectors(cmd) => {
+            let mut out = std::io::stdout().lock();
+            match cmd {
+                DetectorsCommand::List { detector_dirs } => {
+                    check_dirs(&detector_dirs)?;
+                    let catalog = Catalog::load(&detector_dirs, &[])?;
+                    commands::list(&catalog, &mut out)?;
+                    Ok(0)
+                }
+                DetectorsCommand::Test { dirs } => {
+                    check_dirs(&dirs)?;
+                    let catalog = if dirs.is_empty() {
+                        Catalog::embedded()?
+                    } else {
+                        let mut c = Catalog::default();
+                        for d in &dirs {
+                            c.add_dir(d)?;
+                        }
+                        c
+                    };
+                    Ok(commands::test(&catalog, &Settings::default(), &mut out)?)
+                }
+                DetectorsCommand::Check { dir } => {
+                    check_dirs(std::slice::from_ref(&dir))?;
+                    Ok(commands::check(&dir, &mut out)?)
+                }
+            }
+        }
     }
 }
 
+fn check_dirs(dirs: &[PathBuf]) -> anyhow::Result<()> {
+    for dir in dirs {
+        if !dir.is_dir() {
+            bail!("{}: not a directory", dir.display());
+        }
+    }
+    Ok(())
+}
+
 fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
-    let mut catalog = Catalog::embedded().context("built-in detectors")?;
     for dir in &args.detector_dirs {
         if !dir.is_dir() {
             bail!("--detectors {}: not a directory", dir.display());
         }
-        catalog.add_dir(dir)?;
     }
+    let catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty
@@ -120,7 +190,9 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
         min_severity: args.min_severity,
         fail_on: args.fail_on,
         catalog,
-        settings: Settings::default(),
+        settings: Settings {
+            fips_required: args.fips_required,
+        },
         disabled: args.disable,
         jobs: args.jobs.unwrap_or((cores / 2).max(1)).max(1),
         progress: !args.no_progress,

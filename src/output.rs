@@ -2,6 +2,7 @@
 
 use crate::alert::Alert;
 use crate::finding::Finding;
+use crate::redact;
 use crate::severity::Severity;
 use console::{style, Style};
 use std::io::{self, Write};
@@ -16,13 +17,14 @@ pub enum Format {
     Findings,
 }
 
+/// Every writer masks what may still hold a secret ([`redact::alert`], [`redact::finding`]).
 pub fn write_alert_json(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, alert)?;
+    serde_json::to_writer(&mut *out, &redact::alert(alert))?;
     out.write_all(b"\n")
 }
 
 pub fn write_finding_json(out: &mut dyn Write, finding: &Finding) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, finding)?;
+    serde_json::to_writer(&mut *out, &redact::finding(finding))?;
     out.write_all(b"\n")
 }
 
@@ -38,6 +40,7 @@ fn severity_style(s: Severity) -> Style {
 
 /// One readable block per alert.
 pub fn write_alert_pretty(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
+    let a = &redact::alert(a);
     let sev =
         severity_style(a.severity).apply_to(format!(" {} ", a.severity.as_str().to_uppercase()));
     writeln!(

@@ -164,6 +164,12 @@ fn inspect(
         Element::NotObject => {
             return report.warn(format!("record {index}: not a JSON object, skipped"))
         }
+        Element::TooDeep => {
+            let limit = crate::split::MAX_DEPTH;
+            return report.warn(format!(
+                "record {index}: nested deeper than {limit} levels, skipped"
+            ));
+        }
     };
     let record = match Record::parse(bytes) {
         Ok(r) => r,

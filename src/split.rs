@@ -12,6 +12,8 @@ pub enum Element<'a> {
     Record(&'a [u8]),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
+    /// An object nested deeper than serde_json's limit: it cannot be parsed.
+    TooDeep,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +46,9 @@ enum Kind {
     Scalar,
 }
 
+/// Nesting deeper than this (serde_json's default recursion limit) makes a record unreadable.
+pub const MAX_DEPTH: u32 = 128;
+
 /// What the top level of the delivery turned out to hold.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -56,6 +61,7 @@ pub struct Splitter {
     state: State,
     kind: Kind,
     depth: u32,
+    max_depth: u32,
     in_string: bool,
     escape: bool,
     key: Vec<u8>,
@@ -71,6 +77,7 @@ impl Default for Splitter {
             state: State::Start,
             kind: Kind::Scalar,
             depth: 0,
+            max_depth: 0,
             in_string: false,
             escape: false,
             key: Vec::new(),
@@ -142,6 +149,7 @@ impl Splitter {
                             self.key.push(b'\\');
                         } else {
                             self.state = State::Colon;
+                            self.unescape_key();
                         }
                         i += 1;
                     }
@@ -204,10 +212,12 @@ impl Splitter {
                     i = next;
                     if done {
                         self.state = State::ElementCommaOrEnd;
-                        on(if self.object {
-                            Element::Record(&self.record)
-                        } else {
+                        on(if !self.object {
                             Element::NotObject
+                        } else if self.max_depth > MAX_DEPTH {
+                            Element::TooDeep
+                        } else {
+                            Element::Record(&self.record)
                         });
                     }
                     continue;
@@ -220,6 +230,19 @@ impl Splitter {
         Ok(())
     }
 
+    /// Keys may be written with escapes (`"\u0052ecords"`): compare their decoded text.
+    fn unescape_key(&mut self) {
+        if memchr::memchr(b'\\', &self.key).is_some() {
+            let mut quoted = Vec::with_capacity(self.key.len() + 2);
+            quoted.push(b'"');
+            quoted.extend_from_slice(&self.key);
+            quoted.push(b'"');
+            self.key = serde_json::from_slice::<String>(&quoted)
+                .map(String::into_bytes)
+                .unwrap_or_default();
+        }
+    }
+
     fn finish_top(&mut self) {
         self.shape.complete = true;
         self.state = State::Done;
@@ -230,6 +253,7 @@ impl Splitter {
         self.in_string = false;
         self.escape = false;
         self.depth = 0;
+        self.max_depth = 1;
         self.kind = match b {
             b'{' | b'[' => {
                 self.depth = 1;
@@ -281,7 +305,10 @@ impl Splitter {
             }
             match buf[i] {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    self.max_depth = self.max_depth.max(self.depth);
+                }
                 b'}' | b']' => {
                     self.depth -= 1;
                     if self.depth == 0 {

@@ -6,7 +6,21 @@
 use crate::finding::Finding;
 use crate::record::Record;
 
+pub mod cmk_downgrade;
+pub mod fips_endpoint;
+pub mod fips_hosts;
+pub mod fips_policy;
+pub mod kms_key_loss;
+pub mod kms_key_policy;
+mod kms_policy_doc;
+mod kms_ref;
+pub mod sensitive_tag;
+pub mod sigma;
+pub mod tls_absent;
 pub mod tls_outdated;
+pub mod url_credentials;
+
+pub use fips_policy::FipsPolicy;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
@@ -17,13 +31,30 @@ pub trait Detector: Send {
 
 /// Run-time settings that native detectors read (validated once by the front end).
 #[derive(Debug, Clone, Default)]
-pub struct Settings {}
+pub struct Settings {
+    /// Where calls must use FIPS endpoints (`--fips-required`, `TRAILWATCH_FIPS_REQUIRED`).
+    pub fips_required: FipsPolicy,
+}
 
 type Factory = fn(&Settings) -> Box<dyn Detector>;
 
 /// Every native detector: id and constructor. One line per detector.
-pub const NATIVE: &[(&str, Factory)] =
-    &[(tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated))];
+pub const NATIVE: &[(&str, Factory)] = &[
+    (tls_outdated::ID, |_| Box::new(tls_outdated::TlsOutdated)),
+    (kms_key_policy::ID, |_| {
+        Box::new(kms_key_policy::KmsKeyPolicy)
+    }),
+    (kms_key_loss::ID, |_| Box::new(kms_key_loss::KmsKeyLoss)),
+    (cmk_downgrade::ID, |_| Box::new(cmk_downgrade::CmkDowngrade)),
+    (tls_absent::ID, |_| Box::new(tls_absent::TlsAbsent)),
+    (fips_endpoint::ID, |s| {
+        Box::new(fips_endpoint::FipsEndpoint::new(s.fips_required.clone()))
+    }),
+    (url_credentials::ID, |_| {
+        Box::new(url_credentials::UrlCredentials)
+    }),
+    (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
+];
 
 /// Builds the native detector with this id.
 pub fn native(id: &str, settings: &Settings) -> Option<Box<dyn Detector>> {

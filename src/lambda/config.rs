@@ -4,6 +4,7 @@
 //! own variables (`AWS_ENDPOINT_URL*`, `AWS_USE_FIPS_ENDPOINT`, `AWS_REGION`) are read by the
 //! SDK itself and are not repeated here.
 
+use crate::detectors::fips_policy::{self, FipsPolicy};
 use crate::severity::Severity;
 
 /// Objects processed at once in one invocation when `MAX_CONCURRENCY` is not set.
@@ -24,50 +25,14 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
-/// Where the FIPS detectors apply (`TRAILWATCH_FIPS_REQUIRED`): region globs and account ids.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FipsScope {
-    All,
-    None,
-    /// Region globs (`us-gov-*`) and 12-digit account ids.
-    Only(Vec<String>),
-}
-
-impl FipsScope {
-    pub const DEFAULT: &'static str = "us-gov-*";
-
-    pub fn parse(text: &str) -> Result<FipsScope, String> {
-        let text = text.trim();
-        match text.to_ascii_lowercase().as_str() {
-            "all" => return Ok(FipsScope::All),
-            "none" | "" => return Ok(FipsScope::None),
-            _ => {}
-        }
-        let mut entries = Vec::new();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let account = entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit());
-            let glob = entry
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*');
-            if !account && !glob {
-                return Err(format!(
-                    "`{entry}` is neither a region glob (like us-gov-*) nor a 12-digit account id"
-                ));
-            }
-            entries.push(entry.to_owned());
-        }
-        Ok(FipsScope::Only(entries))
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `TOPIC_ARN`: where alerts go (required).
     pub topic_arn: String,
     /// `MIN_SEVERITY`: alerts below are not published (operational alerts always are).
     pub min_severity: Severity,
-    /// `TRAILWATCH_FIPS_REQUIRED`.
-    pub fips_required: FipsScope,
+    /// `TRAILWATCH_FIPS_REQUIRED`: where the FIPS detectors apply.
+    pub fips_required: FipsPolicy,
     /// `DISABLED_DETECTORS`: detector ids, comma-separated.
     pub disabled: Vec<String>,
     /// `MAX_CONCURRENCY`: objects scanned at once in one invocation.
@@ -108,9 +73,10 @@ impl Config {
                 bad("MIN_SEVERITY", e.to_string())
             })?,
         };
-        let fips = set("TRAILWATCH_FIPS_REQUIRED").unwrap_or_else(|| FipsScope::DEFAULT.into());
-        let fips_required =
-            FipsScope::parse(&fips).map_err(|m| bad("TRAILWATCH_FIPS_REQUIRED", m))?;
+        let fips = set(fips_policy::ENV).unwrap_or_else(|| fips_policy::DEFAULT.into());
+        let fips_required = fips.parse().map_err(|e: fips_policy::PolicyError| {
+            bad("TRAILWATCH_FIPS_REQUIRED", e.to_string())
+        })?;
         let disabled = set("DISABLED_DETECTORS")
             .map(|v| {
                 v.split(',')
@@ -215,7 +181,7 @@ mod tests {
         let c = config(&[("TOPIC_ARN", TOPIC)]).unwrap();
         assert_eq!(c.min_severity, Severity::Low);
         assert_eq!(c.max_concurrency, DEFAULT_CONCURRENCY);
-        assert_eq!(c.fips_required, FipsScope::Only(vec!["us-gov-*".into()]));
+        assert_eq!(c.fips_required, FipsPolicy::default());
         assert!(c.disabled.is_empty() && c.json_logs && !c.fifo());
         assert_eq!(c.log_level, tracing::Level::INFO);
     }
@@ -242,10 +208,10 @@ mod tests {
         assert_eq!(c.log_level, tracing::Level::DEBUG);
         assert_eq!(
             c.fips_required,
-            FipsScope::Only(vec!["us-gov-*".into(), "111122223333".into()])
+            "us-gov-*,111122223333".parse::<FipsPolicy>().unwrap()
         );
         let all = config(&[("TOPIC_ARN", TOPIC), ("TRAILWATCH_FIPS_REQUIRED", "ALL")]);
-        assert_eq!(all.unwrap().fips_required, FipsScope::All);
+        assert_eq!(all.unwrap().fips_required, FipsPolicy::All);
     }
 
     #[test]

@@ -45,7 +45,9 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             source,
             sink,
             catalog,
-            settings: Settings::default(),
+            settings: Settings {
+                fips_required: config.fips_required.clone(),
+            },
             config,
             backoff: Backoff::DEFAULT,
             reserve: Duration::from_secs(5),

@@ -1,0 +1,165 @@
+//! `fips-endpoint`: a call to a non-FIPS endpoint where the FIPS policy requires FIPS.
+
+use super::fips_hosts::{classify, HostClass};
+use super::fips_policy::FipsPolicy;
+use super::Detector;
+use crate::finding::Finding;
+use crate::record::Record;
+use crate::severity::Severity;
+
+pub const ID: &str = "fips-endpoint";
+
+pub struct FipsEndpoint {
+    policy: FipsPolicy,
+}
+
+impl FipsEndpoint {
+    pub fn new(policy: FipsPolicy) -> FipsEndpoint {
+        FipsEndpoint { policy }
+    }
+}
+
+impl Detector for FipsEndpoint {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+        let Some(host) = record.tls_host().filter(|h| !h.trim().is_empty()) else {
+            return;
+        };
+        // An AWS service calling on the account's behalf picks its own endpoint.
+        if record
+            .user_identity
+            .as_ref()
+            .is_some_and(|u| u.invoked_by.is_some())
+        {
+            return;
+        }
+        let region = record.region();
+        if !self.policy.requires(region, record.account()) {
+            return;
+        }
+        let HostClass::NotFips { fips_host } = classify(host, region) else {
+            return;
+        };
+        let region_text = if region.is_empty() {
+            "an unknown region"
+        } else {
+            region
+        };
+        let advice = match &fips_host {
+            Some(h) => format!("use {h}"),
+            None => "no FIPS endpoint is listed for this host name".to_owned(),
+        };
+        let summary = format!(
+            "{} called {host}, not a FIPS endpoint, in {region_text} where FIPS is required ({advice})",
+            record.event_name(),
+        );
+        let mut finding = Finding::new(ID, Severity::Medium, record, host, summary)
+            .with("host", host)
+            .with("region", region)
+            .with("fips_policy", self.policy.to_string());
+        if let Some(h) = fips_host {
+            finding = finding.with("fips_endpoint", h);
+        }
+        out.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(policy: &str, region: &str, host: &str, extra: &str) -> Vec<Finding> {
+        let mut d = FipsEndpoint::new(policy.parse().unwrap());
+        let text = format!(
+            r#"{{"eventName":"Decrypt","awsRegion":"{region}","recipientAccountId":"111122223333",
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws-us-gov:iam::111122223333:user/ci"}},
+            "tlsDetails":{{"tlsVersion":"TLSv1.3","clientProvidedHostHeader":"{host}"}}{extra}}}"#
+        );
+        let r = Record::parse(text.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        d.inspect(&r, &mut out);
+        out
+    }
+
+    #[test]
+    fn fires_on_non_fips_host_in_govcloud() {
+        let out = run(
+            "us-gov-*",
+            "us-gov-west-1",
+            "kms.us-gov-west-1.amazonaws.com",
+            "",
+        );
+        assert_eq!(out.len(), 1);
+        let f = &out[0];
+        assert_eq!(
+            (f.severity, f.target.as_str()),
+            (Severity::Medium, "kms.us-gov-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            f.evidence["fips_endpoint"],
+            "kms-fips.us-gov-west-1.amazonaws.com"
+        );
+        assert!(
+            f.summary
+                .contains("use kms-fips.us-gov-west-1.amazonaws.com"),
+            "{}",
+            f.summary
+        );
+    }
+
+    #[test]
+    fn silent_on_fips_unknown_and_unrequired() {
+        for (policy, region, host) in [
+            (
+                "us-gov-*",
+                "us-gov-west-1",
+                "sts.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "us-gov-*",
+                "us-gov-west-1",
+                "kms-fips.us-gov-west-1.amazonaws.com",
+            ),
+            (
+                "us-gov-*",
+                "us-gov-west-1",
+                "vpce-01-ab.kms.us-gov-west-1.vpce.amazonaws.com",
+            ),
+            ("us-gov-*", "us-east-1", "kms.us-east-1.amazonaws.com"),
+            ("none", "us-gov-west-1", "kms.us-gov-west-1.amazonaws.com"),
+            ("222233334444", "us-east-1", "kms.us-east-1.amazonaws.com"),
+        ] {
+            assert!(run(policy, region, host, "").is_empty(), "{policy} {host}");
+        }
+    }
+
+    #[test]
+    fn account_policy_and_failed_calls() {
+        let out = run(
+            "111122223333",
+            "us-east-1",
+            "fips-x.s3.us-east-1.amazonaws.com",
+            r#","errorCode":"AccessDenied""#,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].severity, Severity::Low);
+        assert_eq!(
+            out[0].evidence["fips_endpoint"],
+            "fips-x.s3-fips.us-east-1.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn aws_service_on_behalf_is_not_the_client() {
+        let text = br#"{"eventName":"Decrypt","awsRegion":"us-gov-west-1",
+            "userIdentity":{"type":"AWSService","invokedBy":"cloudformation.amazonaws.com"},
+            "tlsDetails":{"clientProvidedHostHeader":"kms.us-gov-west-1.amazonaws.com"}}"#;
+        let r = Record::parse(text).unwrap();
+        let mut out = Vec::new();
+        FipsEndpoint::new(FipsPolicy::All).inspect(&r, &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,227 @@
+//! Where FIPS endpoints are required: `--fips-required` / `TRAILWATCH_FIPS_REQUIRED`.
+//!
+//! A comma list of region globs (`*` matches any run of characters) and 12-digit account ids,
+//! or `all`, or `none`. The default is `us-gov-*` (AWS GovCloud).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The environment variable the Lambda and the CLI read the policy from.
+pub const ENV: &str = "TRAILWATCH_FIPS_REQUIRED";
+
+/// The policy when none is given.
+pub const DEFAULT: &str = "us-gov-*";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FipsPolicy {
+    /// FIPS is required everywhere.
+    All,
+    /// FIPS is required nowhere: the detector stays silent.
+    None,
+    /// FIPS is required where any entry matches the record's region or account.
+    Only(Vec<Scope>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// A region name or glob, e.g. `us-gov-*`, `us-east-1`.
+    Region(String),
+    /// A 12-digit account id.
+    Account(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("FIPS policy is empty (use `none` to require FIPS nowhere)")]
+    Empty,
+    #[error("FIPS policy entry `{0}` is neither a region glob (e.g. us-gov-*) nor a 12-digit account id")]
+    BadEntry(String),
+    #[error("FIPS policy `{0}` must stand alone, not in a list")]
+    KeywordInList(String),
+}
+
+impl Default for FipsPolicy {
+    fn default() -> FipsPolicy {
+        FipsPolicy::Only(vec![Scope::Region(DEFAULT.to_owned())])
+    }
+}
+
+impl FromStr for FipsPolicy {
+    type Err = PolicyError;
+
+    fn from_str(text: &str) -> Result<FipsPolicy, PolicyError> {
+        let entries: Vec<String> = text
+            .split(',')
+            .map(|e| e.trim().to_ascii_lowercase())
+            .collect();
+        if entries.iter().all(String::is_empty) {
+            return Err(PolicyError::Empty);
+        }
+        if let [only] = entries.as_slice() {
+            match only.as_str() {
+                "all" => return Ok(FipsPolicy::All),
+                "none" => return Ok(FipsPolicy::None),
+                _ => {}
+            }
+        }
+        let mut scopes = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if entry == "all" || entry == "none" {
+                return Err(PolicyError::KeywordInList(entry));
+            }
+            scopes.push(parse_scope(&entry)?);
+        }
+        Ok(FipsPolicy::Only(scopes))
+    }
+}
+
+fn parse_scope(entry: &str) -> Result<Scope, PolicyError> {
+    let bad = || PolicyError::BadEntry(entry.to_owned());
+    if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Scope::Account(entry.to_owned()));
+    }
+    let region_chars = entry
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*');
+    let has_letter = entry.bytes().any(|b| b.is_ascii_lowercase() || b == b'*');
+    if entry.is_empty() || !region_chars || !has_letter {
+        return Err(bad());
+    }
+    Ok(Scope::Region(entry.to_owned()))
+}
+
+impl FipsPolicy {
+    /// Whether calls recorded in `region` for `account` must use FIPS endpoints.
+    pub fn requires(&self, region: &str, account: &str) -> bool {
+        match self {
+            FipsPolicy::All => true,
+            FipsPolicy::None => false,
+            FipsPolicy::Only(scopes) => scopes.iter().any(|s| match s {
+                Scope::Region(glob) => !region.is_empty() && glob_match(glob, region),
+                Scope::Account(id) => id == account,
+            }),
+        }
+    }
+
+    /// Reads the policy from `TRAILWATCH_FIPS_REQUIRED`, else the default.
+    pub fn from_env() -> Result<FipsPolicy, PolicyError> {
+        match std::env::var(ENV) {
+            Ok(text) => text.parse(),
+            Err(_) => Ok(FipsPolicy::default()),
+        }
+    }
+}
+
+impl fmt::Display for FipsPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FipsPolicy::All => f.write_str("all"),
+            FipsPolicy::None => f.write_str("none"),
+            FipsPolicy::Only(scopes) => {
+                let parts: Vec<&str> = scopes
+                    .iter()
+                    .map(|s| match s {
+                        Scope::Region(r) => r.as_str(),
+                        Scope::Account(a) => a.as_str(),
+                    })
+                    .collect();
+                f.write_str(&parts.join(","))
+            }
+        }
+    }
+}
+
+/// `*` matches any run of characters (none included); everything else matches itself.
+pub fn glob_match(glob: &str, text: &str) -> bool {
+    let mut parts = glob.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = parts.collect();
+    let Some((last, middle)) = pieces.split_last() else {
+        return rest.is_empty();
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_govcloud() {
+        let p = FipsPolicy::default();
+        assert!(p.requires("us-gov-west-1", "111122223333"));
+        assert!(p.requires("us-gov-east-1", ""));
+        assert!(!p.requires("us-east-1", "111122223333"));
+        assert!(!p.requires("", ""));
+        assert_eq!(p.to_string(), "us-gov-*");
+        assert_eq!(DEFAULT.parse::<FipsPolicy>().unwrap(), p);
+    }
+
+    #[test]
+    fn parses_lists_keywords_and_accounts() {
+        let p: FipsPolicy = " us-east-*, 444455556666 ,ca-central-1".parse().unwrap();
+        assert!(p.requires("us-east-2", "1"));
+        assert!(p.requires("eu-west-1", "444455556666"));
+        assert!(p.requires("ca-central-1", ""));
+        assert!(!p.requires("ca-west-1", "111122223333"));
+        assert_eq!(p.to_string(), "us-east-*,444455556666,ca-central-1");
+        assert_eq!("ALL".parse::<FipsPolicy>().unwrap(), FipsPolicy::All);
+        assert!(FipsPolicy::All.requires("eu-west-1", ""));
+        assert!(!"none"
+            .parse::<FipsPolicy>()
+            .unwrap()
+            .requires("us-gov-west-1", ""));
+    }
+
+    #[test]
+    fn bad_entries_are_named() {
+        for (text, named) in [
+            ("us-gov-*,us gov", "us gov"),
+            ("12345", "12345"),
+            ("us_east_1", "us_east_1"),
+            ("us-gov-*,,eu-west-1", ""),
+            ("all,us-east-1", "all"),
+            ("1234567890123", "1234567890123"),
+        ] {
+            let e = text.parse::<FipsPolicy>().unwrap_err().to_string();
+            assert!(e.contains(&format!("`{named}`")), "{text}: {e}");
+        }
+        assert_eq!("".parse::<FipsPolicy>(), Err(PolicyError::Empty));
+        assert_eq!(" , ".parse::<FipsPolicy>(), Err(PolicyError::Empty));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_and_matching_never_panic(text in "\\PC{0,40}", region in "\\PC{0,20}") {
+            if let Ok(p) = text.parse::<FipsPolicy>() {
+                let _ = p.requires(&region, &region);
+                // What it prints, it parses back to the same policy.
+                proptest::prop_assert_eq!(p.to_string().parse::<FipsPolicy>(), Ok(p));
+            }
+            let _ = glob_match(&text, &region);
+        }
+    }
+
+    #[test]
+    fn globs_match_like_shells() {
+        assert!(glob_match("us-gov-*", "us-gov-west-1"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("*-1", "eu-west-1"));
+        assert!(!glob_match("*-1", "eu-west-2"));
+        assert!(glob_match("us-*-1", "us-gov-east-1"));
+        assert!(!glob_match("us-*-1", "us-east-11x"));
+        assert!(glob_match("a*a", "aa"));
+        assert!(!glob_match("a*a", "a"));
+        assert!(glob_match("us-east-1", "us-east-1"));
+        assert!(!glob_match("us-east-1", "us-east-10"));
+    }
+}

@@ -1,0 +1,207 @@
+//! Detectors as data: every Sigma rule of the catalog, run as one detector.
+//!
+//! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
+//! and an index by eventName / eventSource, so that each record is tested only against the
+//! rules that can match it; a cheap search of the record's text for words the rule needs
+//! then drops most of the rest, and the whole record is parsed into a JSON value only when
+//! some rule is still a candidate.
+
+use super::Detector;
+use crate::finding::Finding;
+use crate::record::Record;
+use crate::severity::Severity;
+use crate::sigma::{text_prefilter_applies, RuleIndex, SigmaMatcher};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// The id of the combined detector; findings carry each rule's own id.
+pub const ID: &str = "sigma";
+
+/// One compiled rule and what its findings say.
+#[derive(Debug, Clone)]
+pub struct SigmaRule {
+    pub id: &'static str,
+    pub title: String,
+    pub severity: Severity,
+    /// Record fields that, with the principal, form the alert subject.
+    pub group_by: Vec<String>,
+    pub matcher: Arc<SigmaMatcher>,
+}
+
+impl SigmaRule {
+    /// The finding for a record this rule matched. The rule's `level` is the severity even
+    /// for failed calls: whether failures count is the rule's own decision.
+    fn finding(&self, record: &Record<'_>, json: &Value) -> Finding {
+        let mut target = String::new();
+        let mut values = Vec::new();
+        for field in &self.group_by {
+            let v = field_text(json, field);
+            if field != "userIdentity.arn" {
+                if !target.is_empty() {
+                    target.push(' ');
+                }
+                target.push_str(&v);
+            }
+            values.push((field.clone(), v));
+        }
+        let who = match record.principal() {
+            "" => "unknown principal",
+            p => p,
+        };
+        let summary = format!("{}: {} by {who}", self.title, record.event_name());
+        let mut f = Finding::new(self.id, self.severity, record, target, summary);
+        f.severity = self.severity;
+        for (field, v) in values {
+            f = f.with(&field, v);
+        }
+        f
+    }
+}
+
+/// The value of a dotted field as text ("" when absent; the first value through arrays).
+fn field_text(json: &Value, path: &str) -> String {
+    let mut v = json;
+    for part in path.split('.') {
+        v = match v {
+            Value::Object(map) => map.get(part).unwrap_or(&Value::Null),
+            Value::Array(items) => items
+                .first()
+                .and_then(|i| i.get(part))
+                .unwrap_or(&Value::Null),
+            _ => &Value::Null,
+        };
+    }
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// All enabled Sigma rules with their index; shared by every scan.
+#[derive(Debug)]
+pub struct SigmaSet {
+    rules: Vec<SigmaRule>,
+    index: RuleIndex,
+}
+
+impl SigmaSet {
+    pub fn new(rules: Vec<SigmaRule>) -> SigmaSet {
+        let index = RuleIndex::new(rules.iter().map(|r| &*r.matcher));
+        SigmaSet { rules, index }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// The detector: one per scan, sharing the compiled set.
+pub struct SigmaRules {
+    set: Arc<SigmaSet>,
+    key: String,
+    candidates: Vec<usize>,
+}
+
+impl SigmaRules {
+    pub fn new(set: Arc<SigmaSet>) -> SigmaRules {
+        SigmaRules {
+            set,
+            key: String::new(),
+            candidates: Vec::new(),
+        }
+    }
+}
+
+impl Detector for SigmaRules {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+        let name = record.event_name.as_deref();
+        let source = record.event_source.as_deref();
+        self.set
+            .index
+            .candidates(name, source, &mut self.key, &mut self.candidates);
+        if text_prefilter_applies(record.raw.as_bytes()) {
+            let rules = &self.set.rules;
+            let raw = record.raw.as_bytes();
+            self.candidates
+                .retain(|&i| rules[i].matcher.may_match_text(raw));
+        }
+        if self.candidates.is_empty() {
+            return;
+        }
+        let json = record.json();
+        for &i in &self.candidates {
+            let rule = &self.set.rules[i];
+            if rule.matcher.matches(json) {
+                out.push(rule.finding(record, json));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &'static str, detection: &str, group_by: &[&str]) -> SigmaRule {
+        SigmaRule {
+            id,
+            title: format!("{id} title"),
+            severity: Severity::High,
+            group_by: group_by.iter().map(|s| s.to_string()).collect(),
+            matcher: Arc::new(
+                SigmaMatcher::compile(&serde_norway::from_str(detection).unwrap()).unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn findings_carry_rule_id_level_and_subject() {
+        let set = Arc::new(SigmaSet::new(vec![
+            rule(
+                "stop",
+                "s:\n  eventName: StopLogging\ncondition: s\n",
+                &["userIdentity.arn", "requestParameters.name"],
+            ),
+            rule(
+                "denied",
+                "s:\n  errorCode: AccessDenied\ncondition: s\n",
+                &[],
+            ),
+        ]));
+        let mut d = SigmaRules::new(set);
+        let text = br#"{"eventName":"StopLogging","eventID":"e1","errorCode":"AccessDenied",
+            "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/eve"},
+            "requestParameters":{"name":"main"}}"#;
+        let record = Record::parse(text).unwrap();
+        let mut out = Vec::new();
+        d.inspect(&record, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].detector, "stop");
+        assert_eq!(
+            out[0].severity,
+            Severity::High,
+            "level is kept for failures"
+        );
+        assert_eq!(out[0].target, "main");
+        assert_eq!(out[0].principal, "arn:aws:iam::1:user/eve");
+        assert_eq!(out[0].evidence["requestParameters.name"], "main");
+        assert!(out[0]
+            .summary
+            .starts_with("stop title: StopLogging by arn:aws:iam::1:user/eve"));
+        assert_eq!(out[1].detector, "denied");
+        assert_eq!(out[1].target, "");
+        out.clear();
+        let other = Record::parse(br#"{"eventName":"ListBuckets"}"#).unwrap();
+        d.inspect(&other, &mut out);
+        assert!(out.is_empty());
+    }
+}

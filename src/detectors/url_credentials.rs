@@ -1,0 +1,212 @@
+//! `url-credentials`: a URL or connection string carrying a credential (`user:password@`, a
+//! token as the user, a `password=`/`token=`/`api_key=` parameter) in a call's parameters,
+//! response, additional data or error message.
+//!
+//! Cheap first: only parts whose raw JSON text holds a URL or connection-string marker are
+//! parsed; strings come out of serde unescaped (`\/`, `\u0040`) and are also read
+//! percent-decoded.
+
+use super::Detector;
+use crate::finding::Finding;
+use crate::record::Record;
+use crate::redact;
+use crate::sensitive::percent_decode;
+use crate::severity::Severity;
+use crate::url::find_urls;
+use regex::bytes::Regex;
+use serde_json::Value;
+use std::sync::LazyLock;
+
+pub const ID: &str = "url-credentials";
+
+/// Raw JSON text that may hold a URL or a connection string with a credential.
+static MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)://|:\\/\\/|\\u00|%3a%2f|thin:|(?:passw(?:or)?d|pwd|secret|token|key|sig|auth)\s*=",
+    )
+    .expect("marker pattern")
+});
+
+pub struct UrlCredentials;
+
+/// One credential found, ready to report (all text already masked).
+struct Found {
+    origin: String,
+    what: String,
+    shown: String,
+    user: Option<String>,
+    field: String,
+    raw: String,
+}
+
+impl Detector for UrlCredentials {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+        let mut found = Vec::new();
+        let parts = [
+            ("requestParameters", record.request_parameters),
+            ("responseElements", record.response_elements),
+            ("additionalEventData", record.additional_event_data),
+        ];
+        for (name, raw) in parts {
+            let Some(raw) = raw.filter(|r| MARKER.is_match(r.get().as_bytes())) else {
+                continue;
+            };
+            if let Some(value) = Record::parse_part(Some(raw)) {
+                let mut path = vec![name.to_owned()];
+                walk(&value, &mut path, &mut found);
+            }
+        }
+        if let Some(msg) = record.error_message.as_deref() {
+            if MARKER.is_match(msg.as_bytes()) {
+                check(msg, "errorMessage", &mut found);
+            }
+        }
+        report(record, found, out);
+    }
+}
+
+fn walk(v: &Value, path: &mut Vec<String>, found: &mut Vec<Found>) {
+    match v {
+        Value::String(s) => check(s, &path.join("."), found),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                walk(item, path, found);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                path.push(safe_key(k));
+                walk(item, path, found);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON key as shown in evidence: masked if it is itself a credential-bearing text.
+fn safe_key(k: &str) -> String {
+    let masked = redact::text(k);
+    if masked != k || k.len() > 80 {
+        redact::MASK.to_owned()
+    } else {
+        masked
+    }
+}
+
+/// Looks for credentials in one string, as written and percent-decoded.
+fn check(s: &str, field: &str, found: &mut Vec<Found>) {
+    if s.len() < 8 || (!s.contains(':') && !s.contains('=') && !s.contains('%')) {
+        return;
+    }
+    let decoded = s.contains('%').then(|| percent_decode(s));
+    for text in std::iter::once(s).chain(decoded.as_deref()) {
+        for url in find_urls(text) {
+            for cred in url.credentials() {
+                let origin = url.origin();
+                if found
+                    .iter()
+                    .any(|f| f.origin == origin && f.what == cred.what)
+                {
+                    continue;
+                }
+                found.push(Found {
+                    origin,
+                    what: cred.what,
+                    shown: redact::url(&url),
+                    user: url.user_name().map(redact::user),
+                    field: field.to_owned(),
+                    raw: cred.raw.to_owned(),
+                });
+            }
+        }
+    }
+}
+
+fn report(record: &Record<'_>, found: Vec<Found>, out: &mut Vec<Finding>) {
+    let secrets: Vec<String> = found.iter().map(|f| f.raw.clone()).collect();
+    for f in found {
+        let summary = format!(
+            "{} carried a {} in a URL for {} (in {})",
+            record.event_name(),
+            f.what,
+            f.origin,
+            f.field
+        );
+        let mut finding = Finding::new(ID, Severity::High, record, f.origin.clone(), summary)
+            .with("url", f.shown)
+            .with("credential", f.what)
+            .with("field", f.field);
+        if let Some(user) = f.user {
+            finding = finding.with("user", user);
+        }
+        out.push(redact::seal(finding, &secrets));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(record: &str) -> Vec<Finding> {
+        let r = Record::parse(record.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        UrlCredentials.inspect(&r, &mut out);
+        out
+    }
+
+    #[test]
+    fn escapes_and_encodings_do_not_hide_a_credential() {
+        for (rec, target) in [
+            (
+                r#"{"requestParameters":{"source":{"location":"https:\/\/ci:Pa55word99\u0040git.example.com\/r.git"}}}"#,
+                "https://git.example.com",
+            ),
+            (
+                r#"{"requestParameters":{"endpoint":"https%3A%2F%2Fops%3AZx81kLm02q%40hooks.example.com%2Fin"}}"#,
+                "https://hooks.example.com",
+            ),
+            (
+                r#"{"responseElements":{"u":"mongodb+srv://app:Qw3rty7788@cluster0.example.net/db"}}"#,
+                "mongodb+srv://cluster0.example.net",
+            ),
+            (
+                r#"{"errorMessage":"cannot reach redis://:Kx9dd2LmQ@cache.internal:6379","errorCode":"X"}"#,
+                "redis://cache.internal:6379",
+            ),
+        ] {
+            let out = run(rec);
+            assert_eq!(out.len(), 1, "{rec}");
+            assert_eq!(out[0].target, target);
+            let text = serde_json::to_string(&out[0]).unwrap();
+            for secret in ["Pa55word99", "Zx81kLm02q", "Qw3rty7788", "Kx9dd2LmQ"] {
+                assert!(!text.contains(secret), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn failed_call_is_one_step_lower() {
+        let out =
+            run(r#"{"errorCode":"AccessDenied","requestParameters":{"x":"ftp://u:pw12345@h/"}}"#);
+        assert_eq!(out[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn near_misses_are_quiet() {
+        for rec in [
+            r#"{"requestParameters":{"u":"https://h.example/users/a@b.com/x"}}"#,
+            r#"{"requestParameters":{"u":"git@github.com:org/repo.git","v":"ssh://git@github.com/o/r"}}"#,
+            r#"{"requestParameters":{"u":"https://alice@example.com/","xmlns":"http://s3.amazonaws.com/doc/2006-03-01/"}}"#,
+            r#"{"responseElements":{"streamUrl":"wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s?role=publish_subscribe&cell-number=AAE"}}"#,
+        ] {
+            assert!(run(rec).is_empty(), "{rec}");
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Redaction: the one place that masks what detectors find.
+//!
+//! Detectors build summaries and evidence only from these masks; sinks pass every alert and
+//! finding through [`alert`] / [`finding`], which mask any URL credential, known token or card
+//! number still left in free text. A responder sees scheme, host, user name, parameter or tag
+//! key and a hint (`j***@example.com`, `****1111`, `ghp_****`), never the value.
+
+use crate::alert::Alert;
+use crate::finding::Finding;
+use crate::sensitive::{self, percent_decode, token_prefix, Kind};
+use crate::url::{self, Url};
+use serde_json::{Map, Value};
+
+pub const MASK: &str = "****";
+
+/// `jane.doe@example.com` → `j***@example.com`.
+pub fn email(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => MASK.to_owned(),
+    }
+}
+
+/// `4111111111111111` → `****1111`.
+pub fn card(digits: &str) -> String {
+    let d: Vec<char> = digits.chars().filter(char::is_ascii_digit).collect();
+    let last: String = d[d.len().saturating_sub(4)..].iter().collect();
+    format!("{MASK}{last}")
+}
+
+/// `+1 (206) 555-0100` → `***-***-0100`.
+pub fn phone(number: &str) -> String {
+    let d: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    if d.len() < 7 {
+        return MASK.to_owned();
+    }
+    let last: String = d[d.len() - 4..].iter().collect();
+    format!("***-***-{last}")
+}
+
+/// A secret: `****`, or `ghp_****` when it starts with a known (public) token prefix.
+pub fn secret(value: &str) -> String {
+    if value.starts_with("eyJ") {
+        return format!("eyJ{MASK} (JWT)");
+    }
+    if value.starts_with("-----BEGIN") {
+        return format!("-----BEGIN {MASK} PRIVATE KEY");
+    }
+    match token_prefix(value) {
+        Some(p) => format!("{p}{MASK}"),
+        None => MASK.to_owned(),
+    }
+}
+
+/// The user part of a URL: shown unless it is itself a token.
+pub fn user(raw: &str) -> String {
+    let u = percent_decode(raw);
+    if sensitive::is_token(&u) {
+        secret(&u)
+    } else {
+        u
+    }
+}
+
+/// A URL with its password, token user and every parameter value masked: scheme, host, user
+/// and parameter names stay. Sensitive values become `****`, other values `…`.
+pub fn url(u: &Url<'_>) -> String {
+    let mut out = String::new();
+    if u.scheme.is_empty() {
+        let parts: Vec<String> = u
+            .params
+            .iter()
+            .map(|(n, v)| {
+                let shown = if sensitive::is_secret_name(n) {
+                    MASK.to_owned()
+                } else if url::is_host_name(n) || url::is_user_name(n) {
+                    user(v)
+                } else {
+                    "…".to_owned()
+                };
+                format!("{n}={shown}")
+            })
+            .collect();
+        return parts.join(";");
+    }
+    out.push_str(u.scheme);
+    out.push_str("://");
+    if let Some(name) = u.user {
+        out.push_str(&user(name));
+        if u.password.is_some() {
+            out.push(':');
+            out.push_str(MASK);
+        }
+        out.push('@');
+    }
+    out.push_str(u.host);
+    if u.has_path {
+        out.push_str("/…");
+    }
+    for (i, (n, v)) in u.params.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(n);
+        out.push('=');
+        if sensitive::is_secret_name(n) {
+            out.push_str(MASK);
+        } else if url::is_user_name(n) {
+            out.push_str(&user(v));
+        } else {
+            out.push('…');
+        }
+    }
+    out
+}
+
+/// Free text with every credential-carrying URL rewritten by [`url`], and every known token and
+/// card number masked. Emails stay: principals legitimately hold them.
+pub fn text(s: &str) -> String {
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    if s.contains("://") || s.contains(';') || s.contains("thin:") {
+        for u in url::find_urls(s) {
+            if !u.credentials().is_empty() {
+                spans.push((u.start, u.end, url(&u)));
+            }
+        }
+    }
+    let mut out = replace_spans(s, spans);
+    for hit in sensitive::scan_text(&out) {
+        if matches!(hit.kind, Kind::Token | Kind::Card) {
+            out = out.replace(&hit.raw, &hit.hint);
+        }
+    }
+    out
+}
+
+fn replace_spans(s: &str, mut spans: Vec<(usize, usize, String)>) -> String {
+    spans.sort_by_key(|(a, _, _)| *a);
+    let mut out = String::with_capacity(s.len());
+    let mut at = 0;
+    for (a, b, with) in spans {
+        if a < at {
+            continue; // nested in one already replaced
+        }
+        out.push_str(&s[at..a]);
+        out.push_str(&with);
+        at = b;
+    }
+    out.push_str(&s[at..]);
+    out
+}
+
+/// Replaces each of `secrets` (and its percent-decoded form) in `s` by `****`.
+pub fn scrub(s: &str, secrets: &[String]) -> String {
+    let mut out = s.to_owned();
+    for secret in secrets {
+        for form in [secret.clone(), percent_decode(secret)] {
+            if form.len() >= 3 && out.contains(&form) {
+                out = out.replace(&form, MASK);
+            }
+        }
+    }
+    out
+}
+
+/// Applies `f` to every string inside `map`.
+fn map_strings(map: &mut Map<String, Value>, f: &dyn Fn(&str) -> String) {
+    for v in map.values_mut() {
+        value_strings(v, f);
+    }
+}
+
+fn value_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
+    match v {
+        Value::String(s) => *s = f(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| value_strings(i, f)),
+        Value::Object(m) => map_strings(m, f),
+        _ => {}
+    }
+}
+
+/// A detector's finding with `secrets` scrubbed from what the detector wrote (target, summary,
+/// evidence): the last guard against a value slipping into a message.
+/// The principal too: a session named after the email that was put in a tag shows masked.
+pub fn seal(mut f: Finding, secrets: &[String]) -> Finding {
+    for s in [
+        &mut f.target,
+        &mut f.summary,
+        &mut f.principal,
+        &mut f.user_agent,
+    ] {
+        *s = scrub(s, secrets);
+    }
+    map_strings(&mut f.evidence, &|s| scrub(s, secrets));
+    f
+}
+
+/// A finding as a sink writes it: free text masked by [`text`].
+pub fn finding(f: &Finding) -> Finding {
+    let mut f = f.clone();
+    for s in [
+        &mut f.target,
+        &mut f.summary,
+        &mut f.user_agent,
+        &mut f.principal,
+    ] {
+        *s = text(s);
+    }
+    map_strings(&mut f.evidence, &text);
+    f
+}
+
+/// An alert as a sink writes it: free text masked by [`text`].
+pub fn alert(a: &Alert) -> Alert {
+    let mut a = a.clone();
+    for s in [
+        &mut a.summary,
+        &mut a.user_agent,
+        &mut a.principal,
+        &mut a.title,
+    ] {
+        *s = text(s);
+    }
+    map_strings(&mut a.evidence, &text);
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(email("jane.doe@example.com"), "j***@example.com");
+        assert_eq!(card("4111 1111 1111 1111"), "****1111");
+        assert_eq!(phone("+1 (206) 555-0100"), "***-***-0100");
+        assert_eq!(secret("ghp_abcdefghijklmnop"), "ghp_****");
+        assert_eq!(secret("hunter22"), "****");
+    }
+
+    #[test]
+    fn urls_keep_what_a_responder_needs() {
+        let t = "x jdbc:mysql://admin:S3cretPw@db.example.com:3306/app?user=a&password=Pw2xyz y";
+        assert_eq!(
+            text(t),
+            "x jdbc:mysql://admin:****@db.example.com:3306/…?user=a&password=**** y"
+        );
+        let t = "https://ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/r.git";
+        assert_eq!(text(t), "https://ghp_****@github.com/…");
+        assert_eq!(
+            text("Server=db1;User Id=sa;Password=Secr3t;Database=hr"),
+            "Server=db1;User Id=sa;Password=****;Database=…"
+        );
+        let benign = "https://h/users/a@b.com/x and bob@example.org";
+        assert_eq!(text(benign), benign);
+    }
+
+    #[test]
+    fn scrub_and_seal() {
+        assert_eq!(
+            scrub("a S3cr%40t b S3cr@t", &["S3cr%40t".into()]),
+            "a **** b ****"
+        );
+        let r = crate::record::Record::parse(br#"{"eventName":"X"}"#).unwrap();
+        let f = Finding::new("t", crate::severity::Severity::Low, &r, "pw", "has pwpw")
+            .with("v", serde_json::json!(["pwpw", {"k": "pwpw"}]));
+        let f = seal(f, &["pwpw".into()]);
+        assert!(!serde_json::to_string(&f).unwrap().contains("pwpw"));
+    }
+}

@@ -1,0 +1,113 @@
+//! Which rules a record can possibly match: rules that pin `eventName` are filed under each
+//! of those names, rules that pin only `eventSource` under each source, and the rest are
+//! tried on every record.
+
+use std::collections::HashMap;
+
+use super::SigmaMatcher;
+
+/// Rule positions by the eventName / eventSource values they require.
+#[derive(Debug, Default)]
+pub struct RuleIndex {
+    by_name: HashMap<String, Vec<usize>>,
+    by_source: HashMap<String, Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl RuleIndex {
+    /// Indexes `rules` by position.
+    pub fn new<'a>(rules: impl IntoIterator<Item = &'a SigmaMatcher>) -> RuleIndex {
+        let mut ix = RuleIndex::default();
+        for (i, m) in rules.into_iter().enumerate() {
+            if let Some(names) = m.event_names() {
+                for n in names {
+                    ix.by_name.entry(n.clone()).or_default().push(i);
+                }
+            } else if let Some(sources) = m.event_sources() {
+                for s in sources {
+                    ix.by_source.entry(s.clone()).or_default().push(i);
+                }
+            } else {
+                ix.always.push(i);
+            }
+        }
+        ix
+    }
+
+    /// Positions of the rules that may match a record with this eventName and eventSource,
+    /// in ascending order, written to `out` (cleared first). `buf` is scratch space.
+    pub fn candidates(
+        &self,
+        event_name: Option<&str>,
+        event_source: Option<&str>,
+        buf: &mut String,
+        out: &mut Vec<usize>,
+    ) {
+        out.clear();
+        let mut look = |map: &HashMap<String, Vec<usize>>, key: Option<&str>| {
+            let Some(key) = key else { return };
+            let hit = if key.bytes().any(|b| b.is_ascii_uppercase()) || !key.is_ascii() {
+                buf.clear();
+                if key.is_ascii() {
+                    buf.push_str(key);
+                    buf.make_ascii_lowercase();
+                } else {
+                    buf.push_str(&key.to_lowercase());
+                }
+                map.get(buf.as_str())
+            } else {
+                map.get(key)
+            };
+            out.extend(hit.into_iter().flatten());
+        };
+        look(&self.by_name, event_name);
+        look(&self.by_source, event_source);
+        out.extend(&self.always);
+        out.sort_unstable();
+    }
+
+    /// Number of rules tried on every record.
+    pub fn unindexed(&self) -> usize {
+        self.always.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(yaml: &str) -> SigmaMatcher {
+        SigmaMatcher::compile(&serde_norway::from_str(yaml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn candidates_by_name_source_and_fallback() {
+        let rules = [
+            m("s:\n  eventName: [StopLogging, DeleteTrail]\ncondition: s\n"),
+            m("s:\n  eventSource: lambda.amazonaws.com\ncondition: s\n"),
+            m("s:\n  userAgent|contains: x\ncondition: s\n"),
+            m("s:\n  eventName: StopLogging\n  eventSource: cloudtrail.amazonaws.com\ncondition: s\n"),
+        ];
+        let ix = RuleIndex::new(&rules);
+        let (mut buf, mut out) = (String::new(), Vec::new());
+        ix.candidates(
+            Some("StopLogging"),
+            Some("cloudtrail.amazonaws.com"),
+            &mut buf,
+            &mut out,
+        );
+        assert_eq!(out, [0, 2, 3]);
+        ix.candidates(
+            Some("Invoke"),
+            Some("lambda.amazonaws.com"),
+            &mut buf,
+            &mut out,
+        );
+        assert_eq!(out, [1, 2]);
+        ix.candidates(None, None, &mut buf, &mut out);
+        assert_eq!(out, [2]);
+        ix.candidates(Some("deletetrail"), None, &mut buf, &mut out);
+        assert_eq!(out, [0, 2]);
+        assert_eq!(ix.unindexed(), 1);
+    }
+}

@@ -1,0 +1,208 @@
+//! Sigma rule engine: compiles a rule's `detection:` block once into a [`SigmaMatcher`]
+//! that tests CloudTrail records (as `serde_json::Value`).
+//!
+//! Supported (everything the SigmaHQ CloudTrail rules use, and more): case-insensitive
+//! strings with `*` / `?` wildcards and `\` escapes; value lists (OR); maps (AND); lists of
+//! maps (OR); keyword lists (anywhere in the record); modifiers `contains`, `startswith`,
+//! `endswith`, `all`, `re` (+ `i`, `m`, `s`), `cidr`, `exists`, `fieldref`, `cased`, `lt`,
+//! `lte`, `gt`, `gte`; `null`; dotted paths through objects and arrays; conditions with
+//! `and`, `or`, `not`, parentheses, `1 of`/`all of` a pattern or `them`.
+//! Anything else (aggregations, `near`, `timeframe`, other modifiers) is an error: a rule is
+//! never half-loaded.
+
+mod condition;
+mod detection;
+mod field;
+mod index;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
+pub use index::RuleIndex;
+
+use condition::Expr;
+use detection::Selection;
+
+/// Why a detection could not be compiled. Each message names the construct.
+#[derive(thiserror::Error, Debug)]
+pub enum SigmaError {
+    #[error("unsupported modifier `{modifier}` in `{field}`")]
+    UnsupportedModifier { modifier: String, field: String },
+    #[error("aggregation `{0}` in condition is not supported")]
+    Aggregation(String),
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("condition `{condition}`: {reason}")]
+    Condition { condition: String, reason: String },
+    #[error("selection `{selection}`: {reason}")]
+    Selection { selection: String, reason: String },
+    #[error("field `{field}`: {reason}")]
+    Field { field: String, reason: String },
+    #[error("regular expression `{pattern}`: {reason}")]
+    Regex { pattern: String, reason: String },
+    #[error("invalid detection: {0}")]
+    Invalid(String),
+}
+
+/// A compiled Sigma detection. Cheap to share across threads.
+#[derive(Debug)]
+pub struct SigmaMatcher {
+    selections: Vec<Selection>,
+    condition: Expr,
+    event_names: Option<Vec<String>>,
+    event_sources: Option<Vec<String>>,
+    /// Matches the JSON text of every record the rule can match (a cheap pre-test).
+    prefilter: Option<regex::bytes::Regex>,
+}
+
+impl SigmaMatcher {
+    /// `detection` is the rule's `detection:` mapping (YAML converted to serde_json::Value).
+    pub fn compile(detection: &Value) -> Result<SigmaMatcher, SigmaError> {
+        let map = detection
+            .as_object()
+            .ok_or_else(|| SigmaError::Invalid("`detection` must be a mapping".into()))?;
+        let mut names = Vec::new();
+        let mut selections = Vec::new();
+        let mut condition = None;
+        for (key, v) in map {
+            match key.as_str() {
+                "condition" => condition = Some(v),
+                "timeframe" => {
+                    return Err(SigmaError::Unsupported(
+                        "`timeframe` (aggregation window)".into(),
+                    ))
+                }
+                _ => {
+                    names.push(key.clone());
+                    selections.push(Selection::compile(key, v)?);
+                }
+            }
+        }
+        let condition = match condition {
+            None => return Err(SigmaError::Invalid("no `condition`".into())),
+            Some(Value::String(text)) => condition::parse(text, &names)?,
+            Some(Value::Array(list)) if !list.is_empty() => Expr::Or(
+                list.iter()
+                    .map(|c| match c {
+                        Value::String(text) => condition::parse(text, &names),
+                        _ => Err(SigmaError::Invalid("`condition` must be text".into())),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Some(_) => return Err(SigmaError::Invalid("`condition` must be text".into())),
+        };
+        let event_names = pinned(&condition, &selections, "eventName");
+        let event_sources = pinned(&condition, &selections, "eventSource");
+        let prefilter = fragments(&condition, &selections).map(|frags| {
+            let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
+            regex::bytes::Regex::new(&format!("(?i){}", alts.join("|")))
+                .expect("escaped literals form a valid regex")
+        });
+        Ok(SigmaMatcher {
+            selections,
+            condition,
+            event_names,
+            event_sources,
+            prefilter,
+        })
+    }
+
+    /// Whether `record` satisfies the detection.
+    pub fn matches(&self, record: &Value) -> bool {
+        self.condition
+            .eval(&mut |i| self.selections[i].matches(record))
+    }
+
+    /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
+    /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
+    /// [`text_prefilter_applies`]).
+    pub fn may_match_text(&self, raw: &[u8]) -> bool {
+        self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
+    }
+
+    /// Literal values the record's eventName must have for any match, if the rule pins
+    /// them (lowercased, sorted); `None`: can't tell, the rule must always be tried.
+    pub fn event_names(&self) -> Option<&[String]> {
+        self.event_names.as_deref()
+    }
+
+    /// Same as [`SigmaMatcher::event_names`], for eventSource.
+    pub fn event_sources(&self) -> Option<&[String]> {
+        self.event_sources.as_deref()
+    }
+}
+
+/// Whether [`SigmaMatcher::may_match_text`] can be trusted on this JSON text: it has no
+/// `\u` or `\/` escape (which could spell a character differently).
+pub fn text_prefilter_applies(raw: &[u8]) -> bool {
+    memchr::memmem::find(raw, b"\\u").is_none() && memchr::memmem::find(raw, b"\\/").is_none()
+}
+
+/// Texts one of which a record's JSON text must contain for `e` to be true, if known.
+fn fragments(e: &Expr, sels: &[Selection]) -> Option<Vec<String>> {
+    match e {
+        Expr::Sel(i) => sels[*i].fragments(),
+        Expr::Not(_) => None,
+        Expr::Or(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(fragments(item, sels)?);
+            }
+            Some(out)
+        }
+        Expr::And(items) => detection::best(items.iter().filter_map(|i| fragments(i, sels))),
+    }
+}
+
+/// Values `field` must take for `e` to be true (a superset), if known.
+fn pinned(e: &Expr, sels: &[Selection], field: &str) -> Option<Vec<String>> {
+    match e {
+        Expr::Sel(i) => sels[*i].pinned(field),
+        Expr::Not(_) => None,
+        Expr::Or(items) => {
+            let mut out = Vec::new();
+            for item in items {
+                out.extend(pinned(item, sels, field)?);
+            }
+            out.sort();
+            out.dedup();
+            Some(out)
+        }
+        Expr::And(items) => items
+            .iter()
+            .filter_map(|item| pinned(item, sels, field))
+            .reduce(|a, b| a.into_iter().filter(|x| b.contains(x)).collect()),
+    }
+}
+
+/// Whether a rule's `logsource` applies to CloudTrail records: product `aws` with service
+/// `cloudtrail` (or no service), or no product at all.
+pub fn applies_to_cloudtrail(logsource: Option<&Value>) -> bool {
+    let get = |k: &str| logsource.and_then(|l| l.get(k)).and_then(Value::as_str);
+    match (get("product"), get("service")) {
+        (None, None) => true,
+        (None, Some(s)) | (Some(_), Some(s)) if !s.eq_ignore_ascii_case("cloudtrail") => false,
+        (Some(p), _) => p.eq_ignore_ascii_case("aws"),
+        (None, Some(_)) => true,
+    }
+}
+
+/// Refuses rule-level constructs the engine does not implement (correlation rules,
+/// multi-document `action:` rules), so that no part of a rule is silently ignored.
+pub fn check_rule_document(doc: &Value) -> Result<(), SigmaError> {
+    if doc.get("correlation").is_some() {
+        return Err(SigmaError::Unsupported(
+            "correlation rule (`correlation:`)".into(),
+        ));
+    }
+    if let Some(action) = doc.get("action") {
+        return Err(SigmaError::Unsupported(format!(
+            "multi-document rule (`action: {}`)",
+            action.as_str().unwrap_or("?")
+        )));
+    }
+    Ok(())
+}

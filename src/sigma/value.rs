@@ -1,0 +1,283 @@
+//! Value matchers: Sigma strings with `*` / `?` wildcards and `\` escapes, compared
+//! case-insensitively unless `cased`, plus the typed modifiers (`re`, `cidr`, `exists`,
+//! `fieldref`, numeric comparisons) and `null`.
+
+use std::net::IpAddr;
+
+use regex::Regex;
+use serde_json::Value;
+
+/// One token of a Sigma string value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Tok {
+    Lit(char),
+    /// `*`: any run of characters.
+    Star,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// Splits a Sigma string into literal characters and wildcards. `\*`, `\?` and `\\` are
+/// literal; a backslash before any other character is itself literal (Sigma's rule).
+pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek() {
+                Some(&n @ ('*' | '?' | '\\')) => {
+                    chars.next();
+                    out.push(Tok::Lit(n));
+                }
+                _ => out.push(Tok::Lit('\\')),
+            },
+            '*' => out.push(Tok::Star),
+            '?' => out.push(Tok::One),
+            c => out.push(Tok::Lit(c)),
+        }
+    }
+    out
+}
+
+/// A compiled string pattern. Literals are stored lowercased unless `cased`.
+#[derive(Debug)]
+pub(crate) enum StrPat {
+    Exact(String, bool),
+    Prefix(String, bool),
+    Suffix(String, bool),
+    Contains(String, bool),
+    /// `*` alone: any value at all.
+    Any,
+    Glob(Regex),
+}
+
+impl StrPat {
+    pub(crate) fn compile(toks: &[Tok], cased: bool) -> StrPat {
+        let lead = toks.first() == Some(&Tok::Star);
+        let trail = toks.len() > usize::from(lead) && toks.last() == Some(&Tok::Star);
+        let inner = &toks[usize::from(lead)..toks.len() - usize::from(trail)];
+        if lead && inner.is_empty() {
+            return StrPat::Any;
+        }
+        let lit: Option<String> = inner
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        if let Some(lit) = lit {
+            let lit = if cased { lit } else { lit.to_lowercase() };
+            return match (lead, trail) {
+                (false, false) => StrPat::Exact(lit, cased),
+                (false, true) => StrPat::Prefix(lit, cased),
+                (true, false) => StrPat::Suffix(lit, cased),
+                (true, true) => StrPat::Contains(lit, cased),
+            };
+        }
+        let mut re = String::from(if cased { "(?s)^" } else { "(?si)^" });
+        for t in toks {
+            match t {
+                Tok::Lit(c) => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+                Tok::Star => re.push_str(".*"),
+                Tok::One => re.push('.'),
+            }
+        }
+        re.push('$');
+        StrPat::Glob(Regex::new(&re).expect("escaped glob is a valid regex"))
+    }
+
+    /// The exact (lowercased) literal this pattern stands for, if it has no wildcard.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        match self {
+            StrPat::Exact(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_match(&self, h: &str) -> bool {
+        match self {
+            StrPat::Any => true,
+            StrPat::Glob(re) => re.is_match(h),
+            StrPat::Exact(p, true) => h == p,
+            StrPat::Prefix(p, true) => h.starts_with(p.as_str()),
+            StrPat::Suffix(p, true) => h.ends_with(p.as_str()),
+            StrPat::Contains(p, true) => h.contains(p.as_str()),
+            _ if !self.ascii_pattern() => self.lowered_match(&h.to_lowercase()),
+            StrPat::Exact(p, _) => h.eq_ignore_ascii_case(p),
+            StrPat::Prefix(p, _) => {
+                h.len() >= p.len() && h.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            }
+            StrPat::Suffix(p, _) => {
+                h.len() >= p.len()
+                    && h.as_bytes()[h.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+            }
+            StrPat::Contains(p, _) => find_ascii_ci(h.as_bytes(), p.as_bytes()),
+        }
+    }
+
+    fn ascii_pattern(&self) -> bool {
+        match self {
+            StrPat::Exact(p, _)
+            | StrPat::Prefix(p, _)
+            | StrPat::Suffix(p, _)
+            | StrPat::Contains(p, _) => p.is_ascii(),
+            _ => true,
+        }
+    }
+
+    /// Match of a non-ASCII lowercased pattern against an already lowercased haystack.
+    fn lowered_match(&self, h: &str) -> bool {
+        match self {
+            StrPat::Exact(p, _) => h == p,
+            StrPat::Prefix(p, _) => h.starts_with(p.as_str()),
+            StrPat::Suffix(p, _) => h.ends_with(p.as_str()),
+            StrPat::Contains(p, _) => h.contains(p.as_str()),
+            _ => self.is_match(h),
+        }
+    }
+}
+
+/// Case-insensitive (ASCII) substring search; `p` is lowercase.
+fn find_ascii_ci(h: &[u8], p: &[u8]) -> bool {
+    let Some(&first) = p.first() else {
+        return true;
+    };
+    if h.len() < p.len() {
+        return false;
+    }
+    let last = h.len() - p.len();
+    let mut i = 0;
+    while i <= last {
+        match memchr::memchr2(first, first.to_ascii_uppercase(), &h[i..=last]) {
+            None => return false,
+            Some(off) => {
+                let s = i + off;
+                if h[s..s + p.len()].eq_ignore_ascii_case(p) {
+                    return true;
+                }
+                i = s + 1;
+            }
+        }
+    }
+    false
+}
+
+/// Numeric comparison modifiers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cmp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+/// An IPv4 or IPv6 network for the `cidr` modifier.
+#[derive(Debug)]
+pub(crate) struct Net {
+    v6: bool,
+    addr: u128,
+    mask: u128,
+}
+
+impl Net {
+    pub(crate) fn parse(s: &str) -> Option<Net> {
+        let (ip, len) = match s.split_once('/') {
+            Some((ip, len)) => (ip.trim(), Some(len.trim().parse::<u32>().ok()?)),
+            None => (s.trim(), None),
+        };
+        let (v6, addr, width) = match ip.parse::<IpAddr>().ok()? {
+            IpAddr::V4(a) => (false, u128::from(u32::from(a)), 32),
+            IpAddr::V6(a) => (true, u128::from(a), 128),
+        };
+        let len = len.unwrap_or(width);
+        if len > width {
+            return None;
+        }
+        let mask = if len == 0 {
+            0
+        } else {
+            (u128::MAX << (128 - len)) >> (128 - width)
+        };
+        Some(Net {
+            v6,
+            addr: addr & mask,
+            mask,
+        })
+    }
+
+    pub(crate) fn contains(&self, s: &str) -> bool {
+        let Ok(ip) = s.trim().parse::<IpAddr>() else {
+            return false;
+        };
+        let ip = match ip {
+            IpAddr::V6(a) => a.to_ipv4_mapped().map_or(IpAddr::V6(a), IpAddr::V4),
+            v4 => v4,
+        };
+        let (v6, addr) = match ip {
+            IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+            IpAddr::V6(a) => (true, u128::from(a)),
+        };
+        v6 == self.v6 && addr & self.mask == self.addr
+    }
+}
+
+/// How one value of a field compares.
+#[derive(Debug)]
+pub(crate) enum Matcher {
+    Str(StrPat),
+    Re(Regex),
+    Cidr(Net),
+    Num(Cmp, f64),
+    /// `null`: the field is absent or null.
+    Null,
+    /// `exists: true|false`.
+    Exists(bool),
+    /// `fieldref`: equal (case-insensitively) to the named field of the same record.
+    FieldRef(String),
+}
+
+/// The text a leaf value is compared as: strings as they are, numbers and booleans as
+/// written, objects and arrays as compact JSON.
+pub(crate) fn leaf_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        other => Some(Cow::Owned(other.to_string())),
+    }
+}
+
+impl Matcher {
+    /// Compares one non-null leaf value (not used for `Null`, `Exists` or `FieldRef`).
+    pub(crate) fn leaf_matches(&self, v: &Value) -> bool {
+        match self {
+            Matcher::Num(cmp, n) => {
+                let x = match v {
+                    Value::Number(x) => x.as_f64(),
+                    Value::String(s) => s.trim().parse::<f64>().ok(),
+                    _ => None,
+                };
+                x.is_some_and(|x| match cmp {
+                    Cmp::Lt => x < *n,
+                    Cmp::Lte => x <= *n,
+                    Cmp::Gt => x > *n,
+                    Cmp::Gte => x >= *n,
+                })
+            }
+            _ => {
+                let Some(text) = leaf_text(v) else {
+                    return false;
+                };
+                match self {
+                    Matcher::Str(p) => p.is_match(&text),
+                    Matcher::Re(re) => re.is_match(&text),
+                    Matcher::Cidr(net) => net.contains(&text),
+                    _ => false,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The replay front end end to end: golden output over samples/, and every error case.
+
+mod common;
+use common::*;
+
+#[test]
+fn samples_match_the_golden_alerts() {
+    let out = trailwatch(&["replay", "--format", "jsonl", "samples"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let golden =
+        std::fs::read_to_string(repo().join("tests/golden/samples.jsonl")).unwrap_or_default();
+    let got = text(&out.stdout);
+    if got != golden && std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(repo().join("tests/golden/samples.jsonl"), &got).unwrap();
+        return;
+    }
+    assert_eq!(
+        got, golden,
+        "replay of samples/ changed; rerun with UPDATE_GOLDEN=1 if intended"
+    );
+    assert!(
+        got.lines().count() >= 2,
+        "the samples must show something worth seeing"
+    );
+    for line in got.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["schema"], "trailwatch.alert.v1");
+        assert!(v["id"].as_str().unwrap().len() == 32);
+    }
+}
+
+#[test]
+fn findings_format_has_one_line_per_finding() {
+    let out = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "findings",
+            "--min-severity",
+            "informational",
+            "samples",
+        ],
+        None,
+    );
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let alerts = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--min-severity",
+            "informational",
+            "samples",
+        ],
+        None,
+    );
+    let counted: u64 = text(&alerts.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["count"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(lines.len() as u64, counted);
+    assert!(lines.iter().all(|f| f["detector"].is_string()
+        && f["severity"].is_string()
+        && f["event_id"].is_string()));
+}
+
+#[test]
+fn fail_on_and_min_severity() {
+    let dir = scratch("fail-on");
+    let f = write(
+        &dir,
+        "a.json",
+        delivery(&[record("e1", "TLSv1")]).as_bytes(),
+    );
+    let f = f.to_str().unwrap();
+    assert_eq!(
+        trailwatch(&["replay", "--format", "jsonl", f], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        trailwatch(
+            &["replay", "--format", "jsonl", "--fail-on", "medium", f],
+            None
+        )
+        .status
+        .code(),
+        Some(1)
+    );
+    assert_eq!(
+        trailwatch(
+            &["replay", "--format", "jsonl", "--fail-on", "high", f],
+            None
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let quiet = trailwatch(
+        &["replay", "--format", "jsonl", "--min-severity", "high", f],
+        None,
+    );
+    assert!(quiet.stdout.is_empty());
+}
+
+#[test]
+fn stdin_gzip_and_plain() {
+    let body = delivery(&[record("e1", "TLSv1.1"), record("e2", "TLSv1.2")]);
+    for input in [body.clone().into_bytes(), gzip(body.as_bytes())] {
+        let out = trailwatch(&["replay", "--format", "jsonl", "-"], Some(&input));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        assert_eq!(v["event_ids"], serde_json::json!(["e1"]));
+        assert_eq!(v["source"], serde_json::json!({"file": "-"}));
+    }
+}
+
+/// Each broken input: one stderr line naming the file and the fault; findings before the fault
+/// are kept; the other files go on; exit 2.
+#[test]
+fn broken_inputs_lose_nothing_readable() {
+    let dir = scratch("broken");
+    let good = delivery(&[record("g1", "TLSv1")]);
+    let two = delivery(&[record("b1", "TLSv1"), record("b2", "TLSv1.1")]);
+    let gz = gzip(two.as_bytes());
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated.json.gz",
+            gz[..gz.len() - 12].to_vec(),
+            "decompress",
+        ),
+        (
+            "cut.json",
+            two.as_bytes()[..two.len() - 40].to_vec(),
+            "truncated",
+        ),
+        (
+            "garbage-after.json",
+            format!("{}{}", &two[..two.len() - 2], "]x}").into_bytes(),
+            "unexpected `x`",
+        ),
+        ("empty.json.gz", Vec::new(), "empty input"),
+        (
+            "not-json.json",
+            b"hello".to_vec(),
+            "not a CloudTrail delivery",
+        ),
+        (
+            "no-records.json",
+            br#"{"foo":[1,2]}"#.to_vec(),
+            "no `Records` array",
+        ),
+    ];
+    for (name, data, _) in &cases {
+        write(&dir, name, data);
+    }
+    write(&dir, "zz-good.json", good.as_bytes());
+    let out = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--jobs",
+            "2",
+            dir.to_str().unwrap(),
+            "missing.json.gz",
+        ],
+        None,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for (name, _, why) in &cases {
+        let line = err
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {err}"));
+        assert!(line.contains(why), "{name}: {line}");
+    }
+    assert!(err.contains("missing.json.gz: no such file"), "{err}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\"g1\""), "later files go on");
+    // The truncated files still yield their first record's finding.
+    assert!(
+        stdout.matches("\"b1\"").count() >= 2,
+        "records before the fault are scanned: {stdout}"
+    );
+    assert!(err.contains("9 files") || err.contains("7 files"), "{err}");
+}
+
+#[test]
+fn bad_records_are_skipped_with_a_counted_warning() {
+    let dir = scratch("bad-records");
+    let deep = format!(
+        "{}{}",
+        "{\"a\":".repeat(200),
+        "1".to_owned() + &"}".repeat(200)
+    );
+    let mut data = Vec::new();
+    data.extend_from_slice(b"{\"Records\":[");
+    data.extend_from_slice(record("r1", "TLSv1").as_bytes());
+    data.extend_from_slice(b",{\"eventName\":\"\xff\xfe\"},42,");
+    data.extend_from_slice(deep.as_bytes());
+    data.extend_from_slice(b",");
+    data.extend_from_slice(record("r2", "TLSv1").as_bytes());
+    data.extend_from_slice(b"]}");
+    let f = write(&dir, "mixed.json", &data);
+    let out = trailwatch(&["replay", "--format", "jsonl", f.to_str().unwrap()], None);
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a bad record is not a failed file: {err}"
+    );
+    assert!(err.contains("record 1: not valid UTF-8"), "{err}");
+    assert!(err.contains("record 2: not a JSON object"), "{err}");
+    assert!(
+        err.contains("record 3: nested deeper than 128 levels"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 records,") && err.contains("3 records skipped"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(v["event_ids"], serde_json::json!(["r1", "r2"]));
+}
+
+#[test]
+fn digest_files_are_skipped_with_a_note() {
+    let dir = scratch("digest");
+    let f = write(
+        &dir,
+        "d.json.gz",
+        &gzip(br#"{"awsAccountId":"1","logFiles":[{"s3Object":"k"}]}"#),
+    );
+    let out = trailwatch(&["replay", f.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("digest file, skipped"));
+}
+
+#[test]
+fn bad_options_name_the_input() {
+    let out = trailwatch(&["replay", "--detectors", "no/such/dir", "samples"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/dir"));
+    let out = trailwatch(&["replay", "--min-severity", "severe", "samples"], None);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("severe"));
+}
+
+#[test]
+fn reads_every_record_of_the_real_corpus() {
+    let corpus = repo().join("../shared/corpus/real");
+    if !corpus.exists() {
+        return; // the corpus is beside the project in development and CI, not in a packaged crate
+    }
+    let out = trailwatch(
+        &["replay", "--format", "jsonl", corpus.to_str().unwrap()],
+        None,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains(" 3210 records,"), "{err}");
+    assert!(
+        !text(&out.stdout).contains("\"tls-outdated\""),
+        "the corpus has no outdated TLS"
+    );
+}
