@@ -8,7 +8,7 @@ use fakes::*;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use trailwatch::lambda::object::ingest_alert;
+use trailwatch::lambda::ingest::ingest_alert;
 use trailwatch::lambda::publish::{publish_all, Backoff, Published};
 use trailwatch::lambda::sns::{self, MAX_PAYLOAD};
 use trailwatch::lambda::ObjectRef;

@@ -4,8 +4,10 @@
 //! clients once, and serves invocations. The handler is generic over [`ObjectSource`] and
 //! [`AlertSink`], so tests run it in process with fakes.
 
+pub mod answers;
 pub mod config;
 pub mod handler;
+pub mod ingest;
 pub mod metrics;
 pub mod object;
 pub mod publish;
