@@ -25,5 +25,7 @@ pub use record::Record;
 pub use scan::{scan, ScanReport};
 pub use severity::Severity;
 pub mod inputs;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod output;
 pub mod replay;

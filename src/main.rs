@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     /// Scan local deliveries (files, directories, `-` for stdin) and print alerts.
     Replay(ReplayArgs),
+    /// Serve as the AWS Lambda function (the default when `AWS_LAMBDA_RUNTIME_API` is set).
+    #[cfg(feature = "lambda")]
+    Lambda,
     /// List, test and check detector files.
     #[command(subcommand)]
     Detectors(DetectorsCommand),
@@ -86,6 +89,11 @@ struct ReplayArgs {
 }
 
 fn main() -> ExitCode {
+    // Lambda starts the bootstrap without arguments and with the runtime API in the environment.
+    #[cfg(feature = "lambda")]
+    if std::env::args_os().len() <= 1 && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return lambda();
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
@@ -96,8 +104,24 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "lambda")]
+fn lambda() -> ExitCode {
+    match trailwatch::lambda::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trailwatch: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        #[cfg(feature = "lambda")]
+        Command::Lambda => {
+            trailwatch::lambda::run()?;
+            Ok(0)
+        }
         Command::Replay(args) => {
             let job = replay_job(args)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -1,0 +1,145 @@
+//! The answers that SQS and S3 Batch Operations expect: a partial batch response, and one
+//! result per task.
+
+use super::handler::Handler;
+use super::ingest::ingest_alert;
+use super::metrics::Tally;
+use super::object::{Job, Outcome};
+use super::publish::{publish_all, AlertSink};
+use super::s3::ObjectSource;
+use super::sns;
+use super::triggers::{BatchJob, ObjectRef, SqsMessage};
+use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
+use aws_lambda_events::event::sqs::SqsBatchResponse;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
+    /// SQS: only the messages with an object to retry come back (`batchItemFailures`). A body
+    /// that is not understood is reported with an `ingest-error` alert, not retried.
+    pub(super) async fn sqs(
+        self: &Arc<Self>,
+        messages: Vec<SqsMessage>,
+        job: Job,
+        tally: &mut Tally,
+    ) -> Value {
+        let all: Vec<ObjectRef> = messages
+            .iter()
+            .filter_map(|m| m.objects.as_ref().ok())
+            .flatten()
+            .cloned()
+            .collect();
+        let outcomes = self.run(all, job).await;
+        let mut response = SqsBatchResponse::default();
+        let mut counted = std::collections::HashSet::new();
+        for m in &messages {
+            let failed = match &m.objects {
+                Err(why) => !self.report_bad_message(&m.id, why, tally).await,
+                Ok(objects) => objects.iter().any(|o| match outcomes.get(o) {
+                    Some(Outcome::Done { tally: t, .. }) => {
+                        if counted.insert(o) {
+                            tally.add(t);
+                        }
+                        false
+                    }
+                    Some(Outcome::Skipped(_)) => false,
+                    _ => true,
+                }),
+            };
+            if failed {
+                response.add_failure(m.id.clone());
+            }
+        }
+        serde_json::to_value(response).unwrap_or_else(|_| json!({ "batchItemFailures": [] }))
+    }
+
+    /// Publishes the `ingest-error` alert for a message that is not understood; `false` if
+    /// that could not be published (the message is then retried).
+    async fn report_bad_message(&self, id: &str, why: &str, tally: &mut Tally) -> bool {
+        tracing::error!(message_id = id, reason = %why, "SQS message not understood");
+        let alert = ingest_alert(&ObjectRef::new("", ""), why, Some(id));
+        let message = sns::message(&alert, self.config.fifo());
+        match publish_all(&self.sink, &[message], self.backoff).await {
+            Ok(_) => {
+                tally.ingest_errors += 1;
+                tally.alert(&alert.detector, alert.severity);
+                true
+            }
+            Err(e) => {
+                tracing::error!(message_id = id, error = %e, "cannot publish the ingest-error alert");
+                false
+            }
+        }
+    }
+
+    /// S3 Batch Operations: one result per task.
+    pub(super) async fn batch(
+        self: &Arc<Self>,
+        batch: BatchJob,
+        mut job: Job,
+        tally: &mut Tally,
+    ) -> Value {
+        // Schema 2.0 jobs may pass `minSeverity` in their user arguments.
+        let refused = match &batch.min_severity {
+            Ok(Some(level)) => {
+                job.min_severity = *level;
+                None
+            }
+            Ok(None) => None,
+            Err(why) => Some(why.clone()),
+        };
+        let all: Vec<ObjectRef> = batch
+            .tasks
+            .iter()
+            .filter(|_| refused.is_none())
+            .filter_map(|t| t.object.as_ref().ok())
+            .cloned()
+            .collect();
+        let outcomes = self.run(all, job).await;
+        let mut counted = std::collections::HashSet::new();
+        let results = batch
+            .tasks
+            .iter()
+            .map(|task| {
+                let (code, text) = match &task.object {
+                    _ if refused.is_some() => {
+                        ("PermanentFailure", refused.clone().unwrap_or_default())
+                    }
+                    Err(why) => ("PermanentFailure", why.clone()),
+                    Ok(o) => match outcomes.get(o) {
+                        Some(Outcome::Done {
+                            tally: t,
+                            ingest_error,
+                        }) => {
+                            if counted.insert(o) {
+                                tally.add(t);
+                            }
+                            let alerts: u64 = t.alerts.values().sum();
+                            match ingest_error {
+                                Some(why) => ("PermanentFailure", why.clone()),
+                                None => (
+                                    "Succeeded",
+                                    format!("{} records, {alerts} alerts", t.records),
+                                ),
+                            }
+                        }
+                        Some(Outcome::Skipped(why)) => ("Succeeded", format!("skipped: {why}")),
+                        Some(Outcome::Retry(why)) => ("TemporaryFailure", why.clone()),
+                        None => ("TemporaryFailure", "not processed".to_owned()),
+                    },
+                };
+                let mut r = S3BatchJobResult::default();
+                r.task_id = Some(task.id.clone());
+                r.result_code = Some(code.to_owned());
+                r.result_string = Some(text);
+                r
+            })
+            .collect();
+        let mut response = S3BatchJobResponse::default();
+        response.invocation_schema_version = Some(batch.schema);
+        response.treat_missing_keys_as = Some("PermanentFailure".to_owned());
+        response.invocation_id = Some(batch.invocation_id);
+        response.results = results;
+        serde_json::to_value(response).unwrap_or(Value::Null)
+    }
+}

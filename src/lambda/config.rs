@@ -1,0 +1,253 @@
+//! The function's configuration: environment variables, validated once at init.
+//!
+//! A missing or bad value fails init with a message that names the variable. The AWS SDK's
+//! own variables (`AWS_ENDPOINT_URL*`, `AWS_USE_FIPS_ENDPOINT`, `AWS_REGION`) are read by the
+//! SDK itself and are not repeated here.
+
+use crate::detectors::fips_policy::{self, FipsPolicy};
+use crate::severity::Severity;
+
+/// Objects processed at once in one invocation when `MAX_CONCURRENCY` is not set.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+const MAX_CONCURRENCY_LIMIT: usize = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TOPIC_ARN`: where alerts go (required).
+    pub topic_arn: String,
+    /// `MIN_SEVERITY`: alerts below are not published (operational alerts always are).
+    pub min_severity: Severity,
+    /// `TRAILWATCH_FIPS_REQUIRED`: where the FIPS detectors apply.
+    pub fips_required: FipsPolicy,
+    /// `DISABLED_DETECTORS`: detector ids, comma-separated.
+    pub disabled: Vec<String>,
+    /// `MAX_CONCURRENCY`: objects scanned at once in one invocation.
+    pub max_concurrency: usize,
+    /// `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's logging controls), else `LOG_LEVEL`.
+    pub log_level: tracing::Level,
+    /// `AWS_LAMBDA_LOG_FORMAT`: JSON unless `Text`.
+    pub json_logs: bool,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let topic_arn = set("TOPIC_ARN").ok_or_else(|| {
+            bad(
+                "TOPIC_ARN",
+                "required: the ARN of the SNS topic that receives alerts",
+            )
+        })?;
+        let topic_arn = topic_arn.trim().to_owned();
+        if !valid_topic_arn(&topic_arn) {
+            return Err(bad(
+                "TOPIC_ARN",
+                format!(
+                    "`{topic_arn}` is not an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)"
+                ),
+            ));
+        }
+        let min_severity = match set("MIN_SEVERITY") {
+            None => Severity::Low,
+            Some(v) => v.parse().map_err(|e: crate::severity::UnknownSeverity| {
+                bad("MIN_SEVERITY", e.to_string())
+            })?,
+        };
+        let fips = set(fips_policy::ENV).unwrap_or_else(|| fips_policy::DEFAULT.into());
+        let fips_required = fips.parse().map_err(|e: fips_policy::PolicyError| {
+            bad("TRAILWATCH_FIPS_REQUIRED", e.to_string())
+        })?;
+        let disabled = set("DISABLED_DETECTORS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let max_concurrency = match set("MAX_CONCURRENCY") {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_CONCURRENCY_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(bad(
+                        "MAX_CONCURRENCY",
+                        format!("`{v}` is not a whole number from 1 to {MAX_CONCURRENCY_LIMIT}"),
+                    ))
+                }
+            },
+        };
+        let (level_var, level) = match set("AWS_LAMBDA_LOG_LEVEL") {
+            Some(v) => ("AWS_LAMBDA_LOG_LEVEL", Some(v)),
+            None => ("LOG_LEVEL", set("LOG_LEVEL")),
+        };
+        let log_level = match level {
+            None => tracing::Level::INFO,
+            Some(v) => parse_level(&v).ok_or_else(|| {
+                bad(
+                    level_var,
+                    format!("`{v}` is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"),
+                )
+            })?,
+        };
+        let json_logs = match set("AWS_LAMBDA_LOG_FORMAT") {
+            None => true,
+            Some(v) if v.eq_ignore_ascii_case("json") => true,
+            Some(v) if v.eq_ignore_ascii_case("text") => false,
+            Some(v) => {
+                return Err(bad(
+                    "AWS_LAMBDA_LOG_FORMAT",
+                    format!("`{v}` is neither JSON nor Text"),
+                ))
+            }
+        };
+        Ok(Config {
+            topic_arn,
+            min_severity,
+            fips_required,
+            disabled,
+            max_concurrency,
+            log_level,
+            json_logs,
+        })
+    }
+
+    /// A FIFO topic needs group and deduplication ids.
+    pub fn fifo(&self) -> bool {
+        self.topic_arn.ends_with(".fifo")
+    }
+}
+
+fn valid_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && !parts[4].is_empty()
+        && !parts[5].is_empty()
+}
+
+fn parse_level(v: &str) -> Option<tracing::Level> {
+    Some(match v.trim().to_ascii_uppercase().as_str() {
+        "TRACE" => tracing::Level::TRACE,
+        "DEBUG" => tracing::Level::DEBUG,
+        "INFO" => tracing::Level::INFO,
+        "WARN" | "WARNING" => tracing::Level::WARN,
+        "ERROR" | "FATAL" => tracing::Level::ERROR,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:alerts";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_with_only_the_topic() {
+        let c = config(&[("TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.min_severity, Severity::Low);
+        assert_eq!(c.max_concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(c.fips_required, FipsPolicy::default());
+        assert!(c.disabled.is_empty() && c.json_logs && !c.fifo());
+        assert_eq!(c.log_level, tracing::Level::INFO);
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = config(&[
+            (
+                "TOPIC_ARN",
+                "arn:aws-us-gov:sns:us-gov-west-1:111122223333:a.fifo",
+            ),
+            ("MIN_SEVERITY", "HIGH"),
+            ("TRAILWATCH_FIPS_REQUIRED", "us-gov-*, 111122223333"),
+            ("DISABLED_DETECTORS", "tls-outdated, ,x"),
+            ("MAX_CONCURRENCY", "8"),
+            ("AWS_LAMBDA_LOG_LEVEL", "debug"),
+            ("AWS_LAMBDA_LOG_FORMAT", "Text"),
+        ])
+        .unwrap();
+        assert!(c.fifo() && !c.json_logs);
+        assert_eq!(c.min_severity, Severity::High);
+        assert_eq!(c.disabled, ["tls-outdated", "x"]);
+        assert_eq!(c.max_concurrency, 8);
+        assert_eq!(c.log_level, tracing::Level::DEBUG);
+        assert_eq!(
+            c.fips_required,
+            "us-gov-*,111122223333".parse::<FipsPolicy>().unwrap()
+        );
+        let all = config(&[("TOPIC_ARN", TOPIC), ("TRAILWATCH_FIPS_REQUIRED", "ALL")]);
+        assert_eq!(all.unwrap().fips_required, FipsPolicy::All);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "TOPIC_ARN"),
+            (&[("TOPIC_ARN", "alerts")], "TOPIC_ARN"),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MIN_SEVERITY", "severe")],
+                "MIN_SEVERITY",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "0")],
+                "MAX_CONCURRENCY",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_CONCURRENCY", "many")],
+                "MAX_CONCURRENCY",
+            ),
+            (
+                &[
+                    ("TOPIC_ARN", TOPIC),
+                    ("TRAILWATCH_FIPS_REQUIRED", "US East!"),
+                ],
+                "TRAILWATCH_FIPS_REQUIRED",
+            ),
+            (&[("TOPIC_ARN", TOPIC), ("LOG_LEVEL", "loud")], "LOG_LEVEL"),
+            (
+                &[("TOPIC_ARN", TOPIC), ("AWS_LAMBDA_LOG_FORMAT", "xml")],
+                "AWS_LAMBDA_LOG_FORMAT",
+            ),
+        ];
+        for (vars, variable) in cases {
+            let e = config(vars).unwrap_err();
+            assert_eq!(e.variable, *variable, "{vars:?}");
+            assert!(e.to_string().starts_with(variable), "{e}");
+        }
+    }
+}

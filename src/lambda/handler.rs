@@ -1,0 +1,167 @@
+//! One invocation: read the trigger, process its objects concurrently, answer in the shape
+//! the trigger expects (a summary here; SQS and Batch Operations answers in `answers.rs`).
+
+use super::config::Config;
+use super::metrics::Tally;
+use super::object::{Deadline, Job, Outcome};
+use super::publish::{AlertSink, Backoff};
+use super::s3::ObjectSource;
+use super::triggers::{self, ObjectRef, Trigger};
+use crate::catalog::Catalog;
+use crate::detectors::Settings;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Everything an invocation needs, built once at init and shared by every invocation.
+pub struct Handler<S, K> {
+    pub source: S,
+    pub sink: K,
+    pub catalog: Catalog,
+    pub settings: Settings,
+    pub config: Config,
+    pub backoff: Backoff,
+    /// Time kept for publishing (at most; a quarter of a short invocation): no object is
+    /// started with less than twice this left, and a scan still running when only this is
+    /// left gives up (the object is retried later).
+    pub reserve: Duration,
+    /// Where metric lines go (stdout in the function).
+    pub metrics: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+/// The invocation failed and should be retried by Lambda (or sent to the failure destination).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
+impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
+    pub fn new(source: S, sink: K, catalog: Catalog, config: Config) -> Handler<S, K> {
+        Handler {
+            source,
+            sink,
+            catalog,
+            settings: Settings {
+                fips_required: config.fips_required.clone(),
+            },
+            config,
+            backoff: Backoff::DEFAULT,
+            reserve: Duration::from_secs(5),
+            metrics: Box::new(|line| println!("{line}")),
+        }
+    }
+
+    /// Handles one event; `deadline` is when Lambda stops the invocation.
+    pub async fn handle(
+        self: &Arc<Self>,
+        event: Value,
+        deadline: Instant,
+    ) -> Result<Value, Failure> {
+        let trigger = match triggers::parse(&event) {
+            Ok(t) => t,
+            Err(why) => {
+                tracing::error!(reason = %why, "event not understood");
+                let tally = Tally {
+                    ingest_errors: 1,
+                    ..Tally::default()
+                };
+                self.emit(&tally);
+                return Err(Failure(format!("event not understood: {why}")));
+            }
+        };
+        let job = Job {
+            deadline: Deadline::new(deadline, self.reserve),
+            min_severity: self.config.min_severity,
+        };
+        let mut tally = Tally::default();
+        let answer = match trigger {
+            Trigger::Test => {
+                tracing::info!("s3:TestEvent acknowledged");
+                Ok(json!({ "test_event": "acknowledged" }))
+            }
+            Trigger::Objects(objects) => self.objects(objects, job, &mut tally).await,
+            Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut tally).await),
+            Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut tally).await),
+        };
+        self.emit(&tally);
+        answer
+    }
+
+    fn emit(&self, tally: &Tally) {
+        for line in tally.lines() {
+            (self.metrics)(&line);
+        }
+    }
+
+    /// Processes each distinct object once, at most `MAX_CONCURRENCY` at a time.
+    pub(super) async fn run(
+        self: &Arc<Self>,
+        objects: Vec<ObjectRef>,
+        job: Job,
+    ) -> HashMap<ObjectRef, Outcome> {
+        let permits = Arc::new(Semaphore::new(self.config.max_concurrency));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut seen = std::collections::HashSet::new();
+        for object in objects {
+            if !seen.insert(object.clone()) {
+                continue;
+            }
+            let (this, permits) = (Arc::clone(self), Arc::clone(&permits));
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let outcome = Arc::clone(&this).process(object.clone(), job).await;
+                (object, outcome)
+            });
+        }
+        let mut outcomes = HashMap::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((object, outcome)) => {
+                    outcomes.insert(object, outcome);
+                }
+                Err(e) => tracing::error!(error = %e, "object task failed"),
+            }
+        }
+        outcomes
+    }
+
+    /// S3 notification, SNS, EventBridge: the invocation fails if any object must be retried.
+    async fn objects(
+        self: &Arc<Self>,
+        objects: Vec<ObjectRef>,
+        job: Job,
+        tally: &mut Tally,
+    ) -> Result<Value, Failure> {
+        let outcomes = self.run(objects.clone(), job).await;
+        let (mut done, mut skipped, mut retry) = (0, 0, Vec::new());
+        for object in &objects {
+            match outcomes.get(object) {
+                Some(Outcome::Done { tally: t, .. }) => {
+                    done += 1;
+                    tally.add(t);
+                }
+                Some(Outcome::Skipped(_)) => skipped += 1,
+                Some(Outcome::Retry(why)) => {
+                    retry.push(format!("s3://{}/{}: {why}", object.bucket, object.key))
+                }
+                None => retry.push(format!(
+                    "s3://{}/{}: not processed",
+                    object.bucket, object.key
+                )),
+            }
+        }
+        if !retry.is_empty() {
+            return Err(Failure(format!(
+                "{} of {} objects must be retried; first: {}",
+                retry.len(),
+                objects.len(),
+                retry[0]
+            )));
+        }
+        let alerts: u64 = tally.alerts.values().sum();
+        Ok(
+            json!({ "objects": done, "skipped": skipped, "alerts": alerts, "ingest_errors": tally.ingest_errors }),
+        )
+    }
+}

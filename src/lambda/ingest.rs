@@ -1,0 +1,71 @@
+//! The `ingest-error` operational alert: an object (or SQS message) that could not be read.
+
+use super::triggers::{key_account_region, ObjectRef};
+use crate::alert::{Alert, Source, SCHEMA};
+use crate::severity::Severity;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub const INGEST_ERROR: &str = "ingest-error";
+
+/// The operational alert for an object (or SQS message) that could not be read.
+pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Alert {
+    let (account, region) = key_account_region(&object.key);
+    let mut h = Sha256::new();
+    for part in [
+        INGEST_ERROR,
+        &object.bucket,
+        &object.key,
+        message_id.unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let id = h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut evidence = Map::new();
+    evidence.insert("bucket".into(), Value::from(object.bucket.as_str()));
+    evidence.insert("key".into(), Value::from(object.key.as_str()));
+    evidence.insert("reason".into(), Value::from(reason));
+    let summary = match message_id {
+        Some(m) => {
+            evidence.insert("sqs_message_id".into(), Value::from(m));
+            format!("SQS message {m} was not understood: {reason}")
+        }
+        None => format!(
+            "s3://{}/{} could not be read: {reason}",
+            object.bucket, object.key
+        ),
+    };
+    Alert {
+        schema: SCHEMA,
+        id,
+        detector: INGEST_ERROR.into(),
+        title: "CloudTrail log file could not be processed".into(),
+        severity: Severity::Medium,
+        summary,
+        account,
+        region,
+        principal: String::new(),
+        source_ip: String::new(),
+        user_agent: String::new(),
+        first_seen: String::new(),
+        last_seen: String::new(),
+        count: 1,
+        event_ids: Vec::new(),
+        event_names: Vec::new(),
+        evidence,
+        remediation: "Check that the object exists, that the function's role may read it (and \
+                      decrypt it, for SSE-KMS), and that it is a CloudTrail log file. Records \
+                      before the fault were scanned; the rest of the file was not."
+            .into(),
+        references: Vec::new(),
+        source: Source::Object {
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+        },
+        truncated: false,
+    }
+}

@@ -1,0 +1,185 @@
+//! The AWS Lambda front end: S3 deliveries in, SNS alerts out.
+//!
+//! `run` is the function's bootstrap: it validates the configuration once, builds the AWS
+//! clients once, and serves invocations. The handler is generic over [`ObjectSource`] and
+//! [`AlertSink`], so tests run it in process with fakes.
+
+pub mod answers;
+pub mod config;
+pub mod handler;
+pub mod ingest;
+pub mod metrics;
+pub mod object;
+pub mod publish;
+pub mod s3;
+pub mod sns;
+pub mod triggers;
+
+pub use config::{Config, ConfigError};
+pub use handler::{Failure, Handler};
+pub use object::Outcome;
+pub use publish::{AlertSink, Backoff, EntryFailure, SinkError};
+pub use s3::{ObjectReader, ObjectSource, SourceError};
+pub use triggers::ObjectRef;
+
+use crate::catalog::Catalog;
+use anyhow::Context as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Extra detector files (a Lambda layer unpacks to `/opt`).
+pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
+
+/// The catalog: built-in detectors, the layer's, less the disabled ones (which must exist).
+pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
+    let mut catalog = Catalog::embedded().context("built-in detectors")?;
+    if extra.is_dir() {
+        catalog.add_dir(extra)?;
+    }
+    for id in &config.disabled {
+        if !catalog.descriptors.iter().any(|d| &d.detector_id() == id) {
+            return Err(ConfigError {
+                variable: "DISABLED_DETECTORS",
+                message: format!("no detector has the id `{id}`"),
+            }
+            .into());
+        }
+    }
+    Ok(catalog)
+}
+
+/// Sends `tracing` output to stdout: JSON unless `AWS_LAMBDA_LOG_FORMAT=Text`. The level
+/// applies to trailwatch and the runtime; the AWS SDK logs warnings only, unless TRACE.
+pub fn init_logging(config: &Config) {
+    let level = config.log_level.as_str().to_ascii_lowercase();
+    let filter = if config.log_level == tracing::Level::TRACE {
+        tracing_subscriber::EnvFilter::new("trace")
+    } else {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,trailwatch={level},lambda_runtime={level}"
+        ))
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_ansi(false);
+    let _ = if config.json_logs {
+        builder.json().flatten_event(true).without_time().try_init()
+    } else {
+        builder.without_time().try_init()
+    };
+}
+
+/// Deadlines below this (September 2001, in ms since the epoch) can only be relative.
+const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
+
+/// The deadline of an invocation (`Context::deadline`, ms since the epoch) as an `Instant`.
+/// A value too small to be a date is read as milliseconds from now: the `cargo lambda`
+/// emulator sends the timeout itself.
+pub fn deadline_instant(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let left = if deadline_ms < EPOCH_MS_FLOOR {
+        deadline_ms
+    } else {
+        deadline_ms.saturating_sub(now_ms)
+    };
+    Instant::now() + Duration::from_millis(left)
+}
+
+/// The function's bootstrap: blocks serving invocations until the runtime ends.
+pub fn run() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    init_logging(&config);
+    let catalog = catalog(&config, Path::new(LAYER_DETECTORS))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(config, catalog))
+}
+
+/// The S3 and SNS clients for one shared AWS configuration.
+pub fn clients(
+    shared: &aws_config::SdkConfig,
+    path_style: bool,
+) -> (aws_sdk_s3::Client, aws_sdk_sns::Client) {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(shared)
+            .force_path_style(path_style)
+            .build(),
+    );
+    (s3, aws_sdk_sns::Client::new(shared))
+}
+
+async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
+    let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(4);
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(retry)
+        .load()
+        .await;
+    // A custom endpoint (a local test server, a VPC endpoint) may not resolve bucket names
+    // as host names: address buckets by path there.
+    let path_style = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    let (s3, sns) = clients(&shared, path_style);
+    let topic = config.topic_arn.clone();
+    tracing::info!(
+        topic = %topic,
+        min_severity = %config.min_severity,
+        max_concurrency = config.max_concurrency,
+        detectors = catalog.descriptors.len(),
+        disabled = ?config.disabled,
+        "trailwatch ready"
+    );
+    let handler = Arc::new(Handler::new(
+        s3::S3Source::new(s3),
+        publish::SnsSink::new(sns, topic),
+        catalog,
+        config,
+    ));
+    let service = lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let deadline = deadline_instant(event.context.deadline);
+                tracing::debug!(
+                    deadline_ms = event.context.deadline,
+                    remaining_ms = deadline
+                        .saturating_duration_since(Instant::now())
+                        .as_millis() as u64,
+                    "invocation"
+                );
+                handler
+                    .handle(event.payload, deadline)
+                    .await
+                    .map_err(lambda_runtime::Error::from)
+            }
+        },
+    );
+    lambda_runtime::run(service)
+        .await
+        .map_err(|e| anyhow::anyhow!("Lambda runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_absolute_and_relative() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_millis();
+        let absolute = left(deadline_instant(now_ms + 60_000));
+        assert!((59_000..=60_000).contains(&absolute), "{absolute}");
+        let relative = left(deadline_instant(600_000));
+        assert!((599_000..=600_000).contains(&relative), "{relative}");
+        assert_eq!(left(deadline_instant(now_ms - 5)), 0);
+    }
+}

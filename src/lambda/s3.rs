@@ -1,0 +1,212 @@
+//! Where objects come from: the `ObjectSource` trait and its S3 implementation.
+//!
+//! `GetObject`'s body is an async stream; the core's `scan` reads a blocking `Read` on its own
+//! thread. A pump task moves the body's chunks over a small bounded channel and the reader
+//! takes them with `blocking_recv`: at most a few chunks are held, whatever the object size.
+
+use super::triggers::ObjectRef;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::future::Future;
+use std::io::{self, Read};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Body chunks waiting between the network and the scan.
+const CHUNKS_IN_FLIGHT: usize = 4;
+/// A body that sends nothing for this long is abandoned (and retried).
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an object could not be read. Transient errors are worth retrying; permanent ones
+/// (object gone, access denied, archived) are not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl SourceError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SourceError::Transient(_))
+    }
+
+    /// The classification carried by an I/O error of a reader: a `SourceError` inside it, or
+    /// else transient (a broken connection is worth another try).
+    pub fn from_io(e: &io::Error) -> SourceError {
+        match e.get_ref().and_then(|i| i.downcast_ref::<SourceError>()) {
+            Some(inner) => inner.clone(),
+            None => SourceError::Transient(e.to_string()),
+        }
+    }
+
+    /// An I/O error carrying this classification.
+    pub fn into_io(self) -> io::Error {
+        io::Error::other(self)
+    }
+}
+
+/// An opened object: a blocking, streaming reader.
+pub type ObjectReader = Box<dyn Read + Send>;
+
+/// Opens objects for reading. The S3 client in production, fakes in tests.
+pub trait ObjectSource: Send + Sync + 'static {
+    fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Future<Output = Result<ObjectReader, SourceError>> + Send;
+}
+
+/// Whether an AWS SDK error is worth retrying: throttling, 5xx, timeouts, connection faults.
+/// (The SDK has already retried these with backoff before it returns them.)
+pub fn is_transient<E>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            status >= 500 || status == 429 || status == 408
+        }
+        SdkError::ConstructionFailure(_) => false,
+        _ => true,
+    }
+}
+
+/// A one-line description of an AWS SDK error: the service's code and message with the HTTP
+/// status, or the cause chain of a timeout or connection fault.
+pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match e {
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status().as_u16();
+            let code = e.code().unwrap_or("error");
+            match e.message() {
+                Some(m) => format!("{code}: {m} (HTTP {status})"),
+                None => format!("{code} (HTTP {status})"),
+            }
+        }
+        _ => DisplayErrorContext(e).to_string(),
+    }
+}
+
+pub struct S3Source {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Source {
+    pub fn new(client: aws_sdk_s3::Client) -> S3Source {
+        S3Source { client }
+    }
+}
+
+impl ObjectSource for S3Source {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, SourceError> {
+        let response = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .send()
+            .await
+            .map_err(|e| {
+                let text = format!("GetObject: {}", describe(&e));
+                if is_transient(&e) {
+                    SourceError::Transient(text)
+                } else {
+                    SourceError::Permanent(text)
+                }
+            })?;
+        let mut body = response.body;
+        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        tokio::spawn(async move {
+            loop {
+                let next = match tokio::time::timeout(STALL_TIMEOUT, body.next()).await {
+                    Ok(None) => return,
+                    Ok(Some(Ok(chunk))) => Ok(chunk),
+                    Ok(Some(Err(e))) => {
+                        Err(SourceError::Transient(format!("reading the body: {e}")))
+                    }
+                    Err(_) => Err(SourceError::Transient(format!(
+                        "the body sent nothing for {} s",
+                        STALL_TIMEOUT.as_secs()
+                    ))),
+                };
+                let failed = next.is_err();
+                if tx.send(next.map_err(SourceError::into_io)).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(Box::new(ChannelReader::new(rx)))
+    }
+}
+
+/// A blocking reader over chunks sent by an async task. Must not be read on an async thread.
+pub struct ChannelReader<B> {
+    rx: mpsc::Receiver<io::Result<B>>,
+    current: Option<B>,
+    pos: usize,
+}
+
+impl<B> ChannelReader<B> {
+    pub fn new(rx: mpsc::Receiver<io::Result<B>>) -> ChannelReader<B> {
+        ChannelReader {
+            rx,
+            current: None,
+            pos: 0,
+        }
+    }
+}
+
+impl<B: AsRef<[u8]>> Read for ChannelReader<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(chunk) = &self.current {
+                let rest = &chunk.as_ref()[self.pos..];
+                if !rest.is_empty() {
+                    let n = rest.len().min(buf.len());
+                    buf[..n].copy_from_slice(&rest[..n]);
+                    self.pos += n;
+                    return Ok(n);
+                }
+            }
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(chunk)) => {
+                    self.current = Some(chunk);
+                    self.pos = 0;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_reader_reassembles_chunks_and_passes_errors() {
+        let (tx, rx) = mpsc::channel::<io::Result<Vec<u8>>>(2);
+        let feeder = std::thread::spawn(move || {
+            for part in [&b"hello "[..], b"", b"world"] {
+                tx.blocking_send(Ok(part.to_vec())).unwrap();
+            }
+            let fault = SourceError::Transient("connection reset".into()).into_io();
+            tx.blocking_send(Err(fault)).unwrap();
+        });
+        let mut reader = ChannelReader::new(rx);
+        let mut text = Vec::new();
+        let err = reader.read_to_end(&mut text).unwrap_err();
+        feeder.join().unwrap();
+        assert_eq!(text, b"hello world");
+        assert_eq!(
+            SourceError::from_io(&err),
+            SourceError::Transient("connection reset".into())
+        );
+        let plain = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        assert!(SourceError::from_io(&plain).is_transient());
+    }
+}

@@ -1,0 +1,246 @@
+//! The events that invoke the function, parsed leniently into the objects to scan.
+//!
+//! Shapes: S3 event notifications (keys URL-encoded), SNS envelopes around an S3 notification
+//! or around CloudTrail's own delivery notification, SQS batches whose bodies are any of those,
+//! EventBridge `Object Created`, S3 Batch Operations (schema 1.0 and 2.0) and `s3:TestEvent`.
+//! Envelopes are read as `serde_json::Value`: the typed events of `aws_lambda_events` reject
+//! some real payloads (the test event, CloudTrail's notification); `aws_lambda_events`'s
+//! SQS and Batch Operations *response* types are used for the answers.
+
+use crate::severity::Severity;
+use serde_json::Value;
+
+/// One object to scan (key already URL-decoded).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl ObjectRef {
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> ObjectRef {
+        ObjectRef {
+            bucket: bucket.into(),
+            key: key.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// S3 notification, SNS (S3 or CloudTrail notification), EventBridge.
+    Objects(Vec<ObjectRef>),
+    Sqs(Vec<SqsMessage>),
+    Batch(BatchJob),
+    /// `s3:TestEvent`: acknowledged, no work.
+    Test,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqsMessage {
+    pub id: String,
+    /// The objects named by the body, or why the body is not understood.
+    pub objects: Result<Vec<ObjectRef>, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchJob {
+    pub schema: String,
+    pub invocation_id: String,
+    /// `job.userArguments.minSeverity` (schema 2.0), or why it is not a severity.
+    pub min_severity: Result<Option<Severity>, String>,
+    pub tasks: Vec<BatchTask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchTask {
+    pub id: String,
+    pub object: Result<ObjectRef, String>,
+}
+
+/// Reads an invocation event; an error says why it is not understood.
+pub fn parse(event: &Value) -> Result<Trigger, String> {
+    if event.get("invocationSchemaVersion").is_some() && event.get("tasks").is_some() {
+        return batch(event).map(Trigger::Batch);
+    }
+    if let Some(records) = event.get("Records").and_then(Value::as_array) {
+        let sqs = records.first().is_some_and(|r| {
+            r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs")
+                || (r.get("messageId").is_some() && r.get("body").is_some())
+        });
+        if sqs {
+            return Ok(Trigger::Sqs(records.iter().map(sqs_message).collect()));
+        }
+    }
+    let objects = objects(event)?;
+    Ok(match objects {
+        None => Trigger::Test,
+        Some(list) => Trigger::Objects(list),
+    })
+}
+
+/// The objects of a notification (not SQS); `None` for a test event.
+fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, String> {
+    if event.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
+        return Ok(None);
+    }
+    if let (Some(bucket), Some(keys)) = (str_at(event, &["s3Bucket"]), event.get("s3ObjectKey")) {
+        // CloudTrail's own notification: keys as written, not encoded.
+        let keys = keys.as_array().ok_or("`s3ObjectKey` is not a list")?;
+        return Ok(Some(
+            keys.iter()
+                .filter_map(Value::as_str)
+                .map(|k| ObjectRef::new(bucket, k))
+                .collect(),
+        ));
+    }
+    if event.get("detail-type").is_some() {
+        let what = str_at(event, &["detail-type"]).unwrap_or_default();
+        if what != "Object Created" {
+            return Err(format!(
+                "EventBridge event `{what}` is not `Object Created`"
+            ));
+        }
+        let bucket = str_at(event, &["detail", "bucket", "name"]);
+        let key = str_at(event, &["detail", "object", "key"]);
+        return match (bucket, key) {
+            // EventBridge keys are not URL-encoded.
+            (Some(b), Some(k)) => Ok(Some(vec![ObjectRef::new(b, k)])),
+            _ => Err("EventBridge event without detail.bucket.name and detail.object.key".into()),
+        };
+    }
+    let Some(records) = event.get("Records").and_then(Value::as_array) else {
+        return Err("no `Records`, `s3ObjectKey`, `detail-type` or `tasks`".into());
+    };
+    let mut found = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        if let Some(sns) = record.get("Sns").or_else(|| record.get("sns")) {
+            found.extend(sns_message(sns).map_err(|e| format!("record {i}: {e}"))?);
+        } else if record.get("s3").is_some() {
+            found.push(s3_record(record).map_err(|e| format!("record {i}: {e}"))?);
+        } else {
+            return Err(format!("record {i} is neither an S3 nor an SNS record"));
+        }
+    }
+    Ok(Some(found))
+}
+
+/// The objects inside an SNS envelope (`Message` holds an S3 or CloudTrail notification).
+fn sns_message(envelope: &Value) -> Result<Vec<ObjectRef>, String> {
+    let message = str_at(envelope, &["Message"]).ok_or("SNS envelope without `Message`")?;
+    let inner: Value =
+        serde_json::from_str(message).map_err(|e| format!("SNS `Message` is not JSON: {e}"))?;
+    Ok(objects(&inner)?.unwrap_or_default())
+}
+
+fn s3_record(record: &Value) -> Result<ObjectRef, String> {
+    let bucket = str_at(record, &["s3", "bucket", "name"]).ok_or("no s3.bucket.name")?;
+    let key = str_at(record, &["s3", "object", "key"]).ok_or("no s3.object.key")?;
+    Ok(ObjectRef::new(bucket, url_decode(key)?))
+}
+
+fn sqs_message(record: &Value) -> SqsMessage {
+    let id = str_at(record, &["messageId"])
+        .unwrap_or_default()
+        .to_owned();
+    let objects = (|| {
+        let body = str_at(record, &["body"]).ok_or("message without a body")?;
+        let body: Value =
+            serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+        if body.get("Type").and_then(Value::as_str) == Some("Notification") {
+            return sns_message(&body);
+        }
+        Ok(objects(&body)?.unwrap_or_default())
+    })();
+    SqsMessage { id, objects }
+}
+
+fn batch(event: &Value) -> Result<BatchJob, String> {
+    let schema = str_at(event, &["invocationSchemaVersion"])
+        .ok_or("`invocationSchemaVersion` is not a string")?;
+    let tasks = event
+        .get("tasks")
+        .and_then(Value::as_array)
+        .ok_or("`tasks` is not a list")?;
+    let tasks = tasks
+        .iter()
+        .map(|t| BatchTask {
+            id: str_at(t, &["taskId"]).unwrap_or_default().to_owned(),
+            object: batch_object(t),
+        })
+        .collect();
+    let min_severity = match event.pointer("/job/userArguments/minSeverity") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("userArguments.minSeverity: {e}")),
+        Some(other) => Err(format!(
+            "userArguments.minSeverity: `{other}` is not a severity"
+        )),
+    };
+    Ok(BatchJob {
+        schema: schema.to_owned(),
+        min_severity,
+        invocation_id: str_at(event, &["invocationId"])
+            .unwrap_or_default()
+            .to_owned(),
+        tasks,
+    })
+}
+
+/// Schema 2.0 names the bucket, 1.0 gives its ARN; keys are URL-encoded in both.
+fn batch_object(task: &Value) -> Result<ObjectRef, String> {
+    let bucket = str_at(task, &["s3Bucket"])
+        .or_else(|| str_at(task, &["s3BucketArn"]).and_then(|arn| arn.rsplit(":::").next()))
+        .filter(|b| !b.is_empty())
+        .ok_or("task without s3Bucket or s3BucketArn")?;
+    let key = str_at(task, &["s3Key"]).ok_or("task without s3Key")?;
+    Ok(ObjectRef::new(bucket, url_decode(key)?))
+}
+
+fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |v, p| v.get(p))
+        .and_then(Value::as_str)
+}
+
+/// Decodes an S3 notification key: `+` is a space, `%XX` a byte; the result must be UTF-8.
+pub fn url_decode(key: &str) -> Result<String, String> {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("bad escape in key at byte {i}"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "key is not UTF-8 once decoded".into())
+}
+
+/// Whether a key is a log file to scan: `.json.gz` or `.json`, and not a digest.
+pub fn is_log_key(key: &str) -> bool {
+    !key.contains("CloudTrail-Digest/") && (key.ends_with(".json.gz") || key.ends_with(".json"))
+}
+
+/// The account and region of a CloudTrail key (`.../ACCOUNT/CloudTrail/REGION/...`).
+pub fn key_account_region(key: &str) -> (String, String) {
+    let parts: Vec<&str> = key.split('/').collect();
+    parts
+        .iter()
+        .position(|p| *p == "CloudTrail")
+        .filter(|&i| i > 0 && i + 1 < parts.len())
+        .map(|i| (parts[i - 1].to_owned(), parts[i + 1].to_owned()))
+        .unwrap_or_default()
+}
