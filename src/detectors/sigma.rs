@@ -3,14 +3,15 @@
 //! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
 //! and an index by eventName / eventSource, so that each record is tested only against the
 //! rules that can match it; a cheap search of the record's text for words the rule needs
-//! then drops most of the rest, and the whole record is parsed into a JSON value only when
-//! some rule is still a candidate.
+//! then drops most of the rest. Only when some rule is still a candidate is the record parsed
+//! into a JSON value, and then only the top-level keys those rules read (the whole record
+//! when one of them searches keywords).
 
 use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{text_prefilter_applies, RuleIndex, SigmaMatcher};
+use crate::sigma::{parse_keys, text_prefilter_applies, RuleIndex, SigmaMatcher};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -29,6 +30,18 @@ pub struct SigmaRule {
 }
 
 impl SigmaRule {
+    /// The top-level record keys the rule reads, for matching and for its findings' subject;
+    /// `None`: the whole record.
+    pub fn keys(&self) -> Option<Vec<String>> {
+        let mut keys = self.matcher.keys()?.to_vec();
+        for field in &self.group_by {
+            keys.extend(field.split('.').next().map(str::to_string));
+        }
+        keys.sort();
+        keys.dedup();
+        Some(keys)
+    }
+
     /// The finding for a record this rule matched. The rule's `level` is the severity even
     /// for failed calls: whether failures count is the rule's own decision.
     fn finding(&self, record: &Record<'_>, json: &Value) -> Finding {
@@ -59,7 +72,7 @@ impl SigmaRule {
 }
 
 /// The value of a dotted field as text ("" when absent; the first value through arrays).
-fn field_text(json: &Value, path: &str) -> String {
+pub fn field_text(json: &Value, path: &str) -> String {
     let mut v = json;
     for part in path.split('.') {
         v = match v {
@@ -82,13 +95,29 @@ fn field_text(json: &Value, path: &str) -> String {
 #[derive(Debug)]
 pub struct SigmaSet {
     rules: Vec<SigmaRule>,
+    /// Per rule, [`SigmaRule::keys`].
+    keys: Vec<Option<Vec<String>>>,
     index: RuleIndex,
 }
 
 impl SigmaSet {
     pub fn new(rules: Vec<SigmaRule>) -> SigmaSet {
         let index = RuleIndex::new(rules.iter().map(|r| &*r.matcher));
-        SigmaSet { rules, index }
+        let keys = rules.iter().map(SigmaRule::keys).collect();
+        SigmaSet { rules, keys, index }
+    }
+
+    /// The union of the top-level keys the rules at `positions` read; `None`: all keys.
+    fn keys_of(&self, positions: &[usize]) -> Option<Vec<&str>> {
+        let mut out: Vec<&str> = Vec::new();
+        for &i in positions {
+            for key in self.keys[i].as_deref()? {
+                if !out.contains(&key.as_str()) {
+                    out.push(key);
+                }
+            }
+        }
+        Some(out)
     }
 
     pub fn len(&self) -> usize {
@@ -137,7 +166,17 @@ impl Detector for SigmaRules {
         if self.candidates.is_empty() {
             return;
         }
-        let json = record.json();
+        let partial;
+        let json = match self.set.keys_of(&self.candidates) {
+            Some(keys) => match parse_keys(record.raw, &keys) {
+                Ok(v) => {
+                    partial = v;
+                    &partial
+                }
+                Err(_) => record.json(),
+            },
+            None => record.json(),
+        };
         for &i in &self.candidates {
             let rule = &self.set.rules[i];
             if rule.matcher.matches(json) {

@@ -14,6 +14,7 @@ mod condition;
 mod detection;
 mod field;
 mod index;
+mod keys;
 mod value;
 
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod tests;
 use serde_json::Value;
 
 pub use index::RuleIndex;
+pub use keys::parse_keys;
 
 use condition::Expr;
 use detection::Selection;
@@ -56,6 +58,8 @@ pub struct SigmaMatcher {
     event_sources: Option<Vec<String>>,
     /// Matches the JSON text of every record the rule can match (a cheap pre-test).
     prefilter: Option<regex::bytes::Regex>,
+    /// The top-level record keys the rule reads (`None`: all of them).
+    keys: Option<Vec<String>>,
 }
 
 impl SigmaMatcher {
@@ -102,6 +106,7 @@ impl SigmaMatcher {
                 .expect("escaped literals form a valid regex")
         });
         Ok(SigmaMatcher {
+            keys: keys::selection_keys(&selections),
             selections,
             condition,
             event_names,
@@ -127,6 +132,13 @@ impl SigmaMatcher {
     /// them (lowercased, sorted); `None`: can't tell, the rule must always be tried.
     pub fn event_names(&self) -> Option<&[String]> {
         self.event_names.as_deref()
+    }
+
+    /// The top-level keys of the record that the rule reads, sorted; `None` when it searches
+    /// the whole record (keywords). The rule gives the same verdict on a record parsed with
+    /// [`parse_keys`] for (a superset of) these keys as on the whole record.
+    pub fn keys(&self) -> Option<&[String]> {
+        self.keys.as_deref()
     }
 
     /// Same as [`SigmaMatcher::event_names`], for eventSource.
