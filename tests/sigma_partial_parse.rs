@@ -1,7 +1,8 @@
 //! The Sigma detector parses only the top-level keys its candidate rules read. These tests
 //! check that this gives, for every rule (the pack and the SigmaHQ rules of the shared corpus)
 //! and every record (the real deliveries of the shared corpus, the descriptors' inline tests
-//! and some odd shapes), the same verdicts and findings as matching the whole record.
+//! and some odd shapes), the same verdicts and findings as matching the whole record; and so
+//! do the verdicts taken from the typed record alone, before any parse.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use trailwatch::catalog::Catalog;
 use trailwatch::detectors::sigma::{field_text, SigmaRule, SigmaRules, SigmaSet};
-use trailwatch::sigma::parse_keys;
+use trailwatch::sigma::{parse_keys, Typed};
 use trailwatch::{Detector, Record};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
@@ -76,6 +77,11 @@ fn records() -> Vec<String> {
             r#"{"userIdentity":null,"errorCode":null,"requestParameters":{"a.b":{"c":1}}}"#,
             r#"{"userIdentity":{"type":"Root"},"userIdentity":{"type":"IAMUser"},"eventSource":7}"#,
             r#"{"eventName":"PutBucketPolicy","requestParameters":[{"bucketName":"b"},null],"x":"\u0041"}"#,
+            r#"{"userIdentity":{"type":"IAMUser"},"userIdentity.type":"Root","eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"type":"User"}},"sessionContext.sessionIssuer":{"type":"Role"}}}"#,
+            r#"{"userIdentity":{"type":"Root","invokedBy":null},"eventType":"AwsApiCall","errorCode":"AccessDenied"}"#,
+            r#"{"userIdentity":{"type":"Root","invokedBy":7},"errorCode":["AccessDenied"],"userAgent":"TruffleHog"}"#,
+            r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/aws:ec2-instance/i","sessionContext":{"sessionIssuer":{"type":"Role"}}}}"#,
         ]
         .map(str::to_string),
     );
@@ -86,10 +92,17 @@ fn records() -> Vec<String> {
 fn partial_parse_gives_the_same_verdicts() {
     let rules = rules();
     let records = records();
-    let mut matched = 0;
+    let (mut matched, mut decided) = (0, 0);
     for text in &records {
         let full: Value = serde_json::from_str(text).unwrap();
+        let record = Record::parse(text.as_bytes()).ok();
+        let typed = record.as_ref().map(Typed::new);
         for rule in &rules {
+            // The typed record, when it decides, agrees with the whole record.
+            if let Some(verdict) = typed.as_ref().and_then(|t| rule.matcher.decide(t)) {
+                assert_eq!(verdict, rule.matcher.matches(&full), "{}: {text}", rule.id);
+                decided += 1;
+            }
             let Some(keys) = rule.keys() else { continue };
             let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
             let partial = parse_keys(text, &keys).unwrap();
@@ -106,7 +119,7 @@ fn partial_parse_gives_the_same_verdicts() {
             }
         }
     }
-    assert!(matched > 0);
+    assert!(matched > 0 && decided > 0);
 }
 
 /// The detector (index, text pre-test, partial parse) against every rule on the whole record.

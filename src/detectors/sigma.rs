@@ -2,16 +2,17 @@
 //!
 //! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
 //! and an index by eventName / eventSource, so that each record is tested only against the
-//! rules that can match it; a cheap search of the record's text for words the rule needs
-//! then drops most of the rest. Only when some rule is still a candidate is the record parsed
-//! into a JSON value, and then only the top-level keys those rules read (the whole record
-//! when one of them searches keywords).
+//! rules that can match it. The typed record then decides the rules whose fields it knows
+//! (eventType, userIdentity.type, errorCode...); a cheap search of the record's text for words
+//! the rule needs drops most of the rest. Only when some rule is still undecided (or a match
+//! needs fields for its subject) is the record parsed into a JSON value, and then only the
+//! top-level keys those rules read (the whole record when one of them searches keywords).
 
 use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{parse_keys, text_prefilter_applies, RuleIndex, SigmaMatcher};
+use crate::sigma::{parse_keys, text_prefilter_applies, RuleIndex, SigmaMatcher, Typed};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -134,6 +135,10 @@ pub struct SigmaRules {
     set: Arc<SigmaSet>,
     key: String,
     candidates: Vec<usize>,
+    /// Scratch: rules that matched this record.
+    matched: Vec<usize>,
+    /// Scratch: rules that need this record's JSON value.
+    wanted: Vec<usize>,
 }
 
 impl SigmaRules {
@@ -142,6 +147,8 @@ impl SigmaRules {
             set,
             key: String::new(),
             candidates: Vec::new(),
+            matched: Vec::new(),
+            wanted: Vec::new(),
         }
     }
 }
@@ -157,17 +164,36 @@ impl Detector for SigmaRules {
         self.set
             .index
             .candidates(name, source, &mut self.key, &mut self.candidates);
+        if self.candidates.is_empty() {
+            return;
+        }
+        // Rules the typed record decides leave the candidates.
+        let rules = &self.set.rules;
+        let typed = Typed::new(record);
+        let matched = &mut self.matched;
+        matched.clear();
+        self.candidates
+            .retain(|&i| match rules[i].matcher.decide(&typed) {
+                Some(true) => {
+                    matched.push(i);
+                    false
+                }
+                Some(false) => false,
+                None => true,
+            });
         if text_prefilter_applies(record.raw.as_bytes()) {
-            let rules = &self.set.rules;
             let raw = record.raw.as_bytes();
             self.candidates
                 .retain(|&i| rules[i].matcher.may_match_text(raw));
         }
-        if self.candidates.is_empty() {
-            return;
-        }
+        // The JSON value: for the remaining candidates, and for the subject of findings.
+        let wanted = &mut self.wanted;
+        wanted.clear();
+        wanted.extend(&self.candidates);
+        wanted.extend(matched.iter().filter(|&&i| !rules[i].group_by.is_empty()));
         let partial;
-        let json = match self.set.keys_of(&self.candidates) {
+        let json = match self.set.keys_of(wanted) {
+            _ if wanted.is_empty() => &Value::Null,
             Some(keys) => match parse_keys(record.raw, &keys) {
                 Ok(v) => {
                     partial = v;
@@ -177,11 +203,14 @@ impl Detector for SigmaRules {
             },
             None => record.json(),
         };
-        for &i in &self.candidates {
-            let rule = &self.set.rules[i];
-            if rule.matcher.matches(json) {
-                out.push(rule.finding(record, json));
-            }
+        matched.extend(
+            self.candidates
+                .iter()
+                .filter(|&&i| rules[i].matcher.matches(json)),
+        );
+        matched.sort_unstable();
+        for &i in matched.iter() {
+            out.push(rules[i].finding(record, json));
         }
     }
 }
