@@ -12,7 +12,7 @@ use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{parse_keys, text_prefilter_applies, RuleIndex, SigmaMatcher, Typed};
+use crate::sigma::{parse_keys, RuleIndex, SigmaMatcher, Typed};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -181,7 +181,7 @@ impl Detector for SigmaRules {
                 Some(false) => false,
                 None => true,
             });
-        if text_prefilter_applies(record.raw.as_bytes()) {
+        if typed.plain() {
             let raw = record.raw.as_bytes();
             self.candidates
                 .retain(|&i| rules[i].matcher.may_match_text(raw));

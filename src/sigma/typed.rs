@@ -43,6 +43,11 @@ impl<'r, 'a> Typed<'r, 'a> {
         }
     }
 
+    /// Whether the record's text has no `\u` or `\/` escape ([`text_prefilter_applies`]).
+    pub fn plain(&self) -> bool {
+        self.plain
+    }
+
     /// What `path` holds, if known for sure; `None`: ask the JSON value. `key_end` finds
     /// the path's last segment followed by a quote.
     pub(crate) fn lookup(&self, path: &str, key_end: &Finder) -> Option<Known<'r>> {
