@@ -2,15 +2,17 @@
 //!
 //! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
 //! and an index by eventName / eventSource, so that each record is tested only against the
-//! rules that can match it; a cheap search of the record's text for words the rule needs
-//! then drops most of the rest, and the whole record is parsed into a JSON value only when
-//! some rule is still a candidate.
+//! rules that can match it. The typed record then decides the rules whose fields it knows
+//! (eventType, userIdentity.type, errorCode...); a cheap search of the record's text for words
+//! the rule needs drops most of the rest. Only when some rule is still undecided (or a match
+//! needs fields for its subject) is the record parsed into a JSON value, and then only the
+//! top-level keys those rules read (the whole record when one of them searches keywords).
 
 use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{text_prefilter_applies, RuleIndex, SigmaMatcher};
+use crate::sigma::{parse_keys, RuleIndex, SigmaMatcher, Typed};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -29,6 +31,18 @@ pub struct SigmaRule {
 }
 
 impl SigmaRule {
+    /// The top-level record keys the rule reads, for matching and for its findings' subject;
+    /// `None`: the whole record.
+    pub fn keys(&self) -> Option<Vec<String>> {
+        let mut keys = self.matcher.keys()?.to_vec();
+        for field in &self.group_by {
+            keys.extend(field.split('.').next().map(str::to_string));
+        }
+        keys.sort();
+        keys.dedup();
+        Some(keys)
+    }
+
     /// The finding for a record this rule matched. The rule's `level` is the severity even
     /// for failed calls: whether failures count is the rule's own decision.
     fn finding(&self, record: &Record<'_>, json: &Value) -> Finding {
@@ -59,7 +73,7 @@ impl SigmaRule {
 }
 
 /// The value of a dotted field as text ("" when absent; the first value through arrays).
-fn field_text(json: &Value, path: &str) -> String {
+pub fn field_text(json: &Value, path: &str) -> String {
     let mut v = json;
     for part in path.split('.') {
         v = match v {
@@ -82,13 +96,29 @@ fn field_text(json: &Value, path: &str) -> String {
 #[derive(Debug)]
 pub struct SigmaSet {
     rules: Vec<SigmaRule>,
+    /// Per rule, [`SigmaRule::keys`].
+    keys: Vec<Option<Vec<String>>>,
     index: RuleIndex,
 }
 
 impl SigmaSet {
     pub fn new(rules: Vec<SigmaRule>) -> SigmaSet {
         let index = RuleIndex::new(rules.iter().map(|r| &*r.matcher));
-        SigmaSet { rules, index }
+        let keys = rules.iter().map(SigmaRule::keys).collect();
+        SigmaSet { rules, keys, index }
+    }
+
+    /// The union of the top-level keys the rules at `positions` read; `None`: all keys.
+    fn keys_of(&self, positions: &[usize]) -> Option<Vec<&str>> {
+        let mut out: Vec<&str> = Vec::new();
+        for &i in positions {
+            for key in self.keys[i].as_deref()? {
+                if !out.contains(&key.as_str()) {
+                    out.push(key);
+                }
+            }
+        }
+        Some(out)
     }
 
     pub fn len(&self) -> usize {
@@ -105,6 +135,10 @@ pub struct SigmaRules {
     set: Arc<SigmaSet>,
     key: String,
     candidates: Vec<usize>,
+    /// Scratch: rules that matched this record.
+    matched: Vec<usize>,
+    /// Scratch: rules that need this record's JSON value.
+    wanted: Vec<usize>,
 }
 
 impl SigmaRules {
@@ -113,6 +147,8 @@ impl SigmaRules {
             set,
             key: String::new(),
             candidates: Vec::new(),
+            matched: Vec::new(),
+            wanted: Vec::new(),
         }
     }
 }
@@ -128,21 +164,53 @@ impl Detector for SigmaRules {
         self.set
             .index
             .candidates(name, source, &mut self.key, &mut self.candidates);
-        if text_prefilter_applies(record.raw.as_bytes()) {
-            let rules = &self.set.rules;
+        if self.candidates.is_empty() {
+            return;
+        }
+        // Rules the typed record decides leave the candidates.
+        let rules = &self.set.rules;
+        let typed = Typed::new(record);
+        let matched = &mut self.matched;
+        matched.clear();
+        self.candidates
+            .retain(|&i| match rules[i].matcher.decide(&typed) {
+                Some(true) => {
+                    matched.push(i);
+                    false
+                }
+                Some(false) => false,
+                None => true,
+            });
+        if typed.plain() {
             let raw = record.raw.as_bytes();
             self.candidates
                 .retain(|&i| rules[i].matcher.may_match_text(raw));
         }
-        if self.candidates.is_empty() {
-            return;
-        }
-        let json = record.json();
-        for &i in &self.candidates {
-            let rule = &self.set.rules[i];
-            if rule.matcher.matches(json) {
-                out.push(rule.finding(record, json));
-            }
+        // The JSON value: for the remaining candidates, and for the subject of findings.
+        let wanted = &mut self.wanted;
+        wanted.clear();
+        wanted.extend(&self.candidates);
+        wanted.extend(matched.iter().filter(|&&i| !rules[i].group_by.is_empty()));
+        let partial;
+        let json = match self.set.keys_of(wanted) {
+            _ if wanted.is_empty() => &Value::Null,
+            Some(keys) => match parse_keys(record.raw, &keys) {
+                Ok(v) => {
+                    partial = v;
+                    &partial
+                }
+                Err(_) => record.json(),
+            },
+            None => record.json(),
+        };
+        matched.extend(
+            self.candidates
+                .iter()
+                .filter(|&&i| rules[i].matcher.matches(json)),
+        );
+        matched.sort_unstable();
+        for &i in matched.iter() {
+            out.push(rules[i].finding(record, json));
         }
     }
 }

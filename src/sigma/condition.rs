@@ -212,4 +212,14 @@ impl Expr {
             Expr::Or(items) => items.iter().any(|e| e.eval(sel)),
         }
     }
+
+    /// [`Expr::eval`] in three-valued logic: `None` when the unknown selections decide.
+    pub(crate) fn decide(&self, sel: &mut dyn FnMut(usize) -> Option<bool>) -> Option<bool> {
+        match self {
+            Expr::Sel(i) => sel(*i),
+            Expr::Not(e) => e.decide(sel).map(|b| !b),
+            Expr::And(items) => super::typed::and3(items.iter().map(|e| e.decide(sel))),
+            Expr::Or(items) => super::typed::or3(items.iter().map(|e| e.decide(sel))),
+        }
+    }
 }

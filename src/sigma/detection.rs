@@ -16,6 +16,9 @@ pub(crate) struct FieldMatch {
     pub(crate) values: Vec<Matcher>,
     /// `all` modifier: every value must match (otherwise any one).
     pub(crate) all: bool,
+    /// Finds the text that ends every key that can hold the field: its last segment and a
+    /// quote (see [`super::typed`]).
+    pub(crate) key_end: memchr::memmem::Finder<'static>,
     /// Per value: a piece of text the record's JSON text must contain (ASCII
     /// case-insensitively) for that value to match, if there is one.
     frags: Vec<Option<String>>,
@@ -264,7 +267,10 @@ impl FieldMatch {
         if field.is_empty() && kind.is_some() {
             return Err(bad("keyword search with a typed modifier".into()));
         }
+        let last = field.rsplit('.').next().unwrap_or(field);
+        let key_end = memchr::memmem::Finder::new(&format!("{last}\"")).into_owned();
         Ok(FieldMatch {
+            key_end,
             field: (!field.is_empty()).then(|| field.to_string()),
             values: out,
             all,

@@ -14,6 +14,8 @@ mod condition;
 mod detection;
 mod field;
 mod index;
+mod keys;
+mod typed;
 mod value;
 
 #[cfg(test)]
@@ -22,6 +24,8 @@ mod tests;
 use serde_json::Value;
 
 pub use index::RuleIndex;
+pub use keys::parse_keys;
+pub use typed::Typed;
 
 use condition::Expr;
 use detection::Selection;
@@ -56,6 +60,8 @@ pub struct SigmaMatcher {
     event_sources: Option<Vec<String>>,
     /// Matches the JSON text of every record the rule can match (a cheap pre-test).
     prefilter: Option<regex::bytes::Regex>,
+    /// The top-level record keys the rule reads (`None`: all of them).
+    keys: Option<Vec<String>>,
 }
 
 impl SigmaMatcher {
@@ -102,6 +108,7 @@ impl SigmaMatcher {
                 .expect("escaped literals form a valid regex")
         });
         Ok(SigmaMatcher {
+            keys: keys::selection_keys(&selections),
             selections,
             condition,
             event_names,
@@ -116,6 +123,13 @@ impl SigmaMatcher {
             .eval(&mut |i| self.selections[i].matches(record))
     }
 
+    /// The verdict from the typed record alone, when it can tell (`None`: call
+    /// [`SigmaMatcher::matches`]). Agrees with `matches` whenever it answers.
+    pub fn decide(&self, typed: &Typed) -> Option<bool> {
+        self.condition
+            .decide(&mut |i| typed::decide_selection(&self.selections[i], typed))
+    }
+
     /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
     /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
     /// [`text_prefilter_applies`]).
@@ -127,6 +141,13 @@ impl SigmaMatcher {
     /// them (lowercased, sorted); `None`: can't tell, the rule must always be tried.
     pub fn event_names(&self) -> Option<&[String]> {
         self.event_names.as_deref()
+    }
+
+    /// The top-level keys of the record that the rule reads, sorted; `None` when it searches
+    /// the whole record (keywords). The rule gives the same verdict on a record parsed with
+    /// [`parse_keys`] for (a superset of) these keys as on the whole record.
+    pub fn keys(&self) -> Option<&[String]> {
+        self.keys.as_deref()
     }
 
     /// Same as [`SigmaMatcher::event_names`], for eventSource.

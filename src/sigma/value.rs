@@ -172,6 +172,18 @@ pub(crate) enum Cmp {
     Gte,
 }
 
+impl Cmp {
+    /// Whether `x` compares to `n` this way.
+    fn holds(self, x: f64, n: f64) -> bool {
+        match self {
+            Cmp::Lt => x < n,
+            Cmp::Lte => x <= n,
+            Cmp::Gt => x > n,
+            Cmp::Gte => x >= n,
+        }
+    }
+}
+
 /// An IPv4 or IPv6 network for the `cidr` modifier.
 #[derive(Debug)]
 pub(crate) struct Net {
@@ -253,31 +265,24 @@ pub(crate) fn leaf_text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
 impl Matcher {
     /// Compares one non-null leaf value (not used for `Null`, `Exists` or `FieldRef`).
     pub(crate) fn leaf_matches(&self, v: &Value) -> bool {
+        match (self, v) {
+            (_, Value::String(s)) => self.text_matches(s),
+            (Matcher::Num(cmp, n), Value::Number(x)) => {
+                x.as_f64().is_some_and(|x| cmp.holds(x, *n))
+            }
+            (Matcher::Num(..), _) => false,
+            _ => leaf_text(v).is_some_and(|text| self.text_matches(&text)),
+        }
+    }
+
+    /// Compares a string value (false for `Null`, `Exists` and `FieldRef`).
+    pub(crate) fn text_matches(&self, text: &str) -> bool {
         match self {
-            Matcher::Num(cmp, n) => {
-                let x = match v {
-                    Value::Number(x) => x.as_f64(),
-                    Value::String(s) => s.trim().parse::<f64>().ok(),
-                    _ => None,
-                };
-                x.is_some_and(|x| match cmp {
-                    Cmp::Lt => x < *n,
-                    Cmp::Lte => x <= *n,
-                    Cmp::Gt => x > *n,
-                    Cmp::Gte => x >= *n,
-                })
-            }
-            _ => {
-                let Some(text) = leaf_text(v) else {
-                    return false;
-                };
-                match self {
-                    Matcher::Str(p) => p.is_match(&text),
-                    Matcher::Re(re) => re.is_match(&text),
-                    Matcher::Cidr(net) => net.contains(&text),
-                    _ => false,
-                }
-            }
+            Matcher::Num(cmp, n) => text.trim().parse::<f64>().is_ok_and(|x| cmp.holds(x, *n)),
+            Matcher::Str(p) => p.is_match(text),
+            Matcher::Re(re) => re.is_match(text),
+            Matcher::Cidr(net) => net.contains(text),
+            Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef(_) => false,
         }
     }
 }

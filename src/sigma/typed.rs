@@ -1,0 +1,213 @@
+//! Deciding a rule from the typed record alone, before any JSON parse.
+//!
+//! [`Record`] already holds the common top-level strings (eventName, errorCode, userAgent,
+//! userIdentity.type...). Where it can say for sure what a field path holds, a selection is
+//! decided without the JSON value; anything it cannot vouch for is "unknown" and the rule goes
+//! on to the text pre-test and the parse. Verdicts are three-valued (Kleene logic), so that
+//! `selection and not filter` is `false` as soon as `filter` is known to be true.
+
+use std::cell::OnceCell;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+use super::detection::{FieldMatch, Selection};
+use super::text_prefilter_applies;
+use super::value::Matcher;
+use crate::record::Record;
+
+/// What a field path holds, when the typed record knows it exactly.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Known<'r> {
+    /// Exactly one value: this string.
+    Text(&'r str),
+    /// No value at all (the key is nowhere in the record's text).
+    Absent,
+}
+
+/// The typed view of one record that selections are decided on.
+pub struct Typed<'r, 'a> {
+    record: &'r Record<'a>,
+    /// The text has no `\u` escapes, so keys appear in it as written.
+    plain: bool,
+    /// [`Typed::dotted_keys`], once computed.
+    dotted: OnceCell<bool>,
+}
+
+impl<'r, 'a> Typed<'r, 'a> {
+    pub fn new(record: &'r Record<'a>) -> Typed<'r, 'a> {
+        Typed {
+            record,
+            plain: text_prefilter_applies(record.raw.as_bytes()),
+            dotted: OnceCell::new(),
+        }
+    }
+
+    /// Whether the record's text has no `\u` or `\/` escape ([`text_prefilter_applies`]).
+    pub fn plain(&self) -> bool {
+        self.plain
+    }
+
+    /// What `path` holds, if known for sure; `None`: ask the JSON value. `key_end` finds
+    /// the path's last segment followed by a quote.
+    pub(crate) fn lookup(&self, path: &str, key_end: &Finder) -> Option<Known<'r>> {
+        if !self.plain || path.is_empty() || path.ends_with('.') || path.contains(['"', '\\']) {
+            return None;
+        }
+        if let Some(text) = self.typed_text(path) {
+            // A key with a dot inside (`"userIdentity.type"`) would be another way to a value.
+            return (!path.contains('.') || !self.dotted_keys()).then_some(Known::Text(text));
+        }
+        // Every key that could lead to a value ends with the last segment: if that text is
+        // nowhere followed by a quote, no key holds one.
+        key_end
+            .find(self.record.raw.as_bytes())
+            .is_none()
+            .then_some(Known::Absent)
+    }
+
+    /// Whether the text has a key that starts with an inner segment of a typed path and a
+    /// dot (`"userIdentity.`, `"sessionContext.`...), found once per record.
+    fn dotted_keys(&self) -> bool {
+        *self.dotted.get_or_init(|| {
+            static FINDERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+                [
+                    "userIdentity",
+                    "sessionContext",
+                    "sessionIssuer",
+                    "tlsDetails",
+                ]
+                .map(|s| Finder::new(&format!("\"{s}.")).into_owned())
+                .into()
+            });
+            let raw = self.record.raw.as_bytes();
+            FINDERS.iter().any(|f| f.find(raw).is_some())
+        })
+    }
+
+    /// The string the typed record holds at `path` (`None` when absent, not a string, or a
+    /// path it does not type).
+    fn typed_text(&self, path: &str) -> Option<&'r str> {
+        let r = self.record;
+        let identity = || r.user_identity.as_ref();
+        let issuer = || {
+            identity()
+                .and_then(|u| u.session_context.as_ref())
+                .and_then(|c| c.session_issuer.as_ref())
+        };
+        let tls = || r.tls_details.as_ref();
+        let field = match path {
+            "eventName" => &r.event_name,
+            "eventSource" => &r.event_source,
+            "eventType" => &r.event_type,
+            "eventCategory" => &r.event_category,
+            "errorCode" => &r.error_code,
+            "errorMessage" => &r.error_message,
+            "userAgent" => &r.user_agent,
+            "sourceIPAddress" => &r.source_ip_address,
+            "awsRegion" => &r.aws_region,
+            "recipientAccountId" => &r.recipient_account_id,
+            "vpcEndpointId" => &r.vpc_endpoint_id,
+            "userIdentity.type" => &identity()?.kind,
+            "userIdentity.arn" => &identity()?.arn,
+            "userIdentity.principalId" => &identity()?.principal_id,
+            "userIdentity.accountId" => &identity()?.account_id,
+            "userIdentity.userName" => &identity()?.user_name,
+            "userIdentity.invokedBy" => &identity()?.invoked_by,
+            "userIdentity.sessionContext.sessionIssuer.type" => &issuer()?.kind,
+            "userIdentity.sessionContext.sessionIssuer.arn" => &issuer()?.arn,
+            "userIdentity.sessionContext.sessionIssuer.userName" => &issuer()?.user_name,
+            "tlsDetails.tlsVersion" => &tls()?.tls_version,
+            "tlsDetails.cipherSuite" => &tls()?.cipher_suite,
+            "tlsDetails.clientProvidedHostHeader" => &tls()?.client_provided_host_header,
+            _ => return None,
+        };
+        field.as_deref()
+    }
+}
+
+/// A selection's verdict on the typed record, if it can tell.
+pub(crate) fn decide_selection(sel: &Selection, t: &Typed) -> Option<bool> {
+    or3(sel
+        .0
+        .iter()
+        .map(|g| and3(g.iter().map(|f| decide_field(f, t)))))
+}
+
+fn decide_field(f: &FieldMatch, t: &Typed) -> Option<bool> {
+    let known = t.lookup(f.field.as_deref()?, &f.key_end)?;
+    let one = |m: &Matcher| match (known, m) {
+        (Known::Absent, Matcher::Null) => Some(true),
+        (Known::Absent, Matcher::Exists(want)) => Some(!want),
+        (Known::Absent, _) => Some(false),
+        (Known::Text(_), Matcher::Null) => Some(false),
+        (Known::Text(_), Matcher::Exists(want)) => Some(*want),
+        (Known::Text(_), Matcher::FieldRef(_)) => None,
+        (Known::Text(s), m) => Some(m.text_matches(s)),
+    };
+    if f.all {
+        and3(f.values.iter().map(one))
+    } else {
+        or3(f.values.iter().map(one))
+    }
+}
+
+/// Three-valued AND: `false` wins, then unknown.
+pub(crate) fn and3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut out = Some(true);
+    for item in items {
+        match item {
+            Some(false) => return Some(false),
+            None => out = None,
+            Some(true) => {}
+        }
+    }
+    out
+}
+
+/// Three-valued OR: `true` wins, then unknown.
+pub(crate) fn or3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    and3(items.map(|v| v.map(|b| !b))).map(|b| !b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(text: &str, path: &str) -> Option<String> {
+        let record = Record::parse(text.as_bytes()).unwrap();
+        let last = path.rsplit('.').next().unwrap();
+        let key_end = Finder::new(&format!("{last}\"")).into_owned();
+        Typed::new(&record)
+            .lookup(path, &key_end)
+            .map(|k| format!("{k:?}"))
+    }
+
+    #[test]
+    fn knows_typed_strings_and_absent_keys_only() {
+        let rec = r#"{"eventName":"A\"b","userIdentity":{"type":"Root","sessionContext":{"sessionIssuer":{"type":"Role"}}}}"#;
+        assert_eq!(known(rec, "eventName").as_deref(), Some(r#"Text("A\"b")"#));
+        assert_eq!(
+            known(rec, "userIdentity.type").as_deref(),
+            Some(r#"Text("Root")"#)
+        );
+        let issuer = "userIdentity.sessionContext.sessionIssuer.type";
+        assert_eq!(known(rec, issuer).as_deref(), Some(r#"Text("Role")"#));
+        assert_eq!(known(rec, "errorCode").as_deref(), Some("Absent"));
+        // Present but untyped, of another type, null, or reachable through a dotted key.
+        assert_eq!(
+            known(r#"{"requestParameters":{"a":1}}"#, "requestParameters.a"),
+            None
+        );
+        assert_eq!(known(r#"{"errorCode":7}"#, "errorCode"), None);
+        assert_eq!(known(r#"{"errorCode":null}"#, "errorCode"), None);
+        let dotted = r#"{"userIdentity":{"type":"IAMUser"},"userIdentity.type":"Root"}"#;
+        assert_eq!(known(dotted, "userIdentity.type"), None);
+        assert_eq!(known(r#"{"x.errorCode":"y"}"#, "errorCode"), None);
+        // Escaped keys could hide anything.
+        assert_eq!(
+            known(r#"{"eventName":"A","x":"\u0041"}"#, "eventName"),
+            None
+        );
+    }
+}
