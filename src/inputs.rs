@@ -7,21 +7,24 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     Stdin,
+    /// A file named on the command line.
     File(PathBuf),
+    /// A file found by walking a directory.
+    Found(PathBuf),
 }
 
 impl Input {
     pub fn name(&self) -> String {
         match self {
             Input::Stdin => "-".into(),
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::Found(p) => p.display().to_string(),
         }
     }
 
     pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Input::Stdin => Box::new(std::io::stdin()),
-            Input::File(p) => Box::new(File::open(p)?),
+            Input::File(p) | Input::Found(p) => Box::new(File::open(p)?),
         })
     }
 
@@ -29,7 +32,7 @@ impl Input {
     pub fn size(&self) -> u64 {
         match self {
             Input::Stdin => 0,
-            Input::File(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
+            Input::File(p) | Input::Found(p) => p.metadata().map(|m| m.len()).unwrap_or(0),
         }
     }
 }
@@ -73,7 +76,7 @@ fn walk(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<(String, String)>)
         if p.is_dir() {
             walk(&p, inputs, errors);
         } else if is_delivery(&p) {
-            inputs.push(Input::File(p));
+            inputs.push(Input::Found(p));
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::detectors::Settings;
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::output::{self, Format};
-use crate::scan::{scan, Contents, ScanReport};
+use crate::scan::{scan, Contents, ScanError, ScanReport};
 use crate::severity::Severity;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -30,6 +30,8 @@ pub struct Replay {
 
 struct FileResult {
     name: String,
+    /// Found by walking a directory (not named on the command line).
+    found: bool,
     report: Option<ScanReport>,
     open_error: Option<String>,
     alerts: Vec<Alert>,
@@ -41,6 +43,7 @@ struct Totals {
     files: u64,
     failed: u64,
     digests: u64,
+    not_logs: u64,
     records: u64,
     skipped: u64,
     tls_unparsed: u64,
@@ -114,6 +117,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
     let mut result = FileResult {
         name: name.clone(),
+        found: matches!(input, Input::Found(_)),
         report: None,
         open_error: None,
         alerts: Vec::new(),
@@ -178,7 +182,15 @@ fn emit(
             r.name
         )?;
     }
-    if let Some(e) = &report.error {
+    if r.found && report.error == Some(ScanError::NoRecords) {
+        // A directory may hold other JSON files (trigger events, exports): skip them with a note.
+        t.not_logs += 1;
+        writeln!(
+            err,
+            "trailwatch: {}: not a CloudTrail log file, skipped",
+            r.name
+        )?;
+    } else if let Some(e) = &report.error {
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
@@ -223,6 +235,12 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     }
     if t.digests > 0 {
         notes.push(format!("{} digest files skipped", t.digests));
+    }
+    if t.not_logs > 0 {
+        notes.push(format!(
+            "{} files that are not CloudTrail logs skipped",
+            t.not_logs
+        ));
     }
     if t.tls_unparsed > 0 {
         notes.push(format!("{} TLS versions not understood", t.tls_unparsed));
