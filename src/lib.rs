@@ -28,4 +28,5 @@ pub mod inputs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod output;
+mod produce;
 pub mod replay;

@@ -1,22 +1,20 @@
 //! The streaming core: one `scan(reader, detectors, sink)` for every front end.
 //!
-//! A delivery is read on two threads: one reads and decompresses into a few reused chunks, the
-//! caller's thread splits the chunks into records, parses each and runs the detectors. Memory
-//! stays constant whatever the file size: a handful of chunks plus the current record.
+//! A delivery is read on two threads: one reads, decompresses and cuts the text into records
+//! (`produce`), handing them over in a few reused batches; the caller's thread parses each record
+//! and runs the detectors. Memory stays constant whatever the file size: a handful of batches.
 
 use crate::detectors::tls_outdated::TlsVersion;
 use crate::detectors::Detector;
 use crate::finding::Finding;
+use crate::produce::{produce, Batch, End, Fault, Message};
 use crate::record::Record;
-use crate::split::{Element, SplitError, Splitter};
-use flate2::bufread::MultiGzDecoder;
-use std::io::{self, BufRead, BufReader, Read};
+use crate::split::{Element, SplitError};
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
-const CHUNK: usize = 256 * 1024;
-const CHUNKS_IN_FLIGHT: usize = 4;
 /// Warnings kept word for word per delivery; the rest are only counted.
 pub const MAX_WARNINGS: usize = 10;
 
@@ -75,10 +73,8 @@ impl ScanReport {
     }
 }
 
-enum Chunk {
-    Data(Vec<u8>),
-    Fail(ScanError),
-}
+/// Batches in flight between the two threads (each about `produce::BATCH` bytes).
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Scans one delivery (gzip, multi-member or not, or plain JSON) from `input`, passing every
 /// finding to `sink`. Never fails as a whole: a fault ends the scan early and is in the report.
@@ -89,66 +85,74 @@ pub fn scan<R: Read + Send>(
 ) -> ScanReport {
     let mut report = ScanReport::default();
     let counted = Arc::new(AtomicU64::new(0));
-    let mut splitter = Splitter::default();
     let mut found = Vec::new();
+    let mut end = None;
     std::thread::scope(|s| {
-        let (full_tx, full_rx) = sync_channel::<Chunk>(CHUNKS_IN_FLIGHT);
-        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
-        for _ in 0..CHUNKS_IN_FLIGHT {
-            let _ = empty_tx.send(Vec::with_capacity(CHUNK));
+        let (full_tx, full_rx) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
+        let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        for _ in 0..BATCHES_IN_FLIGHT {
+            let _ = empty_tx.send(Batch::default());
         }
-        let count = Counting {
-            inner: input,
-            count: Arc::clone(&counted),
-        };
-        s.spawn(move || produce(count, &full_tx, &empty_rx));
-        for chunk in full_rx {
-            let buf = match chunk {
-                Chunk::Data(buf) => buf,
-                Chunk::Fail(e) => {
-                    report.error = Some(e);
+        let count = &counted;
+        s.spawn(move || produce(input, count, &full_tx, &empty_rx));
+        for message in full_rx {
+            match message {
+                Message::Batch(batch) => {
+                    for item in &batch.items {
+                        inspect(
+                            batch.element(item),
+                            detectors,
+                            &mut found,
+                            sink,
+                            &mut report,
+                        );
+                    }
+                    let _ = empty_tx.send(batch);
+                }
+                Message::End(e) => {
+                    end = Some(e);
                     break;
                 }
-            };
-            let fed = splitter.feed(&buf, &mut |element| {
-                inspect(element, detectors, &mut found, sink, &mut report);
-            });
-            if let Err(error) = fed {
-                report.error = Some(ScanError::Json {
-                    error,
-                    records: report.records,
-                });
-                break;
             }
-            let _ = empty_tx.send(buf);
         }
-        // Dropping the receivers here stops the producer if it is still reading.
     });
-    report.bytes = splitter.offset();
     report.input_bytes = counted.load(Ordering::Relaxed);
-    if report.error.is_none() {
-        let shape = splitter.shape;
-        report.error = if report.bytes == 0 {
-            Some(ScanError::Empty)
-        } else if !shape.complete {
-            Some(ScanError::Truncated {
-                offset: report.bytes,
-                records: report.records,
-            })
-        } else if !shape.records_array && shape.log_files {
-            report.contents = Contents::Digest;
-            None
-        } else if !shape.records_array {
-            Some(ScanError::NoRecords)
-        } else {
-            None
-        };
-    }
+    report.error = match end {
+        Some(end) => finish(end, &mut report),
+        None => Some(ScanError::Read("the reading thread stopped".into())),
+    };
     for d in detectors.iter_mut() {
         d.finish(&mut found);
     }
     found.drain(..).for_each(&mut *sink);
     report
+}
+
+/// What the end of the input says about the delivery.
+fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
+    report.bytes = end.bytes;
+    let records = report.records;
+    match end.fault {
+        Some(Fault::Input(e)) => return Some(e),
+        Some(Fault::Json(error)) => return Some(ScanError::Json { error, records }),
+        None => {}
+    }
+    let shape = end.shape;
+    if end.bytes == 0 {
+        Some(ScanError::Empty)
+    } else if !shape.complete {
+        Some(ScanError::Truncated {
+            offset: end.bytes,
+            records,
+        })
+    } else if !shape.records_array && shape.log_files {
+        report.contents = Contents::Digest;
+        None
+    } else if !shape.records_array {
+        Some(ScanError::NoRecords)
+    } else {
+        None
+    }
 }
 
 fn inspect(
@@ -186,78 +190,4 @@ fn inspect(
         d.inspect(&record, found);
     }
     found.drain(..).for_each(&mut *sink);
-}
-
-/// The producer thread: reads, decompresses when the input starts with the gzip magic, and
-/// hands out full chunks.
-fn produce<R: Read>(input: Counting<R>, full: &SyncSender<Chunk>, empty: &Receiver<Vec<u8>>) {
-    let count = Arc::clone(&input.count);
-    let mut buffered = BufReader::with_capacity(CHUNK, input);
-    let gzip = match buffered.fill_buf() {
-        Ok(head) => head.starts_with(&[0x1f, 0x8b]),
-        Err(e) => {
-            let _ = full.send(Chunk::Fail(ScanError::Read(e.to_string())));
-            return;
-        }
-    };
-    let mut reader: Box<dyn Read> = if gzip {
-        Box::new(MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
-    };
-    while let Ok(mut buf) = empty.recv() {
-        buf.clear();
-        let filled = fill(&mut reader, &mut buf);
-        let last = !matches!(filled, Ok(true));
-        if !buf.is_empty() && full.send(Chunk::Data(buf)).is_err() {
-            return;
-        }
-        if let Err(e) = filled {
-            let offset = count.load(Ordering::Relaxed);
-            let fail = if gzip {
-                ScanError::Decompress {
-                    message: e.to_string(),
-                    offset,
-                }
-            } else {
-                ScanError::Read(e.to_string())
-            };
-            let _ = full.send(Chunk::Fail(fail));
-        }
-        if last {
-            return;
-        }
-    }
-}
-
-/// Reads until `buf` holds a chunk; `Ok(false)` at the end of input.
-fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>) -> io::Result<bool> {
-    buf.resize(CHUNK, 0);
-    let mut len = 0;
-    let result = loop {
-        if len == CHUNK {
-            break Ok(true);
-        }
-        match reader.read(&mut buf[len..]) {
-            Ok(0) => break Ok(false),
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => break Err(e),
-        }
-    };
-    buf.truncate(len);
-    result
-}
-
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
 }

@@ -247,3 +247,29 @@ proptest! {
         prop_assert_eq!(parsed, records);
     }
 }
+
+/// A delivery of many batches (megabytes), plain and gzip, and cut short: every record arrives,
+/// in order; a fault keeps the records before it.
+#[test]
+fn many_batches_keep_order_and_survive_a_cut() {
+    let records: Vec<Value> = (0..20_000)
+        .map(|i| serde_json::json!({"eventID": format!("id-{i}"), "eventName": "GetObject", "pad": "x".repeat(i % 300)}))
+        .collect();
+    let text = serde_json::json!({ "Records": records }).to_string();
+    assert!(text.len() > 3_000_000);
+    for data in [text.clone().into_bytes(), common::gzip(text.as_bytes())] {
+        let (got, report) = scan_all(&data);
+        assert!(report.error.is_none(), "{:?}", report.error);
+        assert_eq!(got, records);
+        let cut = &data[..data.len() * 2 / 3];
+        let (partial, report) = scan_all(cut);
+        assert!(report.error.is_some());
+        assert!(
+            partial.len() > 10_000,
+            "records before the fault are kept: {}",
+            partial.len()
+        );
+        assert_eq!(partial[..], records[..partial.len()]);
+        assert_eq!(report.records as usize, partial.len());
+    }
+}

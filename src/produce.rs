@@ -1,0 +1,172 @@
+//! The producer side of a scan: reads the input, decompresses it when it starts with the gzip
+//! magic, cuts the text into records, and hands them out in batches.
+//!
+//! Splitting here, beside decompression, leaves the other thread only parsing and detection.
+
+use crate::scan::ScanError;
+use crate::split::{Element, Shape, SplitError, Splitter};
+use flate2::bufread::MultiGzDecoder;
+use std::io::{self, BufRead, BufReader, Read};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
+
+const CHUNK: usize = 256 * 1024;
+/// A batch is handed over once it holds this many bytes of records.
+pub const BATCH: usize = 256 * 1024;
+
+/// One element of `Records`, located in its batch.
+pub enum Item {
+    Record(Range<usize>),
+    NotObject,
+    TooDeep,
+}
+
+/// Records cut from the input, in order, sharing one buffer.
+#[derive(Default)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub items: Vec<Item>,
+}
+
+impl Batch {
+    pub fn element(&self, item: &Item) -> Element<'_> {
+        match item {
+            Item::Record(r) => Element::Record(&self.data[r.clone()]),
+            Item::NotObject => Element::NotObject,
+            Item::TooDeep => Element::TooDeep,
+        }
+    }
+}
+
+/// How the input ended.
+pub struct End {
+    pub shape: Shape,
+    /// Uncompressed bytes read.
+    pub bytes: u64,
+    pub fault: Option<Fault>,
+}
+
+pub enum Fault {
+    Input(ScanError),
+    Json(SplitError),
+}
+
+pub enum Message {
+    Batch(Batch),
+    End(End),
+}
+
+/// Runs on the producer thread until the input ends, a fault, or the consumer goes away.
+pub fn produce<R: Read>(
+    input: R,
+    count: &Arc<AtomicU64>,
+    full: &SyncSender<Message>,
+    empty: &Receiver<Batch>,
+) {
+    let counting = Counting {
+        inner: input,
+        count: Arc::clone(count),
+    };
+    let mut buffered = BufReader::with_capacity(CHUNK, counting);
+    let mut splitter = Splitter::default();
+    let (gzip, fault) = match buffered.fill_buf() {
+        Ok(head) => (head.starts_with(&[0x1f, 0x8b]), None),
+        Err(e) => (false, Some(Fault::Input(ScanError::Read(e.to_string())))),
+    };
+    let fault = fault.or_else(|| {
+        let mut reader: Box<dyn Read> = if gzip {
+            Box::new(MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        pump(&mut *reader, gzip, count, &mut splitter, full, empty)
+    });
+    let end = End {
+        shape: splitter.shape,
+        bytes: splitter.offset(),
+        fault,
+    };
+    let _ = full.send(Message::End(end));
+}
+
+/// Reads, splits and sends batches; returns the fault that ended the input, if any.
+fn pump(
+    reader: &mut dyn Read,
+    gzip: bool,
+    count: &AtomicU64,
+    splitter: &mut Splitter,
+    full: &SyncSender<Message>,
+    empty: &Receiver<Batch>,
+) -> Option<Fault> {
+    let mut chunk = vec![0u8; CHUNK];
+    let mut batch = empty.recv().ok()?;
+    loop {
+        let (len, status) = fill(reader, &mut chunk);
+        let fed = splitter.feed(&chunk[..len], &mut |element| {
+            let item = match element {
+                Element::Record(text) => {
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(text);
+                    Item::Record(start..batch.data.len())
+                }
+                Element::NotObject => Item::NotObject,
+                Element::TooDeep => Item::TooDeep,
+            };
+            batch.items.push(item);
+        });
+        let ended = match (fed, status) {
+            (Err(e), _) => Some(Some(Fault::Json(e))),
+            (Ok(()), Err(e)) => {
+                let offset = count.load(Ordering::Relaxed);
+                let message = e.to_string();
+                Some(Some(Fault::Input(if gzip {
+                    ScanError::Decompress { message, offset }
+                } else {
+                    ScanError::Read(message)
+                })))
+            }
+            (Ok(()), Ok(false)) => Some(None),
+            (Ok(()), Ok(true)) => None,
+        };
+        if let Some(fault) = ended {
+            let _ = full.send(Message::Batch(batch));
+            return fault;
+        }
+        if batch.data.len() >= BATCH {
+            full.send(Message::Batch(batch)).ok()?;
+            batch = empty.recv().ok()?;
+            batch.data.clear();
+            batch.items.clear();
+        }
+    }
+}
+
+/// Reads until `buf` is full. Returns how much was read, and whether more input may follow or
+/// the fault that stopped it (the bytes read before a fault are still there to split).
+fn fill(reader: &mut dyn Read, buf: &mut [u8]) -> (usize, io::Result<bool>) {
+    let mut len = 0;
+    while len < buf.len() {
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => return (len, Ok(false)),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (len, Err(e)),
+        }
+    }
+    (len, Ok(true))
+}
+
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
