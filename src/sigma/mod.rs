@@ -159,7 +159,19 @@ impl SigmaMatcher {
 /// Whether [`SigmaMatcher::may_match_text`] can be trusted on this JSON text: it has no
 /// `\u` or `\/` escape (which could spell a character differently).
 pub fn text_prefilter_applies(raw: &[u8]) -> bool {
-    memchr::memmem::find(raw, b"\\u").is_none() && memchr::memmem::find(raw, b"\\/").is_none()
+    // One pass over the backslashes; an escaped backslash is skipped with its pair, so the `u`
+    // that may follow it is plain text.
+    let mut at = 0;
+    while let Some(p) = memchr::memchr(b'\\', &raw[at..]) {
+        match raw.get(at + p + 1) {
+            Some(b'u' | b'/') => return false,
+            _ => at += p + 2,
+        }
+        if at >= raw.len() {
+            break;
+        }
+    }
+    true
 }
 
 /// Texts one of which a record's JSON text must contain for `e` to be true, if known.

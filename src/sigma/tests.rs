@@ -527,3 +527,18 @@ fn text_prefilter_never_drops_a_match() {
     let m = compile("sel:\n  a: null\ncondition: sel\n").unwrap();
     assert!(m.may_match_text(b"{}"));
 }
+
+#[test]
+fn text_prefilter_steps_aside_for_escapes_only() {
+    use super::text_prefilter_applies as applies;
+    assert!(applies(br#"{"a":"plain"}"#));
+    assert!(!applies(br#"{"a":"\u0041"}"#));
+    assert!(!applies(br#"{"a":"x\/y"}"#));
+    assert!(
+        applies(br#"{"a":"C:\\users"}"#),
+        "an escaped backslash before `u` is plain text"
+    );
+    assert!(!applies(br#"{"a":"\\\u0041"}"#));
+    assert!(applies(br#"{"a":"q\"uote"}"#));
+    assert!(applies(b"\\"));
+}
