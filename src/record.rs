@@ -199,6 +199,13 @@ impl<'a> Record<'a> {
             .unwrap_or("")
     }
 
+    /// The AWS service that made the call on the caller's behalf (`userIdentity.invokedBy`).
+    pub fn invoked_by(&self) -> Option<&str> {
+        self.user_identity
+            .as_ref()
+            .and_then(|u| text(&u.invoked_by))
+    }
+
     pub fn identity_type(&self) -> Option<&str> {
         self.user_identity.as_ref().and_then(|u| text(&u.kind))
     }

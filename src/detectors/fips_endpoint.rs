@@ -29,11 +29,7 @@ impl Detector for FipsEndpoint {
             return;
         };
         // An AWS service calling on the account's behalf picks its own endpoint.
-        if record
-            .user_identity
-            .as_ref()
-            .is_some_and(|u| u.invoked_by.is_some())
-        {
+        if record.invoked_by().is_some() {
             return;
         }
         let region = record.region();

@@ -182,10 +182,7 @@ fn alias_changed(record: &Record<'_>) -> Option<Finding> {
 
 /// The call was made by AWS for a service, not by a person or workload of the account.
 fn by_aws_service(record: &Record<'_>) -> bool {
-    let invoked = record
-        .user_identity
-        .as_ref()
-        .is_some_and(|u| u.invoked_by.is_some());
+    let invoked = record.invoked_by().is_some();
     let internal = |t: &str| t == "AWS Internal" || t == "Amazon Internal";
     record.identity_type() == Some("AWSService")
         || invoked

@@ -66,11 +66,7 @@ impl Detector for TlsAbsent {
         if !is_ip_address(source_ip) || record.session_credential_from_console == Some(true) {
             return;
         }
-        if record
-            .user_identity
-            .as_ref()
-            .is_some_and(|u| u.invoked_by.is_some())
-        {
+        if record.invoked_by().is_some() {
             return;
         }
         let service = record.event_source();
