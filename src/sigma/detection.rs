@@ -19,6 +19,10 @@ pub(crate) struct FieldMatch {
     /// Finds the text that ends every key that can hold the field: its last segment and a
     /// quote (see [`super::typed`]).
     pub(crate) key_end: memchr::memmem::Finder<'static>,
+    /// The typed record field that holds this path, if any.
+    pub(crate) typed: Option<super::typed::TypedField>,
+    /// The path can be decided from the typed record and the text (see [`super::typed`]).
+    pub(crate) lookup_ok: bool,
     /// Per value: a piece of text the record's JSON text must contain (ASCII
     /// case-insensitively) for that value to match, if there is one.
     frags: Vec<Option<String>>,
@@ -269,8 +273,11 @@ impl FieldMatch {
         }
         let last = field.rsplit('.').next().unwrap_or(field);
         let key_end = memchr::memmem::Finder::new(&format!("{last}\"")).into_owned();
+        let lookup_ok = !field.is_empty() && !field.ends_with('.') && !field.contains(['"', '\\']);
         Ok(FieldMatch {
             key_end,
+            typed: super::typed::TypedField::from_path(field),
+            lookup_ok,
             field: (!field.is_empty()).then(|| field.to_string()),
             values: out,
             all,

@@ -50,13 +50,27 @@ impl<'r, 'a> Typed<'r, 'a> {
 
     /// What `path` holds, if known for sure; `None`: ask the JSON value. `key_end` finds
     /// the path's last segment followed by a quote.
+    #[cfg(test)]
     pub(crate) fn lookup(&self, path: &str, key_end: &Finder) -> Option<Known<'r>> {
         if !self.plain || path.is_empty() || path.ends_with('.') || path.contains(['"', '\\']) {
             return None;
         }
-        if let Some(text) = self.typed_text(path) {
+        self.lookup_resolved(TypedField::from_path(path), key_end)
+    }
+
+    /// [`Typed::lookup`] for a path already checked and resolved when its rule compiled.
+    pub(crate) fn lookup_resolved(
+        &self,
+        typed: Option<TypedField>,
+        key_end: &Finder,
+    ) -> Option<Known<'r>> {
+        if !self.plain {
+            return None;
+        }
+        if let Some(text) = typed.and_then(|t| t.get(self.record)) {
             // A key with a dot inside (`"userIdentity.type"`) would be another way to a value.
-            return (!path.contains('.') || !self.dotted_keys()).then_some(Known::Text(text));
+            let nested = typed.is_some_and(TypedField::nested);
+            return (!nested || !self.dotted_keys()).then_some(Known::Text(text));
         }
         // Every key that could lead to a value ends with the last segment: if that text is
         // nowhere followed by a quote, no key holds one.
@@ -84,11 +98,89 @@ impl<'r, 'a> Typed<'r, 'a> {
             FINDERS.iter().any(|f| f.find(raw).is_some())
         })
     }
+}
 
-    /// The string the typed record holds at `path` (`None` when absent, not a string, or a
-    /// path it does not type).
-    fn typed_text(&self, path: &str) -> Option<&'r str> {
-        let r = self.record;
+/// A field path the typed record holds, resolved once when a rule compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypedField {
+    EventName,
+    EventSource,
+    EventType,
+    EventCategory,
+    ErrorCode,
+    ErrorMessage,
+    UserAgent,
+    SourceIp,
+    AwsRegion,
+    RecipientAccountId,
+    VpcEndpointId,
+    IdentityType,
+    IdentityArn,
+    IdentityPrincipalId,
+    IdentityAccountId,
+    IdentityUserName,
+    IdentityInvokedBy,
+    IssuerType,
+    IssuerArn,
+    IssuerUserName,
+    TlsVersion,
+    TlsCipherSuite,
+    TlsHost,
+}
+
+impl TypedField {
+    pub(crate) fn from_path(path: &str) -> Option<TypedField> {
+        use TypedField::*;
+        Some(match path {
+            "eventName" => EventName,
+            "eventSource" => EventSource,
+            "eventType" => EventType,
+            "eventCategory" => EventCategory,
+            "errorCode" => ErrorCode,
+            "errorMessage" => ErrorMessage,
+            "userAgent" => UserAgent,
+            "sourceIPAddress" => SourceIp,
+            "awsRegion" => AwsRegion,
+            "recipientAccountId" => RecipientAccountId,
+            "vpcEndpointId" => VpcEndpointId,
+            "userIdentity.type" => IdentityType,
+            "userIdentity.arn" => IdentityArn,
+            "userIdentity.principalId" => IdentityPrincipalId,
+            "userIdentity.accountId" => IdentityAccountId,
+            "userIdentity.userName" => IdentityUserName,
+            "userIdentity.invokedBy" => IdentityInvokedBy,
+            "userIdentity.sessionContext.sessionIssuer.type" => IssuerType,
+            "userIdentity.sessionContext.sessionIssuer.arn" => IssuerArn,
+            "userIdentity.sessionContext.sessionIssuer.userName" => IssuerUserName,
+            "tlsDetails.tlsVersion" => TlsVersion,
+            "tlsDetails.cipherSuite" => TlsCipherSuite,
+            "tlsDetails.clientProvidedHostHeader" => TlsHost,
+            _ => return None,
+        })
+    }
+
+    /// Whether the path has a dot (and so another spelling through a dotted key).
+    fn nested(self) -> bool {
+        use TypedField::*;
+        !matches!(
+            self,
+            EventName
+                | EventSource
+                | EventType
+                | EventCategory
+                | ErrorCode
+                | ErrorMessage
+                | UserAgent
+                | SourceIp
+                | AwsRegion
+                | RecipientAccountId
+                | VpcEndpointId
+        )
+    }
+
+    /// The string the typed record holds there (`None` when absent or not a string).
+    fn get<'r>(self, r: &'r Record<'_>) -> Option<&'r str> {
+        use TypedField::*;
         let identity = || r.user_identity.as_ref();
         let issuer = || {
             identity()
@@ -96,31 +188,30 @@ impl<'r, 'a> Typed<'r, 'a> {
                 .and_then(|c| c.session_issuer.as_ref())
         };
         let tls = || r.tls_details.as_ref();
-        let field = match path {
-            "eventName" => &r.event_name,
-            "eventSource" => &r.event_source,
-            "eventType" => &r.event_type,
-            "eventCategory" => &r.event_category,
-            "errorCode" => &r.error_code,
-            "errorMessage" => &r.error_message,
-            "userAgent" => &r.user_agent,
-            "sourceIPAddress" => &r.source_ip_address,
-            "awsRegion" => &r.aws_region,
-            "recipientAccountId" => &r.recipient_account_id,
-            "vpcEndpointId" => &r.vpc_endpoint_id,
-            "userIdentity.type" => &identity()?.kind,
-            "userIdentity.arn" => &identity()?.arn,
-            "userIdentity.principalId" => &identity()?.principal_id,
-            "userIdentity.accountId" => &identity()?.account_id,
-            "userIdentity.userName" => &identity()?.user_name,
-            "userIdentity.invokedBy" => &identity()?.invoked_by,
-            "userIdentity.sessionContext.sessionIssuer.type" => &issuer()?.kind,
-            "userIdentity.sessionContext.sessionIssuer.arn" => &issuer()?.arn,
-            "userIdentity.sessionContext.sessionIssuer.userName" => &issuer()?.user_name,
-            "tlsDetails.tlsVersion" => &tls()?.tls_version,
-            "tlsDetails.cipherSuite" => &tls()?.cipher_suite,
-            "tlsDetails.clientProvidedHostHeader" => &tls()?.client_provided_host_header,
-            _ => return None,
+        let field = match self {
+            EventName => &r.event_name,
+            EventSource => &r.event_source,
+            EventType => &r.event_type,
+            EventCategory => &r.event_category,
+            ErrorCode => &r.error_code,
+            ErrorMessage => &r.error_message,
+            UserAgent => &r.user_agent,
+            SourceIp => &r.source_ip_address,
+            AwsRegion => &r.aws_region,
+            RecipientAccountId => &r.recipient_account_id,
+            VpcEndpointId => &r.vpc_endpoint_id,
+            IdentityType => &identity()?.kind,
+            IdentityArn => &identity()?.arn,
+            IdentityPrincipalId => &identity()?.principal_id,
+            IdentityAccountId => &identity()?.account_id,
+            IdentityUserName => &identity()?.user_name,
+            IdentityInvokedBy => &identity()?.invoked_by,
+            IssuerType => &issuer()?.kind,
+            IssuerArn => &issuer()?.arn,
+            IssuerUserName => &issuer()?.user_name,
+            TlsVersion => &tls()?.tls_version,
+            TlsCipherSuite => &tls()?.cipher_suite,
+            TlsHost => &tls()?.client_provided_host_header,
         };
         field.as_deref()
     }
@@ -135,7 +226,10 @@ pub(crate) fn decide_selection(sel: &Selection, t: &Typed) -> Option<bool> {
 }
 
 fn decide_field(f: &FieldMatch, t: &Typed) -> Option<bool> {
-    let known = t.lookup(f.field.as_deref()?, &f.key_end)?;
+    if !f.lookup_ok {
+        return None;
+    }
+    let known = t.lookup_resolved(f.typed, &f.key_end)?;
     let one = |m: &Matcher| match (known, m) {
         (Known::Absent, Matcher::Null) => Some(true),
         (Known::Absent, Matcher::Exists(want)) => Some(!want),
