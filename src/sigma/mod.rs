@@ -16,6 +16,7 @@ mod field;
 mod index;
 mod keys;
 mod typed;
+mod typed_field;
 mod value;
 
 #[cfg(test)]
