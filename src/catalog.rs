@@ -13,11 +13,6 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Where the Lambda looks for extra detector files (a Lambda layer), when present.
-pub const LAMBDA_DETECTORS_DIR: &str = "/opt/trailwatch/detectors";
-/// The Lambda's list of detector ids to turn off (comma-separated).
-pub const DISABLED_ENV: &str = "DISABLED_DETECTORS";
-
 include!(concat!(env!("OUT_DIR"), "/embedded_detectors.rs"));
 
 #[derive(Debug, Clone, Deserialize)]
@@ -278,19 +273,6 @@ impl Catalog {
         }
         catalog.check_ids(disabled, "disabled detectors")?;
         Ok(catalog)
-    }
-
-    /// The Lambda's catalog and disabled ids: built-in detectors, plus the files of
-    /// [`LAMBDA_DETECTORS_DIR`] when that directory exists, minus [`DISABLED_ENV`].
-    pub fn for_lambda() -> Result<(Catalog, Vec<String>), CatalogError> {
-        let disabled = parse_ids(&std::env::var(DISABLED_ENV).unwrap_or_default());
-        let layer = Path::new(LAMBDA_DETECTORS_DIR);
-        let extra: Vec<PathBuf> = if layer.is_dir() {
-            vec![layer.to_path_buf()]
-        } else {
-            Vec::new()
-        };
-        Ok((Catalog::load(&extra, &disabled)?, disabled))
     }
 
     /// Adds one descriptor; two descriptors may not share an id.

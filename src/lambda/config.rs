@@ -78,13 +78,7 @@ impl Config {
             bad("TRAILWATCH_FIPS_REQUIRED", e.to_string())
         })?;
         let disabled = set("DISABLED_DETECTORS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|v| crate::catalog::parse_ids(&v))
             .unwrap_or_default();
         let max_concurrency = match set("MAX_CONCURRENCY") {
             None => DEFAULT_CONCURRENCY,

@@ -33,19 +33,21 @@ pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
 
 /// The catalog: built-in detectors, the layer's, less the disabled ones (which must exist).
 pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
-    let mut catalog = Catalog::embedded().context("built-in detectors")?;
-    if extra.is_dir() {
-        catalog.add_dir(extra)?;
-    }
-    for id in &config.disabled {
-        if !catalog.descriptors.iter().any(|d| &d.detector_id() == id) {
-            return Err(ConfigError {
-                variable: "DISABLED_DETECTORS",
-                message: format!("no detector has the id `{id}`"),
-            }
-            .into());
-        }
-    }
+    let layer: Vec<_> = extra
+        .is_dir()
+        .then(|| extra.to_path_buf())
+        .into_iter()
+        .collect();
+    let catalog = Catalog::load(&layer, &[]).context("detectors")?;
+    catalog
+        .check_ids(&config.disabled, "DISABLED_DETECTORS")
+        .map_err(|e| ConfigError {
+            variable: "DISABLED_DETECTORS",
+            message: match e {
+                crate::catalog::CatalogError::Invalid { message, .. } => message,
+                other => other.to_string(),
+            },
+        })?;
     Ok(catalog)
 }
 
