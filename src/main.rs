@@ -135,13 +135,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             let mut out = std::io::stdout().lock();
             match cmd {
                 DetectorsCommand::List { detector_dirs } => {
-                    check_dirs(&detector_dirs)?;
+                    check_dirs(&detector_dirs, "--detectors ")?;
                     let catalog = Catalog::load(&detector_dirs, &[])?;
                     commands::list(&catalog, &mut out)?;
                     Ok(0)
                 }
                 DetectorsCommand::Test { dirs } => {
-                    check_dirs(&dirs)?;
+                    check_dirs(&dirs, "")?;
                     let catalog = if dirs.is_empty() {
                         Catalog::embedded()?
                     } else {
@@ -154,7 +154,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                     Ok(commands::test(&catalog, &Settings::default(), &mut out)?)
                 }
                 DetectorsCommand::Check { dir } => {
-                    check_dirs(std::slice::from_ref(&dir))?;
+                    check_dirs(std::slice::from_ref(&dir), "")?;
                     Ok(commands::check(&dir, &mut out)?)
                 }
             }
@@ -162,21 +162,18 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-fn check_dirs(dirs: &[PathBuf]) -> anyhow::Result<()> {
+/// Fails on the first path that is not a directory; `flag` (e.g. `--detectors `) leads the message.
+fn check_dirs(dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
     for dir in dirs {
         if !dir.is_dir() {
-            bail!("{}: not a directory", dir.display());
+            bail!("{flag}{}: not a directory", dir.display());
         }
     }
     Ok(())
 }
 
 fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
-    for dir in &args.detector_dirs {
-        if !dir.is_dir() {
-            bail!("--detectors {}: not a directory", dir.display());
-        }
-    }
+    check_dirs(&args.detector_dirs, "--detectors ")?;
     let catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
