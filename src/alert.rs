@@ -71,29 +71,39 @@ pub struct Alert {
 /// Merges the findings of one delivery into alerts, in order of first appearance.
 pub struct AlertBuilder {
     source: Source,
-    index: HashMap<(&'static str, String, String), usize>,
-    alerts: Vec<(Finding, Alert)>,
+    /// Alert position by subject: detector, principal and target, each after its length.
+    index: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
+    /// Scratch: the subject of the finding being added.
+    subject: Vec<u8>,
+    alerts: Vec<(Finding<'static>, Alert)>,
 }
 
 impl AlertBuilder {
     pub fn new(source: Source) -> AlertBuilder {
         AlertBuilder {
             source,
-            index: HashMap::new(),
+            index: HashMap::default(),
+            subject: Vec::new(),
             alerts: Vec::new(),
         }
     }
 
-    pub fn add(&mut self, f: Finding) {
-        let key = (f.detector, f.principal.clone(), f.target.clone());
-        if let Some(&i) = self.index.get(&key) {
+    /// Adds a finding: it starts an alert, or joins the alert of its subject. Joining copies
+    /// only what the alert keeps (times, the first event ids and names).
+    pub fn add(&mut self, f: Finding<'_>) {
+        self.subject.clear();
+        for part in [f.detector, &f.principal, &f.target] {
+            self.subject.extend_from_slice(&part.len().to_le_bytes());
+            self.subject.extend_from_slice(part.as_bytes());
+        }
+        if let Some(&i) = self.index.get(self.subject.as_slice()) {
             let (top, alert) = &mut self.alerts[i];
             merge(alert, top, f);
             return;
         }
-        self.index.insert(key, self.alerts.len());
+        self.index.insert(self.subject.clone(), self.alerts.len());
         let alert = self.start(&f);
-        self.alerts.push((f, alert));
+        self.alerts.push((f.into_owned(), alert));
     }
 
     pub fn len(&self) -> usize {
@@ -117,7 +127,7 @@ impl AlertBuilder {
                 };
                 a.remediation = m.remediation;
                 a.references = m.references;
-                a.summary = top.summary;
+                a.summary = top.summary.into_owned();
                 if a.count > 1 {
                     let _ = write!(a.summary, " ({} events)", a.count);
                 }
@@ -126,7 +136,7 @@ impl AlertBuilder {
             .collect()
     }
 
-    fn start(&self, f: &Finding) -> Alert {
+    fn start(&self, f: &Finding<'_>) -> Alert {
         Alert {
             schema: SCHEMA,
             id: alert_id(f, &self.source),
@@ -134,16 +144,16 @@ impl AlertBuilder {
             title: String::new(),
             severity: f.severity,
             summary: String::new(),
-            account: f.account.clone(),
-            region: f.region.clone(),
-            principal: f.principal.clone(),
-            source_ip: f.source_ip.clone(),
-            user_agent: f.user_agent.clone(),
-            first_seen: f.event_time.clone(),
-            last_seen: f.event_time.clone(),
+            account: f.account.to_string(),
+            region: f.region.to_string(),
+            principal: f.principal.to_string(),
+            source_ip: f.source_ip.to_string(),
+            user_agent: f.user_agent.to_string(),
+            first_seen: f.event_time.to_string(),
+            last_seen: f.event_time.to_string(),
             count: 1,
-            event_ids: vec![f.event_id.clone()],
-            event_names: vec![f.event_name.clone()],
+            event_ids: vec![f.event_id.to_string()],
+            event_names: vec![f.event_name.to_string()],
             evidence: f.evidence.clone(),
             remediation: String::new(),
             references: Vec::new(),
@@ -154,28 +164,30 @@ impl AlertBuilder {
 }
 
 /// Adds one more finding to an alert; `top` is the most severe finding so far.
-fn merge(a: &mut Alert, top: &mut Finding, f: Finding) {
+fn merge(a: &mut Alert, top: &mut Finding<'static>, f: Finding<'_>) {
     a.count += 1;
-    if !f.event_time.is_empty() && (a.first_seen.is_empty() || f.event_time < a.first_seen) {
-        a.first_seen.clone_from(&f.event_time);
+    let time: &str = &f.event_time;
+    if !time.is_empty() && (a.first_seen.is_empty() || time < a.first_seen.as_str()) {
+        time.clone_into(&mut a.first_seen);
     }
-    if f.event_time > a.last_seen {
-        a.last_seen.clone_from(&f.event_time);
+    if time > a.last_seen.as_str() {
+        time.clone_into(&mut a.last_seen);
     }
     if a.event_ids.len() < MAX_EVENT_IDS {
-        a.event_ids.push(f.event_id.clone());
+        a.event_ids.push(f.event_id.to_string());
     }
-    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.contains(&f.event_name) {
-        a.event_names.push(f.event_name.clone());
+    let name: &str = &f.event_name;
+    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.iter().any(|n| n == name) {
+        a.event_names.push(name.to_owned());
     }
     if f.severity > top.severity {
         a.severity = f.severity;
         a.evidence.clone_from(&f.evidence);
-        *top = f;
+        *top = f.into_owned();
     }
 }
 
-fn alert_id(f: &Finding, source: &Source) -> String {
+fn alert_id(f: &Finding<'_>, source: &Source) -> String {
     let mut h = Sha256::new();
     for part in [f.detector, &f.principal, &f.target, &source.identity()] {
         h.update(part.as_bytes());
@@ -194,7 +206,7 @@ mod tests {
     use super::*;
     use crate::record::Record;
 
-    fn finding(event: &str, time: &str, err: bool) -> Finding {
+    fn finding(event: &str, time: &str, err: bool) -> Finding<'static> {
         let error = if err {
             r#","errorCode":"AccessDenied""#
         } else {
@@ -210,6 +222,7 @@ mod tests {
             "key/1",
             "key disabled",
         )
+        .into_owned()
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::alert::DetectorMeta;
 use crate::detectors::sigma::{SigmaRule, SigmaRules, SigmaSet};
 use crate::detectors::{self, Detector, Settings};
+use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
 use crate::sigma::{self, SigmaMatcher};
@@ -223,7 +224,11 @@ impl Descriptor {
             let text = t.record.to_string();
             let mut out = Vec::new();
             match Record::parse(text.as_bytes()) {
-                Ok(record) => detector.inspect(&record, &mut out),
+                Ok(record) => {
+                    let mut found = Vec::new();
+                    detector.inspect(&record, &mut found);
+                    out.extend(found.into_iter().map(Finding::into_owned));
+                }
                 Err(e) => failures.push(format!(
                     "{}: {}: record does not parse: {e}",
                     self.source, t.name

@@ -9,29 +9,48 @@ use serde::de::{
     SeqAccess, Visitor,
 };
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
+
+thread_local! {
+    /// Set when a field was read as absent although the text has a value for it.
+    static ODD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Notes that a field held null or a value of another type, and was read as absent.
+fn odd() {
+    ODD.with(|o| o.set(true));
+}
+
+/// Whether a field read on this thread since the last call was null or of another type (and
+/// so read as absent); clears the note.
+pub fn take_odd() -> bool {
+    ODD.with(|o| o.replace(false))
+}
 
 /// Visitor arms that drain a value of an unwanted JSON type and answer `None`.
 macro_rules! none_for {
     ($($kind:ident),*) => { $( none_for!(@ $kind); )* };
-    (@ bool) => { fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { Ok(None) } };
+    (@ bool) => { fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { odd(); Ok(None) } };
     (@ num) => {
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok(None) }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok(None) }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok(None) }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { odd(); Ok(None) }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { odd(); Ok(None) }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { odd(); Ok(None) }
     };
-    (@ unit) => { fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok(None) } };
-    (@ str) => { fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { Ok(None) } };
+    (@ unit) => { fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { odd(); Ok(None) } };
+    (@ str) => { fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { odd(); Ok(None) } };
     (@ map) => {
         fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
             while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            odd();
             Ok(None)
         }
     };
     (@ seq) => {
         fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
             while s.next_element::<IgnoredAny>()?.is_some() {}
+            odd();
             Ok(None)
         }
     };
@@ -74,7 +93,10 @@ pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error
             Ok(match v {
                 "true" | "True" | "TRUE" => Some(true),
                 "false" | "False" | "FALSE" => Some(false),
-                _ => None,
+                _ => {
+                    odd();
+                    None
+                }
             })
         }
         none_for!(num, unit, map, seq);

@@ -16,6 +16,7 @@ pub mod sensitive;
 pub mod severity;
 pub mod sigma;
 pub mod split;
+pub mod text_facts;
 pub mod url;
 
 pub use alert::{Alert, AlertBuilder, Source};

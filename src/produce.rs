@@ -5,6 +5,7 @@
 
 use crate::scan::ScanError;
 use crate::split::{Element, Shape, SplitError, Splitter};
+use crate::text_facts::TextFacts;
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Range;
@@ -18,7 +19,8 @@ pub const BATCH: usize = 256 * 1024;
 
 /// One element of `Records`, located in its batch.
 pub enum Item {
-    Record(Range<usize>),
+    /// A record's text, and the facts found in it here on the reading thread.
+    Record(Range<usize>, TextFacts),
     NotObject,
     TooDeep,
 }
@@ -33,7 +35,7 @@ pub struct Batch {
 impl Batch {
     pub fn element(&self, item: &Item) -> Element<'_> {
         match item {
-            Item::Record(r) => Element::Record(&self.data[r.clone()]),
+            Item::Record(r, _) => Element::Record(&self.data[r.clone()]),
             Item::NotObject => Element::NotObject,
             Item::TooDeep => Element::TooDeep,
         }
@@ -109,7 +111,7 @@ fn pump(
                 Element::Record(text) => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
-                    Item::Record(start..batch.data.len())
+                    Item::Record(start..batch.data.len(), TextFacts::of(text))
                 }
                 Element::NotObject => Item::NotObject,
                 Element::TooDeep => Item::TooDeep,

@@ -5,6 +5,7 @@
 //! detector asks; the whole record as a `serde_json::Value` is parsed at most once, on demand.
 
 use crate::lenient;
+use crate::text_facts::TextFacts;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -74,6 +75,11 @@ pub struct Record<'a> {
     pub raw: &'a str,
     #[serde(skip)]
     json: OnceCell<serde_json::Value>,
+    #[serde(skip)]
+    facts: OnceCell<TextFacts>,
+    /// A typed field held null or a value of another type (see [`Record::typed_exact`]).
+    #[serde(skip)]
+    odd_fields: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,9 +152,30 @@ impl<'a> Record<'a> {
         if !raw.trim_start().starts_with('{') {
             return Err(RecordError::NotObject);
         }
+        lenient::take_odd();
         let mut record: Record<'a> = serde_json::from_str(raw)?;
         record.raw = raw;
+        record.odd_fields = lenient::take_odd();
         Ok(record)
+    }
+
+    /// The [`TextFacts`] of the record's text (found now unless the reading thread did).
+    pub fn text_facts(&self) -> TextFacts {
+        *self
+            .facts
+            .get_or_init(|| TextFacts::of(self.raw.as_bytes()))
+    }
+
+    /// Whether every typed field that is `None` is absent from the record's text: none was
+    /// null or of another type. (A key spelled with dots, `"userIdentity.type"`, is another
+    /// matter: see [`TextFacts::dotted_keys`].)
+    pub fn typed_exact(&self) -> bool {
+        !self.odd_fields
+    }
+
+    /// Hands over the [`TextFacts`] found for this record's text on the reading thread.
+    pub fn know_text_facts(&self, facts: TextFacts) {
+        let _ = self.facts.set(facts);
     }
 
     pub fn event_name(&self) -> &str {

@@ -183,29 +183,29 @@ fn value_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
 /// A detector's finding with `secrets` scrubbed from what the detector wrote (target, summary,
 /// evidence): the last guard against a value slipping into a message.
 /// The principal too: a session named after the email that was put in a tag shows masked.
-pub fn seal(mut f: Finding, secrets: &[String]) -> Finding {
+pub fn seal<'r>(mut f: Finding<'r>, secrets: &[String]) -> Finding<'r> {
     for s in [
         &mut f.target,
         &mut f.summary,
         &mut f.principal,
         &mut f.user_agent,
     ] {
-        *s = scrub(s, secrets);
+        *s = scrub(s, secrets).into();
     }
     map_strings(&mut f.evidence, &|s| scrub(s, secrets));
     f
 }
 
 /// A finding as a sink writes it: free text masked by [`text`].
-pub fn finding(f: &Finding) -> Finding {
-    let mut f = f.clone();
+pub fn finding(f: &Finding<'_>) -> Finding<'static> {
+    let mut f = f.clone().into_owned();
     for s in [
         &mut f.target,
         &mut f.summary,
         &mut f.user_agent,
         &mut f.principal,
     ] {
-        *s = text(s);
+        *s = text(s).into();
     }
     map_strings(&mut f.evidence, &text);
     f

@@ -35,7 +35,7 @@ struct FileResult {
     report: Option<ScanReport>,
     open_error: Option<String>,
     alerts: Vec<Alert>,
-    findings: Vec<Finding>,
+    findings: Vec<Finding<'static>>,
 }
 
 #[derive(Default)]
@@ -135,7 +135,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let keep_findings = job.format == Format::Findings;
     let report = scan(reader, &mut detectors, &mut |f| {
         if keep_findings && f.severity >= job.min_severity {
-            result.findings.push(f.clone());
+            result.findings.push(f.clone().into_owned());
         }
         builder.add(f);
     });

@@ -7,9 +7,10 @@
 use crate::detectors::tls_outdated::TlsVersion;
 use crate::detectors::Detector;
 use crate::finding::Finding;
-use crate::produce::{produce, Batch, End, Fault, Message};
+use crate::produce::{produce, Batch, End, Fault, Item, Message};
 use crate::record::Record;
 use crate::split::{Element, SplitError};
+use crate::text_facts::TextFacts;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -81,7 +82,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 pub fn scan<R: Read + Send>(
     input: R,
     detectors: &mut [Box<dyn Detector>],
-    sink: &mut dyn FnMut(Finding),
+    sink: &mut dyn FnMut(Finding<'_>),
 ) -> ScanReport {
     let mut report = ScanReport::default();
     let counted = Arc::new(AtomicU64::new(0));
@@ -99,8 +100,13 @@ pub fn scan<R: Read + Send>(
             match message {
                 Message::Batch(batch) => {
                     for item in &batch.items {
+                        let facts = match item {
+                            Item::Record(_, facts) => Some(*facts),
+                            _ => None,
+                        };
                         inspect(
                             batch.element(item),
+                            facts,
                             detectors,
                             &mut found,
                             sink,
@@ -157,9 +163,10 @@ fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
 
 fn inspect(
     element: Element<'_>,
+    facts: Option<TextFacts>,
     detectors: &mut [Box<dyn Detector>],
-    found: &mut Vec<Finding>,
-    sink: &mut dyn FnMut(Finding),
+    found: &mut Vec<Finding<'static>>,
+    sink: &mut dyn FnMut(Finding<'_>),
     report: &mut ScanReport,
 ) {
     let index = report.records + report.skipped;
@@ -179,6 +186,9 @@ fn inspect(
         Ok(r) => r,
         Err(e) => return report.warn(format!("record {index}: {e}, skipped")),
     };
+    if let Some(facts) = facts {
+        record.know_text_facts(facts);
+    }
     report.records += 1;
     if record
         .tls_version()
@@ -186,8 +196,20 @@ fn inspect(
     {
         report.tls_unparsed += 1;
     }
+    let mut out = recycle(std::mem::take(found));
     for d in detectors.iter_mut() {
-        d.inspect(&record, found);
+        d.inspect(&record, &mut out);
     }
-    found.drain(..).for_each(&mut *sink);
+    out.drain(..).for_each(&mut *sink);
+    *found = recycle(out);
+}
+
+/// An empty vector of findings of another lifetime, on the same allocation: the findings
+/// vector is reused from record to record although each record's findings borrow from it.
+fn recycle<'b>(mut v: Vec<Finding<'_>>) -> Vec<Finding<'b>> {
+    v.clear();
+    // In-place collection: same element layout, so the allocation is kept; no element left.
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
 }

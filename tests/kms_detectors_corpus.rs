@@ -16,11 +16,11 @@ fn build(id: &str) -> Box<dyn Detector> {
     native(id, &Settings::default()).expect("registered")
 }
 
-fn findings(detector: &mut dyn Detector, text: &[u8]) -> Vec<Finding> {
+fn findings(detector: &mut dyn Detector, text: &[u8]) -> Vec<Finding<'static>> {
     let record = Record::parse(text).expect("record parses");
     let mut out = Vec::new();
     detector.inspect(&record, &mut out);
-    out
+    out.into_iter().map(Finding::into_owned).collect()
 }
 
 /// Panther's AWS.KMS.CustomerManagedKeyLoss tests. One documented difference: Panther ignores
@@ -73,7 +73,7 @@ impl Detector for Watched {
     fn id(&self) -> &'static str {
         "watched"
     }
-    fn inspect(&mut self, r: &Record<'_>, _: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, r: &'r Record<'_>, _: &mut Vec<Finding<'r>>) {
         let name = r.event_name();
         if r.event_source() == "kms.amazonaws.com" && r.read_only != Some(true) {
             self.kms_writes.fetch_add(1, Ordering::Relaxed);
@@ -112,7 +112,7 @@ fn real_corpus_gives_no_kms_findings() {
     let mut records = 0;
     for path in &files {
         let report = scan(File::open(path).expect("open"), &mut detectors, &mut |f| {
-            found.push(f)
+            found.push(f.into_owned())
         });
         assert!(
             report.error.is_none(),

@@ -13,7 +13,7 @@ impl Detector for Capture {
     fn id(&self) -> &'static str {
         "capture"
     }
-    fn inspect(&mut self, record: &Record<'_>, _out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, _out: &mut Vec<Finding<'r>>) {
         self.0.lock().unwrap().push(record.json().clone());
     }
 }

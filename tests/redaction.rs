@@ -14,17 +14,19 @@ static CATALOG: std::sync::LazyLock<Catalog> =
     std::sync::LazyLock::new(|| Catalog::embedded().unwrap());
 
 /// Runs every embedded detector over one delivery.
-fn findings(delivery: &str) -> Vec<Finding> {
+fn findings(delivery: &str) -> Vec<Finding<'static>> {
     let catalog = &*CATALOG;
     let mut detectors = catalog.detectors(&Settings::default(), &[]);
     let mut out = Vec::new();
-    let report = scan(delivery.as_bytes(), &mut detectors, &mut |f| out.push(f));
+    let report = scan(delivery.as_bytes(), &mut detectors, &mut |f| {
+        out.push(f.into_owned())
+    });
     assert!(report.error.is_none(), "{:?}", report.error);
     out
 }
 
 /// Everything trailwatch would write for these findings, in every format.
-fn rendered(found: &[Finding]) -> String {
+fn rendered(found: &[Finding<'_>]) -> String {
     let catalog = &*CATALOG;
     let mut out = Vec::new();
     let mut builder = AlertBuilder::new(Source::File {
@@ -93,7 +95,7 @@ fn token_form(form: usize, body: &str) -> String {
     }
 }
 
-fn assert_hidden(found: &[Finding], detector: &str, secrets: &[&str]) {
+fn assert_hidden(found: &[Finding<'_>], detector: &str, secrets: &[&str]) {
     assert!(
         found.iter().any(|f| f.detector == detector),
         "{detector} did not fire: {found:#?}"
@@ -242,7 +244,7 @@ fn the_real_corpus_has_no_url_credentials_and_no_sensitive_tags() {
                 .filter_map(|id| trailwatch::detectors::native(id, &Settings::default()))
                 .collect();
             let reader = std::fs::File::open(file.path()).unwrap();
-            let report = scan(reader, &mut detectors, &mut |f| hits.push(f));
+            let report = scan(reader, &mut detectors, &mut |f| hits.push(f.into_owned()));
             records += report.records;
         }
     }

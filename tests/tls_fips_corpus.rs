@@ -35,7 +35,7 @@ impl Detector for Candidates {
     fn id(&self) -> &'static str {
         "candidates"
     }
-    fn inspect(&mut self, r: &Record<'_>, _out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, r: &'r Record<'_>, _out: &mut Vec<Finding<'r>>) {
         let cipher = Record::parse_part(r.additional_event_data)
             .is_some_and(|v| v.get("CipherSuite").is_some());
         let invoked = r
@@ -57,7 +57,7 @@ impl Detector for Candidates {
 
 struct Run {
     records: u64,
-    findings: Vec<Finding>,
+    findings: Vec<Finding<'static>>,
     candidates: BTreeMap<String, u64>,
 }
 
@@ -89,7 +89,7 @@ fn run(paths: &[&str], policy: FipsPolicy) -> Run {
             Box::new(Candidates(Arc::clone(&tally))),
         ];
         let report = scan(input.open().unwrap(), &mut detectors, &mut |f| {
-            out.findings.push(f)
+            out.findings.push(f.into_owned())
         });
         assert!(
             report.error.is_none(),
@@ -138,7 +138,7 @@ fn real_corpus_all_regions_required() {
         .findings
         .iter()
         .filter(|f| f.detector == fips_endpoint::ID)
-        .map(|f| f.target.as_str())
+        .map(|f| &*f.target)
         .collect();
     // No real host is FIPS, so nearly every record with a host header is reported; the ones
     // left out are the sign-in hosts (not an AWS API partition name).
@@ -154,7 +154,7 @@ fn samples_fire_where_intended() {
         .findings
         .iter()
         .filter(|f| f.detector == fips_endpoint::ID)
-        .map(|f| (f.event_name.as_str(), f.target.as_str(), f.failed))
+        .map(|f| (&*f.event_name, &*f.target, f.failed))
         .collect();
     fips.sort();
     assert_eq!(
@@ -182,7 +182,7 @@ fn samples_fire_where_intended() {
         .findings
         .iter()
         .filter(|f| f.detector == tls_absent::ID)
-        .map(|f| (f.event_name.as_str(), f.target.as_str(), f.failed))
+        .map(|f| (&*f.event_name, &*f.target, f.failed))
         .collect();
     tls.sort();
     assert_eq!(

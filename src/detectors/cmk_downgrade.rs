@@ -24,7 +24,7 @@ impl Detector for CmkDowngrade {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let Some(check) = check_for(record.event_source(), record.event_name()) else {
             return;
         };
@@ -40,9 +40,9 @@ impl Detector for CmkDowngrade {
             d.now
         );
         out.push(
-            Finding::new(ID, Severity::Medium, record, d.target.as_str(), summary)
+            Finding::new(ID, Severity::Medium, record, d.target.clone(), summary)
                 .with("resource", d.resource)
-                .with("resource_id", d.target.as_str())
+                .with("resource_id", &*d.target)
                 .with("now", d.now),
         );
     }

@@ -24,7 +24,7 @@ impl Detector for FipsEndpoint {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let Some(host) = record.tls_host().filter(|h| !h.trim().is_empty()) else {
             return;
         };
@@ -67,7 +67,7 @@ impl Detector for FipsEndpoint {
 mod tests {
     use super::*;
 
-    fn run(policy: &str, region: &str, host: &str, extra: &str) -> Vec<Finding> {
+    fn run(policy: &str, region: &str, host: &str, extra: &str) -> Vec<Finding<'static>> {
         let mut d = FipsEndpoint::new(policy.parse().unwrap());
         let text = format!(
             r#"{{"eventName":"Decrypt","awsRegion":"{region}","recipientAccountId":"111122223333",
@@ -77,7 +77,7 @@ mod tests {
         let r = Record::parse(text.as_bytes()).unwrap();
         let mut out = Vec::new();
         d.inspect(&r, &mut out);
-        out
+        out.into_iter().map(Finding::into_owned).collect()
     }
 
     #[test]
@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         let f = &out[0];
         assert_eq!(
-            (f.severity, f.target.as_str()),
+            (f.severity, &*f.target),
             (Severity::Medium, "kms.us-gov-west-1.amazonaws.com")
         );
         assert_eq!(

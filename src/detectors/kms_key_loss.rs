@@ -18,7 +18,7 @@ impl Detector for KmsKeyLoss {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         if record.event_source() != KMS {
             return;
         }
@@ -42,7 +42,7 @@ impl Detector for KmsKeyLoss {
         if expiration == Some("KEY_MATERIAL_EXPIRES") {
             summary.push_str(", material that expires");
         }
-        let mut finding = Finding::new(ID, Severity::High, record, target.as_str(), summary)
+        let mut finding = Finding::new(ID, Severity::High, record, target.clone(), summary)
             .with("key", target.as_str())
             .with_opt("deletion_date", str_at(&response, &["deletionDate"]))
             .with_opt("expiration_model", expiration)
@@ -87,7 +87,7 @@ mod tests {
             let found = findings_on(&mut KmsKeyLoss, &kms(name, json!({"keyId": KEY})));
             assert_eq!(found.len(), 1, "{name}");
             assert_eq!(
-                (found[0].severity, found[0].target.as_str()),
+                (found[0].severity, &*found[0].target),
                 (Severity::High, KEY),
                 "{name}"
             );

@@ -19,7 +19,7 @@ impl Detector for KmsKeyPolicy {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         if record.event_source() != KMS {
             return;
         }
@@ -56,7 +56,7 @@ fn parts(record: &Record<'_>) -> Parts {
 /// condition, high when it names another account. Otherwise ReplicateKey (a copy of the key in
 /// another region) is medium; PutKeyPolicy is medium only when its policy cannot be read or
 /// the lockout safety check was bypassed, and no finding else.
-fn policy_change(record: &Record<'_>) -> Option<Finding> {
+fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
     let Parts { params, target, .. } = parts(record);
     let own = key_account(&target, record).to_owned();
     let policy = params.get("policy").filter(|p| !p.is_null());
@@ -98,7 +98,7 @@ fn policy_change(record: &Record<'_>) -> Option<Finding> {
         }
     }
     Some(
-        Finding::new(ID, severity, record, target.as_str(), summary)
+        Finding::new(ID, severity, record, target.clone(), summary)
             .with("key", target.as_str())
             .with("key_account", own)
             .with("policy_readable", policy.is_none() || doc.is_some())
@@ -110,7 +110,7 @@ fn policy_change(record: &Record<'_>) -> Option<Finding> {
 
 /// CreateGrant: high when the grantee is in another account than the key; no finding else
 /// (services create same-account grants all day).
-fn grant_created(record: &Record<'_>) -> Option<Finding> {
+fn grant_created<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
     let Parts {
         params,
         response,
@@ -129,7 +129,7 @@ fn grant_created(record: &Record<'_>) -> Option<Finding> {
         .unwrap_or_default();
     let summary = format!("CreateGrant gave account {grantee_account} use of key {target}");
     Some(
-        Finding::new(ID, Severity::High, record, target.as_str(), summary)
+        Finding::new(ID, Severity::High, record, target.clone(), summary)
             .with("key", target.as_str())
             .with("key_account", own)
             .with("grantee", grantee)
@@ -145,7 +145,7 @@ fn grant_created(record: &Record<'_>) -> Option<Finding> {
 
 /// RevokeGrant, RetireGrant: medium, unless AWS made the call for a service (the routine end of
 /// a grant that EBS, RDS and others created). The grant token is never repeated.
-fn grant_removed(record: &Record<'_>) -> Option<Finding> {
+fn grant_removed<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
     if by_aws_service(record) {
         return None;
     }
@@ -157,14 +157,14 @@ fn grant_removed(record: &Record<'_>) -> Option<Finding> {
         key => format!("{} removed a grant on key {key}", record.event_name()),
     };
     Some(
-        Finding::new(ID, Severity::Medium, record, target.as_str(), summary)
+        Finding::new(ID, Severity::Medium, record, target.clone(), summary)
             .with("key", target.as_str())
             .with_opt("grant_id", grant_id),
     )
 }
 
 /// UpdateAlias, DeleteAlias: medium. Whatever encrypts by alias now uses another key, or fails.
-fn alias_changed(record: &Record<'_>) -> Option<Finding> {
+fn alias_changed<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
     let Parts { params, target, .. } = parts(record);
     let alias = str_at(&params, &["aliasName"]).filter(|a| !a.is_empty());
     let new_key = str_at(&params, &["targetKeyId"]);
@@ -174,7 +174,7 @@ fn alias_changed(record: &Record<'_>) -> Option<Finding> {
         (name, _) => format!("{name} changed alias {subject}"),
     };
     Some(
-        Finding::new(ID, Severity::Medium, record, subject.as_str(), summary)
+        Finding::new(ID, Severity::Medium, record, subject.clone(), summary)
             .with("alias", subject.as_str())
             .with_opt("target_key_id", new_key),
     )
@@ -195,8 +195,8 @@ trait ExposureEvidence {
     fn with_exposure(self, exposure: &Exposure) -> Self;
 }
 
-impl ExposureEvidence for Finding {
-    fn with_exposure(self, e: &Exposure) -> Finding {
+impl ExposureEvidence for Finding<'_> {
+    fn with_exposure(self, e: &Exposure) -> Self {
         self.with("public_statements", e.public.clone())
             .with(
                 "public_conditioned_statements",

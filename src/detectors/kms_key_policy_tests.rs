@@ -22,7 +22,7 @@ fn put_policy(statements: Value) -> Value {
     )
 }
 
-fn one(record: &Value) -> Finding {
+fn one(record: &Value) -> Finding<'static> {
     let mut found = findings_on(&mut KmsKeyPolicy, record);
     assert_eq!(found.len(), 1, "{record}");
     found.remove(0)
@@ -39,7 +39,7 @@ fn none(record: &Value) {
 fn public_policy_is_critical_and_failed_attempt_high() {
     let open = json!([{"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]);
     let f = one(&put_policy(open.clone()));
-    assert_eq!((f.severity, f.target.as_str()), (Severity::Critical, KEY));
+    assert_eq!((f.severity, &*f.target), (Severity::Critical, KEY));
     assert_eq!(f.evidence["public_statements"], json!(["Everyone"]));
     let mut failed = put_policy(open);
     failed["errorCode"] = json!("AccessDeniedException");
@@ -130,7 +130,7 @@ fn grant_removal_by_people_only_and_token_never_repeated() {
     );
     retire["resources"] = json!([{"type": "AWS::KMS::Key", "ARN": KEY}]);
     let f = one(&retire);
-    assert_eq!((f.severity, f.target.as_str()), (Severity::Medium, KEY));
+    assert_eq!((f.severity, &*f.target), (Severity::Medium, KEY));
     assert!(!serde_json::to_string(&f).unwrap().contains("SECRETTOKEN"));
     let mut internal = retire.clone();
     internal["userAgent"] = json!("AWS Internal");
@@ -148,7 +148,7 @@ fn alias_changes_are_medium_on_the_alias() {
         json!({"aliasName": "alias/payments", "targetKeyId": "k2"}),
     ));
     assert_eq!(
-        (f.severity, f.target.as_str()),
+        (f.severity, &*f.target),
         (Severity::Medium, "alias/payments")
     );
     assert!(f.summary.contains("k2"));

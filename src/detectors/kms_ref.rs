@@ -9,8 +9,8 @@ pub trait OptionalEvidence {
     fn with_opt(self, key: &str, value: Option<&str>) -> Self;
 }
 
-impl OptionalEvidence for Finding {
-    fn with_opt(self, key: &str, value: Option<&str>) -> Finding {
+impl OptionalEvidence for Finding<'_> {
+    fn with_opt(self, key: &str, value: Option<&str>) -> Self {
         match value {
             Some(v) => self.with(key, v),
             None => self,
@@ -81,12 +81,12 @@ fn is_account_id(text: &str) -> bool {
 
 /// Test helper: the findings of `detector` on one record given as JSON.
 #[cfg(test)]
-pub fn findings_on(detector: &mut dyn super::Detector, record: &Value) -> Vec<Finding> {
+pub fn findings_on(detector: &mut dyn super::Detector, record: &Value) -> Vec<Finding<'static>> {
     let text = record.to_string();
     let parsed = Record::parse(text.as_bytes()).expect("test record parses");
     let mut out = Vec::new();
     detector.inspect(&parsed, &mut out);
-    out
+    out.into_iter().map(Finding::into_owned).collect()
 }
 
 #[cfg(test)]

@@ -24,9 +24,9 @@ pub use fips_policy::FipsPolicy;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>);
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>);
     /// End of one delivery.
-    fn finish(&mut self, _out: &mut Vec<Finding>) {}
+    fn finish(&mut self, _out: &mut Vec<Finding<'static>>) {}
 }
 
 /// Run-time settings that native detectors read (validated once by the front end).

@@ -54,7 +54,7 @@ impl Detector for SensitiveTag {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let Some(raw) = record
             .request_parameters
             .filter(|r| MARKER.is_match(r.get().as_bytes()))
@@ -172,7 +172,12 @@ fn hits(item: &Item<'_>) -> Vec<Hit> {
     }
 }
 
-fn report(record: &Record<'_>, params: &Value, items: &[Item<'_>], out: &mut Vec<Finding>) {
+fn report<'r>(
+    record: &'r Record<'_>,
+    params: &Value,
+    items: &[Item<'_>],
+    out: &mut Vec<Finding<'r>>,
+) {
     let found: Vec<(&Item<'_>, Hit)> = items
         .iter()
         .flat_map(|i| hits(i).into_iter().map(move |h| (i, h)))
@@ -233,12 +238,12 @@ fn report(record: &Record<'_>, params: &Value, items: &[Item<'_>], out: &mut Vec
 mod tests {
     use super::*;
 
-    fn run(params: &str) -> Vec<Finding> {
+    fn run(params: &str) -> Vec<Finding<'static>> {
         let text = format!(r#"{{"eventName":"TagResource","requestParameters":{params}}}"#);
         let r = Record::parse(text.as_bytes()).unwrap();
         let mut out = Vec::new();
         SensitiveTag.inspect(&r, &mut out);
-        out
+        out.into_iter().map(Finding::into_owned).collect()
     }
 
     #[test]
@@ -269,10 +274,7 @@ mod tests {
         let out = run(r#"{"tagKeys":["jane.doe@example.com"]}"#);
         assert_eq!(out[0].target, "tag:****");
         let out = run(r#"{"name":"pay","description":"test card 4111 1111 1111 1111"}"#);
-        assert_eq!(
-            (out.len(), out[0].target.as_str()),
-            (1, "field:description")
-        );
+        assert_eq!((out.len(), &*out[0].target), (1, "field:description"));
         let out = run(r#"{"tags":{"db_password":"Winter2026!"}}"#);
         assert!(out[0].summary.contains("secret") && !out[0].summary.contains("Winter"));
     }

@@ -45,7 +45,7 @@ impl SigmaRule {
 
     /// The finding for a record this rule matched. The rule's `level` is the severity even
     /// for failed calls: whether failures count is the rule's own decision.
-    fn finding(&self, record: &Record<'_>, json: &Value) -> Finding {
+    fn finding<'r>(&self, record: &'r Record<'_>, json: &Value) -> Finding<'r> {
         let mut target = String::new();
         let mut values = Vec::new();
         for field in &self.group_by {
@@ -62,7 +62,11 @@ impl SigmaRule {
             "" => "unknown principal",
             p => p,
         };
-        let summary = format!("{}: {} by {who}", self.title, record.event_name());
+        let name = record.event_name();
+        let mut summary = String::with_capacity(self.title.len() + name.len() + who.len() + 6);
+        for part in [&self.title, ": ", name, " by ", who] {
+            summary.push_str(part);
+        }
         let mut f = Finding::new(self.id, self.severity, record, target, summary);
         f.severity = self.severity;
         for (field, v) in values {
@@ -158,7 +162,7 @@ impl Detector for SigmaRules {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let name = record.event_name.as_deref();
         let source = record.event_source.as_deref();
         self.set

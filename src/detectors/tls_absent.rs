@@ -58,7 +58,7 @@ impl Detector for TlsAbsent {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         if record.tls_details.is_some() || record.event_type.as_deref() != Some("AwsApiCall") {
             return;
         }

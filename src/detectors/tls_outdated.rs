@@ -61,7 +61,7 @@ impl Detector for TlsOutdated {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let Some(text) = record.tls_version() else {
             return;
         };
@@ -130,13 +130,12 @@ mod tests {
     #[test]
     fn fires_on_outdated_only() {
         let mut d = TlsOutdated;
-        let mut out = Vec::new();
         for (v, fires) in [("TLSv1", true), ("TLSv1.2", false), ("junk", false)] {
             let text = format!(
                 r#"{{"eventName":"ListBuckets","tlsDetails":{{"tlsVersion":"{v}","clientProvidedHostHeader":"s3.amazonaws.com"}}}}"#
             );
             let r = Record::parse(text.as_bytes()).unwrap();
-            out.clear();
+            let mut out = Vec::new();
             d.inspect(&r, &mut out);
             assert_eq!(out.len(), usize::from(fires), "{v}");
         }

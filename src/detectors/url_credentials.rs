@@ -44,7 +44,7 @@ impl Detector for UrlCredentials {
         ID
     }
 
-    fn inspect(&mut self, record: &Record<'_>, out: &mut Vec<Finding>) {
+    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let mut found = Vec::new();
         let parts = [
             ("requestParameters", record.request_parameters),
@@ -129,7 +129,7 @@ fn check(s: &str, field: &str, found: &mut Vec<Found>) {
     }
 }
 
-fn report(record: &Record<'_>, found: Vec<Found>, out: &mut Vec<Finding>) {
+fn report<'r>(record: &'r Record<'_>, found: Vec<Found>, out: &mut Vec<Finding<'r>>) {
     let secrets: Vec<String> = found.iter().map(|f| f.raw.clone()).collect();
     for f in found {
         let summary = format!(
@@ -154,11 +154,11 @@ fn report(record: &Record<'_>, found: Vec<Found>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
 
-    fn run(record: &str) -> Vec<Finding> {
+    fn run(record: &str) -> Vec<Finding<'static>> {
         let r = Record::parse(record.as_bytes()).unwrap();
         let mut out = Vec::new();
         UrlCredentials.inspect(&r, &mut out);
-        out
+        out.into_iter().map(Finding::into_owned).collect()
     }
 
     #[test]

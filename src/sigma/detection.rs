@@ -225,6 +225,9 @@ impl FieldMatch {
                 (_, None) => return Err(bad("`null` with a modifier".into())),
                 (Some("re"), Some(pat)) => {
                     frag = re_fragment(&pat);
+                    // Text the value must hold for a match, tested before the regex runs. Not
+                    // under `i`: Unicode case folding matches `K` to the Kelvin sign.
+                    let needle = frag.clone().filter(|_| !has("i"));
                     let re = RegexBuilder::new(&pat)
                         .case_insensitive(has("i"))
                         .multi_line(has("m"))
@@ -234,7 +237,7 @@ impl FieldMatch {
                             pattern: pat.clone(),
                             reason: e.to_string(),
                         })?;
-                    Matcher::Re(re)
+                    Matcher::Re(re, needle)
                 }
                 (Some("cidr"), Some(net)) => Matcher::Cidr(
                     Net::parse(&net).ok_or_else(|| bad(format!("invalid network `{net}`")))?,

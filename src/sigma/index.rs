@@ -6,11 +6,13 @@ use std::collections::HashMap;
 
 use super::SigmaMatcher;
 
+type Map = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
+
 /// Rule positions by the eventName / eventSource values they require.
 #[derive(Debug, Default)]
 pub struct RuleIndex {
-    by_name: HashMap<String, Vec<usize>>,
-    by_source: HashMap<String, Vec<usize>>,
+    by_name: Map,
+    by_source: Map,
     always: Vec<usize>,
 }
 
@@ -44,7 +46,7 @@ impl RuleIndex {
         out: &mut Vec<usize>,
     ) {
         out.clear();
-        let mut look = |map: &HashMap<String, Vec<usize>>, key: Option<&str>| {
+        let mut look = |map: &Map, key: Option<&str>| {
             let Some(key) = key else { return };
             let hit = if key.bytes().any(|b| b.is_ascii_uppercase()) || !key.is_ascii() {
                 buf.clear();

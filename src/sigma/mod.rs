@@ -133,7 +133,7 @@ impl SigmaMatcher {
 
     /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
     /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
-    /// [`text_prefilter_applies`]).
+    /// [`crate::text_facts::plain`]).
     pub fn may_match_text(&self, raw: &[u8]) -> bool {
         self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
     }
@@ -155,24 +155,6 @@ impl SigmaMatcher {
     pub fn event_sources(&self) -> Option<&[String]> {
         self.event_sources.as_deref()
     }
-}
-
-/// Whether [`SigmaMatcher::may_match_text`] can be trusted on this JSON text: it has no
-/// `\u` or `\/` escape (which could spell a character differently).
-pub fn text_prefilter_applies(raw: &[u8]) -> bool {
-    // One pass over the backslashes; an escaped backslash is skipped with its pair, so the `u`
-    // that may follow it is plain text.
-    let mut at = 0;
-    while let Some(p) = memchr::memchr(b'\\', &raw[at..]) {
-        match raw.get(at + p + 1) {
-            Some(b'u' | b'/') => return false,
-            _ => at += p + 2,
-        }
-        if at >= raw.len() {
-            break;
-        }
-    }
-    true
 }
 
 /// Texts one of which a record's JSON text must contain for `e` to be true, if known.

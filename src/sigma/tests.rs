@@ -1,6 +1,7 @@
 //! Table tests of the engine: `check(detection_yaml, record_json, expect)`.
 
 use super::*;
+use crate::text_facts::plain;
 
 fn compile(yaml: &str) -> Result<SigmaMatcher, SigmaError> {
     let detection: Value = serde_norway::from_str(yaml).expect("test YAML parses");
@@ -509,16 +510,14 @@ fn text_prefilter_never_drops_a_match() {
         let m = compile(yaml).unwrap();
         let record: Value = serde_json::from_str(text).unwrap();
         assert!(m.matches(&record), "{yaml}");
-        assert!(text_prefilter_applies(text.as_bytes()));
+        assert!(plain(text.as_bytes()));
         assert!(m.may_match_text(text.as_bytes()), "{yaml} on {text}");
     }
     // It does drop what cannot match, and steps aside for `\u` escapes.
     let m = compile("sel:\n  userIdentity.type: Root\ncondition: sel\n").unwrap();
     assert!(!m.may_match_text(br#"{"userIdentity":{"type":"IAMUser"}}"#));
-    assert!(!text_prefilter_applies(
-        br#"{"userIdentity":{"type":"\u0052oot"}}"#
-    ));
-    assert!(!text_prefilter_applies(br#"{"a":"x\/y"}"#));
+    assert!(!plain(br#"{"userIdentity":{"type":"\u0052oot"}}"#));
+    assert!(!plain(br#"{"a":"x\/y"}"#));
     let m = compile("sel:\n  a|re: '.+:assumed-role/aws:.+'\ncondition: sel\n").unwrap();
     assert!(!m.may_match_text(br#"{"a":"arn:aws:sts::1:assumed-role/Admin/s"}"#));
     // Negations and null give no fragment: always tried.
@@ -526,19 +525,4 @@ fn text_prefilter_never_drops_a_match() {
     assert!(m.may_match_text(b"{}"));
     let m = compile("sel:\n  a: null\ncondition: sel\n").unwrap();
     assert!(m.may_match_text(b"{}"));
-}
-
-#[test]
-fn text_prefilter_steps_aside_for_escapes_only() {
-    use super::text_prefilter_applies as applies;
-    assert!(applies(br#"{"a":"plain"}"#));
-    assert!(!applies(br#"{"a":"\u0041"}"#));
-    assert!(!applies(br#"{"a":"x\/y"}"#));
-    assert!(
-        applies(br#"{"a":"C:\\users"}"#),
-        "an escaped backslash before `u` is plain text"
-    );
-    assert!(!applies(br#"{"a":"\\\u0041"}"#));
-    assert!(applies(br#"{"a":"q\"uote"}"#));
-    assert!(applies(b"\\"));
 }

@@ -6,16 +6,13 @@
 //! on to the text pre-test and the parse. Verdicts are three-valued (Kleene logic), so that
 //! `selection and not filter` is `false` as soon as `filter` is known to be true.
 
-use std::cell::OnceCell;
-use std::sync::LazyLock;
-
 use memchr::memmem::Finder;
 
 use super::detection::{FieldMatch, Selection};
-use super::text_prefilter_applies;
 pub(crate) use super::typed_field::TypedField;
 use super::value::Matcher;
 use crate::record::Record;
+use crate::text_facts::TextFacts;
 
 /// What a field path holds, when the typed record knows it exactly.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,31 +26,28 @@ pub(crate) enum Known<'r> {
 /// The typed view of one record that selections are decided on.
 pub struct Typed<'r, 'a> {
     record: &'r Record<'a>,
-    /// The text has no `\u` escapes, so keys appear in it as written.
-    plain: bool,
-    /// [`Typed::dotted_keys`], once computed.
-    dotted: OnceCell<bool>,
+    facts: TextFacts,
 }
 
 impl<'r, 'a> Typed<'r, 'a> {
     pub fn new(record: &'r Record<'a>) -> Typed<'r, 'a> {
         Typed {
             record,
-            plain: text_prefilter_applies(record.raw.as_bytes()),
-            dotted: OnceCell::new(),
+            facts: record.text_facts(),
         }
     }
 
-    /// Whether the record's text has no `\u` or `\/` escape ([`text_prefilter_applies`]).
+    /// Whether the record's text has no `\u` or `\/` escape, so keys and values appear in it
+    /// as written ([`TextFacts::plain`]).
     pub fn plain(&self) -> bool {
-        self.plain
+        self.facts.plain
     }
 
     /// What `path` holds, if known for sure; `None`: ask the JSON value. `key_end` finds
     /// the path's last segment followed by a quote.
     #[cfg(test)]
     pub(crate) fn lookup(&self, path: &str, key_end: &Finder) -> Option<Known<'r>> {
-        if !self.plain || path.is_empty() || path.ends_with('.') || path.contains(['"', '\\']) {
+        if !self.plain() || path.is_empty() || path.ends_with('.') || path.contains(['"', '\\']) {
             return None;
         }
         self.lookup_resolved(TypedField::from_path(path), key_end)
@@ -65,13 +59,19 @@ impl<'r, 'a> Typed<'r, 'a> {
         typed: Option<TypedField>,
         key_end: &Finder,
     ) -> Option<Known<'r>> {
-        if !self.plain {
+        if !self.plain() {
             return None;
         }
-        if let Some(text) = typed.and_then(|t| t.get(self.record)) {
+        if let Some(field) = typed {
             // A key with a dot inside (`"userIdentity.type"`) would be another way to a value.
-            let nested = typed.is_some_and(TypedField::nested);
-            return (!nested || !self.dotted_keys()).then_some(Known::Text(text));
+            let aliased = field.nested() && self.facts.dotted_keys;
+            match field.get(self.record) {
+                Some(text) if !aliased => return Some(Known::Text(text)),
+                Some(_) => return None,
+                // Absent from the typed record, and not null or unreadable in the text.
+                None if !aliased && self.record.typed_exact() => return Some(Known::Absent),
+                None => {}
+            }
         }
         // Every key that could lead to a value ends with the last segment: if that text is
         // nowhere followed by a quote, no key holds one.
@@ -79,25 +79,6 @@ impl<'r, 'a> Typed<'r, 'a> {
             .find(self.record.raw.as_bytes())
             .is_none()
             .then_some(Known::Absent)
-    }
-
-    /// Whether the text has a key that starts with an inner segment of a typed path and a
-    /// dot (`"userIdentity.`, `"sessionContext.`...), found once per record.
-    fn dotted_keys(&self) -> bool {
-        *self.dotted.get_or_init(|| {
-            static FINDERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-                [
-                    "userIdentity",
-                    "sessionContext",
-                    "sessionIssuer",
-                    "tlsDetails",
-                ]
-                .map(|s| Finder::new(&format!("\"{s}.")).into_owned())
-                .into()
-            });
-            let raw = self.record.raw.as_bytes();
-            FINDERS.iter().any(|f| f.find(raw).is_some())
-        })
     }
 }
 
@@ -181,7 +162,21 @@ mod tests {
         assert_eq!(known(r#"{"errorCode":null}"#, "errorCode"), None);
         let dotted = r#"{"userIdentity":{"type":"IAMUser"},"userIdentity.type":"Root"}"#;
         assert_eq!(known(dotted, "userIdentity.type"), None);
-        assert_eq!(known(r#"{"x.errorCode":"y"}"#, "errorCode"), None);
+        // A key elsewhere that ends like the path is not the path.
+        assert_eq!(
+            known(r#"{"x.errorCode":"y"}"#, "errorCode").as_deref(),
+            Some("Absent")
+        );
+        let invoked = "userIdentity.invokedBy";
+        assert_eq!(known(rec, invoked).as_deref(), Some("Absent"));
+        assert_eq!(
+            known(r#"{"userIdentity":[{"invokedBy":"s"}]}"#, invoked),
+            None,
+            "an array is walked through"
+        );
+        assert_eq!(known(r#"{"userIdentity":{"invokedBy":[]}}"#, invoked), None);
+        let dotted_absent = r#"{"userIdentity":{},"userIdentity.invokedBy":"s"}"#;
+        assert_eq!(known(dotted_absent, invoked), None);
         // Escaped keys could hide anything.
         assert_eq!(
             known(r#"{"eventName":"A","x":"\u0041"}"#, "eventName"),

@@ -238,7 +238,9 @@ impl Net {
 #[derive(Debug)]
 pub(crate) enum Matcher {
     Str(StrPat),
-    Re(Regex),
+    /// A regular expression, and a lowercase text that every match contains (checked first,
+    /// ignoring ASCII case).
+    Re(Regex, Option<String>),
     Cidr(Net),
     Num(Cmp, f64),
     /// `null`: the field is absent or null.
@@ -280,7 +282,12 @@ impl Matcher {
         match self {
             Matcher::Num(cmp, n) => text.trim().parse::<f64>().is_ok_and(|x| cmp.holds(x, *n)),
             Matcher::Str(p) => p.is_match(text),
-            Matcher::Re(re) => re.is_match(text),
+            Matcher::Re(re, needle) => {
+                needle
+                    .as_ref()
+                    .is_none_or(|n| find_ascii_ci(text.as_bytes(), n.as_bytes()))
+                    && re.is_match(text)
+            }
             Matcher::Cidr(net) => net.contains(text),
             Matcher::Null | Matcher::Exists(_) | Matcher::FieldRef(_) => false,
         }
