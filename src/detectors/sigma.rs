@@ -12,7 +12,7 @@ use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
-use crate::sigma::{parse_keys, RuleIndex, SigmaMatcher, Typed};
+use crate::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -137,7 +137,7 @@ impl SigmaSet {
 /// The detector: one per scan, sharing the compiled set.
 pub struct SigmaRules {
     set: Arc<SigmaSet>,
-    key: String,
+    memo: CandidateMemo,
     candidates: Vec<usize>,
     /// Scratch: rules that matched this record.
     matched: Vec<usize>,
@@ -149,7 +149,7 @@ impl SigmaRules {
     pub fn new(set: Arc<SigmaSet>) -> SigmaRules {
         SigmaRules {
             set,
-            key: String::new(),
+            memo: CandidateMemo::default(),
             candidates: Vec::new(),
             matched: Vec::new(),
             wanted: Vec::new(),
@@ -167,7 +167,7 @@ impl Detector for SigmaRules {
         let source = record.event_source.as_deref();
         self.set
             .index
-            .candidates(name, source, &mut self.key, &mut self.candidates);
+            .candidates_memo(&mut self.memo, name, source, &mut self.candidates);
         if self.candidates.is_empty() {
             return;
         }

@@ -214,7 +214,7 @@ impl Expr {
     }
 
     /// [`Expr::eval`] in three-valued logic: `None` when the unknown selections decide.
-    pub(crate) fn decide(&self, sel: &mut dyn FnMut(usize) -> Option<bool>) -> Option<bool> {
+    pub(crate) fn decide<F: FnMut(usize) -> Option<bool>>(&self, sel: &mut F) -> Option<bool> {
         match self {
             Expr::Sel(i) => sel(*i),
             Expr::Not(e) => e.decide(sel).map(|b| !b),

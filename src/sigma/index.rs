@@ -8,6 +8,21 @@ use super::SigmaMatcher;
 
 type Map = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
 
+/// Candidate lists already found, by eventName and eventSource as written in the record.
+#[derive(Debug, Default)]
+pub struct CandidateMemo {
+    lists: HashMap<Vec<u8>, Box<[usize]>, foldhash::fast::RandomState>,
+    /// Scratch: the key being looked up.
+    key: Vec<u8>,
+    /// Scratch for [`RuleIndex::candidates`].
+    buf: String,
+}
+
+impl CandidateMemo {
+    /// Pairs remembered at most; the memo starts over when full, so memory stays bounded.
+    const MAX: usize = 4096;
+}
+
 /// Rule positions by the eventName / eventSource values they require.
 #[derive(Debug, Default)]
 pub struct RuleIndex {
@@ -68,6 +83,41 @@ impl RuleIndex {
         out.sort_unstable();
     }
 
+    /// [`RuleIndex::candidates`] through a memo of the lists already found: a delivery
+    /// repeats a few dozen eventName / eventSource pairs, and one lookup of the pair as
+    /// written costs less than lowercasing and looking up each.
+    pub fn candidates_memo(
+        &self,
+        memo: &mut CandidateMemo,
+        event_name: Option<&str>,
+        event_source: Option<&str>,
+        out: &mut Vec<usize>,
+    ) {
+        let key = &mut memo.key;
+        key.clear();
+        for part in [event_name, event_source] {
+            match part {
+                // 0xFF never occurs in UTF-8 text: it ends a part.
+                Some(text) => {
+                    key.push(1);
+                    key.extend_from_slice(text.as_bytes());
+                    key.push(0xFF);
+                }
+                None => key.push(0),
+            }
+        }
+        if let Some(found) = memo.lists.get(key.as_slice()) {
+            out.clear();
+            out.extend_from_slice(found);
+            return;
+        }
+        self.candidates(event_name, event_source, &mut memo.buf, out);
+        if memo.lists.len() >= CandidateMemo::MAX {
+            memo.lists.clear();
+        }
+        memo.lists.insert(key.clone(), out.as_slice().into());
+    }
+
     /// Number of rules tried on every record.
     pub fn unindexed(&self) -> usize {
         self.always.len()
@@ -110,6 +160,23 @@ mod tests {
         assert_eq!(out, [2]);
         ix.candidates(Some("deletetrail"), None, &mut buf, &mut out);
         assert_eq!(out, [0, 2]);
+        // The memo gives the same lists, however often asked, and tells absent from empty.
+        let mut memo = CandidateMemo::default();
+        for _ in 0..2 {
+            for (name, source) in [
+                (Some("StopLogging"), Some("cloudtrail.amazonaws.com")),
+                (Some("Invoke"), Some("lambda.amazonaws.com")),
+                (None, Some("lambda.amazonaws.com")),
+                (Some("lambda.amazonaws.com"), None),
+                (Some(""), None),
+                (None, None),
+            ] {
+                let mut want = Vec::new();
+                ix.candidates(name, source, &mut buf, &mut want);
+                ix.candidates_memo(&mut memo, name, source, &mut out);
+                assert_eq!(out, want, "{name:?} {source:?}");
+            }
+        }
         assert_eq!(ix.unindexed(), 1);
     }
 }

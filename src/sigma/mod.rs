@@ -24,7 +24,7 @@ mod tests;
 
 use serde_json::Value;
 
-pub use index::RuleIndex;
+pub use index::{CandidateMemo, RuleIndex};
 pub use keys::parse_keys;
 pub use typed::Typed;
 
