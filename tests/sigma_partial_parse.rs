@@ -82,6 +82,12 @@ fn records() -> Vec<String> {
             r#"{"userIdentity":{"type":"Root","invokedBy":null},"eventType":"AwsApiCall","errorCode":"AccessDenied"}"#,
             r#"{"userIdentity":{"type":"Root","invokedBy":7},"errorCode":["AccessDenied"],"userAgent":"TruffleHog"}"#,
             r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/aws:ec2-instance/i","sessionContext":{"sessionIssuer":{"type":"Role"}}}}"#,
+            r#"{"userIdentity":{"type":"ROOT"},"eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity":{"type":"Ro\u006ft"},"eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity":{"type":["Root"]},"eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity":[{"type":"Root"}],"eventType":"AwsApiCall"}"#,
+            r#"{"userIdentity.type":"Root","userIdentity":{"type":"IAMUser"}}"#,
+            r#"{"userIdentity":{"type":"assumedrole","sessionContext":{"sessionIssuer":{"type":"role"}}}}"#,
         ]
         .map(str::to_string),
     );

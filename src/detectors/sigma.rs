@@ -1,8 +1,8 @@
 //! Detectors as data: every Sigma rule of the catalog, run as one detector.
 //!
 //! Rules are compiled once when the catalog loads. One [`SigmaRules`] holds all enabled rules
-//! and an index by eventName / eventSource, so that each record is tested only against the
-//! rules that can match it. The typed record then decides the rules whose fields it knows
+//! and an index by eventName / eventSource / userIdentity.type, so that each record is tested
+//! only against the rules that can match it. The typed record then decides the rules whose fields it knows
 //! (eventType, userIdentity.type, errorCode...); a cheap search of the record's text for words
 //! the rule needs drops most of the rest. Only when some rule is still undecided (or a match
 //! needs fields for its subject) is the record parsed into a JSON value, and then only the
@@ -165,15 +165,19 @@ impl Detector for SigmaRules {
     fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>) {
         let name = record.event_name.as_deref();
         let source = record.event_source.as_deref();
-        self.set
-            .index
-            .candidates_memo(&mut self.memo, name, source, &mut self.candidates);
+        let typed = Typed::new(record);
+        self.set.index.candidates_memo(
+            &mut self.memo,
+            name,
+            source,
+            typed.identity(),
+            &mut self.candidates,
+        );
         if self.candidates.is_empty() {
             return;
         }
         // Rules the typed record decides leave the candidates.
         let rules = &self.set.rules;
-        let typed = Typed::new(record);
         let matched = &mut self.matched;
         matched.clear();
         self.candidates

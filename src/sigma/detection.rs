@@ -132,6 +132,28 @@ fn fragment(toks: &[Tok]) -> Option<String> {
 /// Literal runs of a regular expression simple enough to read without a parser (no
 /// alternation, groups, classes, counted repetition or escapes); `None` otherwise.
 fn re_fragment(pattern: &str) -> Option<String> {
+    fragment(&re_tokens(pattern)?)
+}
+
+/// The longest run of literal characters that every match of a case-sensitive regular
+/// expression contains, as written (see [`re_fragment`] for the patterns it reads).
+fn re_required(pattern: &str) -> Option<String> {
+    let toks = re_tokens(pattern)?;
+    let runs = toks.split(|t| !matches!(t, Tok::Lit(_)));
+    let best = runs.max_by_key(|run| run.len())?;
+    let text: String = best
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    (!text.is_empty()).then_some(text)
+}
+
+/// A simple regular expression as Sigma tokens: literal characters, and `*` wherever
+/// anything may stand; `None` for alternation, groups, classes, counted repetition or escapes.
+fn re_tokens(pattern: &str) -> Option<Vec<Tok>> {
     if pattern.contains(['|', '(', '[', '{', '\\']) {
         return None;
     }
@@ -146,7 +168,7 @@ fn re_fragment(pattern: &str) -> Option<String> {
             c => toks.push(Tok::Lit(c)),
         }
     }
-    fragment(&toks)
+    Some(toks)
 }
 
 impl FieldMatch {
@@ -225,9 +247,11 @@ impl FieldMatch {
                 (_, None) => return Err(bad("`null` with a modifier".into())),
                 (Some("re"), Some(pat)) => {
                     frag = re_fragment(&pat);
-                    // Text the value must hold for a match, tested before the regex runs. Not
-                    // under `i`: Unicode case folding matches `K` to the Kelvin sign.
-                    let needle = frag.clone().filter(|_| !has("i"));
+                    // Text every match holds, searched before the regex runs. Not under `i`:
+                    // Unicode case folding matches `K` to the Kelvin sign.
+                    let needle = re_required(&pat)
+                        .filter(|_| !has("i"))
+                        .map(|n| Box::new(memchr::memmem::Finder::new(&n).into_owned()));
                     let re = RegexBuilder::new(&pat)
                         .case_insensitive(has("i"))
                         .multi_line(has("m"))

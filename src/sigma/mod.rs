@@ -24,7 +24,7 @@ mod tests;
 
 use serde_json::Value;
 
-pub use index::{CandidateMemo, RuleIndex};
+pub use index::{CandidateMemo, Identity, RuleIndex};
 pub use keys::parse_keys;
 pub use typed::Typed;
 
@@ -59,6 +59,7 @@ pub struct SigmaMatcher {
     condition: Expr,
     event_names: Option<Vec<String>>,
     event_sources: Option<Vec<String>>,
+    identity_types: Option<Vec<String>>,
     /// Matches the JSON text of every record the rule can match (a cheap pre-test).
     prefilter: Option<regex::bytes::Regex>,
     /// The top-level record keys the rule reads (`None`: all of them).
@@ -103,6 +104,7 @@ impl SigmaMatcher {
         };
         let event_names = pinned(&condition, &selections, "eventName");
         let event_sources = pinned(&condition, &selections, "eventSource");
+        let identity_types = pinned(&condition, &selections, "userIdentity.type");
         let prefilter = fragments(&condition, &selections).map(|frags| {
             let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
             regex::bytes::Regex::new(&format!("(?i){}", alts.join("|")))
@@ -114,6 +116,7 @@ impl SigmaMatcher {
             condition,
             event_names,
             event_sources,
+            identity_types,
             prefilter,
         })
     }
@@ -154,6 +157,11 @@ impl SigmaMatcher {
     /// Same as [`SigmaMatcher::event_names`], for eventSource.
     pub fn event_sources(&self) -> Option<&[String]> {
         self.event_sources.as_deref()
+    }
+
+    /// Same as [`SigmaMatcher::event_names`], for userIdentity.type.
+    pub fn identity_types(&self) -> Option<&[String]> {
+        self.identity_types.as_deref()
     }
 }
 

@@ -178,6 +178,17 @@ fn regex_and_flags() {
     check(&rule("  a|re|s: 'one.two'"), r#"{"a":"one\ntwo"}"#, true);
     check(&rule("  a|re: 'one.two'"), r#"{"a":"one\ntwo"}"#, false);
     refuse(&rule("  a|re: '(?<=x)y'"), "regular expression `(?<=x)y`");
+    // The text every match must hold is searched first; it never drops a match.
+    check(&rule("  a|re: 'ab?c'"), r#"{"a":"ac"}"#, true);
+    check(&rule("  a|re: 'x+yz*w'"), r#"{"a":"xxyw"}"#, true);
+    check(&rule("  a|re: 'Role/x'"), r#"{"a":"role/x"}"#, false);
+    check(&rule("  a|re|i: 'Role/x'"), r#"{"a":"rOLE/X"}"#, true);
+    // Under `i` Unicode folding applies: the Kelvin sign matches `k`.
+    check(
+        &rule("  a|re|i: 'kelvin'"),
+        "{\"a\":\"\u{212A}elvin\"}",
+        true,
+    );
 }
 
 #[test]

@@ -6,9 +6,12 @@
 //! on to the text pre-test and the parse. Verdicts are three-valued (Kleene logic), so that
 //! `selection and not filter` is `false` as soon as `filter` is known to be true.
 
+use std::sync::LazyLock;
+
 use memchr::memmem::Finder;
 
 use super::detection::{FieldMatch, Selection};
+use super::index::Identity;
 pub(crate) use super::typed_field::TypedField;
 use super::value::Matcher;
 use crate::record::Record;
@@ -51,6 +54,16 @@ impl<'r, 'a> Typed<'r, 'a> {
             return None;
         }
         self.lookup_resolved(TypedField::from_path(path), key_end)
+    }
+
+    /// The record's `userIdentity.type` as far as the rule index may rely on it.
+    pub fn identity(&self) -> Identity<'r> {
+        static KEY_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("type\""));
+        match self.lookup_resolved(Some(TypedField::IdentityType), &KEY_END) {
+            Some(Known::Text(t)) => Identity::Known(t),
+            Some(Known::Absent) => Identity::Absent,
+            None => Identity::Unknown,
+        }
     }
 
     /// [`Typed::lookup`] for a path already checked and resolved when its rule compiled.

@@ -238,9 +238,8 @@ impl Net {
 #[derive(Debug)]
 pub(crate) enum Matcher {
     Str(StrPat),
-    /// A regular expression, and a lowercase text that every match contains (checked first,
-    /// ignoring ASCII case).
-    Re(Regex, Option<String>),
+    /// A regular expression, and a text that every match contains (searched first).
+    Re(Regex, Option<Box<memchr::memmem::Finder<'static>>>),
     Cidr(Net),
     Num(Cmp, f64),
     /// `null`: the field is absent or null.
@@ -285,7 +284,7 @@ impl Matcher {
             Matcher::Re(re, needle) => {
                 needle
                     .as_ref()
-                    .is_none_or(|n| find_ascii_ci(text.as_bytes(), n.as_bytes()))
+                    .is_none_or(|n| n.find(text.as_bytes()).is_some())
                     && re.is_match(text)
             }
             Matcher::Cidr(net) => net.contains(text),
