@@ -75,8 +75,14 @@ pub struct AlertBuilder {
     index: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
     /// Scratch: the subject of the finding being added.
     subject: Vec<u8>,
+    /// Alerts that took a finding lately, newest first: a delivery's findings come mostly from
+    /// a few principals, and comparing with these costs less than hashing the subject.
+    recent: Vec<usize>,
     alerts: Vec<(Finding<'static>, Alert)>,
 }
+
+/// How many alerts [`AlertBuilder`] compares a finding with before looking its subject up.
+const RECENT: usize = 8;
 
 impl AlertBuilder {
     pub fn new(source: Source) -> AlertBuilder {
@@ -84,6 +90,7 @@ impl AlertBuilder {
             source,
             index: HashMap::default(),
             subject: Vec::new(),
+            recent: Vec::with_capacity(RECENT + 1),
             alerts: Vec::new(),
         }
     }
@@ -91,19 +98,34 @@ impl AlertBuilder {
     /// Adds a finding: it starts an alert, or joins the alert of its subject. Joining copies
     /// only what the alert keeps (times, the first event ids and names).
     pub fn add(&mut self, f: Finding<'_>) {
+        let same = |top: &Finding<'_>| {
+            top.detector == f.detector && top.principal == f.principal && top.target == f.target
+        };
+        if let Some(&i) = self.recent.iter().find(|&&i| same(&self.alerts[i].0)) {
+            let (top, alert) = &mut self.alerts[i];
+            return merge(alert, top, f);
+        }
         self.subject.clear();
         for part in [f.detector, &f.principal, &f.target] {
             self.subject.extend_from_slice(&part.len().to_le_bytes());
             self.subject.extend_from_slice(part.as_bytes());
         }
-        if let Some(&i) = self.index.get(self.subject.as_slice()) {
-            let (top, alert) = &mut self.alerts[i];
-            merge(alert, top, f);
-            return;
-        }
-        self.index.insert(self.subject.clone(), self.alerts.len());
-        let alert = self.start(&f);
-        self.alerts.push((f.into_owned(), alert));
+        let i = match self.index.get(self.subject.as_slice()) {
+            Some(&i) => {
+                let (top, alert) = &mut self.alerts[i];
+                merge(alert, top, f);
+                i
+            }
+            None => {
+                let i = self.alerts.len();
+                self.index.insert(self.subject.clone(), i);
+                let alert = self.start(&f);
+                self.alerts.push((f.into_owned(), alert));
+                i
+            }
+        };
+        self.recent.insert(0, i);
+        self.recent.truncate(RECENT);
     }
 
     pub fn len(&self) -> usize {
@@ -223,6 +245,42 @@ mod tests {
             "key disabled",
         )
         .into_owned()
+    }
+
+    #[test]
+    fn many_interleaved_subjects_each_get_one_alert() {
+        let mut b = AlertBuilder::new(Source::File { file: "f".into() });
+        let mut want = std::collections::BTreeMap::new();
+        for n in 0..400u32 {
+            // 23 subjects in an order that revisits recent and old ones.
+            let k = (n * n + 7 * n) % 23;
+            let mut f = finding(&format!("e{n}"), "t", false);
+            f.principal = format!("arn:aws:iam::1:user/u{}", k % 5).into();
+            f.target = format!("key/{}", k / 5).into();
+            if k % 2 == 0 {
+                f.detector = "other";
+            }
+            *want
+                .entry((f.detector, f.principal.to_string(), f.target.to_string()))
+                .or_insert(0u64) += 1;
+            b.add(f);
+        }
+        let alerts = b.finish(&|_| None);
+        let got: std::collections::BTreeMap<_, _> = alerts
+            .iter()
+            .map(|a| ((a.detector.clone(), a.principal.clone()), a.count))
+            .fold(std::collections::BTreeMap::new(), |mut m, (k, c)| {
+                *m.entry(k).or_insert(0) += c;
+                m
+            });
+        assert_eq!(alerts.len(), want.len());
+        let total: u64 = want.values().sum();
+        assert_eq!(alerts.iter().map(|a| a.count).sum::<u64>(), total);
+        let mut by_who = std::collections::BTreeMap::new();
+        for ((d, p, _), c) in &want {
+            *by_who.entry((d.to_string(), p.clone())).or_insert(0) += c;
+        }
+        assert_eq!(got, by_who);
     }
 
     #[test]
