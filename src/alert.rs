@@ -97,7 +97,7 @@ impl AlertBuilder {
 
     /// Adds a finding: it starts an alert, or joins the alert of its subject. Joining copies
     /// only what the alert keeps (times, the first event ids and names).
-    pub fn add(&mut self, f: Finding<'_>) {
+    pub fn add(&mut self, f: &Finding<'_>) {
         let same = |top: &Finding<'_>| {
             top.detector == f.detector && top.principal == f.principal && top.target == f.target
         };
@@ -119,8 +119,8 @@ impl AlertBuilder {
             None => {
                 let i = self.alerts.len();
                 self.index.insert(self.subject.clone(), i);
-                let alert = self.start(&f);
-                self.alerts.push((f.into_owned(), alert));
+                let alert = self.start(f);
+                self.alerts.push((f.clone().into_owned(), alert));
                 i
             }
         };
@@ -176,7 +176,7 @@ impl AlertBuilder {
             count: 1,
             event_ids: vec![f.event_id.to_string()],
             event_names: vec![f.event_name.to_string()],
-            evidence: f.evidence.clone(),
+            evidence: f.evidence.to_map(),
             remediation: String::new(),
             references: Vec::new(),
             source: self.source.clone(),
@@ -186,7 +186,7 @@ impl AlertBuilder {
 }
 
 /// Adds one more finding to an alert; `top` is the most severe finding so far.
-fn merge(a: &mut Alert, top: &mut Finding<'static>, f: Finding<'_>) {
+fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
     a.count += 1;
     let time: &str = &f.event_time;
     if !time.is_empty() && (a.first_seen.is_empty() || time < a.first_seen.as_str()) {
@@ -204,8 +204,8 @@ fn merge(a: &mut Alert, top: &mut Finding<'static>, f: Finding<'_>) {
     }
     if f.severity > top.severity {
         a.severity = f.severity;
-        a.evidence.clone_from(&f.evidence);
-        *top = f.into_owned();
+        a.evidence = f.evidence.to_map();
+        *top = f.clone().into_owned();
     }
 }
 
@@ -263,7 +263,7 @@ mod tests {
             *want
                 .entry((f.detector, f.principal.to_string(), f.target.to_string()))
                 .or_insert(0u64) += 1;
-            b.add(f);
+            b.add(&f);
         }
         let alerts = b.finish(&|_| None);
         let got: std::collections::BTreeMap<_, _> = alerts
@@ -289,11 +289,11 @@ mod tests {
             file: "a.json.gz".into(),
         };
         let mut b = AlertBuilder::new(src.clone());
-        b.add(finding("e1", "2024-01-01T00:00:05Z", true));
-        b.add(finding("e2", "2024-01-01T00:00:01Z", false));
+        b.add(&finding("e1", "2024-01-01T00:00:05Z", true));
+        b.add(&finding("e2", "2024-01-01T00:00:01Z", false));
         let mut other = finding("e3", "2024-01-01T00:00:09Z", false);
         other.target = "key/2".into();
-        b.add(other);
+        b.add(&other);
         let alerts = b.finish(&|_| None);
         assert_eq!(alerts.len(), 2);
         let a = &alerts[0];
@@ -309,7 +309,7 @@ mod tests {
         );
         let again = AlertBuilder::new(src);
         let mut again = again;
-        again.add(finding("e9", "t", false));
+        again.add(&finding("e9", "t", false));
         assert_eq!(
             again.finish(&|_| None)[0].id,
             a.id,

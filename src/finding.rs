@@ -4,10 +4,11 @@
 //! about): most findings only add to an alert that already exists, and copying ten strings
 //! for each would cost more than the detectors. [`Finding::into_owned`] keeps one.
 
+use crate::evidence::Evidence;
 use crate::record::Record;
 use crate::severity::Severity;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::borrow::Cow;
 
 type Text<'r> = Cow<'r, str>;
@@ -31,7 +32,7 @@ pub struct Finding<'r> {
     /// One line for a human, already redacted.
     pub summary: Text<'r>,
     /// Details for a responder, already redacted.
-    pub evidence: Map<String, Value>,
+    pub evidence: Evidence,
     /// The call failed (`errorCode` present): the severity is one step lower.
     pub failed: bool,
 }
@@ -47,7 +48,7 @@ impl<'r> Finding<'r> {
         summary: impl Into<Text<'r>>,
     ) -> Finding<'r> {
         let failed = record.error_code().is_some();
-        let mut evidence = Map::new();
+        let mut evidence = Evidence::default();
         let mut summary = summary.into();
         if let Some(code) = record.error_code() {
             evidence.insert("error_code".into(), Value::from(code));

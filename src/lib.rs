@@ -7,6 +7,7 @@ pub mod alert;
 pub mod catalog;
 pub mod detector_cmds;
 pub mod detectors;
+pub mod evidence;
 pub mod finding;
 mod lenient;
 pub mod record;

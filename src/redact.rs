@@ -192,7 +192,9 @@ pub fn seal<'r>(mut f: Finding<'r>, secrets: &[String]) -> Finding<'r> {
     ] {
         *s = scrub(s, secrets).into();
     }
-    map_strings(&mut f.evidence, &|s| scrub(s, secrets));
+    if let Some(map) = f.evidence.map_mut() {
+        map_strings(map, &|s| scrub(s, secrets));
+    }
     f
 }
 
@@ -207,7 +209,9 @@ pub fn finding(f: &Finding<'_>) -> Finding<'static> {
     ] {
         *s = text(s).into();
     }
-    map_strings(&mut f.evidence, &text);
+    if let Some(map) = f.evidence.map_mut() {
+        map_strings(map, &text);
+    }
     f
 }
 

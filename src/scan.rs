@@ -82,7 +82,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 pub fn scan<R: Read + Send>(
     input: R,
     detectors: &mut [Box<dyn Detector>],
-    sink: &mut dyn FnMut(Finding<'_>),
+    sink: &mut dyn FnMut(&Finding<'_>),
 ) -> ScanReport {
     let mut report = ScanReport::default();
     let counted = Arc::new(AtomicU64::new(0));
@@ -130,7 +130,7 @@ pub fn scan<R: Read + Send>(
     for d in detectors.iter_mut() {
         d.finish(&mut found);
     }
-    found.drain(..).for_each(&mut *sink);
+    found.iter().for_each(&mut *sink);
     report
 }
 
@@ -166,7 +166,7 @@ fn inspect(
     facts: Option<TextFacts>,
     detectors: &mut [Box<dyn Detector>],
     found: &mut Vec<Finding<'static>>,
-    sink: &mut dyn FnMut(Finding<'_>),
+    sink: &mut dyn FnMut(&Finding<'_>),
     report: &mut ScanReport,
 ) {
     let index = report.records + report.skipped;
@@ -200,7 +200,7 @@ fn inspect(
     for d in detectors.iter_mut() {
         d.inspect(&record, &mut out);
     }
-    out.drain(..).for_each(&mut *sink);
+    out.iter().for_each(&mut *sink);
     *found = recycle(out);
 }
 

@@ -112,7 +112,7 @@ fn real_corpus_gives_no_kms_findings() {
     let mut records = 0;
     for path in &files {
         let report = scan(File::open(path).expect("open"), &mut detectors, &mut |f| {
-            found.push(f.into_owned())
+            found.push(f.clone().into_owned())
         });
         assert!(
             report.error.is_none(),

@@ -19,7 +19,7 @@ fn findings(delivery: &str) -> Vec<Finding<'static>> {
     let mut detectors = catalog.detectors(&Settings::default(), &[]);
     let mut out = Vec::new();
     let report = scan(delivery.as_bytes(), &mut detectors, &mut |f| {
-        out.push(f.into_owned())
+        out.push(f.clone().into_owned())
     });
     assert!(report.error.is_none(), "{:?}", report.error);
     out
@@ -34,7 +34,7 @@ fn rendered(found: &[Finding<'_>]) -> String {
     });
     for f in found {
         write_finding_json(&mut out, f).unwrap();
-        builder.add(f.clone());
+        builder.add(f);
     }
     for a in builder.finish(&|id| catalog.meta(id)) {
         write_alert_json(&mut out, &a).unwrap();
@@ -244,7 +244,9 @@ fn the_real_corpus_has_no_url_credentials_and_no_sensitive_tags() {
                 .filter_map(|id| trailwatch::detectors::native(id, &Settings::default()))
                 .collect();
             let reader = std::fs::File::open(file.path()).unwrap();
-            let report = scan(reader, &mut detectors, &mut |f| hits.push(f.into_owned()));
+            let report = scan(reader, &mut detectors, &mut |f| {
+                hits.push(f.clone().into_owned())
+            });
             records += report.records;
         }
     }

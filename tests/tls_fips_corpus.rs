@@ -89,7 +89,7 @@ fn run(paths: &[&str], policy: FipsPolicy) -> Run {
             Box::new(Candidates(Arc::clone(&tally))),
         ];
         let report = scan(input.open().unwrap(), &mut detectors, &mut |f| {
-            out.findings.push(f.into_owned())
+            out.findings.push(f.clone().into_owned())
         });
         assert!(
             report.error.is_none(),

@@ -39,13 +39,24 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
     out
 }
 
+/// How a literal compares with a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Fold {
+    /// `cased`: byte for byte.
+    None,
+    /// An ASCII literal, stored lowercase: ASCII letters in any case.
+    Ascii,
+    /// Any other literal, stored lowercase: the value is lowercased too.
+    Unicode,
+}
+
 /// A compiled string pattern. Literals are stored lowercased unless `cased`.
 #[derive(Debug)]
 pub(crate) enum StrPat {
-    Exact(String, bool),
-    Prefix(String, bool),
-    Suffix(String, bool),
-    Contains(String, bool),
+    Exact(String, Fold),
+    Prefix(String, Fold),
+    Suffix(String, Fold),
+    Contains(String, Fold),
     /// `*` alone: any value at all.
     Any,
     Glob(Regex),
@@ -67,12 +78,16 @@ impl StrPat {
             })
             .collect();
         if let Some(lit) = lit {
-            let lit = if cased { lit } else { lit.to_lowercase() };
+            let (lit, fold) = match cased {
+                true => (lit, Fold::None),
+                false if lit.is_ascii() => (lit.to_ascii_lowercase(), Fold::Ascii),
+                false => (lit.to_lowercase(), Fold::Unicode),
+            };
             return match (lead, trail) {
-                (false, false) => StrPat::Exact(lit, cased),
-                (false, true) => StrPat::Prefix(lit, cased),
-                (true, false) => StrPat::Suffix(lit, cased),
-                (true, true) => StrPat::Contains(lit, cased),
+                (false, false) => StrPat::Exact(lit, fold),
+                (false, true) => StrPat::Prefix(lit, fold),
+                (true, false) => StrPat::Suffix(lit, fold),
+                (true, true) => StrPat::Contains(lit, fold),
             };
         }
         let mut re = String::from(if cased { "(?s)^" } else { "(?si)^" });
@@ -96,46 +111,34 @@ impl StrPat {
     }
 
     pub(crate) fn is_match(&self, h: &str) -> bool {
+        use Fold::*;
+        let hb = h.as_bytes();
         match self {
             StrPat::Any => true,
             StrPat::Glob(re) => re.is_match(h),
-            StrPat::Exact(p, true) => h == p,
-            StrPat::Prefix(p, true) => h.starts_with(p.as_str()),
-            StrPat::Suffix(p, true) => h.ends_with(p.as_str()),
-            StrPat::Contains(p, true) => h.contains(p.as_str()),
-            _ if !self.ascii_pattern() => self.lowered_match(&h.to_lowercase()),
-            StrPat::Exact(p, _) => h.eq_ignore_ascii_case(p),
-            StrPat::Prefix(p, _) => {
-                h.len() >= p.len() && h.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            StrPat::Exact(p, None) => h == p,
+            StrPat::Prefix(p, None) => h.starts_with(p.as_str()),
+            StrPat::Suffix(p, None) => h.ends_with(p.as_str()),
+            StrPat::Contains(p, None) => h.contains(p.as_str()),
+            StrPat::Exact(p, Ascii) => hb.len() == p.len() && folded_eq(hb, p.as_bytes()),
+            StrPat::Prefix(p, Ascii) => {
+                hb.len() >= p.len() && folded_eq(&hb[..p.len()], p.as_bytes())
             }
-            StrPat::Suffix(p, _) => {
-                h.len() >= p.len()
-                    && h.as_bytes()[h.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+            StrPat::Suffix(p, Ascii) => {
+                hb.len() >= p.len() && folded_eq(&hb[hb.len() - p.len()..], p.as_bytes())
             }
-            StrPat::Contains(p, _) => find_ascii_ci(h.as_bytes(), p.as_bytes()),
+            StrPat::Contains(p, Ascii) => find_ascii_ci(hb, p.as_bytes()),
+            StrPat::Exact(p, Unicode) => h.to_lowercase() == *p,
+            StrPat::Prefix(p, Unicode) => h.to_lowercase().starts_with(p.as_str()),
+            StrPat::Suffix(p, Unicode) => h.to_lowercase().ends_with(p.as_str()),
+            StrPat::Contains(p, Unicode) => h.to_lowercase().contains(p.as_str()),
         }
     }
+}
 
-    fn ascii_pattern(&self) -> bool {
-        match self {
-            StrPat::Exact(p, _)
-            | StrPat::Prefix(p, _)
-            | StrPat::Suffix(p, _)
-            | StrPat::Contains(p, _) => p.is_ascii(),
-            _ => true,
-        }
-    }
-
-    /// Match of a non-ASCII lowercased pattern against an already lowercased haystack.
-    fn lowered_match(&self, h: &str) -> bool {
-        match self {
-            StrPat::Exact(p, _) => h == p,
-            StrPat::Prefix(p, _) => h.starts_with(p.as_str()),
-            StrPat::Suffix(p, _) => h.ends_with(p.as_str()),
-            StrPat::Contains(p, _) => h.contains(p.as_str()),
-            _ => self.is_match(h),
-        }
-    }
+/// Whether `h` equals the lowercase ASCII `p`, ignoring the case of ASCII letters in `h`.
+fn folded_eq(h: &[u8], p: &[u8]) -> bool {
+    h.iter().zip(p).all(|(a, b)| a.to_ascii_lowercase() == *b)
 }
 
 /// Case-insensitive (ASCII) substring search; `p` is lowercase.
