@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::BuildHasher;
 
 pub const SCHEMA: &str = "trailwatch.alert.v1";
 /// Event ids kept per alert; `count` still counts them all.
@@ -75,9 +76,11 @@ pub struct AlertBuilder {
     index: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
     /// Scratch: the subject of the finding being added.
     subject: Vec<u8>,
-    /// Alerts that took a finding lately, newest first: a delivery's findings come mostly from
-    /// a few principals, and comparing with these costs less than hashing the subject.
-    recent: Vec<usize>,
+    /// Alerts that took a finding lately, newest first, with the hash of their subject: a
+    /// delivery's findings come mostly from a few principals, and comparing hashes touches no
+    /// memory but this list.
+    recent: Vec<(u64, usize)>,
+    hasher: foldhash::fast::RandomState,
     alerts: Vec<(Finding<'static>, Alert)>,
 }
 
@@ -91,6 +94,7 @@ impl AlertBuilder {
             index: HashMap::default(),
             subject: Vec::new(),
             recent: Vec::with_capacity(RECENT + 1),
+            hasher: Default::default(),
             alerts: Vec::new(),
         }
     }
@@ -98,10 +102,14 @@ impl AlertBuilder {
     /// Adds a finding: it starts an alert, or joins the alert of its subject. Joining copies
     /// only what the alert keeps (times, the first event ids and names).
     pub fn add(&mut self, f: &Finding<'_>) {
+        let hash = self
+            .hasher
+            .hash_one((f.detector, &*f.principal, &*f.target));
         let same = |top: &Finding<'_>| {
             top.detector == f.detector && top.principal == f.principal && top.target == f.target
         };
-        if let Some(&i) = self.recent.iter().find(|&&i| same(&self.alerts[i].0)) {
+        let mut recent = self.recent.iter();
+        if let Some(&(_, i)) = recent.find(|&&(h, i)| h == hash && same(&self.alerts[i].0)) {
             let (top, alert) = &mut self.alerts[i];
             return merge(alert, top, f);
         }
@@ -124,7 +132,7 @@ impl AlertBuilder {
                 i
             }
         };
-        self.recent.insert(0, i);
+        self.recent.insert(0, (hash, i));
         self.recent.truncate(RECENT);
     }
 
