@@ -166,9 +166,9 @@ impl<'a> Record<'a> {
             .get_or_init(|| TextFacts::of(self.raw.as_bytes()))
     }
 
-    /// Whether every typed field that is `None` is absent from the record's text: none was
-    /// null or of another type. (A key spelled with dots, `"userIdentity.type"`, is another
-    /// matter: see [`TextFacts::dotted_keys`].)
+    /// Whether no field the typed view reads held null or a value of another type: then a
+    /// typed field that is `None` has no value at its path. (A key spelled with dots,
+    /// `"userIdentity.type"`, is another way to a value: see [`TextFacts::dotted_keys`].)
     pub fn typed_exact(&self) -> bool {
         !self.odd_fields
     }

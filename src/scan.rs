@@ -204,8 +204,8 @@ fn inspect(
     *found = recycle(out);
 }
 
-/// An empty vector of findings of another lifetime, on the same allocation: the findings
-/// vector is reused from record to record although each record's findings borrow from it.
+/// An empty vector of findings of another lifetime, on the same allocation: one vector serves
+/// every record, although each record's findings borrow from that record.
 fn recycle<'b>(mut v: Vec<Finding<'_>>) -> Vec<Finding<'b>> {
     v.clear();
     // In-place collection: same element layout, so the allocation is kept; no element left.

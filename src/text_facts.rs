@@ -10,8 +10,9 @@ use memchr::memmem::Finder;
 /// What a record's text says about how its values may be spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextFacts {
-    /// No `\u` or `\/` escape: every character of a key or value is written as itself, so a
-    /// search of the text for a literal finds every occurrence.
+    /// No `\u` or `\/` escape: letters, digits and most punctuation of keys and values are
+    /// written as themselves (`\"`, `\\`, `\n` and the like may still be there), so a search
+    /// of the text for a literal made of those finds every occurrence.
     pub plain: bool,
     /// A key starts with the name of a typed object and a dot (`"userIdentity.type"`,
     /// `"sessionIssuer.arn"`...): another way to a nested field's value.

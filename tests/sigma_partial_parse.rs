@@ -88,6 +88,8 @@ fn records() -> Vec<String> {
             r#"{"userIdentity":[{"type":"Root"}],"eventType":"AwsApiCall"}"#,
             r#"{"userIdentity.type":"Root","userIdentity":{"type":"IAMUser"}}"#,
             r#"{"userIdentity":{"type":"assumedrole","sessionContext":{"sessionIssuer":{"type":"role"}}}}"#,
+            r#"{"eventName":["StopLogging"],"eventSource":"cloudtrail.amazonaws.com","userIdentity":{"type":"IAMUser"}}"#,
+            r#"{"eventName":"PutUserPolicy","eventSource":["iam.amazonaws.com"],"userIdentity":{"type":"IAMUser"}}"#,
         ]
         .map(str::to_string),
     );

@@ -24,8 +24,9 @@ pub use fips_policy::FipsPolicy;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
+    /// Looks at one record; findings may borrow its fields ([`Finding::new`] does).
     fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>);
-    /// End of one delivery.
+    /// End of one delivery: findings kept across records own their text.
     fn finish(&mut self, _out: &mut Vec<Finding<'static>>) {}
 }
 

@@ -158,7 +158,14 @@ fn re_tokens(pattern: &str) -> Option<Vec<Tok>> {
         return None;
     }
     let mut toks = Vec::new();
+    let mut after_quantifier = false;
     for c in pattern.chars() {
+        let quantifier = matches!(c, '?' | '*' | '+');
+        if quantifier && after_quantifier {
+            // `a+*` is `(a+)*` and `a+?` is lazy: not worth reading, so no fragment.
+            return None;
+        }
+        after_quantifier = quantifier;
         match c {
             '?' | '*' => {
                 toks.pop(); // the previous character is optional

@@ -8,7 +8,8 @@ use super::SigmaMatcher;
 
 type Map = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
 
-/// Candidate lists already found, by eventName and eventSource as written in the record.
+/// Candidate lists already found, by eventName, eventSource and identity type as written in
+/// the record.
 #[derive(Debug, Default)]
 pub struct CandidateMemo {
     lists: HashMap<Vec<u8>, Box<[usize]>, foldhash::fast::RandomState>,
@@ -19,7 +20,8 @@ pub struct CandidateMemo {
 }
 
 impl CandidateMemo {
-    /// Pairs remembered at most; the memo starts over when full, so memory stays bounded.
+    /// Combinations remembered at most; the memo starts over when full, so memory stays
+    /// bounded.
     const MAX: usize = 4096;
 }
 

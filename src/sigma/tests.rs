@@ -181,6 +181,10 @@ fn regex_and_flags() {
     // The text every match must hold is searched first; it never drops a match.
     check(&rule("  a|re: 'ab?c'"), r#"{"a":"ac"}"#, true);
     check(&rule("  a|re: 'x+yz*w'"), r#"{"a":"xxyw"}"#, true);
+    // Stacked quantifiers (`(a+)*`, lazy `+?`) give no required text.
+    check(&rule("  a|re: 'xa+*'"), r#"{"a":"x"}"#, true);
+    check(&rule("  a|re: 'xa+??'"), r#"{"a":"x"}"#, true);
+    check(&rule("  a|re: 'xa+?'"), r#"{"a":"xa"}"#, true);
     check(&rule("  a|re: 'Role/x'"), r#"{"a":"role/x"}"#, false);
     check(&rule("  a|re|i: 'Role/x'"), r#"{"a":"rOLE/X"}"#, true);
     // Under `i` Unicode folding applies: the Kelvin sign matches `k`.
@@ -515,6 +519,7 @@ fn text_prefilter_never_drops_a_match() {
             r#"{"a":"xabbbd"}"#,
         ),
         ("sel:\n  a|re|i: 'x*yz'\ncondition: sel\n", r#"{"a":"YZ"}"#),
+        ("sel:\n  a|re: 'xa+*'\ncondition: sel\n", r#"{"a":"x"}"#),
         ("sel:\n  a: 'café'\ncondition: sel\n", r#"{"a":"CAFÉ"}"#),
     ];
     for (yaml, text) in cases {

@@ -40,8 +40,7 @@ impl<'r, 'a> Typed<'r, 'a> {
         }
     }
 
-    /// Whether the record's text has no `\u` or `\/` escape, so keys and values appear in it
-    /// as written ([`TextFacts::plain`]).
+    /// Whether the record's text has no `\u` or `\/` escape ([`TextFacts::plain`]).
     pub fn plain(&self) -> bool {
         self.facts.plain
     }
