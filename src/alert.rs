@@ -157,7 +157,7 @@ impl AlertBuilder {
                 };
                 a.remediation = m.remediation;
                 a.references = m.references;
-                a.summary = top.summary.into_owned();
+                a.summary = top.summary_text().into_owned();
                 if a.count > 1 {
                     let _ = write!(a.summary, " ({} events)", a.count);
                 }

@@ -77,6 +77,9 @@ pub struct Descriptor {
     /// [`Descriptor::detector_id`], leaked once at load for findings.
     #[serde(skip)]
     id_static: &'static str,
+    /// `title`, leaked once at load for the summaries of a Sigma rule's findings.
+    #[serde(skip)]
+    title_static: &'static str,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +148,7 @@ impl Descriptor {
             }
         }
         d.id_static = Box::leak(d.detector_id().into_boxed_str());
+        d.title_static = Box::leak(d.title.clone().into_boxed_str());
         Ok(d)
     }
 
@@ -161,7 +165,7 @@ impl Descriptor {
     pub fn sigma_rule(&self) -> Option<SigmaRule> {
         Some(SigmaRule {
             id: self.id_static,
-            title: self.title.clone(),
+            title: self.title_static,
             severity: self.severity(),
             group_by: self.group_by.clone(),
             matcher: Arc::clone(self.sigma.as_ref()?),

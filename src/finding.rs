@@ -7,13 +7,36 @@
 use crate::evidence::Evidence;
 use crate::record::Record;
 use crate::severity::Severity;
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
 
 type Text<'r> = Cow<'r, str>;
 
-#[derive(Debug, Clone, Serialize)]
+/// A finding's line for a human, already redacted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Summary<'r> {
+    /// Written by the detector.
+    Text(Text<'r>),
+    /// A rule's finding: `<title>: <eventName> by <principal>`, written out only when shown
+    /// ([`Finding::summary_text`]). A rule that fires on most records makes many findings that
+    /// only join an alert and are never shown.
+    Rule(&'static str),
+}
+
+impl<'r> From<&'r str> for Summary<'r> {
+    fn from(text: &'r str) -> Summary<'r> {
+        Summary::Text(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for Summary<'_> {
+    fn from(text: String) -> Self {
+        Summary::Text(Cow::Owned(text))
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Finding<'r> {
     pub detector: &'static str,
     pub severity: Severity,
@@ -29,8 +52,8 @@ pub struct Finding<'r> {
     /// What the call touched (key ARN, host, bucket...): with the detector and principal it
     /// forms the alert subject.
     pub target: Text<'r>,
-    /// One line for a human, already redacted.
-    pub summary: Text<'r>,
+    /// One line for a human, already redacted (see [`Finding::summary_text`]).
+    pub summary: Summary<'r>,
     /// Details for a responder, already redacted.
     pub evidence: Evidence,
     /// The call failed (`errorCode` present): the severity is one step lower.
@@ -45,17 +68,16 @@ impl<'r> Finding<'r> {
         severity: Severity,
         record: &'r Record<'_>,
         target: impl Into<Text<'r>>,
-        summary: impl Into<Text<'r>>,
+        summary: impl Into<Summary<'r>>,
     ) -> Finding<'r> {
         let failed = record.error_code().is_some();
         let mut evidence = Evidence::default();
         let mut summary = summary.into();
         if let Some(code) = record.error_code() {
             evidence.insert("error_code".into(), Value::from(code));
-            let text = summary.to_mut();
-            text.push_str(" (the attempt failed: ");
-            text.push_str(code);
-            text.push(')');
+            if let Summary::Text(text) = &mut summary {
+                push_failure(text.to_mut(), code);
+            }
         }
         Finding {
             detector,
@@ -85,6 +107,7 @@ impl<'r> Finding<'r> {
     /// The same finding, owning its text.
     pub fn into_owned(self) -> Finding<'static> {
         let own = |t: Text<'_>| Cow::Owned(t.into_owned());
+        let summary = Summary::Text(Cow::Owned(self.summary_text().into_owned()));
         Finding {
             detector: self.detector,
             severity: self.severity,
@@ -98,10 +121,57 @@ impl<'r> Finding<'r> {
             source_ip: own(self.source_ip),
             user_agent: own(self.user_agent),
             target: own(self.target),
-            summary: own(self.summary),
+            summary,
             evidence: self.evidence,
             failed: self.failed,
         }
+    }
+
+    /// The summary line: the detector's, or a rule's written out from this finding.
+    pub fn summary_text(&self) -> Cow<'_, str> {
+        match &self.summary {
+            Summary::Text(text) => Cow::Borrowed(text),
+            Summary::Rule(title) => {
+                let who = match &*self.principal {
+                    "" => "unknown principal",
+                    p => p,
+                };
+                let mut line = format!("{title}: {} by {who}", self.event_name);
+                if let Some(code) = self.evidence.get("error_code").and_then(Value::as_str) {
+                    push_failure(&mut line, code);
+                }
+                Cow::Owned(line)
+            }
+        }
+    }
+}
+
+/// Says in a summary that the call failed.
+fn push_failure(line: &mut String, code: &str) {
+    line.push_str(" (the attempt failed: ");
+    line.push_str(code);
+    line.push(')');
+}
+
+impl Serialize for Finding<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut f = s.serialize_struct("Finding", 15)?;
+        f.serialize_field("detector", self.detector)?;
+        f.serialize_field("severity", &self.severity)?;
+        f.serialize_field("event_id", &self.event_id)?;
+        f.serialize_field("event_time", &self.event_time)?;
+        f.serialize_field("event_name", &self.event_name)?;
+        f.serialize_field("event_source", &self.event_source)?;
+        f.serialize_field("principal", &self.principal)?;
+        f.serialize_field("account", &self.account)?;
+        f.serialize_field("region", &self.region)?;
+        f.serialize_field("source_ip", &self.source_ip)?;
+        f.serialize_field("user_agent", &self.user_agent)?;
+        f.serialize_field("target", &self.target)?;
+        f.serialize_field("summary", &self.summary_text())?;
+        f.serialize_field("evidence", &self.evidence)?;
+        f.serialize_field("failed", &self.failed)?;
+        f.end()
     }
 }
 
@@ -119,7 +189,7 @@ mod tests {
         assert_eq!(f.severity, Severity::Medium);
         assert!(
             f.failed
-                && f.summary.contains("attempt failed")
+                && f.summary_text().contains("attempt failed")
                 && f.evidence["error_code"] == "AccessDenied"
         );
         let ok = Record::parse(br#"{"eventName":"DisableKey"}"#).unwrap();
@@ -127,5 +197,23 @@ mod tests {
             Finding::new("x", Severity::High, &ok, "", "s").severity,
             Severity::High
         );
+    }
+
+    #[test]
+    fn a_rule_summary_is_written_out_when_shown() {
+        let r = Record::parse(
+            br#"{"eventName":"StopLogging","errorCode":"AccessDenied","userIdentity":{"arn":"arn:aws:iam::1:user/eve"}}"#,
+        )
+        .unwrap();
+        let f = Finding::new("r", Severity::High, &r, "", Summary::Rule("Trail stopped"));
+        let line = "Trail stopped: StopLogging by arn:aws:iam::1:user/eve \
+                    (the attempt failed: AccessDenied)";
+        assert_eq!(f.summary_text(), line);
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["summary"], line);
+        assert_eq!(f.clone().into_owned().summary, Summary::Text(line.into()));
+        let nobody = Record::parse(br#"{"eventName":"StopLogging"}"#).unwrap();
+        let f = Finding::new("r", Severity::High, &nobody, "", Summary::Rule("T"));
+        assert_eq!(f.summary_text(), "T: StopLogging by unknown principal");
     }
 }

@@ -47,7 +47,7 @@ fn kms_key_loss_agrees_with_panther_except_failed_calls() {
         let record: Value = serde_json::from_slice(&text).expect("json");
         if record.get("errorCode").is_some_and(|c| !c.is_null()) && !panther {
             assert_eq!(found.len(), 1, "{file}: a failed call is still a finding");
-            assert!(found[0].failed && found[0].summary.contains("attempt failed"));
+            assert!(found[0].failed && found[0].summary_text().contains("attempt failed"));
             assert_eq!(found[0].severity, Severity::Medium, "{file}");
             failed_calls += 1;
             continue;

@@ -182,7 +182,7 @@ fn failed_attempt_is_low_and_junk_is_quiet() {
     r["errorCode"] = json!("AccessDenied");
     let f = fires(&r).unwrap();
     assert_eq!(f.severity, Severity::Low);
-    assert!(f.summary.contains("attempt failed"));
+    assert!(f.summary_text().contains("attempt failed"));
     assert!(fires(&call(
         "sns.amazonaws.com",
         "SetTopicAttributes",

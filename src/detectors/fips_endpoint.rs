@@ -99,10 +99,10 @@ mod tests {
             "kms-fips.us-gov-west-1.amazonaws.com"
         );
         assert!(
-            f.summary
+            f.summary_text()
                 .contains("use kms-fips.us-gov-west-1.amazonaws.com"),
             "{}",
-            f.summary
+            f.summary_text()
         );
     }
 

@@ -104,7 +104,11 @@ mod tests {
         let f = &findings_on(&mut KmsKeyLoss, &r)[0];
         assert_eq!(f.target, KEY);
         assert_eq!(f.evidence["pending_window_in_days"], 7);
-        assert!(f.summary.contains("in 7 days"), "{}", f.summary);
+        assert!(
+            f.summary_text().contains("in 7 days"),
+            "{}",
+            f.summary_text()
+        );
         let text = kms(
             "ScheduleKeyDeletion",
             json!({"keyId": KEY, "pendingWindowInDays": " 30 "}),
@@ -122,7 +126,7 @@ mod tests {
             json!({"keyId": KEY, "expirationModel": "KEY_MATERIAL_EXPIRES", "validTo": "Dec 1, 2026, 12:00:00 AM"}),
         );
         let f = &findings_on(&mut KmsKeyLoss, &r)[0];
-        assert!(f.summary.contains("expires") && f.evidence["valid_to"].is_string());
+        assert!(f.summary_text().contains("expires") && f.evidence["valid_to"].is_string());
     }
 
     #[test]
@@ -131,7 +135,7 @@ mod tests {
         r["errorCode"] = json!("NotFoundException");
         let f = &findings_on(&mut KmsKeyLoss, &r)[0];
         assert_eq!(f.severity, Severity::Medium);
-        assert!(f.summary.contains("attempt failed"));
+        assert!(f.summary_text().contains("attempt failed"));
     }
 
     #[test]

@@ -276,7 +276,9 @@ mod tests {
         let out = run(r#"{"name":"pay","description":"test card 4111 1111 1111 1111"}"#);
         assert_eq!((out.len(), &*out[0].target), (1, "field:description"));
         let out = run(r#"{"tags":{"db_password":"Winter2026!"}}"#);
-        assert!(out[0].summary.contains("secret") && !out[0].summary.contains("Winter"));
+        assert!(
+            out[0].summary_text().contains("secret") && !out[0].summary_text().contains("Winter")
+        );
     }
 
     #[test]

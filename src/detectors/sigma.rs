@@ -9,7 +9,7 @@
 //! top-level keys those rules read (the whole record when one of them searches keywords).
 
 use super::Detector;
-use crate::finding::Finding;
+use crate::finding::{Finding, Summary};
 use crate::record::Record;
 use crate::severity::Severity;
 use crate::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed};
@@ -23,7 +23,7 @@ pub const ID: &str = "sigma";
 #[derive(Debug, Clone)]
 pub struct SigmaRule {
     pub id: &'static str,
-    pub title: String,
+    pub title: &'static str,
     pub severity: Severity,
     /// Record fields that, with the principal, form the alert subject.
     pub group_by: Vec<String>,
@@ -58,15 +58,7 @@ impl SigmaRule {
             }
             values.push((field.clone(), v));
         }
-        let who = match record.principal() {
-            "" => "unknown principal",
-            p => p,
-        };
-        let name = record.event_name();
-        let mut summary = String::with_capacity(self.title.len() + name.len() + who.len() + 6);
-        for part in [&self.title, ": ", name, " by ", who] {
-            summary.push_str(part);
-        }
+        let summary = Summary::Rule(self.title);
         let mut f = Finding::new(self.id, self.severity, record, target, summary);
         f.severity = self.severity;
         for (field, v) in values {
@@ -237,7 +229,7 @@ mod tests {
     fn rule(id: &'static str, detection: &str, group_by: &[&str]) -> SigmaRule {
         SigmaRule {
             id,
-            title: format!("{id} title"),
+            title: Box::leak(format!("{id} title").into_boxed_str()),
             severity: Severity::High,
             group_by: group_by.iter().map(|s| s.to_string()).collect(),
             matcher: Arc::new(
@@ -278,7 +270,7 @@ mod tests {
         assert_eq!(out[0].principal, "arn:aws:iam::1:user/eve");
         assert_eq!(out[0].evidence["requestParameters.name"], "main");
         assert!(out[0]
-            .summary
+            .summary_text()
             .starts_with("stop title: StopLogging by arn:aws:iam::1:user/eve"));
         assert_eq!(out[1].detector, "denied");
         assert_eq!(out[1].target, "");
