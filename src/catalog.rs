@@ -6,8 +6,6 @@
 use crate::alert::DetectorMeta;
 use crate::detectors::sigma::{SigmaRule, SigmaRules, SigmaSet};
 use crate::detectors::{self, Detector, Settings};
-use crate::finding::Finding;
-use crate::record::Record;
 use crate::severity::Severity;
 use crate::sigma::{self, SigmaMatcher};
 use serde::Deserialize;
@@ -226,18 +224,14 @@ impl Descriptor {
                 continue;
             };
             let text = t.record.to_string();
-            let mut out = Vec::new();
-            match Record::parse(text.as_bytes()) {
-                Ok(record) => {
-                    let mut found = Vec::new();
-                    detector.inspect(&record, &mut found);
-                    out.extend(found.into_iter().map(Finding::into_owned));
-                }
-                Err(e) => failures.push(format!(
-                    "{}: {}: record does not parse: {e}",
-                    self.source, t.name
-                )),
-            }
+            let mut out =
+                detectors::findings_in(&mut *detector, text.as_bytes()).unwrap_or_else(|e| {
+                    failures.push(format!(
+                        "{}: {}: record does not parse: {e}",
+                        self.source, t.name
+                    ));
+                    Vec::new()
+                });
             detector.finish(&mut out);
             let matched = out.iter().any(|f| f.detector == id);
             if matched != (t.expect == Expect::Match) {
@@ -381,6 +375,7 @@ pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Record;
 
     #[test]
     fn every_embedded_descriptor_loads_and_passes_its_tests() {

@@ -17,10 +17,7 @@ fn build(id: &str) -> Box<dyn Detector> {
 }
 
 fn findings(detector: &mut dyn Detector, text: &[u8]) -> Vec<Finding<'static>> {
-    let record = Record::parse(text).expect("record parses");
-    let mut out = Vec::new();
-    detector.inspect(&record, &mut out);
-    out.into_iter().map(Finding::into_owned).collect()
+    trailwatch::detectors::findings_in(detector, text).expect("record parses")
 }
 
 /// Panther's AWS.KMS.CustomerManagedKeyLoss tests. One documented difference: Panther ignores

@@ -74,10 +74,7 @@ mod tests {
             "userIdentity":{{"type":"IAMUser","arn":"arn:aws-us-gov:iam::111122223333:user/ci"}},
             "tlsDetails":{{"tlsVersion":"TLSv1.3","clientProvidedHostHeader":"{host}"}}{extra}}}"#
         );
-        let r = Record::parse(text.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        d.inspect(&r, &mut out);
-        out.into_iter().map(Finding::into_owned).collect()
+        crate::detectors::findings_in(&mut d, text.as_bytes()).unwrap()
     }
 
     #[test]

@@ -82,11 +82,7 @@ fn is_account_id(text: &str) -> bool {
 /// Test helper: the findings of `detector` on one record given as JSON.
 #[cfg(test)]
 pub fn findings_on(detector: &mut dyn super::Detector, record: &Value) -> Vec<Finding<'static>> {
-    let text = record.to_string();
-    let parsed = Record::parse(text.as_bytes()).expect("test record parses");
-    let mut out = Vec::new();
-    detector.inspect(&parsed, &mut out);
-    out.into_iter().map(Finding::into_owned).collect()
+    super::findings_in(detector, record.to_string().as_bytes()).expect("test record parses")
 }
 
 #[cfg(test)]

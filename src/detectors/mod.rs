@@ -4,7 +4,7 @@
 //! Adding one touches its own file, its `detectors/ID.yml` descriptor, and one line below.
 
 use crate::finding::Finding;
-use crate::record::Record;
+use crate::record::{Record, RecordError};
 
 pub mod cmk_downgrade;
 pub mod fips_endpoint;
@@ -28,6 +28,18 @@ pub trait Detector: Send {
     fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>);
     /// End of one delivery: findings kept across records own their text.
     fn finish(&mut self, _out: &mut Vec<Finding<'static>>) {}
+}
+
+/// The findings of `detector` on one record given as JSON text, owning their text: for the
+/// descriptors' inline tests (`detectors test`) and the detectors' own tests.
+pub fn findings_in(
+    detector: &mut dyn Detector,
+    text: &[u8],
+) -> Result<Vec<Finding<'static>>, RecordError> {
+    let record = Record::parse(text)?;
+    let mut out = Vec::new();
+    detector.inspect(&record, &mut out);
+    Ok(out.into_iter().map(Finding::into_owned).collect())
 }
 
 /// Run-time settings that native detectors read (validated once by the front end).

@@ -240,10 +240,7 @@ mod tests {
 
     fn run(params: &str) -> Vec<Finding<'static>> {
         let text = format!(r#"{{"eventName":"TagResource","requestParameters":{params}}}"#);
-        let r = Record::parse(text.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        SensitiveTag.inspect(&r, &mut out);
-        out.into_iter().map(Finding::into_owned).collect()
+        crate::detectors::findings_in(&mut SensitiveTag, text.as_bytes()).unwrap()
     }
 
     #[test]

@@ -134,9 +134,7 @@ mod tests {
             let text = format!(
                 r#"{{"eventName":"ListBuckets","tlsDetails":{{"tlsVersion":"{v}","clientProvidedHostHeader":"s3.amazonaws.com"}}}}"#
             );
-            let r = Record::parse(text.as_bytes()).unwrap();
-            let mut out = Vec::new();
-            d.inspect(&r, &mut out);
+            let out = crate::detectors::findings_in(&mut d, text.as_bytes()).unwrap();
             assert_eq!(out.len(), usize::from(fires), "{v}");
         }
     }

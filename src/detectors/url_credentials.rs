@@ -155,10 +155,7 @@ mod tests {
     use super::*;
 
     fn run(record: &str) -> Vec<Finding<'static>> {
-        let r = Record::parse(record.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        UrlCredentials.inspect(&r, &mut out);
-        out.into_iter().map(Finding::into_owned).collect()
+        crate::detectors::findings_in(&mut UrlCredentials, record.as_bytes()).unwrap()
     }
 
     #[test]
