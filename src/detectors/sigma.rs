@@ -158,20 +158,13 @@ impl Detector for SigmaRules {
         let name = record.event_name.as_deref();
         let source = record.event_source.as_deref();
         let typed = Typed::new(record);
-        if (name.is_none() || source.is_none()) && !record.typed_exact() {
-            // eventName or eventSource may be there in another type (an array...): the index
-            // can't tell which rules it pins, so every rule is a candidate.
-            self.candidates.clear();
-            self.candidates.extend(0..self.set.rules.len());
-        } else {
-            self.set.index.candidates_memo(
-                &mut self.memo,
-                name,
-                source,
-                typed.identity(),
-                &mut self.candidates,
-            );
-        }
+        self.set.index.candidates_memo(
+            &mut self.memo,
+            typed.top_level(name),
+            typed.top_level(source),
+            typed.identity(),
+            &mut self.candidates,
+        );
         if self.candidates.is_empty() {
             return;
         }

@@ -25,26 +25,63 @@ impl CandidateMemo {
     const MAX: usize = 4096;
 }
 
-/// What a record's `userIdentity.type` is, as far as the index may rely on it.
+/// What a record's field holds, as far as the index may rely on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity<'a> {
+pub enum Key<'a> {
     /// Exactly this one value.
     Known(&'a str),
     /// No value at all.
     Absent,
-    /// Can't tell (escapes, a dotted key, a value of another type...): every rule filed
-    /// under a type is a candidate.
+    /// Can't tell (a value of another type, escapes, a dotted key...): every rule filed under
+    /// the field is a candidate.
     Unknown,
+}
+
+/// The rules filed under the values of one field.
+#[derive(Debug, Default)]
+struct Filed {
+    by_value: Map,
+    /// Every rule filed here, for records whose value is unknown.
+    all: Vec<usize>,
+}
+
+impl Filed {
+    fn file(&mut self, rule: usize, values: &[String]) {
+        for v in values {
+            self.by_value.entry(v.clone()).or_default().push(rule);
+        }
+        self.all.push(rule);
+    }
+
+    /// The rules that may match a record whose field is `key`. `buf` is scratch.
+    fn candidates<'s>(&'s self, key: Key<'_>, buf: &mut String) -> &'s [usize] {
+        let value = match key {
+            Key::Known(value) => value,
+            Key::Absent => return &[],
+            Key::Unknown => return &self.all,
+        };
+        let hit = if value.bytes().any(|b| b.is_ascii_uppercase()) || !value.is_ascii() {
+            buf.clear();
+            if value.is_ascii() {
+                buf.push_str(value);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.push_str(&value.to_lowercase());
+            }
+            self.by_value.get(buf.as_str())
+        } else {
+            self.by_value.get(value)
+        };
+        hit.map_or(&[], Vec::as_slice)
+    }
 }
 
 /// Rule positions by the eventName / eventSource / userIdentity.type values they require.
 #[derive(Debug, Default)]
 pub struct RuleIndex {
-    by_name: Map,
-    by_source: Map,
-    by_identity: Map,
-    /// Every rule filed under an identity type, for records whose type is unknown.
-    any_identity: Vec<usize>,
+    name: Filed,
+    source: Filed,
+    identity: Filed,
     always: Vec<usize>,
 }
 
@@ -54,18 +91,11 @@ impl RuleIndex {
         let mut ix = RuleIndex::default();
         for (i, m) in rules.into_iter().enumerate() {
             if let Some(names) = m.event_names() {
-                for n in names {
-                    ix.by_name.entry(n.clone()).or_default().push(i);
-                }
+                ix.name.file(i, names);
             } else if let Some(sources) = m.event_sources() {
-                for s in sources {
-                    ix.by_source.entry(s.clone()).or_default().push(i);
-                }
+                ix.source.file(i, sources);
             } else if let Some(types) = m.identity_types() {
-                for t in types {
-                    ix.by_identity.entry(t.clone()).or_default().push(i);
-                }
-                ix.any_identity.push(i);
+                ix.identity.file(i, types);
             } else {
                 ix.always.push(i);
             }
@@ -77,36 +107,16 @@ impl RuleIndex {
     /// identity type, in ascending order, written to `out` (cleared first). `buf` is scratch.
     pub fn candidates(
         &self,
-        event_name: Option<&str>,
-        event_source: Option<&str>,
-        identity: Identity<'_>,
+        event_name: Key<'_>,
+        event_source: Key<'_>,
+        identity: Key<'_>,
         buf: &mut String,
         out: &mut Vec<usize>,
     ) {
         out.clear();
-        let mut look = |map: &Map, key: Option<&str>| {
-            let Some(key) = key else { return };
-            let hit = if key.bytes().any(|b| b.is_ascii_uppercase()) || !key.is_ascii() {
-                buf.clear();
-                if key.is_ascii() {
-                    buf.push_str(key);
-                    buf.make_ascii_lowercase();
-                } else {
-                    buf.push_str(&key.to_lowercase());
-                }
-                map.get(buf.as_str())
-            } else {
-                map.get(key)
-            };
-            out.extend(hit.into_iter().flatten());
-        };
-        look(&self.by_name, event_name);
-        look(&self.by_source, event_source);
-        match identity {
-            Identity::Known(t) => look(&self.by_identity, Some(t)),
-            Identity::Absent => {}
-            Identity::Unknown => out.extend(&self.any_identity),
-        }
+        out.extend_from_slice(self.name.candidates(event_name, buf));
+        out.extend_from_slice(self.source.candidates(event_source, buf));
+        out.extend_from_slice(self.identity.candidates(identity, buf));
         out.extend(&self.always);
         out.sort_unstable();
     }
@@ -117,30 +127,24 @@ impl RuleIndex {
     pub fn candidates_memo(
         &self,
         memo: &mut CandidateMemo,
-        event_name: Option<&str>,
-        event_source: Option<&str>,
-        identity: Identity<'_>,
+        event_name: Key<'_>,
+        event_source: Key<'_>,
+        identity: Key<'_>,
         out: &mut Vec<usize>,
     ) {
         let key = &mut memo.key;
         key.clear();
-        let identity_part = match identity {
-            Identity::Known(t) => Some(t),
-            Identity::Absent | Identity::Unknown => None,
-        };
-        for part in [event_name, event_source, identity_part] {
+        for part in [event_name, event_source, identity] {
             match part {
-                // 0xFF never occurs in UTF-8 text: it ends a part.
-                Some(text) => {
+                // 0xFF never occurs in UTF-8 text: it ends a value.
+                Key::Known(text) => {
                     key.push(1);
                     key.extend_from_slice(text.as_bytes());
                     key.push(0xFF);
                 }
-                None => key.push(0),
+                Key::Absent => key.push(0),
+                Key::Unknown => key.push(2),
             }
-        }
-        if identity == Identity::Unknown {
-            key.push(2);
         }
         if let Some(found) = memo.lists.get(key.as_slice()) {
             out.clear();
@@ -183,33 +187,33 @@ mod tests {
             ix.candidates(name, source, identity, &mut buf, &mut out);
             out.clone()
         };
-        let cloudtrail = Some("cloudtrail.amazonaws.com");
-        let lambda = Some("lambda.amazonaws.com");
-        assert_eq!(
-            ask(Some("StopLogging"), cloudtrail, Identity::Absent),
-            [0, 2, 3]
-        );
-        assert_eq!(
-            ask(Some("Invoke"), lambda, Identity::Known("IAMUser")),
-            [1, 2]
-        );
-        assert_eq!(ask(None, None, Identity::Known("ROOT")), [2, 4]);
-        assert_eq!(ask(None, None, Identity::Unknown), [2, 4]);
-        assert_eq!(ask(Some("deletetrail"), None, Identity::Absent), [0, 2]);
+        use Key::{Absent, Known, Unknown};
+        let cloudtrail = Known("cloudtrail.amazonaws.com");
+        let lambda = Known("lambda.amazonaws.com");
+        assert_eq!(ask(Known("StopLogging"), cloudtrail, Absent), [0, 2, 3]);
+        assert_eq!(ask(Known("Invoke"), lambda, Known("IAMUser")), [1, 2]);
+        assert_eq!(ask(Absent, Absent, Known("ROOT")), [2, 4]);
+        assert_eq!(ask(Absent, Absent, Unknown), [2, 4]);
+        assert_eq!(ask(Known("deletetrail"), Absent, Absent), [0, 2]);
+        // A field of unknown value brings every rule filed under it.
+        assert_eq!(ask(Unknown, Absent, Absent), [0, 2, 3]);
+        assert_eq!(ask(Known("Invoke"), Unknown, Absent), [1, 2]);
         assert_eq!(ix.unindexed(), 1);
         // The memo gives the same lists, however often asked, and tells apart what differs.
         let mut memo = CandidateMemo::default();
         for _ in 0..2 {
             for (name, source, identity) in [
-                (Some("StopLogging"), cloudtrail, Identity::Absent),
-                (Some("Invoke"), lambda, Identity::Known("Root")),
-                (Some("Invoke"), lambda, Identity::Unknown),
-                (None, lambda, Identity::Absent),
-                (lambda, None, Identity::Absent),
-                (Some(""), None, Identity::Absent),
-                (None, None, Identity::Known("")),
-                (None, None, Identity::Absent),
-                (None, None, Identity::Unknown),
+                (Known("StopLogging"), cloudtrail, Absent),
+                (Known("Invoke"), lambda, Known("Root")),
+                (Known("Invoke"), lambda, Unknown),
+                (Absent, lambda, Absent),
+                (lambda, Absent, Absent),
+                (Known(""), Absent, Absent),
+                (Absent, Absent, Known("")),
+                (Absent, Absent, Absent),
+                (Absent, Absent, Unknown),
+                (Unknown, Absent, Absent),
+                (Absent, Unknown, Absent),
             ] {
                 let mut want = Vec::new();
                 ix.candidates(name, source, identity, &mut buf, &mut want);

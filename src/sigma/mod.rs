@@ -24,7 +24,7 @@ mod tests;
 
 use serde_json::Value;
 
-pub use index::{CandidateMemo, Identity, RuleIndex};
+pub use index::{CandidateMemo, Key, RuleIndex};
 pub use keys::parse_keys;
 pub use typed::Typed;
 

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::detection::{FieldMatch, Selection};
-use super::index::Identity;
+use super::index::Key;
 pub(crate) use super::typed_field::TypedField;
 use super::value::Matcher;
 use crate::record::Record;
@@ -56,12 +56,23 @@ impl<'r, 'a> Typed<'r, 'a> {
     }
 
     /// The record's `userIdentity.type` as far as the rule index may rely on it.
-    pub fn identity(&self) -> Identity<'r> {
+    pub fn identity(&self) -> Key<'r> {
         static KEY_END: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("type\""));
         match self.lookup_resolved(Some(TypedField::IdentityType), &KEY_END) {
-            Some(Known::Text(t)) => Identity::Known(t),
-            Some(Known::Absent) => Identity::Absent,
-            None => Identity::Unknown,
+            Some(Known::Text(t)) => Key::Known(t),
+            Some(Known::Absent) => Key::Absent,
+            None => Key::Unknown,
+        }
+    }
+
+    /// A top-level string field of the typed record (eventName, eventSource) as far as the
+    /// rule index may rely on it: its value, or absent unless some field was null or of
+    /// another type (an array, say, that a rule could still match through).
+    pub fn top_level(&self, value: Option<&'r str>) -> Key<'r> {
+        match value {
+            Some(value) => Key::Known(value),
+            None if self.record.typed_exact() => Key::Absent,
+            None => Key::Unknown,
         }
     }
 
