@@ -72,10 +72,9 @@ pub struct Alert {
 /// Merges the findings of one delivery into alerts, in order of first appearance.
 pub struct AlertBuilder {
     source: Source,
-    /// Alert position by subject: detector, principal and target, each after its length.
-    index: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
-    /// Scratch: the subject of the finding being added.
-    subject: Vec<u8>,
+    /// Alert positions by the hash of their subject (detector, principal and target); a hit
+    /// is checked against the alert's own subject.
+    index: HashMap<u64, Vec<usize>>,
     /// Alerts that took a finding lately, newest first, with the hash of their subject: a
     /// delivery's findings come mostly from a few principals, and comparing hashes touches no
     /// memory but this list.
@@ -91,8 +90,7 @@ impl AlertBuilder {
     pub fn new(source: Source) -> AlertBuilder {
         AlertBuilder {
             source,
-            index: HashMap::default(),
-            subject: Vec::new(),
+            index: HashMap::new(),
             recent: Vec::with_capacity(RECENT + 1),
             hasher: Default::default(),
             alerts: Vec::new(),
@@ -113,12 +111,8 @@ impl AlertBuilder {
             let (top, alert) = &mut self.alerts[i];
             return merge(alert, top, f);
         }
-        self.subject.clear();
-        for part in [f.detector, &f.principal, &f.target] {
-            self.subject.extend_from_slice(&part.len().to_le_bytes());
-            self.subject.extend_from_slice(part.as_bytes());
-        }
-        let i = match self.index.get(self.subject.as_slice()) {
+        let same_hash = self.index.get(&hash).map_or(&[][..], Vec::as_slice);
+        let i = match same_hash.iter().find(|&&i| same(&self.alerts[i].0)) {
             Some(&i) => {
                 let (top, alert) = &mut self.alerts[i];
                 merge(alert, top, f);
@@ -126,7 +120,7 @@ impl AlertBuilder {
             }
             None => {
                 let i = self.alerts.len();
-                self.index.insert(self.subject.clone(), i);
+                self.index.entry(hash).or_default().push(i);
                 let alert = self.start(f);
                 self.alerts.push((f.clone().into_owned(), alert));
                 i
