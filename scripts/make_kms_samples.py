@@ -6,6 +6,8 @@ Run from the repository root: python3 scripts/make_kms_samples.py
 """
 import gzip, json, os, random, uuid
 
+import sample_identity
+
 ACCOUNT = "111122223333"
 PARTNER = "444455556666"
 REGION = "us-east-1"
@@ -29,20 +31,8 @@ ALICE = ("IAMUser", f"arn:aws:iam::{ACCOUNT}:user/alice", "AIDAEXAMPLEALICE0001"
 
 
 def identity(who, invoked_by=None):
-    kind, arn, pid = who
-    ident = {"type": kind, "principalId": pid, "arn": arn, "accountId": ACCOUNT,
-             "accessKeyId": ("AKIA" if kind == "IAMUser" else "ASIA") + "EXAMPLE" + format(rng.getrandbits(36), "09X")}
-    if kind == "IAMUser":
-        ident["userName"] = arn.rsplit("/", 1)[1]
-    else:
-        role = arn.split("/")[1]
-        ident["sessionContext"] = {"sessionIssuer": {"type": "Role", "principalId": pid.split(":")[0],
-                                                     "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT,
-                                                     "userName": role},
-                                   "attributes": {"creationDate": "2026-11-28T10:02:11Z", "mfaAuthenticated": "false"}}
-    if invoked_by:
-        ident["invokedBy"] = invoked_by
-    return ident
+    key = ("AKIA" if who[0] == "IAMUser" else "ASIA") + "EXAMPLE" + format(rng.getrandbits(36), "09X")
+    return sample_identity.identity(who, ACCOUNT, key, "2026-11-28T10:02:11Z", "false", invoked_by)
 
 
 def call(minute, second, source, name, params, who=ADMIN, response=None, agent=CLI, error=None, read_only=False,

@@ -6,6 +6,8 @@ Run from the repository root: python3 scripts/make_samples.py
 """
 import gzip, json, os, random, uuid
 
+import sample_identity
+
 ACCOUNT = "111122223333"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples")
 rng = random.Random(20261128)
@@ -33,16 +35,8 @@ AGENTS = ["aws-cli/2.17.20 md/Botocore#1.34.142 ua/2.0 os/linux#6.1 md/arch#x86_
 
 
 def identity(kind, arn, pid):
-    ident = {"type": kind, "principalId": pid, "arn": arn, "accountId": ACCOUNT,
-             "accessKeyId": "ASIAEXAMPLE" + format(rng.getrandbits(36), "09X")}
-    if kind == "IAMUser":
-        ident["userName"] = arn.rsplit("/", 1)[1]
-    else:
-        role = arn.split("/")[1]
-        ident["sessionContext"] = {"sessionIssuer": {"type": "Role", "principalId": pid.split(":")[0],
-                                   "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT, "userName": role},
-                                   "attributes": {"creationDate": "2026-11-28T08:55:00Z", "mfaAuthenticated": "false"}}
-    return ident
+    key = "ASIAEXAMPLE" + format(rng.getrandbits(36), "09X")
+    return sample_identity.identity((kind, arn, pid), ACCOUNT, key, "2026-11-28T08:55:00Z", "false")
 
 
 def call(minute, second, source, name, host, params, tls="TLSv1.3", region="us-east-1", who=None, agent=None):

@@ -7,6 +7,8 @@ Run from the repository root: python3 scripts/make_text_samples.py
 """
 import gzip, json, os, uuid
 
+import sample_identity
+
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples")
@@ -27,18 +29,8 @@ def next_id():
 
 
 def identity(who):
-    kind, arn, pid = who
-    ident = {"type": kind, "principalId": pid, "arn": arn, "accountId": ACCOUNT,
-             "accessKeyId": "ASIAEXAMPLE" + format(COUNTER[0] * 7919, "09X")}
-    if kind == "IAMUser":
-        ident["userName"] = arn.rsplit("/", 1)[1]
-    else:
-        role = arn.split("/")[1]
-        ident["sessionContext"] = {"sessionIssuer": {"type": "Role", "principalId": pid.split(":")[0],
-                                   "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT,
-                                   "userName": role},
-                                   "attributes": {"creationDate": "2026-11-28T09:58:00Z", "mfaAuthenticated": "true"}}
-    return ident
+    key = "ASIAEXAMPLE" + format(COUNTER[0] * 7919, "09X")
+    return sample_identity.identity(who, ACCOUNT, key, "2026-11-28T09:58:00Z", "true")
 
 
 def call(hhmm, second, source, name, params, who, agent=CLI_UA, response=None, error=None, read_only=False):
