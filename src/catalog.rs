@@ -116,7 +116,15 @@ impl Descriptor {
         let doc: serde_json::Value =
             serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
         sigma::check_rule_document(&doc).map_err(|e| invalid(e.to_string()))?;
-        let mut d: Descriptor = serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        // The YAML is read once; only a document that does not fit is read again, for an
+        // error that names the line.
+        let mut d: Descriptor = match serde_json::from_value(doc) {
+            Ok(d) => d,
+            Err(e) => {
+                let located = serde_norway::from_str::<Descriptor>(text).err();
+                return Err(invalid(located.map_or(e.to_string(), |e| e.to_string())));
+            }
+        };
         d.source = source.to_owned();
         if d.native.is_some() == d.detection.is_some() {
             return Err(invalid(

@@ -6,16 +6,68 @@ use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::severity::Severity;
+use std::collections::HashMap;
 
 pub const ID: &str = "fips-endpoint";
 
 pub struct FipsEndpoint {
     policy: FipsPolicy,
+    /// The policy as evidence shows it.
+    policy_text: String,
+    verdicts: Verdicts,
+}
+
+/// What the policy and the host tables say of one host, region and account.
+enum Verdict {
+    Fine,
+    /// Not a FIPS endpoint where FIPS is required; its FIPS counterpart when known.
+    NotFips(Option<String>),
+}
+
+/// Verdicts already reached, by host, region and account: a delivery calls few endpoints from
+/// few places, and each verdict is the same every time.
+#[derive(Default)]
+struct Verdicts {
+    known: HashMap<String, Verdict, foldhash::fast::RandomState>,
+    /// Scratch: the key being looked up.
+    key: String,
+}
+
+impl Verdicts {
+    /// Verdicts remembered at most; the memo starts over when full, so memory stays bounded.
+    const MAX: usize = 4096;
+
+    fn get(&mut self, policy: &FipsPolicy, host: &str, region: &str, account: &str) -> &Verdict {
+        self.key.clear();
+        for part in [host, region, account] {
+            self.key.push_str(part);
+            self.key.push('\n');
+        }
+        if !self.known.contains_key(self.key.as_str()) {
+            if self.known.len() >= Self::MAX {
+                self.known.clear();
+            }
+            let verdict = if policy.requires(region, account) {
+                match classify(host, region) {
+                    HostClass::NotFips { fips_host } => Verdict::NotFips(fips_host),
+                    HostClass::Fips | HostClass::Unknown => Verdict::Fine,
+                }
+            } else {
+                Verdict::Fine
+            };
+            self.known.insert(self.key.clone(), verdict);
+        }
+        &self.known[self.key.as_str()]
+    }
 }
 
 impl FipsEndpoint {
     pub fn new(policy: FipsPolicy) -> FipsEndpoint {
-        FipsEndpoint { policy }
+        FipsEndpoint {
+            policy_text: policy.to_string(),
+            policy,
+            verdicts: Verdicts::default(),
+        }
     }
 }
 
@@ -33,10 +85,10 @@ impl Detector for FipsEndpoint {
             return;
         }
         let region = record.region();
-        if !self.policy.requires(region, record.account()) {
-            return;
-        }
-        let HostClass::NotFips { fips_host } = classify(host, region) else {
+        let verdict = self
+            .verdicts
+            .get(&self.policy, host, region, record.account());
+        let Verdict::NotFips(fips_host) = verdict else {
             return;
         };
         let region_text = if region.is_empty() {
@@ -55,9 +107,9 @@ impl Detector for FipsEndpoint {
         let mut finding = Finding::new(ID, Severity::Medium, record, host, summary)
             .with("host", host)
             .with("region", region)
-            .with("fips_policy", self.policy.to_string());
+            .with("fips_policy", self.policy_text.as_str());
         if let Some(h) = fips_host {
-            finding = finding.with("fips_endpoint", h);
+            finding = finding.with("fips_endpoint", h.as_str());
         }
         out.push(finding);
     }
@@ -143,6 +195,28 @@ mod tests {
             out[0].evidence["fips_endpoint"],
             "fips-x.s3-fips.us-east-1.amazonaws.com"
         );
+    }
+
+    #[test]
+    fn remembered_verdicts_keep_host_region_and_account_apart() {
+        let mut d = FipsEndpoint::new("111122223333".parse().unwrap());
+        let record = |account: &str, region: &str| {
+            format!(
+                r#"{{"eventName":"Decrypt","awsRegion":"{region}","recipientAccountId":"{account}",
+                "tlsDetails":{{"clientProvidedHostHeader":"kms.{region}.amazonaws.com"}}}}"#
+            )
+        };
+        let mut count = |account: &str, region: &str| {
+            let text = record(account, region);
+            crate::detectors::findings_in(&mut d, text.as_bytes())
+                .unwrap()
+                .len()
+        };
+        for _ in 0..2 {
+            assert_eq!(count("111122223333", "us-east-1"), 1);
+            assert_eq!(count("444455556666", "us-east-1"), 0);
+            assert_eq!(count("111122223333", "eu-west-1"), 1);
+        }
     }
 
     #[test]

@@ -18,6 +18,12 @@ impl TlsVersion {
     /// Lenient parse: `TLSv1`, `TLSv1.1`, `TLSv1.2`, `TLSv1.3`, `1.3`, `TLS 1.2`, `SSLv3`.
     /// `None` for anything else (real logs hold junk such as the literal `tlsVersion`).
     pub fn parse(text: &str) -> Option<TlsVersion> {
+        // What nearly every record says, without the lower-cased copy.
+        match text {
+            "TLSv1.3" => return Some(TlsVersion::Tls(1, 3)),
+            "TLSv1.2" => return Some(TlsVersion::Tls(1, 2)),
+            _ => {}
+        }
         let t = text.trim();
         let lower = t.to_ascii_lowercase();
         let (ssl, rest) = if let Some(r) = lower

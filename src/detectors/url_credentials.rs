@@ -27,6 +27,39 @@ static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("marker pattern")
 });
 
+/// A cheap test that `raw` may hold a [`MARKER`]: each of its forms has a `/`, `\\`, `%` or
+/// `=`, or is `thin:`. Two passes without branches, which the compiler turns into vector code:
+/// most parts are short and hold none of these.
+fn may_hold_marker(raw: &[u8]) -> bool {
+    let mut special = 0u8;
+    for &b in raw {
+        special |= ((b == b'/') | (b == b'\\') | (b == b'%') | (b == b'=')) as u8;
+    }
+    special != 0 || holds_thin_colon(raw)
+}
+
+/// Whether `raw` holds `thin:`, ignoring ASCII case (`|0x20` lower-cases letters, and makes
+/// no other byte a lower-case letter).
+fn holds_thin_colon(raw: &[u8]) -> bool {
+    let n = raw.len().saturating_sub(4);
+    let at = |from: usize| &raw[from..from + n];
+    let (t, h, i, m, colon) = (at(0), at(1), at(2), at(3), at(4));
+    let mut found = 0u8;
+    for k in 0..n {
+        found |= ((t[k] | 0x20 == b't')
+            & (h[k] | 0x20 == b'h')
+            & (i[k] | 0x20 == b'i')
+            & (m[k] | 0x20 == b'n')
+            & (colon[k] == b':')) as u8;
+    }
+    found != 0
+}
+
+/// Whether `raw` holds a URL or connection-string marker.
+fn holds_marker(raw: &[u8]) -> bool {
+    may_hold_marker(raw) && MARKER.is_match(raw)
+}
+
 pub struct UrlCredentials;
 
 /// One credential found, ready to report (all text already masked).
@@ -52,7 +85,7 @@ impl Detector for UrlCredentials {
             ("additionalEventData", record.additional_event_data),
         ];
         for (name, raw) in parts {
-            let Some(raw) = raw.filter(|r| MARKER.is_match(r.get().as_bytes())) else {
+            let Some(raw) = raw.filter(|r| holds_marker(r.get().as_bytes())) else {
                 continue;
             };
             if let Some(value) = Record::parse_part(Some(raw)) {
@@ -61,7 +94,7 @@ impl Detector for UrlCredentials {
             }
         }
         if let Some(msg) = record.error_message.as_deref() {
-            if MARKER.is_match(msg.as_bytes()) {
+            if holds_marker(msg.as_bytes()) {
                 check(msg, "errorMessage", &mut found);
             }
         }
@@ -153,6 +186,26 @@ fn report<'r>(record: &'r Record<'_>, found: Vec<Found>, out: &mut Vec<Finding<'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The cheap test never turns away a text the marker pattern would take.
+        #[test]
+        fn cheap_test_keeps_every_marker(
+            text in "([a-zA-Z:/%=\\\\ ]|THIN:|thin:|pwd|Token|%3A%2f|\\\\u00){0,12}"
+        ) {
+            if MARKER.is_match(text.as_bytes()) {
+                proptest::prop_assert!(may_hold_marker(text.as_bytes()), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn cheap_test_turns_away_plain_parameters() {
+        assert!(!may_hold_marker(br#"{"maxResults":1000,"filterSet":{}}"#));
+        for marker in ["tHin:@h", "a://b", r"x:\/\/y", "%3A%2F", "pwd =", r"\u0040"] {
+            assert!(holds_marker(marker.as_bytes()), "{marker}");
+        }
+    }
 
     fn run(record: &str) -> Vec<Finding<'static>> {
         crate::detectors::findings_in(&mut UrlCredentials, record.as_bytes()).unwrap()

@@ -15,6 +15,7 @@ mod detection;
 mod field;
 mod index;
 mod keys;
+mod lazy_regex;
 mod typed;
 mod typed_field;
 mod value;
@@ -30,6 +31,7 @@ pub use typed::Typed;
 
 use condition::Expr;
 use detection::Selection;
+use lazy_regex::LazyRegex;
 
 /// Why a detection could not be compiled. Each message names the construct.
 #[derive(thiserror::Error, Debug)]
@@ -61,7 +63,7 @@ pub struct SigmaMatcher {
     event_sources: Option<Vec<String>>,
     identity_types: Option<Vec<String>>,
     /// Matches the JSON text of every record the rule can match (a cheap pre-test).
-    prefilter: Option<regex::bytes::Regex>,
+    prefilter: Option<LazyRegex<regex::bytes::Regex>>,
     /// The top-level record keys the rule reads (`None`: all of them).
     keys: Option<Vec<String>>,
 }
@@ -107,8 +109,7 @@ impl SigmaMatcher {
         let identity_types = pinned(&condition, &selections, "userIdentity.type");
         let prefilter = fragments(&condition, &selections).map(|frags| {
             let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
-            regex::bytes::Regex::new(&format!("(?i){}", alts.join("|")))
-                .expect("escaped literals form a valid regex")
+            LazyRegex::new(format!("(?i){}", alts.join("|")))
         });
         Ok(SigmaMatcher {
             keys: keys::selection_keys(&selections),
@@ -138,7 +139,9 @@ impl SigmaMatcher {
     /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
     /// [`crate::text_facts::plain`]).
     pub fn may_match_text(&self, raw: &[u8]) -> bool {
-        self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
+        self.prefilter
+            .as_ref()
+            .is_none_or(|re| re.get().is_match(raw))
     }
 
     /// Literal values the record's eventName must have for any match, if the rule pins

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::lazy_regex::LazyRegex;
 use regex::Regex;
 use serde_json::Value;
 
@@ -59,7 +60,7 @@ pub(crate) enum StrPat {
     Contains(String, Fold),
     /// `*` alone: any value at all.
     Any,
-    Glob(Regex),
+    Glob(LazyRegex<Regex>),
 }
 
 impl StrPat {
@@ -99,7 +100,7 @@ impl StrPat {
             }
         }
         re.push('$');
-        StrPat::Glob(Regex::new(&re).expect("escaped glob is a valid regex"))
+        StrPat::Glob(LazyRegex::new(re))
     }
 
     /// The exact (lowercased) literal this pattern stands for, if it has no wildcard.
@@ -115,7 +116,7 @@ impl StrPat {
         let hb = h.as_bytes();
         match self {
             StrPat::Any => true,
-            StrPat::Glob(re) => re.is_match(h),
+            StrPat::Glob(re) => re.get().is_match(h),
             StrPat::Exact(p, None) => h == p,
             StrPat::Prefix(p, None) => h.starts_with(p.as_str()),
             StrPat::Suffix(p, None) => h.ends_with(p.as_str()),
