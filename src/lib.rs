@@ -30,5 +30,6 @@ pub mod inputs;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod output;
+mod parsed;
 mod produce;
 pub mod replay;

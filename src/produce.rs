@@ -3,6 +3,7 @@
 //!
 //! Splitting here, beside decompression, leaves the other thread only parsing and detection.
 
+use crate::parsed::ParsedBatch;
 use crate::scan::ScanError;
 use crate::split::{Element, Shape, SplitError, Splitter};
 use crate::text_facts::TextFacts;
@@ -10,7 +11,7 @@ use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
 const CHUNK: usize = 256 * 1024;
@@ -33,9 +34,10 @@ pub struct Batch {
 }
 
 impl Batch {
-    pub fn element(&self, item: &Item) -> Element<'_> {
+    /// The element `item` stands for, in a batch's `data`.
+    pub fn element_in<'d>(data: &'d [u8], item: &Item) -> Element<'d> {
         match item {
-            Item::Record(r, _) => Element::Record(&self.data[r.clone()]),
+            Item::Record(r, _) => Element::Record(&data[r.clone()]),
             Item::NotObject => Element::NotObject,
             Item::TooDeep => Element::TooDeep,
         }
@@ -57,7 +59,23 @@ pub enum Fault {
 
 pub enum Message {
     Batch(Batch),
+    /// A batch this thread parsed itself, while the consumer was behind.
+    Parsed(ParsedBatch),
     End(End),
+}
+
+/// Hands a full batch on. When the consumer is behind (every slot taken), this thread parses
+/// the batch before waiting for a slot: the parsing is the consumer's heaviest work, and the
+/// time would otherwise be spent waiting. Two threads thus share the work on two cores
+/// whatever the mix of decompression and detection. `None`: the consumer went away.
+fn hand_over(full: &SyncSender<Message>, batch: Batch) -> Option<()> {
+    match full.try_send(Message::Batch(batch)) {
+        Ok(()) => Some(()),
+        Err(TrySendError::Full(Message::Batch(batch))) => {
+            full.send(Message::Parsed(ParsedBatch::parse(batch))).ok()
+        }
+        Err(_) => None,
+    }
 }
 
 /// Runs on the producer thread until the input ends, a fault, or the consumer goes away.
@@ -133,11 +151,11 @@ fn pump(
             (Ok(()), Ok(true)) => None,
         };
         if let Some(fault) = ended {
-            let _ = full.send(Message::Batch(batch));
+            let _ = hand_over(full, batch);
             return fault;
         }
         if batch.data.len() >= BATCH {
-            full.send(Message::Batch(batch)).ok()?;
+            hand_over(full, batch)?;
             batch = empty.recv().ok()?;
             batch.data.clear();
             batch.items.clear();
@@ -170,5 +188,38 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parsed::Parsed;
+    use std::sync::mpsc::sync_channel;
+
+    #[test]
+    fn a_batch_finding_every_slot_taken_is_parsed_here() {
+        let (tx, rx) = sync_channel(1);
+        let text = br#"{"eventName":"A"}"#;
+        let batch = || Batch {
+            data: text.to_vec(),
+            items: vec![Item::Record(0..text.len(), TextFacts::of(text))],
+        };
+        assert!(hand_over(&tx, batch()).is_some());
+        std::thread::scope(|s| {
+            let sent = s.spawn(|| hand_over(&tx, batch()));
+            // The slot stays taken long enough for the other thread to find it so.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            assert!(matches!(rx.recv().unwrap(), Message::Batch(_)));
+            match rx.recv().unwrap() {
+                Message::Parsed(p) => {
+                    assert!(matches!(&p.elements()[0], Parsed::Record(r) if r.event_name() == "A"))
+                }
+                _ => panic!("the second batch should arrive parsed"),
+            }
+            assert!(sent.join().unwrap().is_some());
+        });
+        drop(rx);
+        assert!(hand_over(&tx, batch()).is_none(), "the consumer went away");
     }
 }

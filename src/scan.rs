@@ -1,16 +1,17 @@
 //! The streaming core: one `scan(reader, detectors, sink)` for every front end.
 //!
 //! A delivery is read on two threads: one reads, decompresses and cuts the text into records
-//! (`produce`), handing them over in a few reused batches; the caller's thread parses each record
-//! and runs the detectors. Memory stays constant whatever the file size: a handful of batches.
+//! (`produce`), handing them over in a few reused batches; the caller's thread parses each batch
+//! ([`ParsedBatch`]) and runs the detectors. When the caller's thread falls behind, the reading
+//! thread parses batches too, so the two share the work on two cores. Memory stays constant
+//! whatever the file size: a handful of batches.
 
 use crate::detectors::tls_outdated::TlsVersion;
 use crate::detectors::Detector;
 use crate::finding::Finding;
-use crate::produce::{produce, Batch, End, Fault, Item, Message};
-use crate::record::Record;
-use crate::split::{Element, SplitError};
-use crate::text_facts::TextFacts;
+use crate::parsed::{Parsed, ParsedBatch};
+use crate::produce::{produce, Batch, End, Fault, Message};
+use crate::split::SplitError;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -89,7 +90,9 @@ pub fn scan<R: Read + Send>(
     let mut found = Vec::new();
     let mut end = None;
     std::thread::scope(|s| {
-        let (full_tx, full_rx) = sync_channel::<Message>(BATCHES_IN_FLIGHT);
+        // Fewer slots than batches: the reading thread finds the slots taken (and parses a
+        // batch itself) while it still has a batch to fill.
+        let (full_tx, full_rx) = sync_channel::<Message>(BATCHES_IN_FLIGHT / 2);
         let (empty_tx, empty_rx) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
         for _ in 0..BATCHES_IN_FLIGHT {
             let _ = empty_tx.send(Batch::default());
@@ -97,29 +100,18 @@ pub fn scan<R: Read + Send>(
         let count = &counted;
         s.spawn(move || produce(input, count, &full_tx, &empty_rx));
         for message in full_rx {
-            match message {
-                Message::Batch(batch) => {
-                    for item in &batch.items {
-                        let facts = match item {
-                            Item::Record(_, facts) => Some(*facts),
-                            _ => None,
-                        };
-                        inspect(
-                            batch.element(item),
-                            facts,
-                            detectors,
-                            &mut found,
-                            sink,
-                            &mut report,
-                        );
-                    }
-                    let _ = empty_tx.send(batch);
-                }
+            let batch = match message {
+                Message::Batch(batch) => ParsedBatch::parse(batch),
+                Message::Parsed(batch) => batch,
                 Message::End(e) => {
                     end = Some(e);
                     break;
                 }
+            };
+            for element in batch.elements() {
+                inspect(element, detectors, &mut found, sink, &mut report);
             }
+            let _ = empty_tx.send(batch.into_batch());
         }
     });
     report.input_bytes = counted.load(Ordering::Relaxed);
@@ -162,33 +154,26 @@ fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
 }
 
 fn inspect(
-    element: Element<'_>,
-    facts: Option<TextFacts>,
+    element: &Parsed<'_>,
     detectors: &mut [Box<dyn Detector>],
     found: &mut Vec<Finding<'static>>,
     sink: &mut dyn FnMut(&Finding<'_>),
     report: &mut ScanReport,
 ) {
     let index = report.records + report.skipped;
-    let bytes = match element {
-        Element::Record(bytes) => bytes,
-        Element::NotObject => {
+    let record = match element {
+        Parsed::Record(record) => record,
+        Parsed::Unreadable(e) => return report.warn(format!("record {index}: {e}, skipped")),
+        Parsed::NotObject => {
             return report.warn(format!("record {index}: not a JSON object, skipped"))
         }
-        Element::TooDeep => {
+        Parsed::TooDeep => {
             let limit = crate::split::MAX_DEPTH;
             return report.warn(format!(
                 "record {index}: nested deeper than {limit} levels, skipped"
             ));
         }
     };
-    let record = match Record::parse(bytes) {
-        Ok(r) => r,
-        Err(e) => return report.warn(format!("record {index}: {e}, skipped")),
-    };
-    if let Some(facts) = facts {
-        record.know_text_facts(facts);
-    }
     report.records += 1;
     if record
         .tls_version()
@@ -198,7 +183,7 @@ fn inspect(
     }
     let mut out = recycle(std::mem::take(found));
     for d in detectors.iter_mut() {
-        d.inspect(&record, &mut out);
+        d.inspect(record, &mut out);
     }
     out.iter().for_each(&mut *sink);
     *found = recycle(out);

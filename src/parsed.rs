@@ -1,0 +1,106 @@
+//! A batch of records parsed on a thread of its own.
+//!
+//! Reading a delivery has three stages: cutting the decompressed text into records, parsing
+//! each record, and running the detectors. Parsing costs about as much as the two others
+//! together, so it gets its own thread, and the machine's cores share the three stages. A
+//! parsed record borrows its text from the batch's buffer; the [`Yoke`] keeps the buffer and
+//! the records that borrow from it together, so they travel between threads without a copy,
+//! and the buffer comes back for reuse once its records are gone.
+
+use crate::produce::{Batch, Item};
+use crate::record::{Record, RecordError};
+use crate::split::Element;
+use yoke::{Yoke, Yokeable};
+
+/// One element of the `Records` array, parsed. Nearly every element is a record, so the
+/// record is held in place: a box would cost an allocation per record.
+#[allow(clippy::large_enum_variant)]
+pub enum Parsed<'a> {
+    Record(Record<'a>),
+    /// JSON that is not a readable record.
+    Unreadable(RecordError),
+    NotObject,
+    TooDeep,
+}
+
+/// The parsed elements of one batch, in order.
+#[derive(Yokeable)]
+pub struct Elements<'a>(pub Vec<Parsed<'a>>);
+
+/// A batch with its elements parsed; the elements borrow the batch's buffer.
+pub struct ParsedBatch {
+    elements: Yoke<Elements<'static>, Vec<u8>>,
+    items: Vec<Item>,
+}
+
+impl ParsedBatch {
+    /// Parses every element of `batch`, handing each record the text facts found for it.
+    pub fn parse(batch: Batch) -> ParsedBatch {
+        let Batch { data, items } = batch;
+        let elements = Yoke::attach_to_cart(data, |data: &[u8]| {
+            let parse = |item: &Item| match Batch::element_in(data, item) {
+                Element::Record(bytes) => match Record::parse(bytes) {
+                    Ok(record) => {
+                        if let Item::Record(_, facts) = item {
+                            record.know_text_facts(*facts);
+                        }
+                        Parsed::Record(record)
+                    }
+                    Err(e) => Parsed::Unreadable(e),
+                },
+                Element::NotObject => Parsed::NotObject,
+                Element::TooDeep => Parsed::TooDeep,
+            };
+            Elements(items.iter().map(parse).collect())
+        });
+        ParsedBatch { elements, items }
+    }
+
+    pub fn elements(&self) -> &[Parsed<'_>] {
+        &self.elements.get().0
+    }
+
+    /// The batch, for reuse: its records are dropped first.
+    pub fn into_batch(self) -> Batch {
+        Batch {
+            data: self.elements.into_backing_cart(),
+            items: self.items,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text_facts::TextFacts;
+
+    #[test]
+    fn parses_in_order_and_gives_the_buffer_back() {
+        let text = br#"{"eventName":"A"}{"eventName":"#;
+        let facts = TextFacts::of(b"{}");
+        let batch = Batch {
+            data: text.to_vec(),
+            items: vec![
+                Item::Record(0..17, facts),
+                Item::NotObject,
+                Item::Record(17..text.len(), facts),
+                Item::TooDeep,
+            ],
+        };
+        let parsed = ParsedBatch::parse(batch);
+        let kinds: Vec<&str> = parsed
+            .elements()
+            .iter()
+            .map(|p| match p {
+                Parsed::Record(r) => r.event_name(),
+                Parsed::Unreadable(_) => "unreadable",
+                Parsed::NotObject => "not an object",
+                Parsed::TooDeep => "too deep",
+            })
+            .collect();
+        assert_eq!(kinds, ["A", "not an object", "unreadable", "too deep"]);
+        let batch = parsed.into_batch();
+        assert_eq!(batch.data, text);
+        assert_eq!(batch.items.len(), 4);
+    }
+}
