@@ -105,12 +105,29 @@ impl<'r, 'a> Typed<'r, 'a> {
     }
 }
 
-/// A selection's verdict on the typed record, if it can tell.
+/// A selection's verdict on the typed record, if it can tell: OR of its groups, each the AND
+/// of its fields (three-valued, stopping at the first decisive verdict).
 pub(crate) fn decide_selection(sel: &Selection, t: &Typed) -> Option<bool> {
-    or3(sel
-        .0
-        .iter()
-        .map(|g| and3(g.iter().map(|f| decide_field(f, t)))))
+    let mut unknown = false;
+    'groups: for group in &sel.0 {
+        let mut group_unknown = false;
+        for f in group {
+            match decide_field(f, t) {
+                Some(false) => continue 'groups,
+                Some(true) => {}
+                None => group_unknown = true,
+            }
+        }
+        if !group_unknown {
+            return Some(true);
+        }
+        unknown = true;
+    }
+    if unknown {
+        None
+    } else {
+        Some(false)
+    }
 }
 
 fn decide_field(f: &FieldMatch, t: &Typed) -> Option<bool> {
@@ -118,19 +135,29 @@ fn decide_field(f: &FieldMatch, t: &Typed) -> Option<bool> {
         return None;
     }
     let known = t.lookup_resolved(f.typed, &f.key_end)?;
-    let one = |m: &Matcher| match (known, m) {
-        (Known::Absent, Matcher::Null) => Some(true),
-        (Known::Absent, Matcher::Exists(want)) => Some(!want),
-        (Known::Absent, _) => Some(false),
-        (Known::Text(_), Matcher::Null) => Some(false),
-        (Known::Text(_), Matcher::Exists(want)) => Some(*want),
-        (Known::Text(_), Matcher::FieldRef(_)) => None,
-        (Known::Text(s), m) => Some(m.text_matches(s)),
-    };
-    if f.all {
-        and3(f.values.iter().map(one))
+    // Any value decides with `true`, or with `false` under `all`.
+    let decisive = !f.all;
+    let mut unknown = false;
+    for m in &f.values {
+        let verdict = match (known, m) {
+            (Known::Absent, Matcher::Null) => Some(true),
+            (Known::Absent, Matcher::Exists(want)) => Some(!want),
+            (Known::Absent, _) => Some(false),
+            (Known::Text(_), Matcher::Null) => Some(false),
+            (Known::Text(_), Matcher::Exists(want)) => Some(*want),
+            (Known::Text(_), Matcher::FieldRef(_)) => None,
+            (Known::Text(s), m) => Some(m.text_matches(s)),
+        };
+        match verdict {
+            Some(v) if v == decisive => return Some(decisive),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown {
+        None
     } else {
-        or3(f.values.iter().map(one))
+        Some(!decisive)
     }
 }
 

@@ -139,7 +139,11 @@ impl StrPat {
 
 /// Whether `h` equals the lowercase ASCII `p`, ignoring the case of ASCII letters in `h`.
 fn folded_eq(h: &[u8], p: &[u8]) -> bool {
-    h.iter().zip(p).all(|(a, b)| a.to_ascii_lowercase() == *b)
+    // No branch per byte: literals are short, and most values differ early or not at all.
+    h.iter()
+        .zip(p)
+        .fold(0u8, |diff, (a, b)| diff | (a.to_ascii_lowercase() ^ b))
+        == 0
 }
 
 /// Case-insensitive (ASCII) substring search; `p` is lowercase.
