@@ -63,6 +63,12 @@ pub struct Descriptor {
     pub group_by: Vec<String>,
     #[serde(default)]
     pub tests: Vec<InlineTest>,
+    /// A Sigma correlation rule's block, or a multi-document rule's `action`: refused, but
+    /// read so that the refusal names them.
+    #[serde(default)]
+    correlation: Option<serde_json::Value>,
+    #[serde(default)]
+    action: Option<serde_json::Value>,
     /// Where it came from (a file name for embedded ones, a path otherwise).
     #[serde(skip)]
     pub source: String,
@@ -113,18 +119,25 @@ impl Descriptor {
             file: source.to_owned(),
             message,
         };
-        let doc: serde_json::Value =
-            serde_norway::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        sigma::check_rule_document(&doc).map_err(|e| invalid(e.to_string()))?;
-        // The YAML is read once; only a document that does not fit is read again, for an
-        // error that names the line.
-        let mut d: Descriptor = match serde_json::from_value(doc) {
+        // One parse, straight into the descriptor: YAML scalars become text where text is
+        // wanted, and a key given twice is refused.
+        let mut d: Descriptor = match serde_norway::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                let located = serde_norway::from_str::<Descriptor>(text).err();
-                return Err(invalid(located.map_or(e.to_string(), |e| e.to_string())));
+                // A correlation or multi-document rule says so, not how it does not fit.
+                if let Ok(doc) = serde_norway::from_str::<serde_json::Value>(text) {
+                    sigma::check_rule_document(&doc).map_err(|e| invalid(e.to_string()))?;
+                }
+                return Err(invalid(e.to_string()));
             }
         };
+        let mut kinds = serde_json::Map::new();
+        for (key, value) in [("correlation", &d.correlation), ("action", &d.action)] {
+            if let Some(value) = value {
+                kinds.insert(key.into(), value.clone());
+            }
+        }
+        sigma::check_rule_document(&kinds.into()).map_err(|e| invalid(e.to_string()))?;
         d.source = source.to_owned();
         if d.native.is_some() == d.detection.is_some() {
             return Err(invalid(
@@ -403,6 +416,30 @@ pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
 mod tests {
     use super::*;
     use crate::record::Record;
+
+    #[test]
+    fn yaml_scalars_are_text_and_keys_may_not_repeat() {
+        let rule =
+            "logsource:\n  product: aws\ndetection:\n  s:\n    eventName: A\n  condition: s\n";
+        let d = Descriptor::parse(&format!("title: 2024\nid: 12345\n{rule}"), "num.yml").unwrap();
+        assert_eq!((d.title.as_str(), d.id.as_deref()), ("2024", Some("12345")));
+        let twice = format!("title: x\n{rule}detection:\n  s:\n    eventName: B\n  condition: s\n");
+        let err = Descriptor::parse(&twice, "twice.yml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("duplicate field `detection`"), "{err}");
+        let err = Descriptor::parse("title: x\ncorrelation:\n  type: event_count\n", "c.yml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("correlation rule"), "{err}");
+        let err = Descriptor::parse("title: [x\n", "bad.yml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("bad.yml: ") && err.contains("line"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn work_on_two_threads_keeps_the_order() {
