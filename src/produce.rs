@@ -15,8 +15,11 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
 const CHUNK: usize = 256 * 1024;
-/// A batch is handed over once it holds this many bytes of records.
+/// A batch is handed over once it holds this many bytes of records...
 pub const BATCH: usize = 256 * 1024;
+/// ...or this many elements: each becomes a parsed record of about a kilobyte, so a delivery
+/// of tiny elements (`[{},{},...]`, `[1,1,...]`) must not make huge batches.
+pub const BATCH_ITEMS: usize = 2048;
 
 /// One element of `Records`, located in its batch.
 pub enum Item {
@@ -122,9 +125,14 @@ fn pump(
 ) -> Option<Fault> {
     let mut chunk = vec![0u8; CHUNK];
     let mut batch = empty.recv().ok()?;
+    // Set when the consumer went away: the rest is not worth splitting.
+    let mut gone = false;
     loop {
         let (len, status) = fill(reader, &mut chunk);
         let fed = splitter.feed(&chunk[..len], &mut |element| {
+            if gone {
+                return;
+            }
             let item = match element {
                 Element::Record(text) => {
                     let start = batch.data.len();
@@ -135,7 +143,20 @@ fn pump(
                 Element::TooDeep => Item::TooDeep,
             };
             batch.items.push(item);
+            if batch.data.len() >= BATCH || batch.items.len() >= BATCH_ITEMS {
+                match hand_over(full, std::mem::take(&mut batch)).and_then(|()| empty.recv().ok()) {
+                    Some(next) => {
+                        batch = next;
+                        batch.data.clear();
+                        batch.items.clear();
+                    }
+                    None => gone = true,
+                }
+            }
         });
+        if gone {
+            return None;
+        }
         let ended = match (fed, status) {
             (Err(e), _) => Some(Some(Fault::Json(e))),
             (Ok(()), Err(e)) => {
@@ -153,12 +174,6 @@ fn pump(
         if let Some(fault) = ended {
             let _ = hand_over(full, batch);
             return fault;
-        }
-        if batch.data.len() >= BATCH {
-            hand_over(full, batch)?;
-            batch = empty.recv().ok()?;
-            batch.data.clear();
-            batch.items.clear();
         }
     }
 }
@@ -221,5 +236,33 @@ mod tests {
         });
         drop(rx);
         assert!(hand_over(&tx, batch()).is_none(), "the consumer went away");
+    }
+
+    #[test]
+    fn tiny_elements_make_many_small_batches() {
+        let n = 3 * BATCH_ITEMS + 5;
+        let text = format!("{{\"Records\":[{}]}}", vec!["{}"; n].join(","));
+        let (full_tx, full_rx) = sync_channel(2);
+        let (empty_tx, empty_rx) = sync_channel(4);
+        for _ in 0..4 {
+            empty_tx.send(Batch::default()).unwrap();
+        }
+        let count = Arc::new(AtomicU64::new(0));
+        let mut sizes = Vec::new();
+        std::thread::scope(|s| {
+            let (count, text) = (&count, &text);
+            s.spawn(move || produce(text.as_bytes(), count, &full_tx, &empty_rx));
+            for message in &full_rx {
+                let batch = match message {
+                    Message::Batch(batch) => batch,
+                    Message::Parsed(parsed) => parsed.into_batch(),
+                    Message::End(_) => break,
+                };
+                sizes.push(batch.items.len());
+                empty_tx.send(batch).unwrap();
+            }
+        });
+        assert!(sizes.iter().all(|&s| s <= BATCH_ITEMS), "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), n);
     }
 }
