@@ -28,9 +28,10 @@ enum Verdict {
 /// few places, and each verdict is the same every time.
 #[derive(Default)]
 struct Verdicts {
-    known: HashMap<String, Verdict, foldhash::fast::RandomState>,
-    /// Scratch: the key being looked up.
-    key: String,
+    known: HashMap<Vec<u8>, Verdict, foldhash::fast::RandomState>,
+    /// Scratch: the key being looked up, each part after its length (so no text inside a part
+    /// can make two keys alike).
+    key: Vec<u8>,
 }
 
 impl Verdicts {
@@ -40,10 +41,10 @@ impl Verdicts {
     fn get(&mut self, policy: &FipsPolicy, host: &str, region: &str, account: &str) -> &Verdict {
         self.key.clear();
         for part in [host, region, account] {
-            self.key.push_str(part);
-            self.key.push('\n');
+            self.key.extend_from_slice(&part.len().to_le_bytes());
+            self.key.extend_from_slice(part.as_bytes());
         }
-        if !self.known.contains_key(self.key.as_str()) {
+        if !self.known.contains_key(self.key.as_slice()) {
             if self.known.len() >= Self::MAX {
                 self.known.clear();
             }
@@ -57,7 +58,7 @@ impl Verdicts {
             };
             self.known.insert(self.key.clone(), verdict);
         }
-        &self.known[self.key.as_str()]
+        &self.known[self.key.as_slice()]
     }
 }
 
@@ -217,6 +218,24 @@ mod tests {
             assert_eq!(count("444455556666", "us-east-1"), 0);
             assert_eq!(count("111122223333", "eu-west-1"), 1);
         }
+    }
+
+    #[test]
+    fn remembered_verdicts_do_not_mix_parts_with_line_breaks() {
+        let mut d = FipsEndpoint::new("us-east-*".parse().unwrap());
+        let mut count = |host: &str, region: &str| {
+            let text = format!(
+                r#"{{"eventName":"Decrypt","awsRegion":"{region}","recipientAccountId":"1",
+                "tlsDetails":{{"clientProvidedHostHeader":"{host}"}}}}"#
+            );
+            crate::detectors::findings_in(&mut d, text.as_bytes())
+                .unwrap()
+                .len()
+        };
+        let host = "kms.us-east-1.amazonaws.com";
+        // Joined with line breaks, both would read `host \n us-east-1 \n us-east-1 \n 1`.
+        assert_eq!(count(&format!("{host}\\nus-east-1"), "us-east-1"), 0);
+        assert_eq!(count(host, "us-east-1\\nus-east-1"), 1);
     }
 
     #[test]
