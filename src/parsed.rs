@@ -1,11 +1,11 @@
-//! A batch of records parsed on a thread of its own.
+//! A batch of records, parsed on whichever of the two scan threads has time.
 //!
-//! Reading a delivery has three stages: cutting the decompressed text into records, parsing
+//! Reading a delivery has three steps: cutting the decompressed text into records, parsing
 //! each record, and running the detectors. Parsing costs about as much as the two others
-//! together, so it gets its own thread, and the machine's cores share the three stages. A
-//! parsed record borrows its text from the batch's buffer; the [`Yoke`] keeps the buffer and
-//! the records that borrow from it together, so they travel between threads without a copy,
-//! and the buffer comes back for reuse once its records are gone.
+//! together, so either thread may do it (see `produce::hand_over`). A parsed record borrows its
+//! text from the batch's buffer; the [`Yoke`] keeps the buffer and the records that borrow
+//! from it together, so they travel between threads without a copy, and the buffer comes back
+//! for reuse once its records are gone.
 
 use crate::produce::{Batch, Item};
 use crate::record::{Record, RecordError};
