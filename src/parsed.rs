@@ -9,7 +9,6 @@
 
 use crate::produce::{Batch, Item};
 use crate::record::{Record, RecordError};
-use crate::split::Element;
 use yoke::{Yoke, Yokeable};
 
 /// One element of the `Records` array, parsed. Nearly every element is a record, so the
@@ -38,18 +37,16 @@ impl ParsedBatch {
     pub fn parse(batch: Batch) -> ParsedBatch {
         let Batch { data, items } = batch;
         let elements = Yoke::attach_to_cart(data, |data: &[u8]| {
-            let parse = |item: &Item| match Batch::element_in(data, item) {
-                Element::Record(bytes) => match Record::parse(bytes) {
+            let parse = |item: &Item| match item {
+                Item::Record(range, facts) => match Record::parse(&data[range.clone()]) {
                     Ok(record) => {
-                        if let Item::Record(_, facts) = item {
-                            record.know_text_facts(*facts);
-                        }
+                        record.know_text_facts(*facts);
                         Parsed::Record(record)
                     }
                     Err(e) => Parsed::Unreadable(e),
                 },
-                Element::NotObject => Parsed::NotObject,
-                Element::TooDeep => Parsed::TooDeep,
+                Item::NotObject => Parsed::NotObject,
+                Item::TooDeep => Parsed::TooDeep,
             };
             Elements(items.iter().map(parse).collect())
         });

@@ -1,7 +1,8 @@
 //! The producer side of a scan: reads the input, decompresses it when it starts with the gzip
 //! magic, cuts the text into records, and hands them out in batches.
 //!
-//! Splitting here, beside decompression, leaves the other thread only parsing and detection.
+//! Splitting here, beside decompression, leaves the other thread parsing and detection; when
+//! that thread falls behind, this one parses batches too ([`hand_over`]).
 
 use crate::parsed::ParsedBatch;
 use crate::scan::ScanError;
@@ -34,17 +35,6 @@ pub enum Item {
 pub struct Batch {
     pub data: Vec<u8>,
     pub items: Vec<Item>,
-}
-
-impl Batch {
-    /// The element `item` stands for, in a batch's `data`.
-    pub fn element_in<'d>(data: &'d [u8], item: &Item) -> Element<'d> {
-        match item {
-            Item::Record(r, _) => Element::Record(&data[r.clone()]),
-            Item::NotObject => Element::NotObject,
-            Item::TooDeep => Element::TooDeep,
-        }
-    }
 }
 
 /// How the input ended.

@@ -2,7 +2,7 @@
 //!
 //! A delivery is read on two threads: one reads, decompresses and cuts the text into records
 //! (`produce`), handing them over in a few reused batches; the caller's thread parses each batch
-//! ([`ParsedBatch`]) and runs the detectors. When the caller's thread falls behind, the reading
+//! (`ParsedBatch`) and runs the detectors. When the caller's thread falls behind, the reading
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
