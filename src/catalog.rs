@@ -64,10 +64,10 @@ pub struct Descriptor {
     #[serde(default)]
     pub tests: Vec<InlineTest>,
     /// A Sigma correlation rule's block, or a multi-document rule's `action`: refused, but
-    /// read so that the refusal names them.
-    #[serde(default)]
+    /// read so that the refusal names them (`Some` whenever the key is there, even `null`).
+    #[serde(default, deserialize_with = "present")]
     correlation: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     action: Option<serde_json::Value>,
     /// Where it came from (a file name for embedded ones, a path otherwise).
     #[serde(skip)]
@@ -126,18 +126,14 @@ impl Descriptor {
             Err(e) => {
                 // A correlation or multi-document rule says so, not how it does not fit.
                 if let Ok(doc) = serde_norway::from_str::<serde_json::Value>(text) {
-                    sigma::check_rule_document(&doc).map_err(|e| invalid(e.to_string()))?;
+                    sigma::check_rule_kinds(doc.get("correlation"), doc.get("action"))
+                        .map_err(|e| invalid(e.to_string()))?;
                 }
                 return Err(invalid(e.to_string()));
             }
         };
-        let mut kinds = serde_json::Map::new();
-        for (key, value) in [("correlation", &d.correlation), ("action", &d.action)] {
-            if let Some(value) = value {
-                kinds.insert(key.into(), value.clone());
-            }
-        }
-        sigma::check_rule_document(&kinds.into()).map_err(|e| invalid(e.to_string()))?;
+        sigma::check_rule_kinds(d.correlation.as_ref(), d.action.as_ref())
+            .map_err(|e| invalid(e.to_string()))?;
         d.source = source.to_owned();
         if d.native.is_some() == d.detection.is_some() {
             return Err(invalid(
@@ -381,6 +377,11 @@ pub fn parse_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A key that is there, whatever its value (`null` too).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
 /// `f` of every item, in order, the second half worked on by another thread: rules load before
 /// any scan, while the second core has nothing else to do, and YAML is slow to read.
 fn on_two_threads<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -432,6 +433,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("correlation rule"), "{err}");
+        let err = Descriptor::parse("title: x\ncorrelation: ~\n", "c.yml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("correlation rule"),
+            "a key set to null is there: {err}"
+        );
         let err = Descriptor::parse("title: [x\n", "bad.yml")
             .unwrap_err()
             .to_string();

@@ -218,14 +218,18 @@ pub fn applies_to_cloudtrail(logsource: Option<&Value>) -> bool {
 }
 
 /// Refuses rule-level constructs the engine does not implement (correlation rules,
-/// multi-document `action:` rules), so that no part of a rule is silently ignored.
-pub fn check_rule_document(doc: &Value) -> Result<(), SigmaError> {
-    if doc.get("correlation").is_some() {
+/// multi-document `action:` rules), so that no part of a rule is silently ignored. The
+/// arguments are the rule's `correlation` and `action` values, where present.
+pub fn check_rule_kinds(
+    correlation: Option<&Value>,
+    action: Option<&Value>,
+) -> Result<(), SigmaError> {
+    if correlation.is_some() {
         return Err(SigmaError::Unsupported(
             "correlation rule (`correlation:`)".into(),
         ));
     }
-    if let Some(action) = doc.get("action") {
+    if let Some(action) = action {
         return Err(SigmaError::Unsupported(format!(
             "multi-document rule (`action: {}`)",
             action.as_str().unwrap_or("?")
