@@ -184,27 +184,27 @@ fn value_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
 /// evidence): the last guard against a value slipping into a message.
 /// The principal too: a session named after the email that was put in a tag shows masked.
 pub fn seal<'r>(mut f: Finding<'r>, secrets: &[String]) -> Finding<'r> {
-    for s in [&mut f.target, &mut f.principal, &mut f.user_agent] {
-        *s = scrub(s, secrets).into();
-    }
-    f.summary = scrub(&f.summary_text(), secrets).into();
-    if let Some(map) = f.evidence.map_mut() {
-        map_strings(map, &|s| scrub(s, secrets));
-    }
+    rewrite_free_text(&mut f, &|s| scrub(s, secrets));
     f
 }
 
 /// A finding as a sink writes it: free text masked by [`text`].
 pub fn finding(f: &Finding<'_>) -> Finding<'static> {
     let mut f = f.clone().into_owned();
-    for s in [&mut f.target, &mut f.user_agent, &mut f.principal] {
-        *s = text(s).into();
-    }
-    f.summary = text(&f.summary_text()).into();
-    if let Some(map) = f.evidence.map_mut() {
-        map_strings(map, &text);
-    }
+    rewrite_free_text(&mut f, &text);
     f
+}
+
+/// Passes a finding's free text (target, principal, user agent, summary, evidence strings)
+/// through `rewrite`.
+fn rewrite_free_text(f: &mut Finding<'_>, rewrite: &dyn Fn(&str) -> String) {
+    for s in [&mut f.target, &mut f.principal, &mut f.user_agent] {
+        *s = rewrite(s).into();
+    }
+    f.summary = rewrite(&f.summary_text()).into();
+    if let Some(map) = f.evidence.map_mut() {
+        map_strings(map, rewrite);
+    }
 }
 
 /// An alert as a sink writes it: free text masked by [`text`].
