@@ -10,6 +10,7 @@ pub mod detectors;
 pub mod evidence;
 pub mod finding;
 mod lenient;
+mod memo;
 pub mod record;
 pub mod redact;
 pub mod scan;

@@ -4,9 +4,9 @@ use super::fips_hosts::{classify, HostClass};
 use super::fips_policy::FipsPolicy;
 use super::Detector;
 use crate::finding::Finding;
+use crate::memo::Memo;
 use crate::record::Record;
 use crate::severity::Severity;
-use std::collections::HashMap;
 
 pub const ID: &str = "fips-endpoint";
 
@@ -27,38 +27,24 @@ enum Verdict {
 /// Verdicts already reached, by host, region and account: a delivery calls few endpoints from
 /// few places, and each verdict is the same every time.
 #[derive(Default)]
-struct Verdicts {
-    known: HashMap<Vec<u8>, Verdict, foldhash::fast::RandomState>,
-    /// Scratch: the key being looked up, each part after its length (so no text inside a part
-    /// can make two keys alike).
-    key: Vec<u8>,
-}
+struct Verdicts(Memo<Verdict>);
 
 impl Verdicts {
-    /// Verdicts remembered at most; the memo starts over when full, so memory stays bounded.
-    const MAX: usize = 4096;
-
     fn get(&mut self, policy: &FipsPolicy, host: &str, region: &str, account: &str) -> &Verdict {
-        self.key.clear();
+        let key = self.0.key();
         for part in [host, region, account] {
-            self.key.extend_from_slice(&part.len().to_le_bytes());
-            self.key.extend_from_slice(part.as_bytes());
+            key.extend_from_slice(&part.len().to_le_bytes());
+            key.extend_from_slice(part.as_bytes());
         }
-        if !self.known.contains_key(self.key.as_slice()) {
-            if self.known.len() >= Self::MAX {
-                self.known.clear();
+        self.0.get_or_insert_with(|| {
+            if !policy.requires(region, account) {
+                return Verdict::Fine;
             }
-            let verdict = if policy.requires(region, account) {
-                match classify(host, region) {
-                    HostClass::NotFips { fips_host } => Verdict::NotFips(fips_host),
-                    HostClass::Fips | HostClass::Unknown => Verdict::Fine,
-                }
-            } else {
-                Verdict::Fine
-            };
-            self.known.insert(self.key.clone(), verdict);
-        }
-        &self.known[self.key.as_slice()]
+            match classify(host, region) {
+                HostClass::NotFips { fips_host } => Verdict::NotFips(fips_host),
+                HostClass::Fips | HostClass::Unknown => Verdict::Fine,
+            }
+        })
     }
 }
 

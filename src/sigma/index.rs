@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::SigmaMatcher;
+use crate::memo::Memo;
 
 type Map = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
 
@@ -12,17 +13,9 @@ type Map = HashMap<String, Vec<usize>, foldhash::fast::RandomState>;
 /// the record.
 #[derive(Debug, Default)]
 pub struct CandidateMemo {
-    lists: HashMap<Vec<u8>, Box<[usize]>, foldhash::fast::RandomState>,
-    /// Scratch: the key being looked up.
-    key: Vec<u8>,
+    lists: Memo<Box<[usize]>>,
     /// Scratch for [`RuleIndex::candidates`].
     buf: String,
-}
-
-impl CandidateMemo {
-    /// Combinations remembered at most; the memo starts over when full, so memory stays
-    /// bounded.
-    const MAX: usize = 4096;
 }
 
 /// What a record's field holds, as far as the index may rely on it.
@@ -132,8 +125,7 @@ impl RuleIndex {
         identity: Key<'_>,
         out: &mut Vec<usize>,
     ) {
-        let key = &mut memo.key;
-        key.clear();
+        let key = memo.lists.key();
         for part in [event_name, event_source, identity] {
             match part {
                 // 0xFF never occurs in UTF-8 text: it ends a value.
@@ -146,16 +138,13 @@ impl RuleIndex {
                 Key::Unknown => key.push(2),
             }
         }
-        if let Some(found) = memo.lists.get(key.as_slice()) {
+        if let Some(found) = memo.lists.get() {
             out.clear();
             out.extend_from_slice(found);
             return;
         }
         self.candidates(event_name, event_source, identity, &mut memo.buf, out);
-        if memo.lists.len() >= CandidateMemo::MAX {
-            memo.lists.clear();
-        }
-        memo.lists.insert(key.clone(), out.as_slice().into());
+        memo.lists.insert(out.as_slice().into());
     }
 
     /// Number of rules tried on every record.
