@@ -4,7 +4,9 @@
 //! parts (`requestParameters`, `responseElements`, `additionalEventData`) stay raw JSON until a
 //! detector asks; the whole record as a `serde_json::Value` is parsed at most once, on demand.
 
-use crate::lenient;
+pub mod lenient;
+pub mod text_facts;
+
 use crate::text_facts::TextFacts;
 use serde::Deserialize;
 use serde_json::value::RawValue;

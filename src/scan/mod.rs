@@ -6,6 +6,10 @@
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
+pub mod parsed;
+pub mod produce;
+pub mod split;
+
 use crate::detectors::tls_outdated::TlsVersion;
 use crate::detectors::Detector;
 use crate::finding::Finding;

@@ -5,10 +5,13 @@
 //! number still left in free text. A responder sees scheme, host, user name, parameter or tag
 //! key and a hint (`j***@example.com`, `****1111`, `ghp_****`), never the value.
 
+pub mod sensitive;
+pub mod url;
+
 use crate::alert::Alert;
 use crate::finding::Finding;
-use crate::sensitive::{self, percent_decode, token_prefix, Kind};
-use crate::url::{self, Url};
+use crate::sensitive::{percent_decode, token_prefix, Kind};
+use crate::url::Url;
 use serde_json::{Map, Value};
 
 pub const MASK: &str = "****";

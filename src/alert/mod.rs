@@ -3,6 +3,10 @@
 //! The alert id hashes detector, subject and source object, so a re-delivered file yields the
 //! same ids and subscribers can drop duplicates.
 
+pub mod evidence;
+pub mod finding;
+pub mod severity;
+
 use crate::finding::Finding;
 use crate::severity::Severity;
 use serde::Serialize;

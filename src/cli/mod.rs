@@ -1,0 +1,6 @@
+//! The command line: replay of local deliveries, output formats, detector commands.
+
+pub mod detectors;
+pub mod inputs;
+pub mod output;
+pub mod replay;

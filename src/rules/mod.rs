@@ -1,0 +1,4 @@
+//! Rules as data: the catalog of detector descriptors and the Sigma engine.
+
+pub mod catalog;
+pub mod sigma;
