@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod cli;
+pub mod delivery;
 pub mod detectors;
 mod memo;
 pub mod record;

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::catalog::Catalog;
+use trailwatch::delivery::Pipeline;
 use trailwatch::detector_cmds as commands;
 use trailwatch::detectors::{FipsPolicy, Settings};
 use trailwatch::output::Format;
@@ -186,11 +187,13 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
         format,
         min_severity: args.min_severity,
         fail_on: args.fail_on,
-        catalog,
-        settings: Settings {
-            fips_required: args.fips_required,
+        pipeline: Pipeline {
+            catalog,
+            settings: Settings {
+                fips_required: args.fips_required,
+            },
+            disabled: args.disable,
         },
-        disabled: args.disable,
         jobs: args.jobs.unwrap_or((cores / 2).max(1)).max(1),
         progress: !args.no_progress,
     })

@@ -12,6 +12,7 @@ use trailwatch::lambda::ingest::ingest_alert;
 use trailwatch::lambda::publish::{publish_all, Backoff, Published};
 use trailwatch::lambda::sns::{self, MAX_PAYLOAD};
 use trailwatch::lambda::ObjectRef;
+use trailwatch::redact::{self, Redacted};
 use trailwatch::{Alert, Severity};
 
 const FAST: Backoff = Backoff {
@@ -21,11 +22,17 @@ const FAST: Backoff = Backoff {
 
 fn alert(n: usize) -> Alert {
     let key = format!("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/{n}.json.gz");
-    ingest_alert(&ObjectRef::new(BUCKET, key), "corrupt", None)
+    ingest_alert(&ObjectRef::new(BUCKET, key), "corrupt", None).into_inner()
+}
+
+fn masked(a: &Alert) -> Redacted<Alert> {
+    redact::alert(a.clone())
 }
 
 fn messages(n: usize) -> Vec<sns::Message> {
-    (0..n).map(|i| sns::message(&alert(i), false)).collect()
+    (0..n)
+        .map(|i| sns::message(&masked(&alert(i)), false))
+        .collect()
 }
 
 #[tokio::test]
@@ -112,7 +119,7 @@ fn big_alerts_are_trimmed_never_dropped_and_batches_stay_under_the_limit() {
     big.evidence
         .insert("list".into(), json!(vec!["y".repeat(1000); 300]));
     big.summary = "é".repeat(100_000);
-    let m = sns::message(&big, false);
+    let m = sns::message(&masked(&big), false);
     assert!(m.size() <= MAX_PAYLOAD, "{}", m.size());
     let doc: Value = serde_json::from_str(&m.body).unwrap();
     let trimmed: Value = serde_json::from_str(doc["default"].as_str().unwrap()).unwrap();
@@ -120,13 +127,13 @@ fn big_alerts_are_trimmed_never_dropped_and_batches_stay_under_the_limit() {
     assert_eq!(trimmed["id"].as_str(), Some(big.id.as_str()));
     assert!(trimmed["event_ids"].as_array().unwrap().len() < 20);
     assert!(!trimmed["event_ids"].as_array().unwrap().is_empty());
-    let small = sns::message(&alert(2), false);
+    let small = sns::message(&masked(&alert(2)), false);
     assert!(!small.body.contains("truncated"));
 
     let mut mid = alert(3);
     mid.evidence
         .insert("blob".into(), Value::from("z".repeat(60 * 1024)));
-    let many: Vec<sns::Message> = (0..9).map(|_| sns::message(&mid, false)).collect();
+    let many: Vec<sns::Message> = (0..9).map(|_| sns::message(&masked(&mid), false)).collect();
     for batch in sns::batches(&many) {
         let bytes: usize = batch.iter().map(|m| m.size()).sum();
         assert!(bytes <= MAX_PAYLOAD && batch.len() <= 10, "{bytes}");
@@ -147,7 +154,7 @@ fn subjects_are_ascii_and_short() {
     a.region.clear();
     a.title = "Short".into();
     assert_eq!(sns::subject(&a), "[CRITICAL] Short");
-    let m = sns::message(&a, true);
+    let m = sns::message(&masked(&a), true);
     assert_eq!(m.fifo, Some(("unknown".to_owned(), a.id.clone())));
     assert!(
         m.attributes.iter().all(|(k, _)| *k != "account"),

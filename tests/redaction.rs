@@ -5,40 +5,41 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use trailwatch::catalog::Catalog;
+use trailwatch::delivery::{Analysis, Pipeline};
 use trailwatch::detectors::Settings;
 use trailwatch::output::{write_alert_json, write_alert_pretty, write_finding_json};
-use trailwatch::{scan, AlertBuilder, Finding, Source};
+use trailwatch::{scan, Severity, Source};
 
-/// The embedded catalog, loaded once for all cases.
-static CATALOG: std::sync::LazyLock<Catalog> =
-    std::sync::LazyLock::new(|| Catalog::embedded().unwrap());
+/// The embedded detectors, loaded once for all cases.
+static PIPELINE: std::sync::LazyLock<Pipeline> = std::sync::LazyLock::new(|| Pipeline {
+    catalog: Catalog::embedded().unwrap(),
+    settings: Settings::default(),
+    disabled: Vec::new(),
+});
 
-/// Runs every embedded detector over one delivery.
-fn findings(delivery: &str) -> Vec<Finding<'static>> {
-    let catalog = &*CATALOG;
-    let mut detectors = catalog.detectors(&Settings::default(), &[]);
-    let mut out = Vec::new();
-    let report = scan(delivery.as_bytes(), &mut detectors, &mut |f| {
-        out.push(f.clone().into_owned())
-    });
-    assert!(report.error.is_none(), "{:?}", report.error);
-    out
+/// One delivery through the pipeline every front end uses, keeping the findings.
+fn analysed(delivery: &str) -> Analysis {
+    let source = Source::File {
+        file: "x.json.gz".into(),
+    };
+    let analysis = PIPELINE.analyse(delivery.as_bytes(), source, Some(Severity::Informational));
+    assert!(
+        analysis.report.error.is_none(),
+        "{:?}",
+        analysis.report.error
+    );
+    analysis
 }
 
-/// Everything trailwatch would write for these findings, in every format.
-fn rendered(found: &[Finding<'_>]) -> String {
-    let catalog = &*CATALOG;
+/// Everything trailwatch would write for this delivery, in every format.
+fn rendered(analysis: &Analysis) -> String {
     let mut out = Vec::new();
-    let mut builder = AlertBuilder::new(Source::File {
-        file: "x.json.gz".into(),
-    });
-    for f in found {
+    for f in &analysis.findings {
         write_finding_json(&mut out, f).unwrap();
-        builder.add(f);
     }
-    for a in builder.finish(&|id| catalog.meta(id)) {
-        write_alert_json(&mut out, &a).unwrap();
-        write_alert_pretty(&mut out, &a).unwrap();
+    for a in &analysis.alerts {
+        write_alert_json(&mut out, a).unwrap();
+        write_alert_pretty(&mut out, a).unwrap();
     }
     String::from_utf8(out).unwrap()
 }
@@ -95,10 +96,11 @@ fn token_form(form: usize, body: &str) -> String {
     }
 }
 
-fn assert_hidden(found: &[Finding<'_>], detector: &str, secrets: &[&str]) {
+fn assert_hidden(found: &Analysis, detector: &str, secrets: &[&str]) {
     assert!(
-        found.iter().any(|f| f.detector == detector),
-        "{detector} did not fire: {found:#?}"
+        found.findings.iter().any(|f| f.detector == detector),
+        "{detector} did not fire: {:#?}",
+        found.findings
     );
     let text = rendered(found);
     for s in secrets {
@@ -124,14 +126,14 @@ proptest! {
     ) {
         let part = ["requestParameters", "responseElements", "additionalEventData", "errorMessage"][part];
         let rec = record(part, json!(url_form(form, &user, &secret, &host)), error);
-        let found = findings(&delivery(&rec, escape));
+        let found = analysed(&delivery(&rec, escape));
         assert_hidden(&found, "url-credentials", &[&secret]);
     }
 
     #[test]
     fn token_users_never_leak(form in 0usize..3, body in "[A-Za-z0-9]{36}", escape in any::<bool>()) {
         let rec = record("requestParameters", json!(token_form(form, &body)), false);
-        let found = findings(&delivery(&rec, escape));
+        let found = analysed(&delivery(&rec, escape));
         assert_hidden(&found, "url-credentials", &[&body]);
     }
 
@@ -152,7 +154,7 @@ proptest! {
         let params = tag_shape(shape, "Owner", &value);
         let mut rec = record("requestParameters", json!(null), false);
         rec["requestParameters"] = params;
-        let found = findings(&delivery(&rec, escape));
+        let found = analysed(&delivery(&rec, escape));
         let hidden: Vec<&str> = hidden.iter().map(String::as_str).collect();
         assert_hidden(&found, "sensitive-tag", &hidden);
     }
@@ -161,7 +163,7 @@ proptest! {
     fn secrets_under_secret_keys_never_leak(shape in 0usize..7, secret in "[a-z][A-Za-z0-9]{13,23}") {
         let mut rec = record("requestParameters", json!(null), false);
         rec["requestParameters"] = tag_shape(shape, "db_password", &secret);
-        let found = findings(&delivery(&rec, false));
+        let found = analysed(&delivery(&rec, false));
         assert_hidden(&found, "sensitive-tag", &[&secret]);
     }
 }
@@ -271,7 +273,7 @@ proptest! {
         let _ = trailwatch::sensitive::percent_decode(&s);
         let mut rec = record("errorMessage", json!(s.clone()), true);
         rec["requestParameters"] = json!({"tags": {s.clone(): s.clone()}, "description": s.clone(), "u": s});
-        let found = findings(&delivery(&rec, false));
+        let found = analysed(&delivery(&rec, false));
         let _ = rendered(&found);
     }
 }

@@ -1,9 +1,9 @@
 //! Output formats of `replay`: pretty text, JSON lines of alerts, JSON lines of findings.
 
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::alert::Alert;
-use crate::finding::Finding;
-use crate::redact;
-use crate::severity::Severity;
+use crate::redact::Redacted;
 use console::{style, Style};
 use std::io::{self, Write};
 
@@ -17,14 +17,16 @@ pub enum Format {
     Findings,
 }
 
-/// Every writer masks what may still hold a secret ([`redact::alert`], [`redact::finding`]).
-pub fn write_alert_json(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &redact::alert(alert))?;
+/// One alert as a JSON line. Writers take only [`Redacted`] values: masking happened in the
+/// pipeline ([`crate::delivery`]), writers only format.
+pub fn write_alert_json(out: &mut dyn Write, alert: &Redacted<Alert>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, alert)?;
     out.write_all(b"\n")
 }
 
-pub fn write_finding_json(out: &mut dyn Write, finding: &Finding) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &redact::finding(finding))?;
+/// One finding as a JSON line.
+pub fn write_finding_json(out: &mut dyn Write, finding: &Redacted<Finding>) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, finding)?;
     out.write_all(b"\n")
 }
 
@@ -39,8 +41,7 @@ fn severity_style(s: Severity) -> Style {
 }
 
 /// One readable block per alert.
-pub fn write_alert_pretty(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
-    let a = &redact::alert(a);
+pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Result<()> {
     let sev =
         severity_style(a.severity).apply_to(format!(" {} ", a.severity.as_str().to_uppercase()));
     writeln!(

@@ -1,13 +1,11 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
-use crate::alert::{Alert, AlertBuilder, Source};
-use crate::catalog::Catalog;
-use crate::detectors::Settings;
-use crate::finding::Finding;
-use crate::inputs::{self, Input};
-use crate::output::{self, Format};
-use crate::scan::{scan, Contents, ScanError, ScanReport};
-use crate::severity::Severity;
+use super::inputs::{self, Input};
+use super::output::{self, Format};
+use crate::alert::severity::Severity;
+use crate::alert::Source;
+use crate::delivery::{Analysis, Pipeline};
+use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -21,9 +19,8 @@ pub struct Replay {
     pub format: Format,
     pub min_severity: Severity,
     pub fail_on: Option<Severity>,
-    pub catalog: Catalog,
-    pub settings: Settings,
-    pub disabled: Vec<String>,
+    /// The detectors, their settings, and the ones turned off.
+    pub pipeline: Pipeline,
     pub jobs: usize,
     pub progress: bool,
 }
@@ -32,10 +29,9 @@ struct FileResult {
     name: String,
     /// Found by walking a directory (not named on the command line).
     found: bool,
-    report: Option<ScanReport>,
     open_error: Option<String>,
-    alerts: Vec<Alert>,
-    findings: Vec<Finding<'static>>,
+    /// None when the file could not be opened.
+    analysis: Option<Analysis>,
 }
 
 #[derive(Default)]
@@ -115,33 +111,27 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
-    let mut result = FileResult {
-        name: name.clone(),
-        found: matches!(input, Input::Found(_)),
-        report: None,
-        open_error: None,
-        alerts: Vec::new(),
-        findings: Vec::new(),
-    };
+    let found = matches!(input, Input::Found(_));
     let reader = match input.open() {
         Ok(r) => r,
         Err(e) => {
-            result.open_error = Some(format!("cannot open: {e}"));
-            return result;
+            return FileResult {
+                name,
+                found,
+                open_error: Some(format!("cannot open: {e}")),
+                analysis: None,
+            }
         }
     };
-    let mut detectors = job.catalog.detectors(&job.settings, &job.disabled);
-    let mut builder = AlertBuilder::new(Source::File { file: name });
-    let keep_findings = job.format == Format::Findings;
-    let report = scan(reader, &mut detectors, &mut |f| {
-        if keep_findings && f.severity >= job.min_severity {
-            result.findings.push(f.clone().into_owned());
-        }
-        builder.add(f);
-    });
-    result.alerts = builder.finish(&|id| job.catalog.meta(id));
-    result.report = Some(report);
-    result
+    let keep_findings = (job.format == Format::Findings).then_some(job.min_severity);
+    let source = Source::File { file: name.clone() };
+    let analysis = job.pipeline.analyse(reader, source, keep_findings);
+    FileResult {
+        name,
+        found,
+        open_error: None,
+        analysis: Some(analysis),
+    }
 }
 
 fn emit(
@@ -156,7 +146,12 @@ fn emit(
         t.failed += 1;
         return writeln!(err, "trailwatch: {}: {e}", r.name);
     }
-    let Some(report) = &r.report else {
+    let Some(Analysis {
+        report,
+        alerts,
+        findings,
+    }) = &r.analysis
+    else {
         return Ok(());
     };
     t.records += report.records;
@@ -194,7 +189,7 @@ fn emit(
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
-    for a in &r.alerts {
+    for a in alerts {
         t.worst = t.worst.max(Some(a.severity));
         if a.severity < job.min_severity {
             continue;
@@ -206,7 +201,7 @@ fn emit(
             Format::Findings => {}
         }
     }
-    for f in &r.findings {
+    for f in findings {
         output::write_finding_json(out, f)?;
     }
     Ok(())

@@ -116,7 +116,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                             }
                             let alerts: u64 = t.alerts.values().sum();
                             match ingest_error {
-                                Some(why) => ("PermanentFailure", why.clone()),
+                                Some(e) => ("PermanentFailure", e.reason().to_owned()),
                                 None => (
                                     "Succeeded",
                                     format!("{} records, {alerts} alerts", t.records),
@@ -124,7 +124,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                             }
                         }
                         Some(Outcome::Skipped(why)) => ("Succeeded", format!("skipped: {why}")),
-                        Some(Outcome::Retry(why)) => ("TemporaryFailure", why.clone()),
+                        Some(Outcome::Retry(e)) => ("TemporaryFailure", e.reason().to_owned()),
                         None => ("TemporaryFailure", "not processed".to_owned()),
                     },
                 };

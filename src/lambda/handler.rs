@@ -2,13 +2,15 @@
 //! the trigger expects (a summary here; SQS and Batch Operations answers in `answers.rs`).
 
 use super::config::Config;
+use super::error::{Failure, ObjectError};
 use super::metrics::Tally;
-use super::object::{Deadline, Job, Outcome};
+use super::object::{Deadline, Job, Outcome, Worker};
 use super::publish::{AlertSink, Backoff};
 use super::s3::ObjectSource;
 use super::triggers::{self, ObjectRef, Trigger};
-use crate::catalog::Catalog;
+use crate::delivery::Pipeline;
 use crate::detectors::Settings;
+use crate::rules::catalog::Catalog;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,8 +21,8 @@ use tokio::sync::Semaphore;
 pub struct Handler<S, K> {
     pub source: S,
     pub sink: K,
-    pub catalog: Catalog,
-    pub settings: Settings,
+    /// The detectors, their settings and the ones turned off.
+    pub pipeline: Arc<Pipeline>,
     pub config: Config,
     pub backoff: Backoff,
     /// Time kept for publishing (at most; a quarter of a short invocation): no object is
@@ -31,20 +33,19 @@ pub struct Handler<S, K> {
     pub metrics: Box<dyn Fn(&str) + Send + Sync>,
 }
 
-/// The invocation failed and should be retried by Lambda (or sent to the failure destination).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Failure(pub String);
-
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
     pub fn new(source: S, sink: K, catalog: Catalog, config: Config) -> Handler<S, K> {
-        Handler {
-            source,
-            sink,
+        let pipeline = Pipeline {
             catalog,
             settings: Settings {
                 fips_required: config.fips_required.clone(),
             },
+            disabled: config.disabled.clone(),
+        };
+        Handler {
+            source,
+            sink,
+            pipeline: Arc::new(pipeline),
             config,
             backoff: Backoff::DEFAULT,
             reserve: Duration::from_secs(5),
@@ -67,7 +68,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                     ..Tally::default()
                 };
                 self.emit(&tally);
-                return Err(Failure(format!("event not understood: {why}")));
+                return Err(Failure::Event(why));
             }
         };
         let job = Job {
@@ -110,7 +111,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             let (this, permits) = (Arc::clone(self), Arc::clone(&permits));
             tasks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let outcome = Arc::clone(&this).process(object.clone(), job).await;
+                let outcome = this.worker().process(object.clone(), job).await;
                 (object, outcome)
             });
         }
@@ -124,6 +125,16 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             }
         }
         outcomes
+    }
+
+    fn worker(&self) -> Worker<'_, S, K> {
+        Worker {
+            source: &self.source,
+            sink: &self.sink,
+            pipeline: &self.pipeline,
+            backoff: self.backoff,
+            fifo: self.config.fifo(),
+        }
     }
 
     /// S3 notification, SNS, EventBridge: the invocation fails if any object must be retried.
@@ -142,22 +153,16 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                     tally.add(t);
                 }
                 Some(Outcome::Skipped(_)) => skipped += 1,
-                Some(Outcome::Retry(why)) => {
-                    retry.push(format!("s3://{}/{}: {why}", object.bucket, object.key))
-                }
-                None => retry.push(format!(
-                    "s3://{}/{}: not processed",
-                    object.bucket, object.key
-                )),
+                Some(Outcome::Retry(e)) => retry.push(e.clone()),
+                None => retry.push(ObjectError::retryable(object, "not processed")),
             }
         }
-        if !retry.is_empty() {
-            return Err(Failure(format!(
-                "{} of {} objects must be retried; first: {}",
-                retry.len(),
-                objects.len(),
-                retry[0]
-            )));
+        if let Some(first) = retry.first() {
+            return Err(Failure::Objects {
+                count: retry.len(),
+                total: objects.len(),
+                first: first.clone(),
+            });
         }
         let alerts: u64 = tally.alerts.values().sum();
         Ok(

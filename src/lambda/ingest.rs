@@ -2,6 +2,7 @@
 
 use super::triggers::{key_account_region, ObjectRef};
 use crate::alert::{Alert, Source, SCHEMA};
+use crate::redact::{self, Redacted};
 use crate::severity::Severity;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -9,7 +10,7 @@ use sha2::{Digest, Sha256};
 pub const INGEST_ERROR: &str = "ingest-error";
 
 /// The operational alert for an object (or SQS message) that could not be read.
-pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Alert {
+pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Redacted<Alert> {
     let (account, region) = key_account_region(&object.key);
     let mut h = Sha256::new();
     for part in [
@@ -39,7 +40,7 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             object.bucket, object.key
         ),
     };
-    Alert {
+    redact::alert(Alert {
         schema: SCHEMA,
         id,
         detector: INGEST_ERROR.into(),
@@ -67,5 +68,5 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             key: object.key.clone(),
         },
         truncated: false,
-    }
+    })
 }

@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod config;
+pub mod error;
 pub mod handler;
 pub mod ingest;
 pub mod metrics;
@@ -16,7 +17,8 @@ pub mod sns;
 pub mod triggers;
 
 pub use config::{Config, ConfigError};
-pub use handler::{Failure, Handler};
+pub use error::{Failure, ObjectError};
+pub use handler::Handler;
 pub use object::Outcome;
 pub use publish::{AlertSink, Backoff, EntryFailure, SinkError};
 pub use s3::{ObjectReader, ObjectSource, SourceError};

@@ -1,15 +1,16 @@
-//! One object: open, scan (retrying transient faults), publish its alerts.
+//! One object: open, analyse (retrying transient faults), publish its alerts.
 
-use super::handler::Handler;
+use super::error::ObjectError;
 use super::ingest::ingest_alert;
 use super::metrics::Tally;
-use super::publish::{publish_all, AlertSink};
+use super::publish::{publish_all, AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
 use super::sns;
 use super::triggers::{is_log_key, ObjectRef};
-use crate::alert::{Alert, AlertBuilder, Source};
-use crate::scan::{scan, Contents, ScanReport};
-use crate::severity::Severity;
+use crate::alert::severity::Severity;
+use crate::alert::Source;
+use crate::delivery::{Analysis, Pipeline};
+use crate::scan::Contents;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,23 +18,16 @@ use std::time::{Duration, Instant};
 /// What became of one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Scanned (maybe only in part) and its alerts published. `ingest_error` says why it
+    /// Analysed (maybe only in part) and its alerts published. `ingest_error` says why it
     /// could not be read to its end: an `ingest-error` alert was published for it.
     Done {
         tally: Tally,
-        ingest_error: Option<String>,
+        ingest_error: Option<ObjectError>,
     },
     /// Not a log file (digest, other key): nothing to do.
-    Skipped(String),
-    /// A transient fault or the deadline: nothing was published, try the object again later.
-    Retry(String),
-}
-
-struct Scanned {
-    report: Option<ScanReport>,
-    alerts: Vec<Alert>,
-    /// Why the object could not be read to its end (a permanent fault).
-    problem: Option<String>,
+    Skipped(&'static str),
+    /// Nothing was published: try the object again later.
+    Retry(ObjectError),
 }
 
 /// When the invocation ends, and how much of it is kept for publishing: no object starts
@@ -70,61 +64,76 @@ impl Deadline {
     }
 }
 
-impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
+/// What processing an object needs: where it comes from, where alerts go, how to analyse.
+pub struct Worker<'a, S, K> {
+    pub source: &'a S,
+    pub sink: &'a K,
+    pub pipeline: &'a Arc<Pipeline>,
+    pub backoff: Backoff,
+    /// The topic is FIFO: messages carry group and deduplication ids.
+    pub fifo: bool,
+}
+
+impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
     /// Processes one object; never fails as a whole (the outcome says what happened).
-    pub async fn process(self: Arc<Self>, object: ObjectRef, job: Job) -> Outcome {
+    pub async fn process(&self, object: ObjectRef, job: Job) -> Outcome {
         let deadline = job.deadline;
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         if !is_log_key(key) {
             tracing::info!(bucket, key, "not a CloudTrail log file, skipped");
-            return Outcome::Skipped("not a CloudTrail log file".into());
+            return Outcome::Skipped("not a CloudTrail log file");
         }
         let started = Instant::now();
         let mut attempt = 0;
-        let scanned = loop {
+        let (analysis, problem) = loop {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff.delay(attempt)).await;
             }
             if deadline.left() <= deadline.reserve * 2 {
-                let why = "the invocation's time is nearly up: left for a later try";
-                tracing::warn!(bucket, key, "{why}");
-                return Outcome::Retry(why.into());
+                let e = ObjectError::retryable(
+                    &object,
+                    "the invocation's time is nearly up: left for a later try",
+                );
+                tracing::warn!(bucket, key, "{}", e.reason());
+                return Outcome::Retry(e);
             }
             attempt += 1;
-            match self.read_object(&object, deadline).await {
-                Ok(s) => break s,
+            match self.read(&object, deadline).await {
+                Ok(done) => break done,
                 Err(e) if attempt < self.backoff.attempts => {
-                    tracing::warn!(bucket, key, attempt, error = %e, "transient fault, retrying");
+                    tracing::warn!(bucket, key, attempt, error = %e.reason(), "transient fault, retrying");
                 }
                 Err(e) => {
-                    tracing::error!(bucket, key, attempt, error = %e, "still failing, left for a later try");
+                    tracing::error!(bucket, key, attempt, error = %e.reason(), "still failing, left for a later try");
                     return Outcome::Retry(e);
                 }
             }
         };
         let mut tally = Tally::default();
         let mut messages = Vec::new();
-        let fifo = self.config.fifo();
-        for a in scanned
+        for a in analysis
             .alerts
             .iter()
             .filter(|a| a.severity >= job.min_severity)
         {
             tally.alert(&a.detector, a.severity);
-            messages.push(sns::message(a, fifo));
+            messages.push(sns::message(a, self.fifo));
         }
-        if let Some(reason) = &scanned.problem {
-            tracing::error!(bucket, key, reason = %reason, "log file unreadable");
-            let alert = ingest_alert(&object, reason, None);
+        if let Some(e) = &problem {
+            tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
+            let alert = ingest_alert(&object, e.reason(), None);
             tally.alert(&alert.detector, alert.severity);
             tally.ingest_errors += 1;
-            messages.push(sns::message(&alert, fifo));
+            messages.push(sns::message(&alert, self.fifo));
         }
-        if let Err(e) = publish_all(&self.sink, &messages, self.backoff).await {
+        if let Err(e) = publish_all(self.sink, &messages, self.backoff).await {
             tracing::error!(bucket, key, error = %e, "alerts not published, left for a later try");
-            return Outcome::Retry(format!("publishing alerts: {e}"));
+            return Outcome::Retry(ObjectError::retryable(
+                &object,
+                format!("publishing alerts: {e}"),
+            ));
         }
-        let report = scanned.report.unwrap_or_default();
+        let report = analysis.report;
         tally.records = report.records;
         tally.bytes = report.input_bytes;
         if report.contents == Contents::Digest {
@@ -143,76 +152,78 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         );
         Outcome::Done {
             tally,
-            ingest_error: scanned.problem,
+            ingest_error: problem,
         }
     }
 
-    /// Opens and scans; `Err` is a transient fault (nothing kept), permanent faults are in
-    /// the result with whatever the readable part gave.
-    async fn read_object(
-        self: &Arc<Self>,
+    /// Opens and analyses. `Err` is a retryable fault (nothing kept); a permanent fault comes
+    /// with whatever the readable part gave.
+    async fn read(
+        &self,
         object: &ObjectRef,
         deadline: Deadline,
-    ) -> Result<Scanned, String> {
+    ) -> Result<(Analysis, Option<ObjectError>), ObjectError> {
         let reader = match self.source.open(object).await {
             Ok(r) => r,
-            Err(SourceError::Transient(e)) => return Err(e),
-            Err(SourceError::Permanent(e)) => {
-                return Ok(Scanned {
-                    report: None,
-                    alerts: Vec::new(),
-                    problem: Some(e),
-                })
+            Err(e) => {
+                return match ObjectError::from_source(object, e) {
+                    e @ ObjectError::Retryable { .. } => Err(e),
+                    e => Ok((Analysis::default(), Some(e))),
+                }
             }
         };
-        let this = Arc::clone(self);
+        let pipeline = Arc::clone(self.pipeline);
         let owned = object.clone();
         let cutoff = deadline
             .at
             .checked_sub(deadline.reserve)
             .unwrap_or(deadline.at);
-        match tokio::task::spawn_blocking(move || this.scan_reader(reader, owned, cutoff)).await {
+        let scanned =
+            tokio::task::spawn_blocking(move || analyse(&pipeline, reader, &owned, cutoff)).await;
+        match scanned {
             Ok(result) => result,
-            Err(e) => Ok(Scanned {
-                report: None,
-                alerts: Vec::new(),
-                problem: Some(format!("internal error while scanning: {e}")),
-            }),
+            Err(e) => Ok((
+                Analysis::default(),
+                Some(ObjectError::permanent(
+                    object,
+                    format!("internal error while scanning: {e}"),
+                )),
+            )),
         }
     }
+}
 
-    fn scan_reader(
-        &self,
-        reader: ObjectReader,
-        object: ObjectRef,
-        cutoff: Instant,
-    ) -> Result<Scanned, String> {
-        let fault = Arc::new(Mutex::new(None));
-        let watched = Watched {
-            inner: reader,
-            cutoff,
-            fault: Arc::clone(&fault),
-        };
-        let mut detectors = self
-            .catalog
-            .detectors(&self.settings, &self.config.disabled);
-        let mut builder = AlertBuilder::new(Source::Object {
-            bucket: object.bucket,
-            key: object.key,
-        });
-        let report = scan(watched, &mut detectors, &mut |f| builder.add(f));
-        let fault = fault.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let problem = match fault {
-            Some(SourceError::Transient(e)) => return Err(e),
-            Some(SourceError::Permanent(e)) => Some(e),
-            None => report.error.as_ref().map(ToString::to_string),
-        };
-        Ok(Scanned {
-            alerts: builder.finish(&|id| self.catalog.meta(id)),
-            report: Some(report),
-            problem,
-        })
-    }
+/// Analyses one opened object on a blocking thread, watching the reader's faults.
+fn analyse(
+    pipeline: &Pipeline,
+    reader: ObjectReader,
+    object: &ObjectRef,
+    cutoff: Instant,
+) -> Result<(Analysis, Option<ObjectError>), ObjectError> {
+    let fault = Arc::new(Mutex::new(None));
+    let watched = Watched {
+        inner: reader,
+        cutoff,
+        fault: Arc::clone(&fault),
+    };
+    let source = Source::Object {
+        bucket: object.bucket.clone(),
+        key: object.key.clone(),
+    };
+    let analysis = pipeline.analyse(watched, source, None);
+    let fault = fault.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let problem = match fault {
+        Some(e) => match ObjectError::from_source(object, e) {
+            e @ ObjectError::Retryable { .. } => return Err(e),
+            e => Some(e),
+        },
+        None => analysis
+            .report
+            .error
+            .as_ref()
+            .map(|e| ObjectError::permanent(object, e.to_string())),
+    };
+    Ok((analysis, problem))
 }
 
 /// A reader that remembers how it failed and gives up when the invocation's time runs short.

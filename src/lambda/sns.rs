@@ -5,7 +5,8 @@
 //! a readable text version.
 
 use crate::alert::Alert;
-use crate::output;
+use crate::cli::output;
+use crate::redact::Redacted;
 use serde_json::{Map, Value};
 
 /// SNS's limit for one message, and for all the messages of one `PublishBatch` call.
@@ -41,8 +42,9 @@ impl Message {
 }
 
 /// The message for `alert`, trimmed (fewer event ids, shorter evidence, `truncated: true`)
-/// when it would not fit in one SNS message. An alert is never dropped.
-pub fn message(alert: &Alert, fifo: bool) -> Message {
+/// when it would not fit in one SNS message. An alert is never dropped. Only a masked alert
+/// ([`Redacted`]) can be published: every part of the message comes from it.
+pub fn message(alert: &Redacted<Alert>, fifo: bool) -> Message {
     let mut alert = alert.clone();
     let mut step = 0;
     let body = loop {
@@ -50,7 +52,7 @@ pub fn message(alert: &Alert, fifo: bool) -> Message {
         if body.len() + MARGIN <= MAX_PAYLOAD || step > 12 {
             break body;
         }
-        trim(&mut alert, step);
+        alert.cut_down(|a| trim(a, step));
         step += 1;
     };
     let group = if alert.account.is_empty() {
@@ -70,12 +72,12 @@ pub fn message(alert: &Alert, fifo: bool) -> Message {
         .filter(|(_, v)| !v.is_empty())
         .collect(),
         fifo: fifo.then(|| (group, alert.id.clone())),
-        alert_id: alert.id,
+        alert_id: alert.id.clone(),
         body,
     }
 }
 
-fn body(alert: &Alert) -> String {
+fn body(alert: &Redacted<Alert>) -> String {
     let json = serde_json::to_string(alert).unwrap_or_default();
     let mut text = Vec::new();
     let _ = output::write_alert_pretty(&mut text, alert);

@@ -191,17 +191,19 @@ pub fn seal<'r>(mut f: Finding<'r>, secrets: &[String]) -> Finding<'r> {
     f
 }
 
-/// A finding as a sink writes it: free text masked by [`text`].
-pub fn finding(f: &Finding<'_>) -> Finding<'static> {
-    let mut f = f.clone().into_owned();
-    rewrite_free_text(&mut f, &text);
-    f
-}
-
 /// Passes a finding's free text (target, principal, user agent, summary, evidence strings)
 /// through `rewrite`.
 fn rewrite_free_text(f: &mut Finding<'_>, rewrite: &dyn Fn(&str) -> String) {
-    for s in [&mut f.target, &mut f.principal, &mut f.user_agent] {
+    for s in [
+        &mut f.target,
+        &mut f.principal,
+        &mut f.user_agent,
+        &mut f.source_ip,
+        &mut f.event_name,
+        &mut f.event_source,
+        &mut f.account,
+        &mut f.region,
+    ] {
         *s = rewrite(s).into();
     }
     f.summary = rewrite(&f.summary_text()).into();
@@ -210,19 +212,59 @@ fn rewrite_free_text(f: &mut Finding<'_>, rewrite: &dyn Fn(&str) -> String) {
     }
 }
 
-/// An alert as a sink writes it: free text masked by [`text`].
-pub fn alert(a: &Alert) -> Alert {
-    let mut a = a.clone();
+/// A value whose free text has been masked: the only form in which alerts and findings reach
+/// a sink. Only this module makes one ([`alert`], [`finding`]), so a sink cannot be handed
+/// text that skipped the mask.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct Redacted<T>(T);
+
+impl<T> std::ops::Deref for Redacted<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Redacted<T> {
+    /// Cuts the value down in place (a transport limit): what `cut` may do is remove or
+    /// shorten, never add text, so the value stays masked.
+    pub fn cut_down(&mut self, cut: impl FnOnce(&mut T)) {
+        cut(&mut self.0);
+    }
+
+    /// The value itself (to change it, it must be masked again).
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// A finding as a sink receives it: free text masked by [`text`].
+pub fn finding(f: &Finding<'_>) -> Redacted<Finding<'static>> {
+    let mut f = f.clone().into_owned();
+    rewrite_free_text(&mut f, &text);
+    Redacted(f)
+}
+
+/// An alert as a sink receives it: every free-text field masked by [`text`] (the summary,
+/// principal, user agent and evidence that rules copy from records among them).
+pub fn alert(mut a: Alert) -> Redacted<Alert> {
     for s in [
-        &mut a.summary,
-        &mut a.user_agent,
-        &mut a.principal,
         &mut a.title,
+        &mut a.summary,
+        &mut a.account,
+        &mut a.region,
+        &mut a.principal,
+        &mut a.source_ip,
+        &mut a.user_agent,
     ] {
         *s = text(s);
     }
+    for s in a.event_names.iter_mut().chain(a.event_ids.iter_mut()) {
+        *s = text(s);
+    }
     map_strings(&mut a.evidence, &text);
-    a
+    Redacted(a)
 }
 
 #[cfg(test)]

@@ -1,0 +1,68 @@
+//! One delivery in, final alerts out: the pipeline every front end calls.
+//!
+//! [`Pipeline::analyse`] scans a delivery with the configured detectors, merges the findings
+//! into alerts, and masks them: replay and the Lambda both call it, and what leaves it is
+//! already [`Redacted`], so a sink (replay's formats, SNS, logs) only formats. Policy that
+//! depends on the sink (minimum severity, trimming to a transport limit) stays with the sink.
+
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
+use crate::alert::{Alert, AlertBuilder, Source};
+use crate::detectors::Settings;
+use crate::redact::{self, Redacted};
+use crate::rules::catalog::Catalog;
+use crate::scan::{scan, ScanReport};
+use std::io::Read;
+
+/// What a delivery is analysed with: built once per run (replay) or per init (Lambda).
+pub struct Pipeline {
+    /// The detectors and their descriptors.
+    pub catalog: Catalog,
+    /// Settings the native detectors read.
+    pub settings: Settings,
+    /// Detector ids turned off.
+    pub disabled: Vec<String>,
+}
+
+/// The outcome of one delivery: how the scan went, and its alerts and findings, masked.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// Records read, skipped, bytes, and the fault that ended the scan early, if any.
+    pub report: ScanReport,
+    /// The merged alerts, in order of first appearance.
+    pub alerts: Vec<Redacted<Alert>>,
+    /// The findings, when the caller asked for them.
+    pub findings: Vec<Redacted<Finding<'static>>>,
+}
+
+impl Pipeline {
+    /// Scans `input` (one delivery, gzip or plain JSON) from `source` into masked alerts, and
+    /// keeps the findings at or above `keep_findings` (replay `--format findings`).
+    /// Never fails as a whole: a fault is in the report, with what could be read analysed.
+    pub fn analyse<R: Read + Send>(
+        &self,
+        input: R,
+        source: Source,
+        keep_findings: Option<Severity>,
+    ) -> Analysis {
+        let mut detectors = self.catalog.detectors(&self.settings, &self.disabled);
+        let mut builder = AlertBuilder::new(source);
+        let mut findings = Vec::new();
+        let report = scan(input, &mut detectors, &mut |f| {
+            if keep_findings.is_some_and(|min| f.severity >= min) {
+                findings.push(redact::finding(f));
+            }
+            builder.add(f);
+        });
+        let alerts = builder
+            .finish(&|id| self.catalog.meta(id))
+            .into_iter()
+            .map(redact::alert)
+            .collect();
+        Analysis {
+            report,
+            alerts,
+            findings,
+        }
+    }
+}
