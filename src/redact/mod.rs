@@ -293,6 +293,11 @@ mod tests {
             text("Server=db1;User Id=sa;Password=Secr3t;Database=hr"),
             "Server=db1;User Id=sa;Password=****;Database=…"
         );
+        assert_eq!(
+            text("ci-bot/2 (+https://ci:S3cretPw1@git.example.com/r)"),
+            "ci-bot/2 (+https://ci:****@git.example.com/…",
+            "a scheme starts at its first letter"
+        );
         let benign = "https://h/users/a@b.com/x and bob@example.org";
         assert_eq!(text(benign), benign);
     }

@@ -104,7 +104,11 @@ fn url_at(text: &str, sep: usize) -> Option<Url<'_>> {
     if let Some(k) = text[wide..sep].to_ascii_lowercase().find("jdbc:") {
         start = wide + k;
     }
-    if start == sep || !b[start].is_ascii_alphabetic() {
+    // A scheme starts with a letter: `(+https://...` in a user agent is an https URL.
+    while start < sep && !b[start].is_ascii_alphabetic() {
+        start += 1;
+    }
+    if start == sep {
         return None;
     }
     let a = sep + 3;

@@ -234,6 +234,16 @@ pub fn handler(
 ) -> (Arc<FakeHandler>, MetricLines) {
     let catalog =
         trailwatch::lambda::catalog(&config, std::path::Path::new("/nonexistent")).unwrap();
+    handler_with(source, sink, config, catalog)
+}
+
+/// [`handler`] with the given detectors.
+pub fn handler_with(
+    source: FakeSource,
+    sink: FakeSink,
+    config: Config,
+    catalog: trailwatch::catalog::Catalog,
+) -> (Arc<FakeHandler>, MetricLines) {
     let mut h = Handler::new(source, sink, catalog, config);
     h.backoff = Backoff {
         attempts: 3,
