@@ -3,12 +3,14 @@
 //! The alert id hashes detector, subject and source object, so a re-delivered file yields the
 //! same ids and subscribers can drop duplicates.
 
+pub mod calls;
 pub mod evidence;
 pub mod finding;
 pub mod severity;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Summary};
 use crate::severity::Severity;
+use calls::Calls;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -68,6 +70,9 @@ pub struct Alert {
     pub remediation: String,
     pub references: Vec<String>,
     pub source: Source,
+    /// The distinct calls, with counts and failures (in the summary, not a field of its own).
+    #[serde(skip)]
+    pub calls: Calls,
     /// Set when the alert was cut down to fit a transport limit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
@@ -155,10 +160,7 @@ impl AlertBuilder {
                 };
                 a.remediation = m.remediation;
                 a.references = m.references;
-                a.summary = top.summary_text().into_owned();
-                if a.count > 1 {
-                    let _ = write!(a.summary, " ({} events)", a.count);
-                }
+                a.summary = summary(&top, &a);
                 a
             })
             .collect()
@@ -186,14 +188,45 @@ impl AlertBuilder {
             remediation: String::new(),
             references: Vec::new(),
             source: self.source.clone(),
+            calls: {
+                let mut calls = Calls::default();
+                calls.add(&f.event_name, f.failed);
+                calls
+            },
             truncated: false,
         }
+    }
+}
+
+/// The summary of a merged alert: the most severe finding's, naming every distinct call with
+/// its count when there were several (`Root activity: ConsoleLogin x9, StopLogging (failed)
+/// by ...`), or the number of events when they were all the same call.
+fn summary(top: &Finding<'_>, a: &Alert) -> String {
+    if a.count == 1 {
+        return top.summary_text().into_owned();
+    }
+    if !a.calls.worth_naming() {
+        let mut line = top.summary_text().into_owned();
+        let _ = write!(line, " ({} events)", a.count);
+        return line;
+    }
+    let calls = a.calls.describe();
+    match top.summary {
+        Summary::Rule(title) => {
+            let who = match &*top.principal {
+                "" => "unknown principal",
+                p => p,
+            };
+            format!("{title}: {calls} by {who} ({} events)", a.count)
+        }
+        Summary::Text(_) => format!("{} ({} events: {calls})", top.summary_text(), a.count),
     }
 }
 
 /// Adds one more finding to an alert; `top` is the most severe finding so far.
 fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
     a.count += 1;
+    a.calls.add(&f.event_name, f.failed);
     let time: &str = &f.event_time;
     if !time.is_empty() && (a.first_seen.is_empty() || time < a.first_seen.as_str()) {
         time.clone_into(&mut a.first_seen);
@@ -290,6 +323,33 @@ mod tests {
     }
 
     #[test]
+    fn a_merged_alert_names_its_calls() {
+        let mut b = AlertBuilder::new(Source::File { file: "f".into() });
+        let calls = [
+            ("ConsoleLogin", 9, false),
+            ("CreateAccessKey", 2, false),
+            ("AttachUserPolicy", 3, false),
+            ("StopLogging", 1, true),
+        ];
+        let mut n = 0;
+        for (name, times, failed) in calls {
+            for _ in 0..times {
+                n += 1;
+                let mut f = finding(&format!("e{n}"), "t", failed);
+                f.event_name = name.into();
+                f.summary = Summary::Rule("Root activity");
+                b.add(&f);
+            }
+        }
+        let a = &b.finish(&|_| None)[0];
+        assert_eq!(
+            a.summary,
+            "Root activity: ConsoleLogin x9, CreateAccessKey x2, AttachUserPolicy x3, \
+             StopLogging (failed) by arn:aws:iam::1:user/a (15 events)"
+        );
+    }
+
+    #[test]
     fn merges_by_subject_with_stable_ids() {
         let src = Source::File {
             file: "a.json.gz".into(),
@@ -309,9 +369,9 @@ mod tests {
             ("2024-01-01T00:00:01Z", "2024-01-01T00:00:05Z")
         );
         assert_eq!(a.event_ids, ["e1", "e2"]);
-        assert!(
-            !a.summary.contains("failed"),
-            "the succeeded call is the most severe"
+        assert_eq!(
+            a.summary, "key disabled (2 events: DisableKey (failed), DisableKey)",
+            "the succeeded call is the most severe; the failed one is named"
         );
         let again = AlertBuilder::new(src);
         let mut again = again;

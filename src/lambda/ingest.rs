@@ -67,6 +67,7 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             bucket: object.bucket.clone(),
             key: object.key.clone(),
         },
+        calls: Default::default(),
         truncated: false,
     })
 }

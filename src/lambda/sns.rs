@@ -140,7 +140,7 @@ fn cut(s: &mut String, limit: usize) {
     s.push_str("...");
 }
 
-/// `[SEVERITY] title - account region`: ASCII, no line breaks, under 100 characters.
+/// `[SEVERITY] title: calls - account region`: ASCII, no line breaks, under 100 characters.
 pub fn subject(alert: &Alert) -> String {
     let ascii = |s: &str| -> String {
         s.chars()
@@ -162,6 +162,10 @@ pub fn subject(alert: &Alert) -> String {
     let mut title = ascii(&alert.title);
     if title.is_empty() {
         title = ascii(&alert.detector);
+    }
+    if alert.calls.worth_naming() {
+        // Where room allows, the calls: `Root activity: ConsoleLogin x9, StopLogging (failed)`.
+        title = format!("{title}: {}", ascii(&alert.calls.describe()));
     }
     cut(&mut title, MAX_SUBJECT - head.len() - tail.len());
     format!("{head}{title}{tail}")

@@ -263,6 +263,7 @@ pub fn alert(mut a: Alert) -> Redacted<Alert> {
     for s in a.event_names.iter_mut().chain(a.event_ids.iter_mut()) {
         *s = text(s);
     }
+    a.calls.rename(&text);
     map_strings(&mut a.evidence, &text);
     Redacted(a)
 }
