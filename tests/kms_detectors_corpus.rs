@@ -1,15 +1,17 @@
 //! The KMS detectors (kms-key-policy, kms-key-loss, cmk-downgrade) against material nobody
 //! tuned them to: Panther's tests for its KMS key loss rule, and the real corpus.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::corpus;
+
 use serde_json::Value;
 use std::fs::File;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use trailwatch::detectors::{native, Detector, Settings};
 use trailwatch::{scan, Finding, Record, Severity};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 const OURS: [&str; 3] = ["kms-key-policy", "kms-key-loss", "cmk-downgrade"];
 
 fn build(id: &str) -> Box<dyn Detector> {
@@ -25,11 +27,8 @@ fn findings(detector: &mut dyn Detector, text: &[u8]) -> Vec<Finding<'static>> {
 /// one severity step lower (medium) and says the attempt failed.
 #[test]
 fn kms_key_loss_agrees_with_panther_except_failed_calls() {
-    let dir = Path::new(CORPUS).join("panther");
-    let Ok(index) = std::fs::read_to_string(dir.join("index.json")) else {
-        eprintln!("skipped: no panther corpus");
-        return;
-    };
+    let dir = corpus("panther");
+    let index = std::fs::read_to_string(dir.join("index.json")).unwrap();
     let index: Vec<Value> = serde_json::from_str(&index).expect("index.json");
     let mut detector = build("kms-key-loss");
     let (mut agreed, mut failed_calls) = (0, 0);
@@ -91,15 +90,7 @@ impl Detector for Watched {
 fn real_corpus_gives_no_kms_findings() {
     let mut files = Vec::new();
     for sub in ["real/invictus", "real/stratus"] {
-        let Ok(entries) = std::fs::read_dir(Path::new(CORPUS).join(sub)) else {
-            continue;
-        };
-        files.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
-    }
-    files.retain(|p| p.to_string_lossy().ends_with(".json.gz"));
-    if files.is_empty() {
-        eprintln!("skipped: no real corpus");
-        return;
+        files.extend(corpus::deliveries(sub));
     }
     let watched = Watched::default();
     let (kms_writes, lambda_config) = (watched.kms_writes.clone(), watched.lambda_config.clone());

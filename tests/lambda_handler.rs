@@ -27,9 +27,6 @@ fn detectors(alerts: &[Value]) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_notification_scans_decoded_keys_skips_digests_and_publishes() {
-    if !triggers_present() {
-        return;
-    }
     let source = FakeSource::default()
         .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
         .with(
@@ -245,9 +242,6 @@ async fn transient_faults_are_retried_then_fail_the_invocation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sqs_reports_only_the_failed_messages() {
-    if !triggers_present() {
-        return;
-    }
     let source = FakeSource::default()
         .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
         .with(BUCKET, GOV_KEY, Fake::Flaky(99, one_alert_delivery()));
@@ -426,36 +420,33 @@ async fn objects_run_concurrently_up_to_max_concurrency() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn real_deliveries_give_what_replay_gives() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/real/invictus"
-    );
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
     let cfg = config(&[]);
     let catalog = trailwatch::lambda::catalog(&cfg, std::path::Path::new("/nonexistent")).unwrap();
-    let settings = trailwatch::detectors::Settings::default();
+    let pipeline = trailwatch::delivery::Pipeline {
+        catalog,
+        settings: trailwatch::detectors::Settings::default(),
+        disabled: Vec::new(),
+    };
     let mut source = FakeSource::default();
     let mut objects = Vec::new();
     let mut expected = Vec::new();
     let mut records = 0;
-    for e in entries.flatten().take(12) {
+    for path in corpus::deliveries("real/invictus").into_iter().take(12) {
         let key = format!(
             "AWSLogs/218007301253/CloudTrail/us-east-1/{}",
-            e.file_name().to_string_lossy()
+            path.file_name().unwrap().to_string_lossy()
         );
-        let data = std::fs::read(e.path()).unwrap();
-        // The same core, as `replay` runs it.
-        let mut detectors = catalog.detectors(&settings, &[]);
-        let mut builder = trailwatch::AlertBuilder::new(trailwatch::Source::Object {
+        let data = std::fs::read(&path).unwrap();
+        // The one pipeline, as `replay` runs it.
+        let from = trailwatch::Source::Object {
             bucket: BUCKET.into(),
             key: key.clone(),
-        });
-        records += trailwatch::scan(&data[..], &mut detectors, &mut |f| builder.add(f)).records;
-        for a in builder.finish(&|id| catalog.meta(id)) {
+        };
+        let analysis = pipeline.analyse(&data[..], from, None);
+        records += analysis.report.records;
+        for a in analysis.alerts {
             if a.severity >= trailwatch::Severity::Low {
-                expected.push(a.id);
+                expected.push(serde_json::to_value(&a).unwrap());
             }
         }
         source = source.with(BUCKET, &key, Fake::Data(data));
@@ -470,9 +461,10 @@ async fn real_deliveries_give_what_replay_gives() {
     );
     let answer = h.handle(event, far_deadline()).await.unwrap();
     assert_eq!(answer["ingest_errors"], 0);
-    let mut published: Vec<String> = h.sink.messages().into_iter().map(|m| m.alert_id).collect();
-    published.sort();
-    expected.sort();
+    let mut published = h.sink.alerts();
+    let id = |v: &Value| v["id"].as_str().unwrap_or_default().to_owned();
+    published.sort_by_key(id);
+    expected.sort_by_key(id);
     assert_eq!(
         published, expected,
         "the Lambda publishes exactly the alerts replay finds"

@@ -4,7 +4,7 @@
 #[path = "common/fakes.rs"]
 mod fakes;
 
-use fakes::{trigger, triggers_present, BUCKET, GOV_KEY, ORG_KEY};
+use fakes::{trigger, BUCKET, GOV_KEY, ORG_KEY};
 use serde_json::json;
 use trailwatch::lambda::triggers::{is_log_key, key_account_region, parse, url_decode, Trigger};
 use trailwatch::lambda::ObjectRef;
@@ -18,9 +18,6 @@ fn objects(name: &str) -> Vec<ObjectRef> {
 
 #[test]
 fn s3_notification_keys_are_url_decoded() {
-    if !triggers_present() {
-        return;
-    }
     let o = objects("s3-put-cloudtrail.json");
     assert_eq!(o.len(), 3);
     assert_eq!(o[0], ObjectRef::new(BUCKET, ORG_KEY));
@@ -33,17 +30,11 @@ fn s3_notification_keys_are_url_decoded() {
 
 #[test]
 fn test_event_is_acknowledged() {
-    if !triggers_present() {
-        return;
-    }
     assert_eq!(parse(&trigger("s3-test-event.json")), Ok(Trigger::Test));
 }
 
 #[test]
 fn sns_envelopes_of_cloudtrail_and_s3_notifications() {
-    if !triggers_present() {
-        return;
-    }
     let expected = [ObjectRef::new(BUCKET, ORG_KEY)];
     assert_eq!(objects("sns-cloudtrail-notification.json"), expected);
     assert_eq!(objects("sns-s3-put.json"), expected);
@@ -63,9 +54,6 @@ fn sns_envelopes_of_cloudtrail_and_s3_notifications() {
 
 #[test]
 fn sqs_bodies_of_every_kind_and_one_not_understood() {
-    if !triggers_present() {
-        return;
-    }
     let Ok(Trigger::Sqs(messages)) = parse(&trigger("sqs-mixed-deliveries.json")) else {
         panic!("not SQS");
     };
@@ -94,9 +82,6 @@ fn sqs_bodies_of_every_kind_and_one_not_understood() {
 
 #[test]
 fn eventbridge_object_created() {
-    if !triggers_present() {
-        return;
-    }
     assert_eq!(
         objects("eventbridge-s3-object-created.json"),
         [ObjectRef::new(BUCKET, ORG_KEY)]
@@ -111,9 +96,6 @@ fn eventbridge_object_created() {
 
 #[test]
 fn batch_operations_schema_2_and_1() {
-    if !triggers_present() {
-        return;
-    }
     let Ok(Trigger::Batch(job)) = parse(&trigger("s3-batch-operations.json")) else {
         panic!("not a batch job");
     };

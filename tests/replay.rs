@@ -1,5 +1,9 @@
 //! The replay front end end to end: golden output over samples/, and every error case.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::corpus;
+
 mod common;
 use common::*;
 
@@ -291,10 +295,7 @@ fn bad_options_name_the_input() {
 
 #[test]
 fn reads_every_record_of_the_real_corpus() {
-    let corpus = repo().join("../shared/corpus/real");
-    if !corpus.exists() {
-        return; // the corpus is beside the project in development and CI, not in a packaged crate
-    }
+    let corpus = corpus("real");
     let out = trailwatch(
         &["replay", "--format", "jsonl", corpus.to_str().unwrap()],
         None,

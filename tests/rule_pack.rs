@@ -1,14 +1,16 @@
 //! The rule pack in `detectors/` against records nobody tuned it to: Panther's test records for
 //! the overlapping rules, and the real deliveries of the shared corpus (false-positive check).
-//! Both corpora live beside the repository (`../shared/corpus`) and are skipped when absent.
+//! Both corpora live beside the repository (`../shared/corpus`); the tests fail without them.
+
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::corpus;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use trailwatch::sigma::SigmaMatcher;
-
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 
 fn pack() -> BTreeMap<String, SigmaMatcher> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
@@ -27,12 +29,9 @@ fn pack() -> BTreeMap<String, SigmaMatcher> {
     out
 }
 
-/// The SigmaHQ CloudTrail rules, by file stem (empty when the corpus is absent).
+/// The SigmaHQ CloudTrail rules, by file stem.
 fn sigmahq() -> BTreeMap<String, SigmaMatcher> {
-    let dir = Path::new(CORPUS).join("sigma");
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return BTreeMap::new();
-    };
+    let entries = std::fs::read_dir(corpus("sigma")).unwrap();
     let mut out = BTreeMap::new();
     for path in entries.map(|e| e.unwrap().path()) {
         if path.extension().is_some_and(|e| e == "yml") {
@@ -45,20 +44,10 @@ fn sigmahq() -> BTreeMap<String, SigmaMatcher> {
     out
 }
 
-fn corpus(sub: &str) -> Option<PathBuf> {
-    let dir = Path::new(CORPUS).join(sub);
-    if dir.exists() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} not present", dir.display());
-        None
-    }
-}
-
 /// Panther's expected results, except where our rule's documented intent differs.
 #[test]
 fn panther_records() {
-    let Some(dir) = corpus("panther") else { return };
+    let dir = corpus("panther");
     let rules = pack();
     let ours = |panther: &str| match panther {
         "AWS.CloudTrail.Stopped" | "AWS.CloudTrail.EventSelectorsDisabled" => {
@@ -144,7 +133,7 @@ fn read_gz(path: &Path) -> Vec<Value> {
 /// account with a few attack simulations.
 #[test]
 fn real_deliveries() {
-    let Some(dir) = corpus("real") else { return };
+    let dir = corpus("real");
     let rules = pack();
     let sigmahq = sigmahq();
     let mut hits: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();

@@ -4,6 +4,10 @@
 //! and some odd shapes), the same verdicts and findings as matching the whole record; and so
 //! do the verdicts taken from the typed record alone, before any parse.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::corpus;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,21 +17,9 @@ use trailwatch::detectors::sigma::{field_text, SigmaRule, SigmaRules, SigmaSet};
 use trailwatch::sigma::{parse_keys, Typed};
 use trailwatch::{Detector, Record};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
-
-/// The pack plus, when the corpus is present, the SigmaHQ rules.
+/// The pack plus the SigmaHQ rules.
 fn rules() -> Vec<SigmaRule> {
-    let sigma = Path::new(CORPUS).join("sigma");
-    let extra = if sigma.exists() {
-        vec![sigma]
-    } else {
-        eprintln!(
-            "skipping the SigmaHQ rules: {} not present",
-            sigma.display()
-        );
-        Vec::new()
-    };
-    let catalog = Catalog::load(&extra, &[]).unwrap();
+    let catalog = Catalog::load(&[corpus("sigma")], &[]).unwrap();
     catalog
         .descriptors
         .iter()
@@ -53,20 +45,12 @@ fn read_gz(path: &Path) -> Vec<Value> {
 /// Record texts: the real corpus (when present), the inline tests, and odd shapes.
 fn records() -> Vec<String> {
     let mut out = Vec::new();
-    let real = Path::new(CORPUS).join("real");
-    if real.exists() {
-        for sub in ["invictus", "stratus"] {
-            for entry in std::fs::read_dir(real.join(sub)).unwrap() {
-                let path = entry.unwrap().path();
-                if path.to_string_lossy().ends_with(".json.gz") {
-                    out.extend(read_gz(&path).iter().map(Value::to_string));
-                }
-            }
+    for sub in ["real/invictus", "real/stratus"] {
+        for path in corpus::deliveries(sub) {
+            out.extend(read_gz(&path).iter().map(Value::to_string));
         }
-        assert_eq!(out.len(), 3210);
-    } else {
-        eprintln!("skipping the real corpus: {} not present", real.display());
     }
+    assert_eq!(out.len(), 3210);
     for d in Catalog::embedded().unwrap().descriptors {
         out.extend(d.tests.iter().map(|t| t.record.to_string()));
     }

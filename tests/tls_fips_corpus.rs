@@ -1,13 +1,16 @@
 //! tls-absent and fips-endpoint against real CloudTrail deliveries and the project's samples.
 
+#[path = "common/corpus.rs"]
+mod corpus;
+use corpus::corpus;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use trailwatch::detectors::tls_absent::{is_ip_address, records_tls_details};
 use trailwatch::detectors::{fips_endpoint, native, tls_absent, Detector, FipsPolicy, Settings};
 use trailwatch::{inputs, scan, Finding, Record};
 
-const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/real");
 /// This project's samples for the two detectors (other samples may hold other positives).
 const SAMPLES: [&str; 2] = [
     concat!(
@@ -105,10 +108,8 @@ fn run(paths: &[&str], policy: FipsPolicy) -> Run {
 
 #[test]
 fn real_corpus_default_policy_is_quiet() {
-    if !Path::new(REAL).is_dir() {
-        return;
-    }
-    let r = run(&[REAL], FipsPolicy::default());
+    let real = corpus("real");
+    let r = run(&[real.to_str().unwrap()], FipsPolicy::default());
     assert_eq!(r.records, 3210);
     // No FIPS-required region in the corpus: any fips-endpoint finding is a false positive.
     assert_eq!(r.count(fips_endpoint::ID), 0);
@@ -130,10 +131,8 @@ fn real_corpus_default_policy_is_quiet() {
 
 #[test]
 fn real_corpus_all_regions_required() {
-    if !Path::new(REAL).is_dir() {
-        return;
-    }
-    let r = run(&[REAL], FipsPolicy::All);
+    let real = corpus("real");
+    let r = run(&[real.to_str().unwrap()], FipsPolicy::All);
     let hosts: Vec<&str> = r
         .findings
         .iter()

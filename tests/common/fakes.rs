@@ -2,6 +2,9 @@
 //! told to fail in every way the real ones do.
 #![allow(dead_code)]
 
+#[path = "corpus.rs"]
+pub mod corpus;
+
 use flate2::write::GzEncoder;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -281,20 +284,10 @@ pub fn one_alert_delivery() -> Vec<u8> {
     delivery(&[record(1, "TLSv1"), record(2, "TLSv1.2")])
 }
 
+/// A trigger event of the corpus (fails when the corpus is missing).
 pub fn trigger(name: &str) -> Value {
-    let path = format!(
-        "{}/../shared/corpus/triggers/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = corpus::corpus("triggers").join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-pub fn triggers_present() -> bool {
-    std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/triggers"
-    ))
-    .is_dir()
 }
 
 pub const BUCKET: &str = "org-trail-logs";
