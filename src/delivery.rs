@@ -14,6 +14,11 @@ use crate::rules::catalog::Catalog;
 use crate::scan::{scan, ScanReport};
 use std::io::Read;
 
+/// A delivery's file name or key: `*.json.gz` (as CloudTrail writes them) or `*.json`.
+pub fn is_delivery_name(name: &str) -> bool {
+    name.ends_with(".json.gz") || name.ends_with(".json")
+}
+
 /// What a delivery is analysed with: built once per run (replay) or per init (Lambda).
 pub struct Pipeline {
     /// The detectors and their descriptors.

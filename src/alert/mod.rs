@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod evidence;
 pub mod finding;
+pub mod id;
 pub mod severity;
 
 use crate::finding::{Finding, Summary};
@@ -13,7 +14,6 @@ use crate::severity::Severity;
 use calls::Calls;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::BuildHasher;
@@ -249,17 +249,7 @@ fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
 }
 
 fn alert_id(f: &Finding<'_>, source: &Source) -> String {
-    let mut h = Sha256::new();
-    for part in [f.detector, &f.principal, &f.target, &source.identity()] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()[..16]
-        .iter()
-        .fold(String::with_capacity(32), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    id::alert_id(&[f.detector, &f.principal, &f.target, &source.identity()])
 }
 
 #[cfg(test)]

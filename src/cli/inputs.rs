@@ -1,5 +1,6 @@
 //! The inputs of `replay`: files, directories (walked for deliveries), and `-` for stdin.
 
+use crate::delivery::is_delivery_name;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -37,13 +38,10 @@ impl Input {
     }
 }
 
-/// A delivery file name: `*.json.gz` or `*.json`.
+/// A delivery file: `*.json.gz` or `*.json`.
 pub fn is_delivery(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    name.ends_with(".json.gz") || name.ends_with(".json")
+    path.file_name()
+        .is_some_and(|n| is_delivery_name(&n.to_string_lossy()))
 }
 
 /// Expands the arguments: directories recursively (deliveries only, sorted), files as given.

@@ -18,12 +18,7 @@ impl OptionalEvidence for Finding<'_> {
     }
 }
 
-/// The string at `path` inside `value`, if every step exists and the end is a string.
-pub fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter()
-        .try_fold(value, |v, key| v.get(key))
-        .and_then(Value::as_str)
-}
+pub use crate::record::str_at;
 
 /// The KMS key a call touched, as stable as the record allows (so that several calls on one key
 /// in a delivery share an alert subject): an ARN given in the request, else the key ARN of

@@ -10,9 +10,9 @@ use super::Detector;
 use crate::finding::Finding;
 use crate::record::Record;
 use crate::redact;
-use crate::sensitive::percent_decode;
 use crate::severity::Severity;
 use crate::url::find_urls;
+use percent_encoding::percent_decode_str;
 use regex::bytes::Regex;
 use serde_json::Value;
 use std::sync::LazyLock;
@@ -140,7 +140,9 @@ fn check(s: &str, field: &str, found: &mut Vec<Found>) {
     if s.len() < 8 || (!s.contains(':') && !s.contains('=') && !s.contains('%')) {
         return;
     }
-    let decoded = s.contains('%').then(|| percent_decode(s));
+    let decoded = s
+        .contains('%')
+        .then(|| percent_decode_str(s).decode_utf8_lossy().into_owned());
     for text in std::iter::once(s).chain(decoded.as_deref()) {
         for url in find_urls(text) {
             for cred in url.credentials() {

@@ -1,31 +1,23 @@
 //! The `ingest-error` operational alert: an object (or SQS message) that could not be read.
 
 use super::triggers::{key_account_region, ObjectRef};
+use crate::alert::id::alert_id;
 use crate::alert::{Alert, Source, SCHEMA};
 use crate::redact::{self, Redacted};
 use crate::severity::Severity;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 pub const INGEST_ERROR: &str = "ingest-error";
 
 /// The operational alert for an object (or SQS message) that could not be read.
 pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Redacted<Alert> {
     let (account, region) = key_account_region(&object.key);
-    let mut h = Sha256::new();
-    for part in [
+    let id = alert_id(&[
         INGEST_ERROR,
         &object.bucket,
         &object.key,
         message_id.unwrap_or(""),
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    let id = h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    ]);
     let mut evidence = Map::new();
     evidence.insert("bucket".into(), Value::from(object.bucket.as_str()));
     evidence.insert("key".into(), Value::from(object.key.as_str()));

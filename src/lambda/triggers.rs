@@ -7,7 +7,10 @@
 //! some real payloads (the test event, CloudTrail's notification); `aws_lambda_events`'s
 //! SQS and Batch Operations *response* types are used for the answers.
 
+use crate::delivery::is_delivery_name;
+use crate::record::str_at;
 use crate::severity::Severity;
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 /// One object to scan (key already URL-decoded).
@@ -199,39 +202,25 @@ fn batch_object(task: &Value) -> Result<ObjectRef, String> {
     Ok(ObjectRef::new(bucket, url_decode(key)?))
 }
 
-fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(value, |v, p| v.get(p))
-        .and_then(Value::as_str)
-}
-
 /// Decodes an S3 notification key: `+` is a space, `%XX` a byte; the result must be UTF-8.
+/// S3 escapes every `%` of a key, so a malformed escape means the event is not S3's.
 pub fn url_decode(key: &str) -> Result<String, String> {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad escape in key at byte {i}"))?;
-                out.push(hex);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let well_formed = key
+        .split('%')
+        .skip(1)
+        .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if !well_formed {
+        return Err("bad escape in key".into());
     }
-    String::from_utf8(out).map_err(|_| "key is not UTF-8 once decoded".into())
+    percent_decode_str(&key.replace('+', " "))
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| "key is not UTF-8 once decoded".into())
 }
 
 /// Whether a key is a log file to scan: `.json.gz` or `.json`, and not a digest.
 pub fn is_log_key(key: &str) -> bool {
-    !key.contains("CloudTrail-Digest/") && (key.ends_with(".json.gz") || key.ends_with(".json"))
+    !key.contains("CloudTrail-Digest/") && is_delivery_name(key)
 }
 
 /// The account and region of a CloudTrail key (`.../ACCOUNT/CloudTrail/REGION/...`).

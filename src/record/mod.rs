@@ -262,6 +262,13 @@ impl<'a> Record<'a> {
     }
 }
 
+/// The string at `path` inside a JSON `value`, if every step exists and the end is a string.
+pub fn str_at<'v>(value: &'v serde_json::Value, path: &[&str]) -> Option<&'v str> {
+    path.iter()
+        .try_fold(value, |v, key| v.get(key))
+        .and_then(serde_json::Value::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,62 +5,21 @@
 //! number still left in free text. A responder sees scheme, host, user name, parameter or tag
 //! key and a hint (`j***@example.com`, `****1111`, `ghp_****`), never the value.
 
+mod mask;
 pub mod sensitive;
 pub mod url;
 
 use crate::alert::Alert;
 use crate::finding::Finding;
-use crate::sensitive::{percent_decode, token_prefix, Kind};
+use crate::sensitive::Kind;
 use crate::url::Url;
+pub use mask::{card, email, phone, secret, token_prefix, MASK, TOKEN_PREFIXES};
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
-
-pub const MASK: &str = "****";
-
-/// `jane.doe@example.com` → `j***@example.com`.
-pub fn email(address: &str) -> String {
-    match address.rsplit_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => MASK.to_owned(),
-    }
-}
-
-/// `4111111111111111` → `****1111`.
-pub fn card(digits: &str) -> String {
-    let d: Vec<char> = digits.chars().filter(char::is_ascii_digit).collect();
-    let last: String = d[d.len().saturating_sub(4)..].iter().collect();
-    format!("{MASK}{last}")
-}
-
-/// `+1 (206) 555-0100` → `***-***-0100`.
-pub fn phone(number: &str) -> String {
-    let d: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    if d.len() < 7 {
-        return MASK.to_owned();
-    }
-    let last: String = d[d.len() - 4..].iter().collect();
-    format!("***-***-{last}")
-}
-
-/// A secret: `****`, or `ghp_****` when it starts with a known (public) token prefix.
-pub fn secret(value: &str) -> String {
-    if value.starts_with("eyJ") {
-        return format!("eyJ{MASK} (JWT)");
-    }
-    if value.starts_with("-----BEGIN") {
-        return format!("-----BEGIN {MASK} PRIVATE KEY");
-    }
-    match token_prefix(value) {
-        Some(p) => format!("{p}{MASK}"),
-        None => MASK.to_owned(),
-    }
-}
 
 /// The user part of a URL: shown unless it is itself a token.
 pub fn user(raw: &str) -> String {
-    let u = percent_decode(raw);
+    let u = percent_decode_str(raw).decode_utf8_lossy().into_owned();
     if sensitive::is_token(&u) {
         secret(&u)
     } else {
@@ -158,7 +117,10 @@ fn replace_spans(s: &str, mut spans: Vec<(usize, usize, String)>) -> String {
 pub fn scrub(s: &str, secrets: &[String]) -> String {
     let mut out = s.to_owned();
     for secret in secrets {
-        for form in [secret.clone(), percent_decode(secret)] {
+        for form in [
+            secret.clone(),
+            percent_decode_str(secret).decode_utf8_lossy().into_owned(),
+        ] {
             if form.len() >= 3 && out.contains(&form) {
                 out = out.replace(&form, MASK);
             }

@@ -5,8 +5,9 @@
 //! `Server=h;Password=x`, `jdbc:oracle:thin:u/p@h`) well enough to name scheme, host, user and
 //! the parameters, so that the credential can be reported without being repeated.
 
-use crate::sensitive::{is_placeholder, is_secret_name, is_token, percent_decode};
+use super::sensitive::{is_placeholder, is_secret_name, is_token};
 use memchr::memmem;
+use percent_encoding::percent_decode_str;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -228,7 +229,7 @@ impl<'a> Url<'a> {
     pub fn credentials(&self) -> Vec<Credential<'a>> {
         let mut out = Vec::new();
         if let Some(p) = self.password {
-            if !is_placeholder(&percent_decode(p)) {
+            if !is_placeholder(&percent_decode_str(p).decode_utf8_lossy()) {
                 out.push(Credential {
                     what: "password".into(),
                     raw: p,
@@ -236,7 +237,7 @@ impl<'a> Url<'a> {
             }
         }
         if let Some(u) = self.user {
-            if is_token(&percent_decode(u)) {
+            if is_token(&percent_decode_str(u).decode_utf8_lossy()) {
                 out.push(Credential {
                     what: "token as user name".into(),
                     raw: u,
@@ -244,7 +245,7 @@ impl<'a> Url<'a> {
             }
         }
         for (name, value) in &self.params {
-            let v = percent_decode(value);
+            let v = percent_decode_str(value).decode_utf8_lossy();
             let path_like = name.eq_ignore_ascii_case("pwd") && v.starts_with(['/', '~']);
             if is_secret_name(name) && !is_placeholder(&v) && !path_like {
                 out.push(Credential {
