@@ -19,31 +19,8 @@ use trailwatch::output::Format;
 use trailwatch::replay::{self, Replay};
 use trailwatch::Severity;
 
-const RULE: &str = r#"title: Webhook registered
-id: 3f2b8c1e-5d4a-4c3b-9e2f-7a6b5c4d3e2f
-name: webhook-registered
-status: experimental
-description: A webhook was registered; the team wants to see where it points.
-author: platform team
-date: 2026-11-28
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        eventName: PutWebhook
-    condition: selection
-level: high
-remediation: Check that the webhook's target is expected.
-group_by:
-    - requestParameters.url
-    - userAgent
-    - userIdentity.arn
-tests:
-    - name: a webhook
-      expect: match
-      record: {"eventName": "PutWebhook", "requestParameters": {"url": "https://hooks.example.com/x"}}
-"#;
+/// A team's own rule that copies the webhook URL, the user agent and the principal.
+const RULE: &str = include_str!("data/rules/webhook-registered.yml");
 
 struct Secrets {
     password: String,

@@ -25,6 +25,9 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Extra detector files (a Lambda layer unpacks to `/opt`).
+pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `TOPIC_ARN`: where alerts go (required).
@@ -41,6 +44,9 @@ pub struct Config {
     pub log_level: tracing::Level,
     /// `AWS_LAMBDA_LOG_FORMAT`: JSON unless `Text`.
     pub json_logs: bool,
+    /// `DETECTORS_DIR`: extra detector files, when the folder exists (default: where a
+    /// Lambda layer puts them, `/opt/trailwatch/detectors`).
+    pub detectors_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -124,6 +130,8 @@ impl Config {
             max_concurrency,
             log_level,
             json_logs,
+            detectors_dir: set("DETECTORS_DIR")
+                .map_or_else(|| LAYER_DETECTORS.into(), std::path::PathBuf::from),
         })
     }
 

@@ -30,9 +30,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Extra detector files (a Lambda layer unpacks to `/opt`).
-pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
-
 /// The catalog: built-in detectors, the layer's, less the disabled ones (which must exist).
 pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
     let layer: Vec<_> = extra
@@ -97,7 +94,7 @@ pub fn deadline_instant(deadline_ms: u64) -> Instant {
 pub fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_logging(&config);
-    let catalog = catalog(&config, Path::new(LAYER_DETECTORS))?;
+    let catalog = catalog(&config, &config.detectors_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -15,7 +15,7 @@ fn invoke(port: u16, event: &str) -> Value {
     invoke_with(port, event, &["--data-file", &format!("{dir}/{event}")])
 }
 
-fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
+pub fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
     let port = port.to_string();
     let out = Command::new(tool("cargo-lambda"))
         .args(["lambda", "invoke", "-A", "127.0.0.1", "-P", &port])

@@ -7,6 +7,7 @@
 
 mod http;
 mod lambda_watch;
+mod secrets;
 
 mod tools;
 
@@ -78,7 +79,7 @@ pub fn sqs(addr: SocketAddr, action: &str, body: Value) -> Value {
 /// only high and critical ones.
 pub struct Alerts {
     pub topic: String,
-    all: String,
+    pub all: String,
     urgent: String,
     addr: SocketAddr,
 }
@@ -132,7 +133,7 @@ impl Alerts {
     }
 
     /// Every SNS envelope waiting in a queue (received once each).
-    fn drain(&self, queue: &str) -> Vec<Value> {
+    pub fn drain(&self, queue: &str) -> Vec<Value> {
         let mut out = Vec::new();
         loop {
             let got = sqs(
