@@ -8,6 +8,7 @@ pub mod cli;
 pub mod delivery;
 pub mod detectors;
 mod memo;
+pub mod output;
 pub mod record;
 pub mod redact;
 pub mod rules;
@@ -16,7 +17,7 @@ pub mod scan;
 // Former flat paths (kept while the modules move; removed in the next commits).
 pub use alert::{evidence, finding, severity};
 pub use cli::detectors as detector_cmds;
-pub use cli::{inputs, output, replay};
+pub use cli::{inputs, replay};
 pub use record::{lenient, text_facts};
 pub use redact::{sensitive, url};
 pub use rules::{catalog, sigma};

@@ -2,5 +2,4 @@
 
 pub mod detectors;
 pub mod inputs;
-pub mod output;
 pub mod replay;

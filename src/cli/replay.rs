@@ -1,10 +1,10 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
 use super::inputs::{self, Input};
-use super::output::{self, Format};
 use crate::alert::severity::Severity;
 use crate::alert::Source;
 use crate::delivery::{Analysis, Pipeline};
+use crate::output::{self, Format};
 use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};

@@ -5,7 +5,7 @@
 //! a readable text version.
 
 use crate::alert::Alert;
-use crate::cli::output;
+use crate::output;
 use crate::redact::Redacted;
 use serde_json::{Map, Value};
 

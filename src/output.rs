@@ -1,4 +1,5 @@
-//! Output formats of `replay`: pretty text, JSON lines of alerts, JSON lines of findings.
+//! How alerts and findings are written: JSON lines (replay `jsonl` and `findings`, the SNS
+//! `default` message) and readable text (replay `pretty`, the SNS `email` message).
 
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
