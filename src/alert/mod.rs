@@ -3,24 +3,23 @@
 //! The alert id hashes detector, subject and source object, so a re-delivered file yields the
 //! same ids and subscribers can drop duplicates.
 
+mod builder;
 pub mod calls;
 pub mod evidence;
 pub mod finding;
 pub mod id;
 pub mod severity;
 
-use crate::finding::{Finding, Summary};
-use crate::severity::Severity;
+pub use builder::AlertBuilder;
 use calls::Calls;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::fmt::Write;
-use std::hash::BuildHasher;
+use severity::Severity;
 
 pub const SCHEMA: &str = "trailwatch.alert.v1";
 /// Event ids kept per alert; `count` still counts them all.
 pub const MAX_EVENT_IDS: usize = 20;
+/// Distinct event names kept per alert.
 const MAX_EVENT_NAMES: usize = 20;
 
 /// Where the delivery came from.
@@ -32,7 +31,7 @@ pub enum Source {
 }
 
 impl Source {
-    fn identity(&self) -> String {
+    pub(crate) fn identity(&self) -> String {
         match self {
             Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
             Source::File { file } => format!("file:{file}"),
@@ -76,301 +75,4 @@ pub struct Alert {
     /// Set when the alert was cut down to fit a transport limit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
-}
-
-/// Merges the findings of one delivery into alerts, in order of first appearance.
-pub struct AlertBuilder {
-    source: Source,
-    /// Alert positions by the hash of their subject (detector, principal and target); a hit
-    /// is checked against the alert's own subject.
-    index: HashMap<u64, Vec<usize>>,
-    /// Alerts that took a finding lately, newest first, with the hash of their subject: a
-    /// delivery's findings come mostly from a few principals, and comparing hashes touches no
-    /// memory but this list.
-    recent: Vec<(u64, usize)>,
-    hasher: foldhash::fast::RandomState,
-    alerts: Vec<(Finding<'static>, Alert)>,
-}
-
-/// How many alerts [`AlertBuilder`] compares a finding with before looking its subject up.
-const RECENT: usize = 8;
-
-impl AlertBuilder {
-    pub fn new(source: Source) -> AlertBuilder {
-        AlertBuilder {
-            source,
-            index: HashMap::new(),
-            recent: Vec::with_capacity(RECENT + 1),
-            hasher: Default::default(),
-            alerts: Vec::new(),
-        }
-    }
-
-    /// Adds a finding: it starts an alert, or joins the alert of its subject. Joining copies
-    /// only what the alert keeps (times, the first event ids and names).
-    pub fn add(&mut self, f: &Finding<'_>) {
-        let hash = self
-            .hasher
-            .hash_one((f.detector, &*f.principal, &*f.target));
-        let same = |top: &Finding<'_>| {
-            top.detector == f.detector && top.principal == f.principal && top.target == f.target
-        };
-        let mut recent = self.recent.iter();
-        if let Some(&(_, i)) = recent.find(|&&(h, i)| h == hash && same(&self.alerts[i].0)) {
-            let (top, alert) = &mut self.alerts[i];
-            return merge(alert, top, f);
-        }
-        let same_hash = self.index.get(&hash).map_or(&[][..], Vec::as_slice);
-        let i = match same_hash.iter().find(|&&i| same(&self.alerts[i].0)) {
-            Some(&i) => {
-                let (top, alert) = &mut self.alerts[i];
-                merge(alert, top, f);
-                i
-            }
-            None => {
-                let i = self.alerts.len();
-                self.index.entry(hash).or_default().push(i);
-                let alert = self.start(f);
-                self.alerts.push((f.clone().into_owned(), alert));
-                i
-            }
-        };
-        self.recent.insert(0, (hash, i));
-        self.recent.truncate(RECENT);
-    }
-
-    pub fn len(&self) -> usize {
-        self.alerts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
-    }
-
-    /// The alerts, with title, remediation and references from `meta`.
-    pub fn finish(self, meta: &dyn Fn(&str) -> Option<DetectorMeta>) -> Vec<Alert> {
-        self.alerts
-            .into_iter()
-            .map(|(top, mut a)| {
-                let m = meta(&a.detector).unwrap_or_default();
-                a.title = if m.title.is_empty() {
-                    a.detector.clone()
-                } else {
-                    m.title
-                };
-                a.remediation = m.remediation;
-                a.references = m.references;
-                a.summary = summary(&top, &a);
-                a
-            })
-            .collect()
-    }
-
-    fn start(&self, f: &Finding<'_>) -> Alert {
-        Alert {
-            schema: SCHEMA,
-            id: alert_id(f, &self.source),
-            detector: f.detector.to_owned(),
-            title: String::new(),
-            severity: f.severity,
-            summary: String::new(),
-            account: f.account.to_string(),
-            region: f.region.to_string(),
-            principal: f.principal.to_string(),
-            source_ip: f.source_ip.to_string(),
-            user_agent: f.user_agent.to_string(),
-            first_seen: f.event_time.to_string(),
-            last_seen: f.event_time.to_string(),
-            count: 1,
-            event_ids: vec![f.event_id.to_string()],
-            event_names: vec![f.event_name.to_string()],
-            evidence: f.evidence.to_map(),
-            remediation: String::new(),
-            references: Vec::new(),
-            source: self.source.clone(),
-            calls: {
-                let mut calls = Calls::default();
-                calls.add(&f.event_name, f.failed);
-                calls
-            },
-            truncated: false,
-        }
-    }
-}
-
-/// The summary of a merged alert: the most severe finding's, naming every distinct call with
-/// its count when there were several (`Root activity: ConsoleLogin x9, StopLogging (failed)
-/// by ...`), or the number of events when they were all the same call.
-fn summary(top: &Finding<'_>, a: &Alert) -> String {
-    if a.count == 1 {
-        return top.summary_text().into_owned();
-    }
-    if !a.calls.worth_naming() {
-        let mut line = top.summary_text().into_owned();
-        let _ = write!(line, " ({} events)", a.count);
-        return line;
-    }
-    let calls = a.calls.describe();
-    match top.summary {
-        Summary::Rule(title) => {
-            let who = match &*top.principal {
-                "" => "unknown principal",
-                p => p,
-            };
-            format!("{title}: {calls} by {who} ({} events)", a.count)
-        }
-        Summary::Text(_) => format!("{} ({} events: {calls})", top.summary_text(), a.count),
-    }
-}
-
-/// Adds one more finding to an alert; `top` is the most severe finding so far.
-fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
-    a.count += 1;
-    a.calls.add(&f.event_name, f.failed);
-    let time: &str = &f.event_time;
-    if !time.is_empty() && (a.first_seen.is_empty() || time < a.first_seen.as_str()) {
-        time.clone_into(&mut a.first_seen);
-    }
-    if time > a.last_seen.as_str() {
-        time.clone_into(&mut a.last_seen);
-    }
-    if a.event_ids.len() < MAX_EVENT_IDS {
-        a.event_ids.push(f.event_id.to_string());
-    }
-    let name: &str = &f.event_name;
-    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.iter().any(|n| n == name) {
-        a.event_names.push(name.to_owned());
-    }
-    if f.severity > top.severity {
-        a.severity = f.severity;
-        a.evidence = f.evidence.to_map();
-        *top = f.clone().into_owned();
-    }
-}
-
-fn alert_id(f: &Finding<'_>, source: &Source) -> String {
-    id::alert_id(&[f.detector, &f.principal, &f.target, &source.identity()])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::Record;
-
-    fn finding(event: &str, time: &str, err: bool) -> Finding<'static> {
-        let error = if err {
-            r#","errorCode":"AccessDenied""#
-        } else {
-            ""
-        };
-        let text = format!(
-            r#"{{"eventID":"{event}","eventTime":"{time}","eventName":"DisableKey","userIdentity":{{"arn":"arn:aws:iam::1:user/a"}}{error}}}"#
-        );
-        Finding::new(
-            "kms-key-loss",
-            Severity::High,
-            &Record::parse(text.as_bytes()).unwrap(),
-            "key/1",
-            "key disabled",
-        )
-        .into_owned()
-    }
-
-    #[test]
-    fn many_interleaved_subjects_each_get_one_alert() {
-        let mut b = AlertBuilder::new(Source::File { file: "f".into() });
-        let mut want = std::collections::BTreeMap::new();
-        for n in 0..400u32 {
-            // 23 subjects in an order that revisits recent and old ones.
-            let k = (n * n + 7 * n) % 23;
-            let mut f = finding(&format!("e{n}"), "t", false);
-            f.principal = format!("arn:aws:iam::1:user/u{}", k % 5).into();
-            f.target = format!("key/{}", k / 5).into();
-            if k % 2 == 0 {
-                f.detector = "other";
-            }
-            *want
-                .entry((f.detector, f.principal.to_string(), f.target.to_string()))
-                .or_insert(0u64) += 1;
-            b.add(&f);
-        }
-        let alerts = b.finish(&|_| None);
-        let got: std::collections::BTreeMap<_, _> = alerts
-            .iter()
-            .map(|a| ((a.detector.clone(), a.principal.clone()), a.count))
-            .fold(std::collections::BTreeMap::new(), |mut m, (k, c)| {
-                *m.entry(k).or_insert(0) += c;
-                m
-            });
-        assert_eq!(alerts.len(), want.len());
-        let total: u64 = want.values().sum();
-        assert_eq!(alerts.iter().map(|a| a.count).sum::<u64>(), total);
-        let mut by_who = std::collections::BTreeMap::new();
-        for ((d, p, _), c) in &want {
-            *by_who.entry((d.to_string(), p.clone())).or_insert(0) += c;
-        }
-        assert_eq!(got, by_who);
-    }
-
-    #[test]
-    fn a_merged_alert_names_its_calls() {
-        let mut b = AlertBuilder::new(Source::File { file: "f".into() });
-        let calls = [
-            ("ConsoleLogin", 9, false),
-            ("CreateAccessKey", 2, false),
-            ("AttachUserPolicy", 3, false),
-            ("StopLogging", 1, true),
-        ];
-        let mut n = 0;
-        for (name, times, failed) in calls {
-            for _ in 0..times {
-                n += 1;
-                let mut f = finding(&format!("e{n}"), "t", failed);
-                f.event_name = name.into();
-                f.summary = Summary::Rule("Root activity");
-                b.add(&f);
-            }
-        }
-        let a = &b.finish(&|_| None)[0];
-        assert_eq!(
-            a.summary,
-            "Root activity: ConsoleLogin x9, CreateAccessKey x2, AttachUserPolicy x3, \
-             StopLogging (failed) by arn:aws:iam::1:user/a (15 events)"
-        );
-    }
-
-    #[test]
-    fn merges_by_subject_with_stable_ids() {
-        let src = Source::File {
-            file: "a.json.gz".into(),
-        };
-        let mut b = AlertBuilder::new(src.clone());
-        b.add(&finding("e1", "2024-01-01T00:00:05Z", true));
-        b.add(&finding("e2", "2024-01-01T00:00:01Z", false));
-        let mut other = finding("e3", "2024-01-01T00:00:09Z", false);
-        other.target = "key/2".into();
-        b.add(&other);
-        let alerts = b.finish(&|_| None);
-        assert_eq!(alerts.len(), 2);
-        let a = &alerts[0];
-        assert_eq!((a.count, a.severity), (2, Severity::High));
-        assert_eq!(
-            (a.first_seen.as_str(), a.last_seen.as_str()),
-            ("2024-01-01T00:00:01Z", "2024-01-01T00:00:05Z")
-        );
-        assert_eq!(a.event_ids, ["e1", "e2"]);
-        assert_eq!(
-            a.summary, "key disabled (2 events: DisableKey (failed), DisableKey)",
-            "the succeeded call is the most severe; the failed one is named"
-        );
-        let again = AlertBuilder::new(src);
-        let mut again = again;
-        again.add(&finding("e9", "t", false));
-        assert_eq!(
-            again.finish(&|_| None)[0].id,
-            a.id,
-            "same detector, subject and source: same id"
-        );
-        assert_ne!(alerts[1].id, a.id);
-    }
 }
