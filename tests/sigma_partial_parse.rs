@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use trailwatch::catalog::Catalog;
-use trailwatch::detectors::sigma::{field_text, SigmaRule, SigmaRules, SigmaSet};
+use trailwatch::rules::sigma_detector::{field_text, SigmaRule, SigmaRules, SigmaSet};
 use trailwatch::sigma::{parse_keys, Typed};
 use trailwatch::{Detector, Record};
 

@@ -15,20 +15,13 @@ pub mod kms_key_policy;
 mod kms_policy_doc;
 mod kms_ref;
 pub mod sensitive_tag;
-pub mod sigma;
 pub mod tls_absent;
 pub mod tls_outdated;
 pub mod url_credentials;
 
 pub use fips_policy::FipsPolicy;
 
-pub trait Detector: Send {
-    fn id(&self) -> &'static str;
-    /// Looks at one record; findings may borrow its fields ([`Finding::new`] does).
-    fn inspect<'r>(&mut self, record: &'r Record<'_>, out: &mut Vec<Finding<'r>>);
-    /// End of one delivery: findings kept across records own their text.
-    fn finish(&mut self, _out: &mut Vec<Finding<'static>>) {}
-}
+pub use crate::scan::Detector;
 
 /// The findings of `detector` on one record given as JSON text, owning their text: for the
 /// descriptors' inline tests (`detectors test`) and the detectors' own tests.

@@ -3,8 +3,8 @@
 //! A descriptor is a Sigma rule plus our keys (`name`, `remediation`, `group_by`, `tests`);
 //! native detectors have `native: <id>` in place of `detection`.
 
+use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
 use crate::alert::DetectorMeta;
-use crate::detectors::sigma::{SigmaRule, SigmaRules, SigmaSet};
 use crate::detectors::{self, Detector, Settings};
 use crate::severity::Severity;
 use crate::sigma::{self, SigmaMatcher};

@@ -2,3 +2,4 @@
 
 pub mod catalog;
 pub mod sigma;
+pub mod sigma_detector;

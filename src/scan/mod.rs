@@ -6,16 +6,17 @@
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
+mod detector;
 pub mod parsed;
 pub mod produce;
 pub mod split;
 
 use crate::detectors::tls_outdated::TlsVersion;
-use crate::detectors::Detector;
 use crate::finding::Finding;
 use crate::parsed::{Parsed, ParsedBatch};
 use crate::produce::{produce, Batch, End, Fault, Message};
 use crate::split::SplitError;
+pub use detector::Detector;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;

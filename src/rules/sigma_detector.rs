@@ -8,7 +8,7 @@
 //! needs fields for its subject) is the record parsed into a JSON value, and then only the
 //! top-level keys those rules read (the whole record when one of them searches keywords).
 
-use super::Detector;
+use crate::detectors::Detector;
 use crate::finding::{Finding, Summary};
 use crate::record::Record;
 use crate::severity::Severity;
