@@ -218,8 +218,26 @@ impl Expr {
         match self {
             Expr::Sel(i) => sel(*i),
             Expr::Not(e) => e.decide(sel).map(|b| !b),
-            Expr::And(items) => super::typed::and3(items.iter().map(|e| e.decide(sel))),
-            Expr::Or(items) => super::typed::or3(items.iter().map(|e| e.decide(sel))),
+            Expr::And(items) => and3(items.iter().map(|e| e.decide(sel))),
+            Expr::Or(items) => or3(items.iter().map(|e| e.decide(sel))),
         }
     }
+}
+
+/// Three-valued AND: `false` wins, then unknown.
+fn and3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut out = Some(true);
+    for item in items {
+        match item {
+            Some(false) => return Some(false),
+            None => out = None,
+            Some(true) => {}
+        }
+    }
+    out
+}
+
+/// Three-valued OR: `true` wins, then unknown.
+fn or3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    and3(items.map(|v| v.map(|b| !b))).map(|b| !b)
 }
