@@ -1,4 +1,5 @@
 //! Rules as data: the catalog of detector descriptors and the Sigma engine.
 
 pub mod catalog;
+pub(crate) mod glob;
 pub mod sigma;

@@ -3,6 +3,7 @@
 //! Aggregations (`| count() ...`) and `near` are refused.
 
 use super::SigmaError;
+use crate::rules::glob;
 
 /// A parsed condition over selection indices.
 #[derive(Debug)]
@@ -165,7 +166,7 @@ impl Parser<'_> {
                     .collect()
             } else {
                 (0..self.names.len())
-                    .filter(|&i| glob(&target, &self.names[i]))
+                    .filter(|&i| glob::matches(&target, &self.names[i]))
                     .collect()
             };
             if sels.is_empty() {
@@ -181,24 +182,6 @@ impl Parser<'_> {
         match self.names.iter().position(|n| *n == word) {
             Some(i) => Ok(Expr::Sel(i)),
             None => Err(self.err(format!("unknown selection `{word}`"))),
-        }
-    }
-}
-
-/// `*`-only glob over selection names (case-sensitive, as Sigma identifiers are).
-fn glob(pat: &str, name: &str) -> bool {
-    match pat.split_once('*') {
-        None => pat == name,
-        Some((head, tail)) => {
-            let Some(rest) = name.strip_prefix(head) else {
-                return false;
-            };
-            if !tail.contains('*') {
-                return rest.ends_with(tail);
-            }
-            (0..=rest.len())
-                .filter(|&i| rest.is_char_boundary(i))
-                .any(|i| glob(tail, &rest[i..]))
         }
     }
 }

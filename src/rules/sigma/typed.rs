@@ -14,8 +14,8 @@ use super::detection::{FieldMatch, Selection};
 use super::index::Key;
 use super::typed_field::TypedField;
 use super::value::Matcher;
-use crate::record::Record;
 use crate::record::text_facts::TextFacts;
+use crate::record::Record;
 
 /// What a field path holds, when the typed record knows it exactly.
 #[derive(Debug, Clone, Copy, PartialEq)]
