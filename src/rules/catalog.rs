@@ -579,6 +579,46 @@ mod tests {
     }
 
     #[test]
+    fn a_regex_that_does_not_build_is_a_load_error_naming_the_file() {
+        let rule = |detection: &str| {
+            format!("title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}")
+        };
+        let e = Descriptor::parse(
+            &rule("  s: {requestParameters.name|re: '(unclosed'}\n  condition: s\n"),
+            "bad-re.yml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("bad-re.yml: ") && e.contains("regular expression `(unclosed`"),
+            "{e}"
+        );
+        // A wildcard value the engine turns into a regex too large to build: refused when the
+        // rule loads, its pattern cut short in the message.
+        let huge = format!("a{}", "?".repeat(100_000));
+        let e = Descriptor::parse(
+            &rule(&format!("  s: {{userAgent: '{huge}'}}\n  condition: s\n")),
+            "huge.yml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("huge.yml: ") && e.contains("regular expression") && e.len() < 500,
+            "{}",
+            &e[..e.len().min(500)]
+        );
+        // The same wildcards in a size that builds: loaded, and matching.
+        let d = Descriptor::parse(
+            &rule("  s: {userAgent: 'a?c*'}\n  condition: s\n"),
+            "ok.yml",
+        )
+        .unwrap();
+        let m = d.sigma.unwrap();
+        assert!(m.matches(&serde_json::json!({"userAgent": "ABCD"})));
+        assert!(!m.matches(&serde_json::json!({"userAgent": "ab"})));
+    }
+
+    #[test]
     fn rejects_bad_descriptors_naming_the_file() {
         let e = Descriptor::parse("title: x\nnative: no-such\n", "x.yml")
             .unwrap_err()

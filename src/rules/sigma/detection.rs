@@ -265,10 +265,7 @@ impl FieldMatch {
                         .multi_line(has("m"))
                         .dot_matches_new_line(has("s"))
                         .build()
-                        .map_err(|e| SigmaError::Regex {
-                            pattern: pat.clone(),
-                            reason: e.to_string(),
-                        })?;
+                        .map_err(|e| SigmaError::regex(&pat, &e))?;
                     Matcher::Re(re, needle)
                 }
                 (Some("cidr"), Some(net)) => Matcher::Cidr(
@@ -297,7 +294,7 @@ impl FieldMatch {
                     if value.is_string() {
                         frag = fragment(&toks);
                     }
-                    Matcher::Str(StrPat::compile(&toks, cased))
+                    Matcher::Str(StrPat::compile(&toks, cased)?)
                 }
             };
             out.push(m);
