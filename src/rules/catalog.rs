@@ -540,34 +540,37 @@ mod tests {
         assert_eq!(parse_ids(" a, ,b,"), ["a", "b"]);
     }
 
+    /// A CloudTrail rule with this `detection:` block (indented lines).
+    fn rule(detection: &str) -> String {
+        format!(
+            "title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}"
+        )
+    }
+
+    /// The message that refuses the rule `text` read from `file`.
+    fn refusal(text: &str, file: &str) -> String {
+        Descriptor::parse(text, file).unwrap_err().to_string()
+    }
+
     #[test]
     fn refuses_unsupported_sigma_naming_file_and_construct() {
-        let rule = |detection: &str| {
-            format!("title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}")
-        };
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule("  s: {a|base64offset|contains: x}\n  condition: s\n"),
             "r.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.starts_with("r.yml: ") && e.contains("unsupported modifier `base64offset`"),
             "{e}"
         );
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule("  s: {a: 1}\n  condition: s | count() > 3\n"),
             "c.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.contains("c.yml") && e.contains("aggregation `count()`"),
             "{e}"
         );
-        let e = Descriptor::parse("title: t\ncorrelation: {type: temporal}\n", "k.yml")
-            .unwrap_err()
-            .to_string();
+        let e = refusal("title: t\ncorrelation: {type: temporal}\n", "k.yml");
         assert!(e.contains("k.yml") && e.contains("correlation rule"), "{e}");
         // A rule for another log source is valid but not run.
         let d = Descriptor::parse(
@@ -580,15 +583,10 @@ mod tests {
 
     #[test]
     fn a_regex_that_does_not_build_is_a_load_error_naming_the_file() {
-        let rule = |detection: &str| {
-            format!("title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}")
-        };
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule("  s: {requestParameters.name|re: '(unclosed'}\n  condition: s\n"),
             "bad-re.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.starts_with("bad-re.yml: ") && e.contains("regular expression `(unclosed`"),
             "{e}"
@@ -596,12 +594,10 @@ mod tests {
         // A wildcard value the engine turns into a regex too large to build: refused when the
         // rule loads, its pattern cut short in the message.
         let huge = format!("a{}", "?".repeat(100_000));
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule(&format!("  s: {{userAgent: '{huge}'}}\n  condition: s\n")),
             "huge.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.starts_with("huge.yml: ") && e.contains("regular expression") && e.len() < 500,
             "{}",
