@@ -159,7 +159,7 @@ impl SigmaMatcher {
 
     /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
     /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
-    /// [`crate::text_facts::plain`]).
+    /// [`crate::record::text_facts::plain`]).
     pub fn may_match_text(&self, raw: &[u8]) -> bool {
         self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
     }
