@@ -128,7 +128,7 @@ fn detector_finds_what_full_matching_finds() {
             .filter(|r| r.matcher.matches(&full))
             .map(|r| {
                 (
-                    r.id,
+                    r.id.as_str(),
                     r.group_by.iter().map(|g| field_text(&full, g)).collect(),
                 )
             })
@@ -143,7 +143,10 @@ fn detector_finds_what_full_matching_finds() {
             .map(|f| {
                 let rule = rules.iter().find(|r| r.id == f.detector).unwrap();
                 let evidence = |g: &String| f.evidence[g].as_str().unwrap().to_string();
-                (f.detector, rule.group_by.iter().map(evidence).collect())
+                (
+                    f.detector.as_str(),
+                    rule.group_by.iter().map(evidence).collect(),
+                )
             })
             .collect();
         assert_eq!(got, want, "{text}");

@@ -41,7 +41,7 @@ impl AlertBuilder {
     pub fn add(&mut self, f: &Finding<'_>) {
         let hash = self
             .hasher
-            .hash_one((f.detector, &*f.principal, &*f.target));
+            .hash_one((f.detector.as_str(), &*f.principal, &*f.target));
         let same = |top: &Finding<'_>| {
             top.detector == f.detector && top.principal == f.principal && top.target == f.target
         };
@@ -100,7 +100,7 @@ impl AlertBuilder {
         Alert {
             schema: SCHEMA,
             id: alert_id(f, &self.source),
-            detector: f.detector.to_owned(),
+            detector: f.detector.to_string(),
             title: String::new(),
             severity: f.severity,
             summary: String::new(),
@@ -141,7 +141,7 @@ fn summary(top: &Finding<'_>, a: &Alert) -> String {
         return line;
     }
     let calls = a.calls.describe();
-    match top.summary {
+    match &top.summary {
         Summary::Rule(title) => {
             let who = match &*top.principal {
                 "" => "unknown principal",
@@ -179,7 +179,12 @@ fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
 }
 
 fn alert_id(f: &Finding<'_>, source: &Source) -> String {
-    id::alert_id(&[f.detector, &f.principal, &f.target, &source.identity()])
+    id::alert_id(&[
+        f.detector.as_str(),
+        &f.principal,
+        &f.target,
+        &source.identity(),
+    ])
 }
 
 #[cfg(test)]
@@ -218,10 +223,14 @@ mod tests {
             f.principal = format!("arn:aws:iam::1:user/u{}", k % 5).into();
             f.target = format!("key/{}", k / 5).into();
             if k % 2 == 0 {
-                f.detector = "other";
+                f.detector = "other".into();
             }
             *want
-                .entry((f.detector, f.principal.to_string(), f.target.to_string()))
+                .entry((
+                    f.detector.clone(),
+                    f.principal.to_string(),
+                    f.target.to_string(),
+                ))
                 .or_insert(0u64) += 1;
             b.add(&f);
         }
@@ -258,7 +267,7 @@ mod tests {
                 n += 1;
                 let mut f = finding(&format!("e{n}"), "t", failed);
                 f.event_name = name.into();
-                f.summary = Summary::Rule("Root activity");
+                f.summary = Summary::Rule("Root activity".into());
                 b.add(&f);
             }
         }

@@ -4,14 +4,122 @@
 //! about): most findings only add to an alert that already exists, and copying ten strings
 //! for each would cost more than the detectors. [`Finding::into_owned`] keeps one.
 
-use crate::evidence::Evidence;
+use crate::alert::evidence::Evidence;
+use crate::alert::severity::Severity;
 use crate::record::Record;
-use crate::severity::Severity;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::sync::Arc;
 
 type Text<'r> = Cow<'r, str>;
+
+/// The id of the detector behind a finding: a native detector's constant, or the id of a rule
+/// loaded at run time, owned by the catalog and shared. Copying one never allocates (a
+/// pointer copy, or a reference count for a rule's id), so a finding costs no more for
+/// coming from a rule.
+#[derive(Clone)]
+pub struct DetectorId(IdText);
+
+#[derive(Clone)]
+enum IdText {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl DetectorId {
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            IdText::Static(s) => s,
+            IdText::Shared(s) => s,
+        }
+    }
+}
+
+impl Default for DetectorId {
+    fn default() -> Self {
+        DetectorId(IdText::Static(""))
+    }
+}
+
+impl From<&'static str> for DetectorId {
+    fn from(id: &'static str) -> Self {
+        DetectorId(IdText::Static(id))
+    }
+}
+
+impl From<Arc<str>> for DetectorId {
+    fn from(id: Arc<str>) -> Self {
+        DetectorId(IdText::Shared(id))
+    }
+}
+
+impl Deref for DetectorId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for DetectorId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for DetectorId {}
+
+impl PartialEq<str> for DetectorId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for DetectorId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialOrd for DetectorId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DetectorId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// Hashes as its text, like a `&str` would.
+impl Hash for DetectorId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl fmt::Debug for DetectorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for DetectorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for DetectorId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// A finding's line for a human, already redacted.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +128,8 @@ pub enum Summary<'r> {
     Text(Text<'r>),
     /// A rule's finding: `<title>: <eventName> by <principal>`, written out only when shown
     /// ([`Finding::summary_text`]). A rule that fires on most records makes many findings that
-    /// only join an alert and are never shown.
-    Rule(&'static str),
+    /// only join an alert and are never shown. The title is the rule's own, shared.
+    Rule(Arc<str>),
 }
 
 impl<'r> From<&'r str> for Summary<'r> {
@@ -38,7 +146,7 @@ impl From<String> for Summary<'_> {
 
 #[derive(Debug, Clone)]
 pub struct Finding<'r> {
-    pub detector: &'static str,
+    pub detector: DetectorId,
     pub severity: Severity,
     pub event_id: Text<'r>,
     pub event_time: Text<'r>,
@@ -64,7 +172,7 @@ impl<'r> Finding<'r> {
     /// A finding on `record`. A failed call is still a finding, one severity step lower, and
     /// its error code joins the evidence.
     pub fn new(
-        detector: &'static str,
+        detector: impl Into<DetectorId>,
         severity: Severity,
         record: &'r Record<'_>,
         target: impl Into<Text<'r>>,
@@ -80,7 +188,7 @@ impl<'r> Finding<'r> {
             }
         }
         Finding {
-            detector,
+            detector: detector.into(),
             severity: if failed { severity.lower() } else { severity },
             event_id: Cow::Borrowed(record.event_id()),
             event_time: Cow::Borrowed(record.event_time()),
@@ -159,7 +267,7 @@ fn push_failure(line: &mut String, code: &str) {
 impl Serialize for Finding<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut f = s.serialize_struct("Finding", 15)?;
-        f.serialize_field("detector", self.detector)?;
+        f.serialize_field("detector", &self.detector)?;
         f.serialize_field("severity", &self.severity)?;
         f.serialize_field("event_id", &self.event_id)?;
         f.serialize_field("event_time", &self.event_time)?;
@@ -208,7 +316,13 @@ mod tests {
             br#"{"eventName":"StopLogging","errorCode":"AccessDenied","userIdentity":{"arn":"arn:aws:iam::1:user/eve"}}"#,
         )
         .unwrap();
-        let f = Finding::new("r", Severity::High, &r, "", Summary::Rule("Trail stopped"));
+        let f = Finding::new(
+            "r",
+            Severity::High,
+            &r,
+            "",
+            Summary::Rule("Trail stopped".into()),
+        );
         let line = "Trail stopped: StopLogging by arn:aws:iam::1:user/eve \
                     (the attempt failed: AccessDenied)";
         assert_eq!(f.summary_text(), line);
@@ -216,7 +330,7 @@ mod tests {
         assert_eq!(json["summary"], line);
         assert_eq!(f.clone().into_owned().summary_text(), line);
         let nobody = Record::parse(br#"{"eventName":"StopLogging"}"#).unwrap();
-        let f = Finding::new("r", Severity::High, &nobody, "", Summary::Rule("T"));
+        let f = Finding::new("r", Severity::High, &nobody, "", Summary::Rule("T".into()));
         assert_eq!(f.summary_text(), "T: StopLogging by unknown principal");
     }
 }

@@ -17,7 +17,7 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
                 None => d.kind().to_owned(),
             };
             [
-                d.detector_id(),
+                d.detector_id().to_owned(),
                 d.title.clone(),
                 d.severity().to_string(),
                 kind,

@@ -4,10 +4,11 @@
 //! native detectors have `native: <id>` in place of `detection`.
 
 use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
+use crate::alert::finding::DetectorId;
+use crate::alert::severity::Severity;
 use crate::alert::DetectorMeta;
 use crate::detectors::{self, Detector, Settings};
-use crate::severity::Severity;
-use crate::sigma::{self, SigmaMatcher};
+use crate::rules::sigma::{self, SigmaMatcher};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,12 +79,12 @@ pub struct Descriptor {
     /// Why a valid Sigma rule is not run (its logsource is not CloudTrail).
     #[serde(skip)]
     pub skipped: Option<String>,
-    /// [`Descriptor::detector_id`], leaked once at load for findings.
+    /// [`Descriptor::detector_id`], set at load and shared with every finding.
     #[serde(skip)]
-    id_static: &'static str,
-    /// `title`, leaked once at load for the summaries of a Sigma rule's findings.
+    shared_id: DetectorId,
+    /// `title`, shared with the summaries of a Sigma rule's findings.
     #[serde(skip)]
-    title_static: &'static str,
+    shared_title: Arc<str>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,8 +163,8 @@ impl Descriptor {
                 d.skipped = Some(format!("logsource {ls} is not aws/cloudtrail"));
             }
         }
-        d.id_static = Box::leak(d.detector_id().into_boxed_str());
-        d.title_static = Box::leak(d.title.clone().into_boxed_str());
+        d.shared_id = DetectorId::from(Arc::<str>::from(d.id_of_source()));
+        d.shared_title = Arc::from(d.title.as_str());
         Ok(d)
     }
 
@@ -179,8 +180,8 @@ impl Descriptor {
     /// The compiled rule of a Sigma descriptor that applies to CloudTrail.
     pub fn sigma_rule(&self) -> Option<SigmaRule> {
         Some(SigmaRule {
-            id: self.id_static,
-            title: self.title_static,
+            id: self.shared_id.clone(),
+            title: Arc::clone(&self.shared_title),
             severity: self.severity(),
             group_by: self.group_by.clone(),
             matcher: Arc::clone(self.sigma.as_ref()?),
@@ -188,7 +189,12 @@ impl Descriptor {
     }
 
     /// The stable detector id: `name`, else the file stem.
-    pub fn detector_id(&self) -> String {
+    pub fn detector_id(&self) -> &str {
+        &self.shared_id
+    }
+
+    /// [`Descriptor::detector_id`] worked out from the descriptor, once, when it loads.
+    fn id_of_source(&self) -> String {
         if let Some(n) = self.name.as_ref().or(self.native.as_ref()) {
             return n.clone();
         }
@@ -345,7 +351,7 @@ impl Catalog {
         let mut out: Vec<Box<dyn Detector>> = Vec::new();
         let mut rules = Vec::new();
         for d in &self.descriptors {
-            if disabled.contains(&d.detector_id()) {
+            if disabled.iter().any(|id| id == d.detector_id()) {
                 continue;
             }
             if d.native.is_some() {
@@ -533,41 +539,46 @@ mod tests {
             for mut d in catalog.detectors(&Settings::default(), disabled) {
                 d.inspect(&record, &mut out);
             }
-            out.iter().map(|f| f.detector).collect::<Vec<_>>()
+            out.iter()
+                .map(|f| f.detector.to_string())
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(&[]), ["root-activity"]);
         assert!(run(&["root-activity".into()]).is_empty());
         assert_eq!(parse_ids(" a, ,b,"), ["a", "b"]);
     }
 
+    /// A CloudTrail rule with this `detection:` block (indented lines).
+    fn rule(detection: &str) -> String {
+        format!(
+            "title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}"
+        )
+    }
+
+    /// The message that refuses the rule `text` read from `file`.
+    fn refusal(text: &str, file: &str) -> String {
+        Descriptor::parse(text, file).unwrap_err().to_string()
+    }
+
     #[test]
     fn refuses_unsupported_sigma_naming_file_and_construct() {
-        let rule = |detection: &str| {
-            format!("title: t\nlogsource: {{product: aws, service: cloudtrail}}\ndetection:\n{detection}")
-        };
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule("  s: {a|base64offset|contains: x}\n  condition: s\n"),
             "r.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.starts_with("r.yml: ") && e.contains("unsupported modifier `base64offset`"),
             "{e}"
         );
-        let e = Descriptor::parse(
+        let e = refusal(
             &rule("  s: {a: 1}\n  condition: s | count() > 3\n"),
             "c.yml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.contains("c.yml") && e.contains("aggregation `count()`"),
             "{e}"
         );
-        let e = Descriptor::parse("title: t\ncorrelation: {type: temporal}\n", "k.yml")
-            .unwrap_err()
-            .to_string();
+        let e = refusal("title: t\ncorrelation: {type: temporal}\n", "k.yml");
         assert!(e.contains("k.yml") && e.contains("correlation rule"), "{e}");
         // A rule for another log source is valid but not run.
         let d = Descriptor::parse(
@@ -576,6 +587,62 @@ mod tests {
         )
         .unwrap();
         assert!(d.skipped.is_some() && d.sigma.is_none());
+    }
+
+    #[test]
+    fn a_regex_that_does_not_build_is_a_load_error_naming_the_file() {
+        let e = refusal(
+            &rule("  s: {requestParameters.name|re: '(unclosed'}\n  condition: s\n"),
+            "bad-re.yml",
+        );
+        assert!(
+            e.starts_with("bad-re.yml: ") && e.contains("regular expression `(unclosed`"),
+            "{e}"
+        );
+        // A wildcard value the engine turns into a regex too large to build: refused when the
+        // rule loads, its pattern cut short in the message.
+        let huge = format!("a{}", "?".repeat(100_000));
+        let e = refusal(
+            &rule(&format!("  s: {{userAgent: '{huge}'}}\n  condition: s\n")),
+            "huge.yml",
+        );
+        assert!(
+            e.starts_with("huge.yml: ") && e.contains("regular expression") && e.len() < 500,
+            "{}",
+            &e[..e.len().min(500)]
+        );
+        // The same wildcards in a size that builds: loaded, and matching.
+        let d = Descriptor::parse(
+            &rule("  s: {userAgent: 'a?c*'}\n  condition: s\n"),
+            "ok.yml",
+        )
+        .unwrap();
+        let m = d.sigma.unwrap();
+        assert!(m.matches(&serde_json::json!({"userAgent": "ABCD"})));
+        assert!(!m.matches(&serde_json::json!({"userAgent": "ab"})));
+    }
+
+    #[test]
+    fn findings_share_the_id_the_catalog_holds() {
+        let d = Descriptor::parse(
+            &rule("  s: {eventName: StopLogging}\n  condition: s\n"),
+            "dir/stop-trail.yml",
+        )
+        .unwrap();
+        assert_eq!(d.detector_id(), "stop-trail");
+        let mut detector = d.build(&Settings::default()).unwrap();
+        let found = detectors::findings_in(&mut *detector, br#"{"eventName":"StopLogging"}"#);
+        let found = found.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].detector, "stop-trail");
+        assert!(
+            std::ptr::eq(found[0].detector.as_str(), d.detector_id()),
+            "the finding points at the catalog's id, not a copy"
+        );
+        assert_eq!(
+            found[0].summary_text(),
+            "t: StopLogging by unknown principal"
+        );
     }
 
     #[test]

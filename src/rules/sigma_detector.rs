@@ -8,11 +8,11 @@
 //! needs fields for its subject) is the record parsed into a JSON value, and then only the
 //! top-level keys those rules read (the whole record when one of them searches keywords).
 
+use crate::alert::finding::{DetectorId, Finding, Summary};
+use crate::alert::severity::Severity;
 use crate::detectors::Detector;
-use crate::finding::{Finding, Summary};
 use crate::record::Record;
-use crate::severity::Severity;
-use crate::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed};
+use crate::rules::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -22,8 +22,8 @@ pub const ID: &str = "sigma";
 /// One compiled rule and what its findings say.
 #[derive(Debug, Clone)]
 pub struct SigmaRule {
-    pub id: &'static str,
-    pub title: &'static str,
+    pub id: DetectorId,
+    pub title: Arc<str>,
     pub severity: Severity,
     /// Record fields that, with the principal, form the alert subject.
     pub group_by: Vec<String>,
@@ -58,8 +58,8 @@ impl SigmaRule {
             }
             values.push((field.clone(), v));
         }
-        let summary = Summary::Rule(self.title);
-        let mut f = Finding::new(self.id, self.severity, record, target, summary);
+        let summary = Summary::Rule(Arc::clone(&self.title));
+        let mut f = Finding::new(self.id.clone(), self.severity, record, target, summary);
         f.severity = self.severity;
         for (field, v) in values {
             f = f.with(&field, v);
@@ -221,8 +221,8 @@ mod tests {
 
     fn rule(id: &'static str, detection: &str, group_by: &[&str]) -> SigmaRule {
         SigmaRule {
-            id,
-            title: Box::leak(format!("{id} title").into_boxed_str()),
+            id: id.into(),
+            title: format!("{id} title").into(),
             severity: Severity::High,
             group_by: group_by.iter().map(|s| s.to_string()).collect(),
             matcher: Arc::new(

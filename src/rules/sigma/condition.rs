@@ -3,6 +3,7 @@
 //! Aggregations (`| count() ...`) and `near` are refused.
 
 use super::SigmaError;
+use crate::rules::glob;
 
 /// A parsed condition over selection indices.
 #[derive(Debug)]
@@ -165,7 +166,7 @@ impl Parser<'_> {
                     .collect()
             } else {
                 (0..self.names.len())
-                    .filter(|&i| glob(&target, &self.names[i]))
+                    .filter(|&i| glob::matches(&target, &self.names[i]))
                     .collect()
             };
             if sels.is_empty() {
@@ -185,24 +186,6 @@ impl Parser<'_> {
     }
 }
 
-/// `*`-only glob over selection names (case-sensitive, as Sigma identifiers are).
-fn glob(pat: &str, name: &str) -> bool {
-    match pat.split_once('*') {
-        None => pat == name,
-        Some((head, tail)) => {
-            let Some(rest) = name.strip_prefix(head) else {
-                return false;
-            };
-            if !tail.contains('*') {
-                return rest.ends_with(tail);
-            }
-            (0..=rest.len())
-                .filter(|&i| rest.is_char_boundary(i))
-                .any(|i| glob(tail, &rest[i..]))
-        }
-    }
-}
-
 impl Expr {
     pub(crate) fn eval(&self, sel: &mut dyn FnMut(usize) -> bool) -> bool {
         match self {
@@ -218,8 +201,26 @@ impl Expr {
         match self {
             Expr::Sel(i) => sel(*i),
             Expr::Not(e) => e.decide(sel).map(|b| !b),
-            Expr::And(items) => super::typed::and3(items.iter().map(|e| e.decide(sel))),
-            Expr::Or(items) => super::typed::or3(items.iter().map(|e| e.decide(sel))),
+            Expr::And(items) => and3(items.iter().map(|e| e.decide(sel))),
+            Expr::Or(items) => or3(items.iter().map(|e| e.decide(sel))),
         }
     }
+}
+
+/// Three-valued AND: `false` wins, then unknown.
+fn and3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut out = Some(true);
+    for item in items {
+        match item {
+            Some(false) => return Some(false),
+            None => out = None,
+            Some(true) => {}
+        }
+    }
+    out
+}
+
+/// Three-valued OR: `true` wins, then unknown.
+fn or3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    and3(items.map(|v| v.map(|b| !b))).map(|b| !b)
 }

@@ -5,6 +5,7 @@ use regex::RegexBuilder;
 use serde_json::Value;
 
 use super::field::{visit, visit_leaves};
+use super::typed_field::TypedField;
 use super::value::{tokenize, Cmp, Matcher, Net, StrPat, Tok};
 use super::SigmaError;
 
@@ -17,11 +18,11 @@ pub(crate) struct FieldMatch {
     /// `all` modifier: every value must match (otherwise any one).
     pub(crate) all: bool,
     /// Finds the text that ends every key that can hold the field: its last segment and a
-    /// quote (see [`super::typed`]).
+    /// quote (the typed view looks for it).
     pub(crate) key_end: memchr::memmem::Finder<'static>,
     /// The typed record field that holds this path, if any.
-    pub(crate) typed: Option<super::typed::TypedField>,
-    /// The path can be decided from the typed record and the text (see [`super::typed`]).
+    pub(crate) typed: Option<TypedField>,
+    /// The path can be decided from the typed record and the text.
     pub(crate) lookup_ok: bool,
     /// Per value: a piece of text the record's JSON text must contain (ASCII
     /// case-insensitively) for that value to match, if there is one.
@@ -264,10 +265,7 @@ impl FieldMatch {
                         .multi_line(has("m"))
                         .dot_matches_new_line(has("s"))
                         .build()
-                        .map_err(|e| SigmaError::Regex {
-                            pattern: pat.clone(),
-                            reason: e.to_string(),
-                        })?;
+                        .map_err(|e| SigmaError::regex(&pat, &e))?;
                     Matcher::Re(re, needle)
                 }
                 (Some("cidr"), Some(net)) => Matcher::Cidr(
@@ -296,7 +294,7 @@ impl FieldMatch {
                     if value.is_string() {
                         frag = fragment(&toks);
                     }
-                    Matcher::Str(StrPat::compile(&toks, cased))
+                    Matcher::Str(StrPat::compile(&toks, cased)?)
                 }
             };
             out.push(m);
@@ -310,7 +308,7 @@ impl FieldMatch {
         let lookup_ok = !field.is_empty() && !field.ends_with('.') && !field.contains(['"', '\\']);
         Ok(FieldMatch {
             key_end,
-            typed: super::typed::TypedField::from_path(field),
+            typed: TypedField::from_path(field),
             lookup_ok,
             field: (!field.is_empty()).then(|| field.to_string()),
             values: out,

@@ -15,7 +15,6 @@ mod detection;
 mod field;
 mod index;
 mod keys;
-mod lazy_regex;
 mod typed;
 mod typed_field;
 mod value;
@@ -31,7 +30,6 @@ pub use typed::Typed;
 
 use condition::Expr;
 use detection::Selection;
-use lazy_regex::LazyRegex;
 
 /// Why a detection could not be compiled. Each message names the construct.
 #[derive(thiserror::Error, Debug)]
@@ -54,6 +52,25 @@ pub enum SigmaError {
     Invalid(String),
 }
 
+impl SigmaError {
+    /// A regular expression that did not build: a syntax error in a rule's `re` value, or a
+    /// pattern the engine made from the rule that is too large.
+    /// A long pattern is cut short in the message.
+    fn regex(pattern: &str, e: &regex::Error) -> SigmaError {
+        const SHOWN: usize = 200;
+        let mut pattern = pattern.to_owned();
+        if pattern.len() > SHOWN {
+            let cut = (0..=SHOWN).rev().find(|&i| pattern.is_char_boundary(i));
+            pattern.truncate(cut.unwrap_or(0));
+            pattern.push_str("...");
+        }
+        SigmaError::Regex {
+            pattern,
+            reason: e.to_string(),
+        }
+    }
+}
+
 /// A compiled Sigma detection. Cheap to share across threads.
 #[derive(Debug)]
 pub struct SigmaMatcher {
@@ -63,7 +80,7 @@ pub struct SigmaMatcher {
     event_sources: Option<Vec<String>>,
     identity_types: Option<Vec<String>>,
     /// Matches the JSON text of every record the rule can match (a cheap pre-test).
-    prefilter: Option<LazyRegex<regex::bytes::Regex>>,
+    prefilter: Option<regex::bytes::Regex>,
     /// The top-level record keys the rule reads (`None`: all of them).
     keys: Option<Vec<String>>,
 }
@@ -107,10 +124,15 @@ impl SigmaMatcher {
         let event_names = pinned(&condition, &selections, "eventName");
         let event_sources = pinned(&condition, &selections, "eventSource");
         let identity_types = pinned(&condition, &selections, "userIdentity.type");
-        let prefilter = fragments(&condition, &selections).map(|frags| {
-            let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
-            LazyRegex::new(format!("(?i){}", alts.join("|")))
-        });
+        let prefilter = match fragments(&condition, &selections) {
+            Some(frags) => {
+                let alts: Vec<String> = frags.iter().map(|f| regex::escape(f)).collect();
+                let pattern = format!("(?i){}", alts.join("|"));
+                let re = regex::bytes::Regex::new(&pattern);
+                Some(re.map_err(|e| SigmaError::regex(&pattern, &e))?)
+            }
+            None => None,
+        };
         Ok(SigmaMatcher {
             keys: keys::selection_keys(&selections),
             selections,
@@ -137,11 +159,9 @@ impl SigmaMatcher {
 
     /// A cheap test on the record's JSON text: `false` means the record cannot match, `true`
     /// that it may. `raw` must not use `\u` escapes for ASCII characters (check with
-    /// [`crate::text_facts::plain`]).
+    /// [`crate::record::text_facts::plain`]).
     pub fn may_match_text(&self, raw: &[u8]) -> bool {
-        self.prefilter
-            .as_ref()
-            .is_none_or(|re| re.get().is_match(raw))
+        self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
     }
 
     /// Literal values the record's eventName must have for any match, if the rule pins

@@ -1,7 +1,7 @@
 //! Table tests of the engine: `check(detection_yaml, record_json, expect)`.
 
 use super::*;
-use crate::text_facts::plain;
+use crate::record::text_facts::plain;
 
 fn compile(yaml: &str) -> Result<SigmaMatcher, SigmaError> {
     let detection: Value = serde_norway::from_str(yaml).expect("test YAML parses");

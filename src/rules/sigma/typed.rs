@@ -12,10 +12,10 @@ use memchr::memmem::Finder;
 
 use super::detection::{FieldMatch, Selection};
 use super::index::Key;
-pub(crate) use super::typed_field::TypedField;
+use super::typed_field::TypedField;
 use super::value::Matcher;
+use crate::record::text_facts::TextFacts;
 use crate::record::Record;
-use crate::text_facts::TextFacts;
 
 /// What a field path holds, when the typed record knows it exactly.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,24 +159,6 @@ fn decide_field(f: &FieldMatch, t: &Typed) -> Option<bool> {
     } else {
         Some(!decisive)
     }
-}
-
-/// Three-valued AND: `false` wins, then unknown.
-pub(crate) fn and3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
-    let mut out = Some(true);
-    for item in items {
-        match item {
-            Some(false) => return Some(false),
-            None => out = None,
-            Some(true) => {}
-        }
-    }
-    out
-}
-
-/// Three-valued OR: `true` wins, then unknown.
-pub(crate) fn or3(items: impl Iterator<Item = Option<bool>>) -> Option<bool> {
-    and3(items.map(|v| v.map(|b| !b))).map(|b| !b)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use super::lazy_regex::LazyRegex;
+use super::SigmaError;
 use regex::Regex;
 use serde_json::Value;
 
@@ -60,16 +60,18 @@ pub(crate) enum StrPat {
     Contains(String, Fold),
     /// `*` alone: any value at all.
     Any,
-    Glob(LazyRegex<Regex>),
+    /// Any other pattern, as a regular expression built when the rule loads.
+    Glob(Regex),
 }
 
 impl StrPat {
-    pub(crate) fn compile(toks: &[Tok], cased: bool) -> StrPat {
+    /// Fails only if the pattern's regular expression is too large to build.
+    pub(crate) fn compile(toks: &[Tok], cased: bool) -> Result<StrPat, SigmaError> {
         let lead = toks.first() == Some(&Tok::Star);
         let trail = toks.len() > usize::from(lead) && toks.last() == Some(&Tok::Star);
         let inner = &toks[usize::from(lead)..toks.len() - usize::from(trail)];
         if lead && inner.is_empty() {
-            return StrPat::Any;
+            return Ok(StrPat::Any);
         }
         let lit: Option<String> = inner
             .iter()
@@ -84,12 +86,12 @@ impl StrPat {
                 false if lit.is_ascii() => (lit.to_ascii_lowercase(), Fold::Ascii),
                 false => (lit.to_lowercase(), Fold::Unicode),
             };
-            return match (lead, trail) {
+            return Ok(match (lead, trail) {
                 (false, false) => StrPat::Exact(lit, fold),
                 (false, true) => StrPat::Prefix(lit, fold),
                 (true, false) => StrPat::Suffix(lit, fold),
                 (true, true) => StrPat::Contains(lit, fold),
-            };
+            });
         }
         let mut re = String::from(if cased { "(?s)^" } else { "(?si)^" });
         for t in toks {
@@ -100,7 +102,9 @@ impl StrPat {
             }
         }
         re.push('$');
-        StrPat::Glob(LazyRegex::new(re))
+        Regex::new(&re)
+            .map(StrPat::Glob)
+            .map_err(|e| SigmaError::regex(&re, &e))
     }
 
     /// The exact (lowercased) literal this pattern stands for, if it has no wildcard.
@@ -116,7 +120,7 @@ impl StrPat {
         let hb = h.as_bytes();
         match self {
             StrPat::Any => true,
-            StrPat::Glob(re) => re.get().is_match(h),
+            StrPat::Glob(re) => re.is_match(h),
             StrPat::Exact(p, None) => h == p,
             StrPat::Prefix(p, None) => h.starts_with(p.as_str()),
             StrPat::Suffix(p, None) => h.ends_with(p.as_str()),

@@ -1,0 +1,50 @@
+//! User detector files that cannot load are refused by name: `detectors check` reports each
+//! one, and `replay --detectors` stops before reading any log.
+
+mod common;
+use common::*;
+
+const GOOD: &str = "title: Good\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {eventName: StopLogging}\n  condition: s\n";
+
+const BAD_RE: &str = "title: Bad\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {userAgent|re: 'aws-cli/(2'}\n  condition: s\n";
+
+#[test]
+fn a_rule_whose_regex_does_not_build_is_refused_by_file_name() {
+    let dir = scratch("bad-regex");
+    write(&dir, "good.yml", GOOD.as_bytes());
+    let bad = write(&dir, "bad-re.yml", BAD_RE.as_bytes());
+    let dir_arg = dir.to_str().unwrap();
+
+    let out = trailwatch(&["detectors", "check", dir_arg], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let refused = format!("error   {}: ", bad.display());
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&refused))
+        .unwrap_or_else(|| panic!("no refusal of bad-re.yml:\n{stdout}"));
+    assert!(
+        line.contains("regular expression `aws-cli/(2`"),
+        "the message names the pattern: {line}"
+    );
+    assert!(stdout.contains("good.yml: good (sigma"), "{stdout}");
+    assert!(
+        stdout.contains("1 loaded, 0 skipped, 1 refused"),
+        "{stdout}"
+    );
+
+    let log = write(&dir, "log.json", br#"{"Records":[]}"#);
+    let out = trailwatch(
+        &["replay", "--detectors", dir_arg, log.to_str().unwrap()],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: ", bad.display())) && stderr.contains("regular expression"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
