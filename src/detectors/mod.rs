@@ -3,24 +3,32 @@
 //! A detector is small and infallible: it looks at one record at a time and pushes findings.
 //! Adding one touches its own file, its `detectors/ID.yml` descriptor, and one line below.
 
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
 use crate::record::{Record, RecordError};
 
 pub mod cmk_downgrade;
+mod exposure;
+mod exposure_attrs;
+mod exposure_net;
 pub mod fips_endpoint;
 pub mod fips_hosts;
 pub mod fips_policy;
 pub mod kms_key_loss;
 pub mod kms_key_policy;
-mod kms_policy_doc;
 mod kms_ref;
+mod policy_cond;
+mod policy_doc;
+pub mod resource_public;
+pub mod resource_shared;
 pub mod sensitive_tag;
 pub mod sigma;
 pub mod tls_absent;
 pub mod tls_outdated;
+pub mod trusted;
 pub mod url_credentials;
 
 pub use fips_policy::FipsPolicy;
+pub use trusted::TrustedAccounts;
 
 pub trait Detector: Send {
     fn id(&self) -> &'static str;
@@ -47,6 +55,9 @@ pub fn findings_in(
 pub struct Settings {
     /// Where calls must use FIPS endpoints (`--fips-required`, `TRAILWATCH_FIPS_REQUIRED`).
     pub fips_required: FipsPolicy,
+    /// Accounts and organizations whose grants are expected (`--trusted-accounts`,
+    /// `TRAILWATCH_TRUSTED_ACCOUNTS`).
+    pub trusted_accounts: TrustedAccounts,
 }
 
 type Factory = fn(&Settings) -> Box<dyn Detector>;
@@ -67,6 +78,14 @@ pub const NATIVE: &[(&str, Factory)] = &[
         Box::new(url_credentials::UrlCredentials)
     }),
     (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
+    (resource_public::ID, |_| {
+        Box::new(resource_public::ResourcePublic)
+    }),
+    (resource_shared::ID, |s| {
+        Box::new(resource_shared::ResourceShared::new(
+            s.trusted_accounts.clone(),
+        ))
+    }),
 ];
 
 /// Builds the native detector with this id.
