@@ -18,6 +18,7 @@ pub mod kms_key_policy;
 mod kms_ref;
 mod policy_cond;
 mod policy_doc;
+pub mod protection_disabled;
 pub mod resource_public;
 pub mod resource_shared;
 pub mod sensitive_tag;
@@ -80,6 +81,9 @@ pub const NATIVE: &[(&str, Factory)] = &[
     (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
     (resource_public::ID, |_| {
         Box::new(resource_public::ResourcePublic)
+    }),
+    (protection_disabled::ID, |_| {
+        Box::new(protection_disabled::ProtectionDisabled)
     }),
     (resource_shared::ID, |s| {
         Box::new(resource_shared::ResourceShared::new(
