@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use trailwatch::catalog::Catalog;
 use trailwatch::delivery::Pipeline;
 use trailwatch::detector_cmds as commands;
-use trailwatch::detectors::{FipsPolicy, Settings};
+use trailwatch::detectors::{FipsPolicy, Settings, TrustedAccounts};
 use trailwatch::output::Format;
 use trailwatch::replay::{self, Replay};
 use trailwatch::Severity;
@@ -87,6 +87,16 @@ struct ReplayArgs {
         value_name = "SCOPES"
     )]
     fips_required: FipsPolicy,
+    /// Account ids and organization ids (o-...) whose grants are expected: resource-shared
+    /// does not report them (comma-separated).
+    #[arg(
+        long,
+        env = "TRAILWATCH_TRUSTED_ACCOUNTS",
+        default_value = "",
+        hide_default_value = true,
+        value_name = "IDS"
+    )]
+    trusted_accounts: TrustedAccounts,
 }
 
 fn main() -> ExitCode {
@@ -191,6 +201,7 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
             catalog,
             settings: Settings {
                 fips_required: args.fips_required,
+                trusted_accounts: args.trusted_accounts,
             },
             disabled: args.disable,
         },

@@ -385,7 +385,6 @@ async fn near_the_deadline_objects_are_left_for_a_retry() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("nearly up"), "{err}");
-    assert!(Instant::now() < deadline, "answered before the deadline");
     assert!(h.sink.messages().is_empty());
 }
 

@@ -75,11 +75,11 @@ fn panther_records() {
             true,
             "Panther ignores read-only root calls",
         ),
-        // console-login-without-mfa is about IAM users; root sign-ins are root-activity's.
+        // Failed calls are counted, one severity step lower, as the CIS metric filters count them.
         (
-            "AWS.Console.LoginWithoutMFA/02_true.json",
-            false,
-            "root login: root-activity reports it",
+            "AWS.CloudTrail.Stopped/02_false.json",
+            true,
+            "a failed StopLogging is an attempt to blind the account",
         ),
         (
             "AWS.Console.LoginWithoutMFA/07_false.json",
@@ -197,17 +197,19 @@ fn real_deliveries() {
         Some(1)
     );
     // Reviewed: the Invictus hour detonates Stratus too (one trail's selectors narrowed, two
-    // trails deleted, a test user signing in without MFA); failed attempts are not counted.
-    assert_eq!(fired("cloudtrail-tampering", "invictus"), Some(3));
+    // trails deleted, a test user signing in without MFA), and four attempts to stop or delete
+    // a trail that failed (TrailNotFoundException): counted, one severity step lower.
+    assert_eq!(fired("cloudtrail-tampering", "invictus"), Some(7));
     assert_eq!(fired("console-login-without-mfa", "invictus"), Some(1));
     assert_eq!(fired("root-activity", "invictus"), None);
-    // This detonation was refused (AccessDenied): a denied call, not an organization change.
+    // This detonation was refused (AccessDenied): an attempt, counted as the CIS metric
+    // filter counts it (one severity step lower) and also a denied call.
     assert_eq!(
         fired(
             "organizations-changes",
             "aws.defense-evasion.organizations-leave"
         ),
-        None
+        Some(1)
     );
     assert!(fired(
         "unauthorized-api-calls",

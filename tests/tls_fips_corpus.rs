@@ -76,6 +76,7 @@ impl Run {
 fn run(paths: &[&str], policy: FipsPolicy) -> Run {
     let settings = Settings {
         fips_required: policy,
+        ..Settings::default()
     };
     let (files, missing) = inputs::expand(&paths.iter().map(PathBuf::from).collect::<Vec<_>>());
     assert!(missing.is_empty(), "{missing:?}");

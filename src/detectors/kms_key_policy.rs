@@ -1,12 +1,12 @@
 //! `kms-key-policy`: who may use a KMS key changed: a key policy open to everyone or to another
 //! account, a grant to another account, a grant revoked or retired, an alias moved or deleted.
 
-use super::kms_policy_doc::{self, Exposure};
 use super::kms_ref::{key_account, key_target, principal_account, str_at, OptionalEvidence};
+use super::policy_doc::{self, Assessment, Policy};
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::record::Record;
-use crate::severity::Severity;
 use serde_json::Value;
 
 pub const ID: &str = "kms-key-policy";
@@ -25,7 +25,7 @@ impl Detector for KmsKeyPolicy {
         }
         let name = record.event_name();
         let finding = match name {
-            "PutKeyPolicy" | "ReplicateKey" => policy_change(record),
+            "PutKeyPolicy" | "ReplicateKey" | "CreateKey" => policy_change(record),
             "CreateGrant" => grant_created(record),
             "RevokeGrant" | "RetireGrant" => grant_removed(record),
             "UpdateAlias" | "DeleteAlias" => alias_changed(record),
@@ -52,26 +52,27 @@ fn parts(record: &Record<'_>) -> Parts {
     }
 }
 
-/// PutKeyPolicy, ReplicateKey: critical when the policy is open to everyone without a
-/// condition, high when it names another account. Otherwise ReplicateKey (a copy of the key in
-/// another region) is medium; PutKeyPolicy is medium only when its policy cannot be read or
-/// the lockout safety check was bypassed, and no finding else.
+/// PutKeyPolicy, ReplicateKey, CreateKey: critical when the policy is open to everyone without
+/// a restricting condition, high when it names another account. Otherwise ReplicateKey (a copy
+/// of the key in another region) is medium, and so is a policy that cannot be read or a
+/// bypassed lockout safety check. Any other PutKeyPolicy is low (who may use the key changed,
+/// within its account); a CreateKey that keeps the key in its account is no finding.
 fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
     let Parts { params, target, .. } = parts(record);
     let own = key_account(&target, record).to_owned();
-    let policy = params.get("policy").filter(|p| !p.is_null());
-    let doc = policy.and_then(kms_policy_doc::parse);
-    let exposure = doc
-        .as_ref()
-        .map(|d| kms_policy_doc::assess(d, &own))
-        .unwrap_or_default();
+    let policy = policy_doc::read(params.get("policy"));
+    let exposure = match &policy {
+        Policy::Doc(doc) => policy_doc::assess(doc, &own),
+        _ => Assessment::default(),
+    };
     let bypass = params.get("bypassPolicyLockoutSafetyCheck") == Some(&Value::Bool(true));
-    let unreadable = policy.is_some() && doc.is_none();
+    let unreadable = policy == Policy::Unreadable;
     let replicate = record.event_name() == "ReplicateKey";
+    let others = exposure.others();
     let (severity, what) = if !exposure.public.is_empty() {
         (Severity::Critical, "opened the key to everyone".to_owned())
-    } else if !exposure.other_accounts.is_empty() {
-        let accounts = exposure.other_accounts.join(", ");
+    } else if !others.is_empty() {
+        let accounts = others.join(", ");
         (
             Severity::High,
             format!("gave account {accounts} use of the key"),
@@ -88,6 +89,11 @@ fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
             Severity::Medium,
             "bypassed the policy lockout safety check".to_owned(),
         )
+    } else if record.event_name() == "PutKeyPolicy" {
+        (
+            Severity::Low,
+            "changed the key policy within the key's account".to_owned(),
+        )
     } else {
         return None;
     };
@@ -101,7 +107,7 @@ fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
         Finding::new(ID, severity, record, target.clone(), summary)
             .with("key", target.as_str())
             .with("key_account", own)
-            .with("policy_readable", policy.is_none() || doc.is_some())
+            .with("policy_readable", !unreadable)
             .with("bypass_lockout_check", bypass)
             .with_exposure(&exposure)
             .with_opt("replica_region", str_at(&params, &["replicaRegion"])),
@@ -192,17 +198,16 @@ fn by_aws_service(record: &Record<'_>) -> bool {
 }
 
 trait ExposureEvidence {
-    fn with_exposure(self, exposure: &Exposure) -> Self;
+    fn with_exposure(self, exposure: &Assessment) -> Self;
 }
 
 impl ExposureEvidence for Finding<'_> {
-    fn with_exposure(self, e: &Exposure) -> Self {
-        self.with("public_statements", e.public.clone())
-            .with(
-                "public_conditioned_statements",
-                e.public_conditioned.clone(),
-            )
-            .with("other_accounts", e.other_accounts.clone())
+    fn with_exposure(self, e: &Assessment) -> Self {
+        let mut public: Vec<String> = e.public.iter().map(|g| g.statement.clone()).collect();
+        public.dedup();
+        self.with("public_statements", public)
+            .with("public_conditioned_statements", e.narrowed.clone())
+            .with("other_accounts", e.others())
     }
 }
 

@@ -52,13 +52,45 @@ fn public_policy_is_critical_and_failed_attempt_high() {
     );
 }
 
-#[test]
-fn conditioned_star_and_same_account_policy_are_no_finding() {
-    none(&put_policy(json!([
+fn in_account() -> Value {
+    json!([
         {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*"},
         {"Sid": "ViaS3", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt"],
          "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.us-east-1.amazonaws.com"}}}
-    ])));
+    ])
+}
+
+#[test]
+fn conditioned_star_and_same_account_policy_are_a_low_change() {
+    let f = one(&put_policy(in_account()));
+    assert_eq!(f.severity, Severity::Low);
+    assert_eq!(
+        f.evidence["public_conditioned_statements"],
+        json!(["ViaS3"])
+    );
+    assert!(f.summary_text().contains("within"), "{}", f.summary_text());
+}
+
+#[test]
+fn create_key_is_assessed_like_put_key_policy() {
+    let created = |statements: Value| {
+        let policy = json!({"Statement": statements}).to_string();
+        let mut r = kms(
+            "CreateKey",
+            json!({"policy": policy, "keyUsage": "ENCRYPT_DECRYPT"}),
+        );
+        r["responseElements"] = json!({"keyMetadata": {"arn": KEY, "keyId": "1234abcd"}});
+        r
+    };
+    let f = one(&created(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]),
+    ));
+    assert_eq!((f.severity, &*f.target), (Severity::Critical, KEY));
+    let shared =
+        json!([{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "kms:Decrypt"}]);
+    assert_eq!(one(&created(shared)).severity, Severity::High);
+    none(&created(in_account()));
+    none(&kms("CreateKey", json!({"keyUsage": "ENCRYPT_DECRYPT"})));
 }
 
 #[test]
@@ -174,6 +206,13 @@ fn other_sources_names_and_junk_are_no_finding() {
     none(&kms("Decrypt", json!({"keyId": KEY})));
     none(&kms("CreateGrant", json!("junk")));
     none(&kms("CreateGrant", json!({"granteePrincipal": 7})));
-    none(&kms("PutKeyPolicy", json!([1, 2])));
-    none(&kms("PutKeyPolicy", Value::Null));
+    // Every PutKeyPolicy is a key policy change, even when the record does not show it.
+    assert_eq!(
+        one(&kms("PutKeyPolicy", json!([1, 2]))).severity,
+        Severity::Low
+    );
+    assert_eq!(
+        one(&kms("PutKeyPolicy", Value::Null)).severity,
+        Severity::Low
+    );
 }

@@ -3,23 +3,32 @@
 //! A detector is small and infallible: it looks at one record at a time and pushes findings.
 //! Adding one touches its own file, its `detectors/ID.yml` descriptor, and one line below.
 
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
 use crate::record::{Record, RecordError};
 
 pub mod cmk_downgrade;
+mod exposure;
+mod exposure_attrs;
+mod exposure_net;
 pub mod fips_endpoint;
 pub mod fips_hosts;
 pub mod fips_policy;
 pub mod kms_key_loss;
 pub mod kms_key_policy;
-mod kms_policy_doc;
 mod kms_ref;
+mod policy_cond;
+mod policy_doc;
+pub mod protection_disabled;
+pub mod resource_public;
+pub mod resource_shared;
 pub mod sensitive_tag;
 pub mod tls_absent;
 pub mod tls_outdated;
+pub mod trusted;
 pub mod url_credentials;
 
 pub use fips_policy::FipsPolicy;
+pub use trusted::TrustedAccounts;
 
 pub use crate::scan::Detector;
 
@@ -40,6 +49,9 @@ pub fn findings_in(
 pub struct Settings {
     /// Where calls must use FIPS endpoints (`--fips-required`, `TRAILWATCH_FIPS_REQUIRED`).
     pub fips_required: FipsPolicy,
+    /// Accounts and organizations whose grants are expected (`--trusted-accounts`,
+    /// `TRAILWATCH_TRUSTED_ACCOUNTS`).
+    pub trusted_accounts: TrustedAccounts,
 }
 
 type Factory = fn(&Settings) -> Box<dyn Detector>;
@@ -60,6 +72,17 @@ pub const NATIVE: &[(&str, Factory)] = &[
         Box::new(url_credentials::UrlCredentials)
     }),
     (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
+    (resource_public::ID, |_| {
+        Box::new(resource_public::ResourcePublic)
+    }),
+    (protection_disabled::ID, |_| {
+        Box::new(protection_disabled::ProtectionDisabled)
+    }),
+    (resource_shared::ID, |s| {
+        Box::new(resource_shared::ResourceShared::new(
+            s.trusted_accounts.clone(),
+        ))
+    }),
 ];
 
 /// Builds the native detector with this id.

@@ -5,6 +5,7 @@
 //! SDK itself and are not repeated here.
 
 use crate::detectors::fips_policy::{self, FipsPolicy};
+use crate::detectors::trusted::{self, TrustedAccounts};
 use crate::severity::Severity;
 
 /// Objects processed at once in one invocation when `MAX_CONCURRENCY` is not set.
@@ -36,6 +37,8 @@ pub struct Config {
     pub min_severity: Severity,
     /// `TRAILWATCH_FIPS_REQUIRED`: where the FIPS detectors apply.
     pub fips_required: FipsPolicy,
+    /// `TRAILWATCH_TRUSTED_ACCOUNTS`: accounts and organizations whose grants are expected.
+    pub trusted_accounts: TrustedAccounts,
     /// `DISABLED_DETECTORS`: detector ids, comma-separated.
     pub disabled: Vec<String>,
     /// `MAX_CONCURRENCY`: objects scanned at once in one invocation.
@@ -83,6 +86,10 @@ impl Config {
         let fips_required = fips.parse().map_err(|e: fips_policy::PolicyError| {
             bad("TRAILWATCH_FIPS_REQUIRED", e.to_string())
         })?;
+        let trusted_accounts = set(trusted::ENV)
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e: trusted::TrustedError| bad(trusted::ENV, e.to_string()))?;
         let disabled = set("DISABLED_DETECTORS")
             .map(|v| crate::catalog::parse_ids(&v))
             .unwrap_or_default();
@@ -126,6 +133,7 @@ impl Config {
             topic_arn,
             min_severity,
             fips_required,
+            trusted_accounts,
             disabled,
             max_concurrency,
             log_level,
@@ -185,6 +193,7 @@ mod tests {
         assert_eq!(c.max_concurrency, DEFAULT_CONCURRENCY);
         assert_eq!(c.fips_required, FipsPolicy::default());
         assert!(c.disabled.is_empty() && c.json_logs && !c.fifo());
+        assert!(c.trusted_accounts.is_empty());
         assert_eq!(c.log_level, tracing::Level::INFO);
     }
 
@@ -197,6 +206,7 @@ mod tests {
             ),
             ("MIN_SEVERITY", "HIGH"),
             ("TRAILWATCH_FIPS_REQUIRED", "us-gov-*, 111122223333"),
+            ("TRAILWATCH_TRUSTED_ACCOUNTS", "444455556666, o-a1b2c3d4e5"),
             ("DISABLED_DETECTORS", "tls-outdated, ,x"),
             ("MAX_CONCURRENCY", "8"),
             ("AWS_LAMBDA_LOG_LEVEL", "debug"),
@@ -207,6 +217,7 @@ mod tests {
         assert_eq!(c.min_severity, Severity::High);
         assert_eq!(c.disabled, ["tls-outdated", "x"]);
         assert_eq!(c.max_concurrency, 8);
+        assert!(c.trusted_accounts.contains("o-a1b2c3d4e5"));
         assert_eq!(c.log_level, tracing::Level::DEBUG);
         assert_eq!(
             c.fips_required,
@@ -239,6 +250,13 @@ mod tests {
                     ("TRAILWATCH_FIPS_REQUIRED", "US East!"),
                 ],
                 "TRAILWATCH_FIPS_REQUIRED",
+            ),
+            (
+                &[
+                    ("TOPIC_ARN", TOPIC),
+                    ("TRAILWATCH_TRUSTED_ACCOUNTS", "prod"),
+                ],
+                "TRAILWATCH_TRUSTED_ACCOUNTS",
             ),
             (&[("TOPIC_ARN", TOPIC), ("LOG_LEVEL", "loud")], "LOG_LEVEL"),
             (

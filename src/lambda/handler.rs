@@ -39,6 +39,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             catalog,
             settings: Settings {
                 fips_required: config.fips_required.clone(),
+                trusted_accounts: config.trusted_accounts.clone(),
             },
             disabled: config.disabled.clone(),
         };

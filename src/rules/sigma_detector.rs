@@ -43,8 +43,17 @@ impl SigmaRule {
         Some(keys)
     }
 
-    /// The finding for a record this rule matched. The rule's `level` is the severity even
-    /// for failed calls: whether failures count is the rule's own decision.
+    /// Whether the rule reads `errorCode` or `errorMessage` (or the whole record): then it
+    /// decides about failed calls itself and its `level` holds for them.
+    fn reads_errors(&self) -> bool {
+        self.matcher
+            .keys()
+            .is_none_or(|keys| keys.iter().any(|k| k == "errorCode" || k == "errorMessage"))
+    }
+
+    /// The finding for a record this rule matched. A rule that reads the error fields decides
+    /// about failed calls itself and its `level` is the severity; for the others a failed call
+    /// is one severity step lower, as for the native detectors.
     fn finding<'r>(&self, record: &'r Record<'_>, json: &Value) -> Finding<'r> {
         let mut target = String::new();
         let mut values = Vec::new();
@@ -60,7 +69,9 @@ impl SigmaRule {
         }
         let summary = Summary::Rule(Arc::clone(&self.title));
         let mut f = Finding::new(self.id.clone(), self.severity, record, target, summary);
-        f.severity = self.severity;
+        if self.reads_errors() {
+            f.severity = self.severity;
+        }
         for (field, v) in values {
             f = f.with(&field, v);
         }
@@ -256,8 +267,8 @@ mod tests {
         assert_eq!(out[0].detector, "stop");
         assert_eq!(
             out[0].severity,
-            Severity::High,
-            "level is kept for failures"
+            Severity::Medium,
+            "a rule that does not read the error fields: a failed call is one step lower"
         );
         assert_eq!(out[0].target, "main");
         assert_eq!(out[0].principal, "arn:aws:iam::1:user/eve");
@@ -266,6 +277,11 @@ mod tests {
             .summary_text()
             .starts_with("stop title: StopLogging by arn:aws:iam::1:user/eve"));
         assert_eq!(out[1].detector, "denied");
+        assert_eq!(
+            out[1].severity,
+            Severity::High,
+            "a rule that reads errorCode decides about failures: its level is kept"
+        );
         assert_eq!(out[1].target, "");
         out.clear();
         let other = Record::parse(br#"{"eventName":"ListBuckets"}"#).unwrap();
