@@ -7,7 +7,7 @@
 //! from it together, so they travel between threads without a copy, and the buffer comes back
 //! for reuse once its records are gone.
 
-use crate::produce::{Batch, Item};
+use super::batch::{Batch, Item};
 use crate::record::{Record, RecordError};
 use yoke::{Yoke, Yokeable};
 
@@ -69,7 +69,7 @@ impl ParsedBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text_facts::TextFacts;
+    use crate::record::text_facts::TextFacts;
 
     #[test]
     fn parses_in_order_and_gives_the_buffer_back() {
