@@ -15,8 +15,8 @@ pub mod split;
 pub use error::ScanError;
 
 use crate::alert::finding::Finding;
-use crate::detectors::tls_outdated::TlsVersion;
 use crate::detectors::Detector;
+use crate::record::tls::TlsVersion;
 use batch::Batch;
 use error::Fault;
 use parsed::{Parsed, ParsedBatch};
