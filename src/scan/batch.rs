@@ -8,7 +8,8 @@ pub enum Item {
     /// A record's text, and the facts found in it here on the reading thread.
     Record(Range<usize>, TextFacts),
     NotObject,
-    TooDeep,
+    /// A record nested too deep, as a copy with its deep subtrees cut, and how many were cut.
+    Cut(Range<usize>, TextFacts, u32),
 }
 
 /// Records cut from the input, in order, sharing one buffer.

@@ -48,6 +48,9 @@ pub struct ScanReport {
     pub bytes: u64,
     /// Bytes read from the input as given (compressed or not).
     pub input_bytes: u64,
+    /// Subtrees nested deeper than [`split::MAX_DEPTH`], unread: the rest of their records
+    /// was inspected (those records are counted in `records`).
+    pub deep_subtrees: u64,
     /// Records whose `tlsDetails.tlsVersion` could not be understood.
     pub tls_unparsed: u64,
     pub contents: Contents,
@@ -157,11 +160,9 @@ fn inspect(
         Parsed::NotObject => {
             return report.warn(format!("record {index}: not a JSON object, skipped"))
         }
-        Parsed::TooDeep => {
-            let limit = split::MAX_DEPTH;
-            return report.warn(format!(
-                "record {index}: nested deeper than {limit} levels, skipped"
-            ));
+        Parsed::Cut(record, subtrees) => {
+            report.deep_subtrees += u64::from(*subtrees);
+            record
         }
     };
     report.records += 1;

@@ -110,7 +110,11 @@ fn pump(
                     Item::Record(start..batch.data.len(), TextFacts::of(text))
                 }
                 Element::NotObject => Item::NotObject,
-                Element::TooDeep => Item::TooDeep,
+                Element::Cut { text, subtrees } => {
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(text);
+                    Item::Cut(start..batch.data.len(), TextFacts::of(text), subtrees)
+                }
             };
             batch.items.push(item);
             if batch.data.len() >= BATCH || batch.items.len() >= BATCH_ITEMS {
