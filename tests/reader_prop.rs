@@ -203,8 +203,8 @@ proptest! {
 fn split_in_pieces(
     data: &[u8],
     points: &[usize],
-) -> Result<Vec<String>, trailwatch::split::SplitError> {
-    use trailwatch::split::{Element, Splitter};
+) -> Result<Vec<String>, trailwatch::scan::split::SplitError> {
+    use trailwatch::scan::split::{Element, Splitter};
     let mut s = Splitter::default();
     let mut got = Vec::new();
     let mut at = 0;
@@ -213,7 +213,9 @@ fn split_in_pieces(
             got.push(match e {
                 Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
                 Element::NotObject => "<not an object>".into(),
-                Element::TooDeep => "<too deep>".into(),
+                Element::Cut { text, subtrees } => {
+                    format!("<{subtrees} cut>{}", String::from_utf8_lossy(text))
+                }
             })
         })?;
         at = p;
@@ -271,5 +273,69 @@ fn many_batches_keep_order_and_survive_a_cut() {
         );
         assert_eq!(partial[..], records[..partial.len()]);
         assert_eq!(report.records as usize, partial.len());
+    }
+}
+
+/// `kinds.len()` arrays and objects nested in one another (`true`: an object) around `inner`.
+fn nest_text(kinds: &[bool], inner: &str) -> String {
+    let open: String = kinds
+        .iter()
+        .map(|&o| if o { r#"{"k":"# } else { "[" })
+        .collect();
+    let close: String = kinds
+        .iter()
+        .rev()
+        .map(|&o| if o { '}' } else { ']' })
+        .collect();
+    format!("{open}{inner}{close}")
+}
+
+/// The same as a value, its containers from `kinds`, around `inner`.
+fn nest_value(kinds: &[bool], inner: Value) -> Value {
+    kinds.iter().rev().fold(inner, |v, &o| {
+        if o {
+            serde_json::json!({ "k": v })
+        } else {
+            Value::Array(vec![v])
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A record with a value nested too deep is read but for that value's deep part, which
+    /// reads as `null` below the limit; the records around it are read as written.
+    #[test]
+    fn a_too_deep_value_is_cut_not_the_record(
+        records in prop::collection::vec(record(), 1..6),
+        at in any::<prop::sample::Index>(),
+        kinds in prop::collection::vec(any::<bool>(), 100..300),
+        seed in 1u64..u64::MAX,
+        gzip in any::<bool>(),
+    ) {
+        // The record is level 1, the deep value level 2: levels 2 to MAX_DEPTH are read.
+        let keep = trailwatch::scan::split::MAX_DEPTH as usize - 1;
+        let i = at.index(records.len());
+        let mut planted = records.clone();
+        // A placeholder the writer leaves as is (no letters to escape), replaced below.
+        planted[i]["deepValue"] = Value::from("0123456789");
+        let mut w = Writer { rng: seed, out: String::new() };
+        w.value(&serde_json::json!({ "Records": planted }));
+        let inner = r#""]}\"[{ ""#;
+        let text = w.out.replacen(r#""0123456789""#, &nest_text(&kinds, inner), 1);
+        let data = if gzip { common::gzip(text.as_bytes()) } else { text.into_bytes() };
+        let cut = kinds.len() > keep;
+        let mut expected = records.clone();
+        expected[i]["deepValue"] = if cut {
+            nest_value(&kinds[..keep], Value::Null)
+        } else {
+            nest_value(&kinds, Value::from("]}\"[{ "))
+        };
+        let (got, report) = scan_all(&data);
+        prop_assert!(report.error.is_none(), "{:?}", report.error);
+        prop_assert_eq!(report.skipped, 0);
+        prop_assert_eq!(report.deep_subtrees, u64::from(cut));
+        prop_assert_eq!(got, expected);
     }
 }

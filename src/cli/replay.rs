@@ -43,6 +43,7 @@ struct Totals {
     records: u64,
     skipped: u64,
     tls_unparsed: u64,
+    deep_subtrees: u64,
     bytes: u64,
     alerts: BTreeMap<String, u64>,
     worst: Option<Severity>,
@@ -157,6 +158,7 @@ fn emit(
     t.records += report.records;
     t.skipped += report.skipped;
     t.tls_unparsed += report.tls_unparsed;
+    t.deep_subtrees += report.deep_subtrees;
     t.bytes += report.bytes;
     for w in &report.warnings {
         writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
@@ -239,6 +241,13 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     }
     if t.tls_unparsed > 0 {
         notes.push(format!("{} TLS versions not understood", t.tls_unparsed));
+    }
+    if t.deep_subtrees > 0 {
+        let limit = crate::scan::split::MAX_DEPTH;
+        notes.push(format!(
+            "{} subtrees nested deeper than {limit} levels not read (the rest of their records was)",
+            t.deep_subtrees
+        ));
     }
     if !notes.is_empty() {
         writeln!(err, "trailwatch: {}", notes.join("; "))?;

@@ -6,6 +6,7 @@
 
 pub mod lenient;
 pub mod text_facts;
+pub mod tls;
 
 use crate::text_facts::TextFacts;
 use serde::Deserialize;

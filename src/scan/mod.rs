@@ -6,17 +6,22 @@
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
+pub mod batch;
 mod detector;
+pub mod error;
 pub mod parsed;
 pub mod produce;
 pub mod split;
 
-use crate::detectors::tls_outdated::TlsVersion;
-use crate::finding::Finding;
-use crate::parsed::{Parsed, ParsedBatch};
-use crate::produce::{produce, Batch, End, Fault, Message};
-use crate::split::SplitError;
 pub use detector::Detector;
+pub use error::ScanError;
+
+use crate::alert::finding::Finding;
+use crate::record::tls::TlsVersion;
+use batch::Batch;
+use error::Fault;
+use parsed::{Parsed, ParsedBatch};
+use produce::{produce, End, Message};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
@@ -24,25 +29,6 @@ use std::sync::Arc;
 
 /// Warnings kept word for word per delivery; the rest are only counted.
 pub const MAX_WARNINGS: usize = 10;
-
-/// Why a delivery could not be read to its end. Everything before the fault was scanned.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ScanError {
-    #[error("empty input")]
-    Empty,
-    #[error("cannot decompress: {message} (near compressed byte {offset})")]
-    Decompress { message: String, offset: u64 },
-    #[error("cannot read: {0}")]
-    Read(String),
-    #[error("{error} (after {records} records)")]
-    Json { error: SplitError, records: u64 },
-    #[error(
-        "truncated: the input ends at byte {offset} inside the delivery (after {records} records)"
-    )]
-    Truncated { offset: u64, records: u64 },
-    #[error("not a CloudTrail log file: the top-level object has no `Records` array")]
-    NoRecords,
-}
 
 /// What one delivery held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +49,9 @@ pub struct ScanReport {
     pub bytes: u64,
     /// Bytes read from the input as given (compressed or not).
     pub input_bytes: u64,
+    /// Subtrees nested deeper than [`split::MAX_DEPTH`], unread: the rest of their records
+    /// was inspected (those records are counted in `records`).
+    pub deep_subtrees: u64,
     /// Records whose `tlsDetails.tlsVersion` could not be understood.
     pub tls_unparsed: u64,
     pub contents: Contents,
@@ -172,11 +161,9 @@ fn inspect(
         Parsed::NotObject => {
             return report.warn(format!("record {index}: not a JSON object, skipped"))
         }
-        Parsed::TooDeep => {
-            let limit = crate::split::MAX_DEPTH;
-            return report.warn(format!(
-                "record {index}: nested deeper than {limit} levels, skipped"
-            ));
+        Parsed::Cut(record, subtrees) => {
+            report.deep_subtrees += u64::from(*subtrees);
+            record
         }
     };
     report.records += 1;

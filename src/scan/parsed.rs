@@ -7,8 +7,10 @@
 //! from it together, so they travel between threads without a copy, and the buffer comes back
 //! for reuse once its records are gone.
 
-use crate::produce::{Batch, Item};
+use super::batch::{Batch, Item};
+use crate::record::text_facts::TextFacts;
 use crate::record::{Record, RecordError};
+use std::ops::Range;
 use yoke::{Yoke, Yokeable};
 
 /// One element of the `Records` array, parsed. Nearly every element is a record, so the
@@ -19,7 +21,8 @@ pub enum Parsed<'a> {
     /// JSON that is not a readable record.
     Unreadable(RecordError),
     NotObject,
-    TooDeep,
+    /// A record read from a copy whose subtrees nested too deep were cut (this many).
+    Cut(Record<'a>, u32),
 }
 
 /// The parsed elements of one batch, in order.
@@ -37,16 +40,21 @@ impl ParsedBatch {
     pub fn parse(batch: Batch) -> ParsedBatch {
         let Batch { data, items } = batch;
         let elements = Yoke::attach_to_cart(data, |data: &[u8]| {
+            let read = |range: &Range<usize>, facts: &TextFacts| {
+                let record = Record::parse(&data[range.clone()])?;
+                record.know_text_facts(*facts);
+                Ok(record)
+            };
             let parse = |item: &Item| match item {
-                Item::Record(range, facts) => match Record::parse(&data[range.clone()]) {
-                    Ok(record) => {
-                        record.know_text_facts(*facts);
-                        Parsed::Record(record)
-                    }
+                Item::Record(range, facts) => match read(range, facts) {
+                    Ok(record) => Parsed::Record(record),
                     Err(e) => Parsed::Unreadable(e),
                 },
                 Item::NotObject => Parsed::NotObject,
-                Item::TooDeep => Parsed::TooDeep,
+                Item::Cut(range, facts, subtrees) => match read(range, facts) {
+                    Ok(record) => Parsed::Cut(record, *subtrees),
+                    Err(e) => Parsed::Unreadable(e),
+                },
             };
             Elements(items.iter().map(parse).collect())
         });
@@ -69,7 +77,6 @@ impl ParsedBatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text_facts::TextFacts;
 
     #[test]
     fn parses_in_order_and_gives_the_buffer_back() {
@@ -81,7 +88,7 @@ mod tests {
                 Item::Record(0..17, facts),
                 Item::NotObject,
                 Item::Record(17..text.len(), facts),
-                Item::TooDeep,
+                Item::Cut(0..17, facts, 2),
             ],
         };
         let parsed = ParsedBatch::parse(batch);
@@ -92,10 +99,11 @@ mod tests {
                 Parsed::Record(r) => r.event_name(),
                 Parsed::Unreadable(_) => "unreadable",
                 Parsed::NotObject => "not an object",
-                Parsed::TooDeep => "too deep",
+                Parsed::Cut(r, 2) => r.event_name(),
+                Parsed::Cut(..) => "wrong count",
             })
             .collect();
-        assert_eq!(kinds, ["A", "not an object", "unreadable", "too deep"]);
+        assert_eq!(kinds, ["A", "not an object", "unreadable", "A"]);
         let batch = parsed.into_batch();
         assert_eq!(batch.data, text);
         assert_eq!(batch.items.len(), 4);

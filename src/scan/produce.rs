@@ -4,13 +4,13 @@
 //! Splitting here, beside decompression, leaves the other thread parsing and detection; when
 //! that thread falls behind, this one parses batches too ([`hand_over`]).
 
-use crate::parsed::ParsedBatch;
-use crate::scan::ScanError;
-use crate::split::{Element, Shape, SplitError, Splitter};
-use crate::text_facts::TextFacts;
+use super::batch::{Batch, Item};
+use super::error::{Fault, ScanError};
+use super::parsed::ParsedBatch;
+use super::split::{Element, Shape, Splitter};
+use crate::record::text_facts::TextFacts;
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -22,32 +22,12 @@ pub const BATCH: usize = 256 * 1024;
 /// of tiny elements (`[{},{},...]`, `[1,1,...]`) must not make huge batches.
 pub const BATCH_ITEMS: usize = 2048;
 
-/// One element of `Records`, located in its batch.
-pub enum Item {
-    /// A record's text, and the facts found in it here on the reading thread.
-    Record(Range<usize>, TextFacts),
-    NotObject,
-    TooDeep,
-}
-
-/// Records cut from the input, in order, sharing one buffer.
-#[derive(Default)]
-pub struct Batch {
-    pub data: Vec<u8>,
-    pub items: Vec<Item>,
-}
-
 /// How the input ended.
 pub struct End {
     pub shape: Shape,
     /// Uncompressed bytes read.
     pub bytes: u64,
     pub fault: Option<Fault>,
-}
-
-pub enum Fault {
-    Input(ScanError),
-    Json(SplitError),
 }
 
 pub enum Message {
@@ -130,7 +110,11 @@ fn pump(
                     Item::Record(start..batch.data.len(), TextFacts::of(text))
                 }
                 Element::NotObject => Item::NotObject,
-                Element::TooDeep => Item::TooDeep,
+                Element::Cut { text, subtrees } => {
+                    let start = batch.data.len();
+                    batch.data.extend_from_slice(text);
+                    Item::Cut(start..batch.data.len(), TextFacts::of(text), subtrees)
+                }
             };
             batch.items.push(item);
             if batch.data.len() >= BATCH || batch.items.len() >= BATCH_ITEMS {
@@ -199,7 +183,7 @@ impl<R: Read> Read for Counting<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parsed::Parsed;
+    use crate::scan::parsed::Parsed;
     use std::sync::mpsc::sync_channel;
 
     #[test]

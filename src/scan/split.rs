@@ -12,8 +12,13 @@ pub enum Element<'a> {
     Record(&'a [u8]),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
-    /// An object nested deeper than serde_json's limit: it cannot be parsed.
-    TooDeep,
+    /// An object nested deeper than [`MAX_DEPTH`], as a copy in which each too-deep subtree is
+    /// `null`: the rest of the record stays readable.
+    Cut {
+        text: &'a [u8],
+        /// How many subtrees were replaced.
+        subtrees: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,8 +51,10 @@ enum Kind {
     Scalar,
 }
 
-/// Nesting deeper than this (serde_json's default recursion limit) makes a record unreadable.
-pub const MAX_DEPTH: u32 = 128;
+/// The deepest nesting a record may have, the record itself being level 1: serde_json's
+/// recursion limit (128) reads 127 nested arrays and objects, not 128. A subtree reaching
+/// deeper is cut from the record (see [`Element::Cut`]).
+pub const MAX_DEPTH: u32 = 127;
 
 /// What the top level of the delivery turned out to hold.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +73,8 @@ pub struct Splitter {
     escape: bool,
     key: Vec<u8>,
     record: Vec<u8>,
+    /// The copy of a too-deep record with its deep subtrees cut (rarely used).
+    cut: Vec<u8>,
     object: bool,
     offset: u64,
     pub shape: Shape,
@@ -82,6 +91,7 @@ impl Default for Splitter {
             escape: false,
             key: Vec::new(),
             record: Vec::with_capacity(64 * 1024),
+            cut: Vec::new(),
             object: false,
             offset: 0,
             shape: Shape::default(),
@@ -215,7 +225,11 @@ impl Splitter {
                         on(if !self.object {
                             Element::NotObject
                         } else if self.max_depth > MAX_DEPTH {
-                            Element::TooDeep
+                            let subtrees = cut_deep(&self.record, &mut self.cut);
+                            Element::Cut {
+                                text: &self.cut,
+                                subtrees,
+                            }
                         } else {
                             Element::Record(&self.record)
                         });
@@ -320,5 +334,100 @@ impl Splitter {
             i += 1;
         }
         (i, false)
+    }
+}
+
+/// Copies the record `text` (whose brackets balance) into `out`, each array or object opening
+/// deeper than [`MAX_DEPTH`] replaced by `null`; returns how many were replaced.
+fn cut_deep(text: &[u8], out: &mut Vec<u8>) -> u32 {
+    out.clear();
+    let (mut depth, mut in_string, mut escape, mut cut) = (0u32, false, false, 0);
+    for &b in text {
+        let outside = depth <= MAX_DEPTH;
+        if in_string {
+            if escape {
+                escape = false;
+            } else if b == b'\\' {
+                escape = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth == MAX_DEPTH + 1 {
+                        out.extend_from_slice(b"null");
+                        cut += 1;
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        // A byte is kept when both it and what precedes it lie outside the cut subtrees: the
+        // brackets opening and closing a cut subtree go with it.
+        if outside && depth <= MAX_DEPTH {
+            out.push(b);
+        }
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` objects nested in one another around `inner`.
+    fn nested(n: usize, inner: &str) -> String {
+        format!("{}{inner}{}", r#"{"a":"#.repeat(n), "}".repeat(n))
+    }
+
+    fn elements(text: &[u8]) -> Vec<(String, u32)> {
+        let mut s = Splitter::default();
+        let mut got = Vec::new();
+        s.feed(text, &mut |e| {
+            got.push(match e {
+                Element::Record(r) => (String::from_utf8_lossy(r).into_owned(), 0),
+                Element::NotObject => ("<not an object>".into(), 0),
+                Element::Cut { text, subtrees } => {
+                    (String::from_utf8_lossy(text).into_owned(), subtrees)
+                }
+            })
+        })
+        .unwrap();
+        got
+    }
+
+    #[test]
+    fn the_deepest_readable_record_is_kept_whole() {
+        let deepest = nested(MAX_DEPTH as usize, "1");
+        serde_json::from_str::<serde_json::Value>(&deepest).expect("serde reads it");
+        let one_more = nested(MAX_DEPTH as usize + 1, "1");
+        assert!(serde_json::from_str::<serde_json::Value>(&one_more).is_err());
+        let text = format!(r#"{{"Records":[{deepest}]}}"#);
+        assert_eq!(elements(text.as_bytes()), [(deepest, 0)]);
+    }
+
+    #[test]
+    fn deep_subtrees_are_cut_and_counted() {
+        let deep = nested(300, r#""}]\"[{""#);
+        let record = format!(
+            r#"{{"eventName":"X","p":{{"shallow":"[{{","deep":{deep}}},"q":[{deep}, "s"],"s":"{{"}}"#
+        );
+        let text = format!(r#"{{"Records":[{record},{{"eventName":"Y"}}]}}"#);
+        let got = elements(text.as_bytes());
+        // The record is level 1, `p` and `q` level 2: the cut starts `MAX_DEPTH - 2` levels in.
+        let kept = MAX_DEPTH as usize - 2;
+        let cut = nested(kept, "null");
+        let expected = format!(
+            r#"{{"eventName":"X","p":{{"shallow":"[{{","deep":{cut}}},"q":[{cut}, "s"],"s":"{{"}}"#
+        );
+        assert_eq!(got[0], (expected.clone(), 2));
+        assert_eq!(got[1], (r#"{"eventName":"Y"}"#.to_owned(), 0));
+        let v: serde_json::Value = serde_json::from_str(&expected).expect("the cut copy parses");
+        assert_eq!(v["p"]["shallow"], "[{");
+        assert_eq!(v["q"][1], "s");
     }
 }
