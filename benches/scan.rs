@@ -5,8 +5,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use std::io::{Read, Write};
-use trailwatch::catalog::Catalog;
 use trailwatch::detectors::Settings;
+use trailwatch::rules::catalog::Catalog;
 use trailwatch::Detector;
 
 /// About 20 MB of JSON: the records of every sample delivery, repeated.

@@ -14,20 +14,14 @@ pub mod redact;
 pub mod rules;
 pub mod scan;
 
-// Former flat paths (kept while the modules move; removed in the next commits).
-pub use alert::{evidence, finding, severity};
-pub use cli::detectors as detector_cmds;
-pub use cli::{inputs, replay};
-pub use record::{lenient, text_facts};
-pub use redact::{sensitive, url};
-pub use rules::{catalog, sigma};
-pub use scan::{parsed, produce, split};
-
+pub use alert::finding::Finding;
+pub use alert::severity::Severity;
 pub use alert::{Alert, AlertBuilder, Source};
-pub use detectors::Detector;
-pub use finding::Finding;
+pub use delivery::{Analysis, Pipeline};
+pub use detectors::{Detector, Settings};
 pub use record::Record;
+pub use redact::Redacted;
+pub use rules::catalog::Catalog;
 pub use scan::{scan, ScanReport};
-pub use severity::Severity;
 #[cfg(feature = "lambda")]
 pub mod lambda;

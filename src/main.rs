@@ -3,12 +3,12 @@ use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use trailwatch::catalog::Catalog;
+use trailwatch::cli::detectors as commands;
+use trailwatch::cli::replay::{self, Replay};
 use trailwatch::delivery::Pipeline;
-use trailwatch::detector_cmds as commands;
 use trailwatch::detectors::{FipsPolicy, Settings, TrustedAccounts};
 use trailwatch::output::Format;
-use trailwatch::replay::{self, Replay};
+use trailwatch::rules::catalog::Catalog;
 use trailwatch::Severity;
 
 /// CloudTrail log stream analyzer: data-protection detectors over CloudTrail deliveries.

@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use trailwatch::catalog::Catalog;
 use trailwatch::delivery::{Analysis, Pipeline};
 use trailwatch::detectors::Settings;
 use trailwatch::output::{write_alert_json, write_alert_pretty, write_finding_json};
+use trailwatch::rules::catalog::Catalog;
 use trailwatch::{scan, Severity, Source};
 
 /// The embedded detectors, loaded once for all cases.
@@ -218,8 +218,8 @@ fn tag_shape(shape: usize, key: &str, value: &str) -> Value {
 
 #[test]
 fn luhn_cards_are_valid() {
-    assert!(trailwatch::sensitive::is_card(&luhn_card(&[1; 15])));
-    assert!(trailwatch::sensitive::is_card(&luhn_card(&[
+    assert!(trailwatch::redact::sensitive::is_card(&luhn_card(&[1; 15])));
+    assert!(trailwatch::redact::sensitive::is_card(&luhn_card(&[
         7, 3, 0, 9, 2, 8, 1, 4, 5, 6, 0, 2, 3, 9, 9
     ])));
 }
@@ -265,10 +265,10 @@ proptest! {
     fn arbitrary_text_never_panics(
         s in "(\\PC|[:/@%;=?&#. ]|://|%3A|%4|jdbc:oracle:thin:|\\+1 |4111)*",
     ) {
-        for u in trailwatch::url::find_urls(&s) {
+        for u in trailwatch::redact::url::find_urls(&s) {
             let _ = u.credentials();
         }
-        let _ = trailwatch::sensitive::scan_text(&s);
+        let _ = trailwatch::redact::sensitive::scan_text(&s);
         let _ = trailwatch::redact::text(&s);
         let mut rec = record("errorMessage", json!(s.clone()), true);
         rec["requestParameters"] = json!({"tags": {s.clone(): s.clone()}, "description": s.clone(), "u": s});
@@ -281,7 +281,7 @@ proptest! {
 fn many_urls_in_one_string_stay_cheap() {
     let s = "a://".repeat(200_000);
     let t = std::time::Instant::now();
-    let urls = trailwatch::url::find_urls(&s);
-    assert!(urls.len() <= trailwatch::url::MAX_URLS);
+    let urls = trailwatch::redact::url::find_urls(&s);
+    assert!(urls.len() <= trailwatch::redact::url::MAX_URLS);
     assert!(t.elapsed() < std::time::Duration::from_secs(5));
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trailwatch::sigma::SigmaMatcher;
+use trailwatch::rules::sigma::SigmaMatcher;
 
 fn pack() -> BTreeMap<String, SigmaMatcher> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use trailwatch::detectors::tls_absent::{is_ip_address, records_tls_details};
 use trailwatch::detectors::{fips_endpoint, native, tls_absent, Detector, FipsPolicy, Settings};
-use trailwatch::{inputs, scan, Finding, Record};
+use trailwatch::{cli::inputs, scan, Finding, Record};
 
 /// This project's samples for the two detectors (other samples may hold other positives).
 const SAMPLES: [&str; 2] = [

@@ -1,8 +1,8 @@
 //! `trailwatch detectors list|test|check`: the catalog seen from the command line, so that a
 //! user's CI can check and test its own rule files.
 
-use crate::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use crate::detectors::Settings;
+use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use std::io::{self, Write};
 use std::path::Path;
 

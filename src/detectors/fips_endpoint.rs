@@ -3,10 +3,10 @@
 use super::fips_hosts::{classify, HostClass};
 use super::fips_policy::FipsPolicy;
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::memo::Memo;
 use crate::record::Record;
-use crate::severity::Severity;
 
 pub const ID: &str = "fips-endpoint";
 

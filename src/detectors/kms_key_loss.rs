@@ -3,9 +3,9 @@
 
 use super::kms_ref::{key_target, str_at, OptionalEvidence};
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::record::Record;
-use crate::severity::Severity;
 use serde_json::Value;
 
 pub const ID: &str = "kms-key-loss";

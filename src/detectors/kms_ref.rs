@@ -1,6 +1,6 @@
 //! Shared reading of KMS records: which key a call touched, and which account a principal is in.
 
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
 use crate::record::Record;
 use serde_json::Value;
 

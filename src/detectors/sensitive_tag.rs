@@ -6,11 +6,11 @@
 //! `Tagging.TagSet.Tag`, `tagKeys`. Anything under a tag-named key is read for these pairs.
 
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::record::Record;
 use crate::redact;
-use crate::sensitive::{is_placeholder, is_secret_name, scan_text, Hit, Kind};
-use crate::severity::Severity;
+use crate::redact::sensitive::{is_placeholder, is_secret_name, scan_text, Hit, Kind};
 use regex::bytes::Regex;
 use serde_json::{Map, Value};
 use std::sync::LazyLock;

@@ -7,9 +7,9 @@
 //! of the TLS cipher), and an event source listed in `tls_services.txt`.
 
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::record::Record;
-use crate::severity::Severity;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 

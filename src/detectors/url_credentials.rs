@@ -7,11 +7,11 @@
 //! percent-decoded.
 
 use super::Detector;
-use crate::finding::Finding;
+use crate::alert::finding::Finding;
+use crate::alert::severity::Severity;
 use crate::record::Record;
 use crate::redact;
-use crate::severity::Severity;
-use crate::url::find_urls;
+use crate::redact::url::find_urls;
 use percent_encoding::percent_decode_str;
 use regex::bytes::Regex;
 use serde_json::Value;

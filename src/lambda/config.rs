@@ -4,9 +4,9 @@
 //! own variables (`AWS_ENDPOINT_URL*`, `AWS_USE_FIPS_ENDPOINT`, `AWS_REGION`) are read by the
 //! SDK itself and are not repeated here.
 
+use crate::alert::severity::Severity;
 use crate::detectors::fips_policy::{self, FipsPolicy};
 use crate::detectors::trusted::{self, TrustedAccounts};
-use crate::severity::Severity;
 
 /// Objects processed at once in one invocation when `MAX_CONCURRENCY` is not set.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -78,9 +78,11 @@ impl Config {
         }
         let min_severity = match set("MIN_SEVERITY") {
             None => Severity::Low,
-            Some(v) => v.parse().map_err(|e: crate::severity::UnknownSeverity| {
-                bad("MIN_SEVERITY", e.to_string())
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|e: crate::alert::severity::UnknownSeverity| {
+                    bad("MIN_SEVERITY", e.to_string())
+                })?,
         };
         let fips = set(fips_policy::ENV).unwrap_or_else(|| fips_policy::DEFAULT.into());
         let fips_required = fips.parse().map_err(|e: fips_policy::PolicyError| {
@@ -91,7 +93,7 @@ impl Config {
             .parse()
             .map_err(|e: trusted::TrustedError| bad(trusted::ENV, e.to_string()))?;
         let disabled = set("DISABLED_DETECTORS")
-            .map(|v| crate::catalog::parse_ids(&v))
+            .map(|v| crate::rules::catalog::parse_ids(&v))
             .unwrap_or_default();
         let max_concurrency = match set("MAX_CONCURRENCY") {
             None => DEFAULT_CONCURRENCY,

@@ -2,9 +2,9 @@
 
 use super::triggers::{key_account_region, ObjectRef};
 use crate::alert::id::alert_id;
+use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source, SCHEMA};
 use crate::redact::{self, Redacted};
-use crate::severity::Severity;
 use serde_json::{Map, Value};
 
 pub const INGEST_ERROR: &str = "ingest-error";

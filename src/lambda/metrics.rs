@@ -3,7 +3,7 @@
 //! One line per invocation for RecordsScanned, BytesScanned and IngestErrors, and one line
 //! per (detector, severity) for Alerts.
 
-use crate::severity::Severity;
+use crate::alert::severity::Severity;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -24,7 +24,7 @@ pub use publish::{AlertSink, Backoff, EntryFailure, SinkError};
 pub use s3::{ObjectReader, ObjectSource, SourceError};
 pub use triggers::ObjectRef;
 
-use crate::catalog::Catalog;
+use crate::rules::catalog::Catalog;
 use anyhow::Context as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
         .map_err(|e| ConfigError {
             variable: "DISABLED_DETECTORS",
             message: match e {
-                crate::catalog::CatalogError::Invalid { message, .. } => message,
+                crate::rules::catalog::CatalogError::Invalid { message, .. } => message,
                 other => other.to_string(),
             },
         })?;

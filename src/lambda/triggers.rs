@@ -7,9 +7,9 @@
 //! some real payloads (the test event, CloudTrail's notification); `aws_lambda_events`'s
 //! SQS and Batch Operations *response* types are used for the answers.
 
+use crate::alert::severity::Severity;
 use crate::delivery::is_delivery_name;
 use crate::record::str_at;
-use crate::severity::Severity;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 

@@ -8,7 +8,7 @@ pub mod lenient;
 pub mod text_facts;
 pub mod tls;
 
-use crate::text_facts::TextFacts;
+use crate::record::text_facts::TextFacts;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;

@@ -9,10 +9,10 @@ mod mask;
 pub mod sensitive;
 pub mod url;
 
+use crate::alert::finding::Finding;
 use crate::alert::Alert;
-use crate::finding::Finding;
-use crate::sensitive::Kind;
-use crate::url::Url;
+use crate::redact::sensitive::Kind;
+use crate::redact::url::Url;
 pub use mask::{card, email, phone, secret, token_prefix, MASK, TOKEN_PREFIXES};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
@@ -272,8 +272,14 @@ mod tests {
             "a **** b ****"
         );
         let r = crate::record::Record::parse(br#"{"eventName":"X"}"#).unwrap();
-        let f = Finding::new("t", crate::severity::Severity::Low, &r, "pw", "has pwpw")
-            .with("v", serde_json::json!(["pwpw", {"k": "pwpw"}]));
+        let f = Finding::new(
+            "t",
+            crate::alert::severity::Severity::Low,
+            &r,
+            "pw",
+            "has pwpw",
+        )
+        .with("v", serde_json::json!(["pwpw", {"k": "pwpw"}]));
         let f = seal(f, &["pwpw".into()]);
         assert!(!serde_json::to_string(&f).unwrap().contains("pwpw"));
     }
