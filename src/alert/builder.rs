@@ -69,14 +69,6 @@ impl AlertBuilder {
         self.recent.truncate(RECENT);
     }
 
-    pub fn len(&self) -> usize {
-        self.alerts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
-    }
-
     /// The alerts, with title, remediation and references from `meta`.
     pub fn finish(self, meta: &dyn Fn(&str) -> Option<DetectorMeta>) -> Vec<Alert> {
         self.alerts

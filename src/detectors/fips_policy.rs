@@ -103,14 +103,6 @@ impl FipsPolicy {
             }),
         }
     }
-
-    /// Reads the policy from `TRAILWATCH_FIPS_REQUIRED`, else the default.
-    pub fn from_env() -> Result<FipsPolicy, PolicyError> {
-        match std::env::var(ENV) {
-            Ok(text) => text.parse(),
-            Err(_) => Ok(FipsPolicy::default()),
-        }
-    }
 }
 
 impl fmt::Display for FipsPolicy {

@@ -144,6 +144,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             key,
             records = report.records,
             skipped_records = report.skipped,
+            deep_subtrees = report.deep_subtrees,
             bytes = report.input_bytes,
             uncompressed_bytes = report.bytes,
             ms = started.elapsed().as_millis() as u64,

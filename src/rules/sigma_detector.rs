@@ -127,14 +127,6 @@ impl SigmaSet {
         }
         Some(out)
     }
-
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
 }
 
 /// The detector: one per scan, sharing the compiled set.
