@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::cli::detectors as commands;
 use trailwatch::cli::replay::{self, Replay};
-use trailwatch::delivery::Pipeline;
 use trailwatch::detectors::{FipsPolicy, Settings, TrustedAccounts};
 use trailwatch::output::Format;
-use trailwatch::rules::catalog::Catalog;
+use trailwatch::Catalog;
+use trailwatch::Pipeline;
 use trailwatch::Severity;
 
 /// CloudTrail log stream analyzer: data-protection detectors over CloudTrail deliveries.

@@ -9,6 +9,7 @@ use console::{style, Style};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How replay writes what it found.
 pub enum Format {
     /// One readable block per alert (the default on a terminal).
     Pretty,

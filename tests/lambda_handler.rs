@@ -421,7 +421,7 @@ async fn objects_run_concurrently_up_to_max_concurrency() {
 async fn real_deliveries_give_what_replay_gives() {
     let cfg = config(&[]);
     let catalog = trailwatch::lambda::catalog(&cfg, std::path::Path::new("/nonexistent")).unwrap();
-    let pipeline = trailwatch::delivery::Pipeline {
+    let pipeline = trailwatch::Pipeline {
         catalog,
         settings: trailwatch::detectors::Settings::default(),
         disabled: Vec::new(),

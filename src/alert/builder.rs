@@ -26,6 +26,7 @@ pub struct AlertBuilder {
 const RECENT: usize = 8;
 
 impl AlertBuilder {
+    /// An empty builder for the findings of one delivery from `source`.
     pub fn new(source: Source) -> AlertBuilder {
         AlertBuilder {
             source,

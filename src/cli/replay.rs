@@ -15,13 +15,19 @@ use std::time::Instant;
 
 /// What one run of replay is asked to do (validated by the CLI).
 pub struct Replay {
+    /// Files, directories (searched recursively) or `-`.
     pub paths: Vec<PathBuf>,
+    /// How alerts are written.
     pub format: Format,
+    /// Alerts below are not written.
     pub min_severity: Severity,
+    /// Exit 1 if an alert reaches this severity.
     pub fail_on: Option<Severity>,
     /// The detectors, their settings, and the ones turned off.
     pub pipeline: Pipeline,
+    /// Files scanned at once.
     pub jobs: usize,
+    /// Show a progress bar on a terminal for large inputs.
     pub progress: bool,
 }
 

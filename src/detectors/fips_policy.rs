@@ -8,12 +8,14 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The environment variable the Lambda and the CLI read the policy from.
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
 pub const ENV: &str = "TRAILWATCH_FIPS_REQUIRED";
 
 /// The policy when none is given.
 pub const DEFAULT: &str = "us-gov-*";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Where calls must use FIPS endpoints: nowhere, everywhere, or some regions and accounts.
 pub enum FipsPolicy {
     /// FIPS is required everywhere.
     All,

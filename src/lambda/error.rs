@@ -10,16 +10,22 @@ pub enum ObjectError {
     /// invocation's time, an output that failed).
     #[error("s3://{bucket}/{key}: {reason}")]
     Retryable {
+        /// The bucket.
         bucket: String,
+        /// The key.
         key: String,
+        /// What went wrong.
         reason: String,
     },
     /// The object cannot be read (to its end): what could be read was analysed and an
     /// `ingest-error` alert published; another try would give the same.
     #[error("s3://{bucket}/{key}: {reason}")]
     Permanent {
+        /// The bucket.
         bucket: String,
+        /// The key.
         key: String,
+        /// What went wrong.
         reason: String,
     },
 }
@@ -73,8 +79,11 @@ pub enum Failure {
     /// Some objects must be tried again; the first of them is named.
     #[error("{count} of {total} objects must be retried; first: {first}")]
     Objects {
+        /// Objects to retry.
         count: usize,
+        /// Objects in the event.
         total: usize,
+        /// The first object to retry, and why.
         first: ObjectError,
     },
 }

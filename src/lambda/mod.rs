@@ -4,13 +4,13 @@
 //! clients once, and serves invocations. The handler is generic over [`ObjectSource`] and
 //! [`AlertSink`], so tests run it in process with fakes.
 
-pub mod answers;
-pub mod config;
-pub mod error;
-pub mod handler;
+mod answers;
+mod config;
+mod error;
+mod handler;
 pub mod ingest;
-pub mod metrics;
-pub mod object;
+mod metrics;
+mod object;
 pub mod publish;
 pub mod s3;
 pub mod sns;

@@ -21,7 +21,9 @@ pub enum Outcome {
     /// Analysed (maybe only in part) and its alerts published. `ingest_error` says why it
     /// could not be read to its end: an `ingest-error` alert was published for it.
     Done {
+        /// What was scanned and published.
         tally: Tally,
+        /// Why the object could not be read to its end, if so.
         ingest_error: Option<ObjectError>,
     },
     /// Not a log file (digest, other key): nothing to do.

@@ -22,12 +22,15 @@ pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
     #[error("{0}")]
+    /// Worth retrying: throttling, 5xx, a broken connection, a timeout.
     Transient(String),
     #[error("{0}")]
+    /// Not worth retrying: the object is gone, not readable, or archived.
     Permanent(String),
 }
 
 impl SourceError {
+    /// Whether another try may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, SourceError::Transient(_))
     }
@@ -52,6 +55,7 @@ pub type ObjectReader = Box<dyn Read + Send>;
 
 /// Opens objects for reading. The S3 client in production, fakes in tests.
 pub trait ObjectSource: Send + Sync + 'static {
+    /// Opens `object` for streaming.
     fn open(
         &self,
         object: &ObjectRef,
@@ -90,11 +94,13 @@ where
     }
 }
 
+/// Objects read with `GetObject`.
 pub struct S3Source {
     client: aws_sdk_s3::Client,
 }
 
 impl S3Source {
+    /// Reads objects with `client`.
     pub fn new(client: aws_sdk_s3::Client) -> S3Source {
         S3Source { client }
     }
@@ -150,6 +156,7 @@ pub struct ChannelReader<B> {
 }
 
 impl<B> ChannelReader<B> {
+    /// A reader of the chunks that arrive on `rx`.
     pub fn new(rx: mpsc::Receiver<io::Result<B>>) -> ChannelReader<B> {
         ChannelReader {
             rx,

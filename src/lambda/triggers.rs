@@ -16,11 +16,14 @@ use serde_json::Value;
 /// One object to scan (key already URL-decoded).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
+    /// The bucket name.
     pub bucket: String,
+    /// The key, URL-decoded.
     pub key: String,
 }
 
 impl ObjectRef {
+    /// The object `key` of `bucket`.
     pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> ObjectRef {
         ObjectRef {
             bucket: bucket.into(),
@@ -30,34 +33,46 @@ impl ObjectRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What an invocation asks for.
 pub enum Trigger {
     /// S3 notification, SNS (S3 or CloudTrail notification), EventBridge.
     Objects(Vec<ObjectRef>),
+    /// SQS messages, each carrying objects (or not understood).
     Sqs(Vec<SqsMessage>),
+    /// An S3 Batch Operations job.
     Batch(BatchJob),
     /// `s3:TestEvent`: acknowledged, no work.
     Test,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One SQS message of a batch.
 pub struct SqsMessage {
+    /// The message id (reported back when it must be retried).
     pub id: String,
     /// The objects named by the body, or why the body is not understood.
     pub objects: Result<Vec<ObjectRef>, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// An S3 Batch Operations invocation.
 pub struct BatchJob {
+    /// `invocationSchemaVersion`.
     pub schema: String,
+    /// `invocationId`, echoed in the answer.
     pub invocation_id: String,
     /// `job.userArguments.minSeverity` (schema 2.0), or why it is not a severity.
     pub min_severity: Result<Option<Severity>, String>,
+    /// The tasks, each one object.
     pub tasks: Vec<BatchTask>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One task of a Batch Operations job.
 pub struct BatchTask {
+    /// The task id, echoed in the answer.
     pub id: String,
+    /// The object, or why the task is not understood.
     pub object: Result<ObjectRef, String>,
 }
 

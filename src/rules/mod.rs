@@ -1,6 +1,6 @@
 //! Rules as data: the catalog of detector descriptors and the Sigma engine.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub(crate) mod glob;
 pub mod sigma;
 pub mod sigma_detector;

@@ -6,11 +6,11 @@
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
-pub mod batch;
+mod batch;
 mod detector;
-pub mod error;
-pub mod parsed;
-pub mod produce;
+mod error;
+mod parsed;
+mod produce;
 pub mod split;
 
 pub use detector::Detector;
@@ -34,12 +34,14 @@ pub const MAX_WARNINGS: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Contents {
     #[default]
+    /// A log file with `Records`.
     Records,
     /// A CloudTrail digest file (`logFiles`, no `Records`): skipped.
     Digest,
 }
 
 #[derive(Debug, Default, Clone)]
+/// What one scan read, skipped and met.
 pub struct ScanReport {
     /// Records read and inspected.
     pub records: u64,
@@ -54,9 +56,11 @@ pub struct ScanReport {
     pub deep_subtrees: u64,
     /// Records whose `tlsDetails.tlsVersion` could not be understood.
     pub tls_unparsed: u64,
+    /// What the delivery held.
     pub contents: Contents,
     /// The first few skipped-record warnings, word for word.
     pub warnings: Vec<String>,
+    /// Why the scan ended early, if it did.
     pub error: Option<ScanError>,
 }
 

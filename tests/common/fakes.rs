@@ -245,7 +245,7 @@ pub fn handler_with(
     source: FakeSource,
     sink: FakeSink,
     config: Config,
-    catalog: trailwatch::rules::catalog::Catalog,
+    catalog: trailwatch::Catalog,
 ) -> (Arc<FakeHandler>, MetricLines) {
     let mut h = Handler::new(source, sink, catalog, config);
     h.backoff = Backoff {
