@@ -17,8 +17,9 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// A body that sends nothing for this long is abandoned (and retried).
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Why an object could not be read. Transient errors are worth retrying; permanent ones
-/// (object gone, access denied, archived) are not.
+/// Why an object could not be read. Transient errors are worth retrying (throttling, 5xx,
+/// broken connections, and access errors, which a grant fixes); permanent ones (object gone,
+/// archived, not a log file) are not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
     #[error("{0}")]
@@ -71,6 +72,39 @@ pub fn is_transient<E>(e: &SdkError<E, HttpResponse>) -> bool {
     }
 }
 
+/// Whether an S3 answer is about access: the role may not read the object (a missing
+/// `s3:GetObject` grant, a bucket policy that denies it, expired credentials), or S3 may not
+/// use the object's KMS key for the role (a missing `kms:Decrypt` grant, a disabled key).
+/// A grant or a re-enabled key fixes these, so they are retried and, failing that, kept in
+/// the failure queue or the dead-letter queue for a redrive, never dropped. An archived object
+/// (`InvalidObjectState`, also a 403) is not an access error.
+pub fn is_access_error(status: u16, code: Option<&str>) -> bool {
+    let code = code.unwrap_or("");
+    code != "InvalidObjectState"
+        && (status == 403 || code == "AccessDenied" || code.starts_with("KMS."))
+}
+
+/// How a failed `GetObject` is classed: transient faults and access errors are retried,
+/// everything else (`NoSuchKey`, `InvalidObjectState`, ...) is permanent.
+pub fn classify_get_object<E>(e: &SdkError<E, HttpResponse>) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let text = format!("GetObject: {}", describe(e));
+    if is_transient(e) {
+        return SourceError::Transient(text);
+    }
+    match e {
+        SdkError::ServiceError(s) if is_access_error(s.raw().status().as_u16(), e.code()) => {
+            SourceError::Transient(format!(
+                "{text}; access denied: retried, then kept for a redrive once the role may \
+                 read the object (s3:GetObject, and kms:Decrypt through S3 for SSE-KMS)"
+            ))
+        }
+        _ => SourceError::Permanent(text),
+    }
+}
+
 /// A one-line description of an AWS SDK error: the service's code and message with the HTTP
 /// status, or the cause chain of a timeout or connection fault.
 pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
@@ -109,14 +143,7 @@ impl ObjectSource for S3Source {
             .key(&object.key)
             .send()
             .await
-            .map_err(|e| {
-                let text = format!("GetObject: {}", describe(&e));
-                if is_transient(&e) {
-                    SourceError::Transient(text)
-                } else {
-                    SourceError::Permanent(text)
-                }
-            })?;
+            .map_err(|e| classify_get_object(&e))?;
         let mut body = response.body;
         let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         tokio::spawn(async move {
@@ -208,5 +235,27 @@ mod tests {
         );
         let plain = io::Error::new(io::ErrorKind::ConnectionReset, "reset");
         assert!(SourceError::from_io(&plain).is_transient());
+    }
+
+    #[test]
+    fn access_errors_are_retried_missing_objects_are_not() {
+        for (status, code) in [
+            (403, Some("AccessDenied")),
+            (403, None),
+            (403, Some("InvalidAccessKeyId")),
+            (400, Some("KMS.DisabledException")),
+            (400, Some("KMS.KMSInvalidStateException")),
+            (403, Some("KMS.AccessDeniedException")),
+        ] {
+            assert!(is_access_error(status, code), "{status} {code:?}");
+        }
+        for (status, code) in [
+            (404, Some("NoSuchKey")),
+            (404, Some("NoSuchBucket")),
+            (403, Some("InvalidObjectState")),
+            (400, Some("InvalidRequest")),
+        ] {
+            assert!(!is_access_error(status, code), "{status} {code:?}");
+        }
     }
 }
