@@ -5,7 +5,9 @@
   policy of the template: inline role policies, managed policies, and the
   resource policies of buckets, topics and queues).
 - The function's role grants s3:GetObject only under AWSLogs/ of the trail
-  bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3.
+  bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3
+  (SQS for the environment key), in the key's region for a key given as a
+  parameter.
 - The alerts topic is encrypted and its policy denies publishing without TLS.
 - A bucket the stack creates blocks public access, is encrypted by default,
   is versioned, expires old versions, is retained with its policy, and its
@@ -175,6 +177,15 @@ def check_function_role(resources: dict) -> None:
             if action.startswith("kms:"):
                 cond = flat(stmt.get("Condition"))
                 check("kms:ViaService" in cond, f"{action} without kms:ViaService")
+                # A key given as a parameter may be in another region (a bucket or topic
+                # there): the service is the one in the key's region, from its ARN.
+                if isinstance(stmt.get("Resource"), dict) and "Ref" in stmt["Resource"]:
+                    param = stmt["Resource"]["Ref"]
+                    if param in ("TrailBucketKmsKeyArn", "AlertsTopicKmsKeyId"):
+                        check(
+                            "Fn::Select" in cond and param in cond,
+                            f"{action} on {param}: kms:ViaService not in the key's region",
+                        )
             if action.startswith("sqs:"):
                 check(
                     "Queue" in res and "GetAtt" in res,
@@ -579,6 +590,15 @@ MUTATIONS = {
     "checkov skip without a reason": lambda r: r["Function"]["Metadata"]["checkov"]["skip"][
         0
     ].pop("comment"),
+    "ViaService in the stack's region for a key elsewhere": lambda r: _statement(
+        r, "DecryptTrailObjectsThroughS3"
+    ).update(
+        Condition={
+            "StringEquals": {
+                "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
+            }
+        }
+    ),
     "REPORT lines dropped": lambda r: r["Function"]["Properties"]["LoggingConfig"].update(
         SystemLogLevel="WARN"
     ),

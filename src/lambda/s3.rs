@@ -6,9 +6,13 @@
 
 use super::triggers::ObjectRef;
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::Region;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::{self, Read};
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -105,6 +109,22 @@ where
     }
 }
 
+/// The region S3 names for a bucket asked in the wrong one: a `301 PermanentRedirect` (or a
+/// `307`, or a `400 AuthorizationHeaderMalformed`) with the header `x-amz-bucket-region`.
+pub fn redirect_region<E>(e: &SdkError<E, HttpResponse>) -> Option<String> {
+    let SdkError::ServiceError(s) = e else {
+        return None;
+    };
+    let raw = s.raw();
+    if !matches!(raw.status().as_u16(), 301 | 307 | 400) {
+        return None;
+    }
+    raw.headers()
+        .get("x-amz-bucket-region")
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+}
+
 /// A one-line description of an AWS SDK error: the service's code and message with the HTTP
 /// status, or the cause chain of a timeout or connection fault.
 pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
@@ -124,26 +144,85 @@ where
     }
 }
 
+/// Reads objects with `GetObject`. A bucket in another region than the client's is found
+/// by S3's redirect (`x-amz-bucket-region`) and addressed in its own region from then on:
+/// the region is kept per bucket for the life of the process.
 pub struct S3Source {
     client: aws_sdk_s3::Client,
+    /// Clients for the buckets found in another region, by bucket.
+    elsewhere: Mutex<HashMap<String, aws_sdk_s3::Client>>,
 }
 
 impl S3Source {
     pub fn new(client: aws_sdk_s3::Client) -> S3Source {
-        S3Source { client }
+        S3Source {
+            client,
+            elsewhere: Mutex::new(HashMap::new()),
+        }
     }
-}
 
-impl ObjectSource for S3Source {
-    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, SourceError> {
-        let response = self
-            .client
+    fn elsewhere(&self) -> std::sync::MutexGuard<'_, HashMap<String, aws_sdk_s3::Client>> {
+        self.elsewhere.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The client for a bucket: its own region's, once a redirect has named it.
+    fn client_for(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let known = self.elsewhere().get(bucket).cloned();
+        known.unwrap_or_else(|| self.client.clone())
+    }
+
+    /// A client like the shared one (credentials, retries, endpoint, FIPS) in `region`,
+    /// kept for `bucket`.
+    fn move_to(&self, bucket: &str, region: &str) -> aws_sdk_s3::Client {
+        let config = self.client.config().to_builder();
+        let client =
+            aws_sdk_s3::Client::from_conf(config.region(Region::new(region.to_owned())).build());
+        self.elsewhere().insert(bucket.to_owned(), client.clone());
+        client
+    }
+
+    /// The region of a bucket as far as this source knows (the client's, unless moved).
+    pub fn region_of(&self, bucket: &str) -> Option<String> {
+        let client = self.client_for(bucket);
+        client.config().region().map(|r| r.to_string())
+    }
+
+    async fn get(
+        client: &aws_sdk_s3::Client,
+        object: &ObjectRef,
+    ) -> Result<
+        GetObjectOutput,
+        SdkError<aws_sdk_s3::operation::get_object::GetObjectError, HttpResponse>,
+    > {
+        client
             .get_object()
             .bucket(&object.bucket)
             .key(&object.key)
             .send()
             .await
-            .map_err(|e| classify_get_object(&e))?;
+    }
+}
+
+impl ObjectSource for S3Source {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, SourceError> {
+        let client = self.client_for(&object.bucket);
+        let response = match S3Source::get(&client, object).await {
+            Ok(r) => r,
+            Err(e) => match redirect_region(&e) {
+                Some(region) if self.region_of(&object.bucket).as_deref() != Some(&region) => {
+                    tracing::info!(
+                        bucket = %object.bucket,
+                        region = %region,
+                        "the bucket is in another region: addressed there from now on"
+                    );
+                    let client = self.move_to(&object.bucket, &region);
+                    S3Source::get(&client, object)
+                        .await
+                        .map_err(|e| classify_get_object(&e))?
+                }
+                _ => return Err(classify_get_object(&e)),
+            },
+        };
         let mut body = response.body;
         let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         tokio::spawn(async move {

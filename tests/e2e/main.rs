@@ -597,3 +597,65 @@ async fn delivery_denied_at_first_arrives_after_the_grant_and_a_redrive() {
     let (got, _) = alerts.take();
     assert_eq!(kinds(&got), [format!("tls-outdated {ORG_KEY}")]);
 }
+
+/// A log bucket and an alerts topic in another region than the function's (us-east-1). moto
+/// keeps topics per region, as SNS does; it does not redirect S3 requests for a bucket of
+/// another region, so the proxy answers them as S3 does (`301 PermanentRedirect` with
+/// `x-amz-bucket-region`) unless they are signed for the bucket's region.
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_and_topic_in_another_region() {
+    use http::{Call, Fault, FaultProxy, Rule};
+    let moto = tools::Moto::start();
+    let direct = sdk(&moto.url(), 1).await;
+    let (s3, sns) = trailwatch::lambda::clients(&direct, true);
+    upload_corpus_objects(&s3).await;
+    let eu = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&direct)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let alerts = Alerts::create(moto.addr, &eu, "elsewhere").await;
+    assert!(alerts.topic.starts_with("arn:aws:sns:eu-west-1:"));
+    let wrong_region = sns
+        .publish()
+        .topic_arn(&alerts.topic)
+        .message("{}")
+        .send()
+        .await;
+    assert!(
+        wrong_region.is_err(),
+        "a client of the function's region does not find the topic"
+    );
+
+    let proxy = FaultProxy::start(
+        moto.addr,
+        vec![Rule {
+            call: Call::GetObject,
+            fault: Fault::BucketIn("eu-west-1"),
+            times: usize::MAX,
+        }],
+    );
+    let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);
+    for (n, key) in [ORG_KEY, GOV_KEY].iter().enumerate() {
+        let event =
+            json!({"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]});
+        let answer = h.handle(event, deadline()).await.unwrap();
+        assert_eq!(answer["alerts"], 1, "object {n}: {answer}");
+        assert_eq!(answer["ingest_errors"], 0, "object {n}: {answer}");
+        assert_eq!(
+            proxy.injected.lock().unwrap().len(),
+            1,
+            "object {n}: one redirect, then the bucket's region is known"
+        );
+        assert_eq!(h.source.region_of(BUCKET).as_deref(), Some("eu-west-1"));
+    }
+    let (got, _) = alerts.take();
+    assert_eq!(
+        kinds(&got),
+        [
+            format!("tls-outdated {ORG_KEY}"),
+            format!("tls-outdated {GOV_KEY}")
+        ],
+        "published to the topic in its own region"
+    );
+}
