@@ -316,6 +316,55 @@ mod tests {
         assert!(SourceError::from_io(&plain).is_transient());
     }
 
+    /// A `GetObject` error as the SDK returns it for an HTTP answer.
+    fn answer(
+        status: u16,
+        code: &str,
+        region: Option<&str>,
+    ) -> SdkError<aws_sdk_s3::operation::get_object::GetObjectError, HttpResponse> {
+        let mut raw = HttpResponse::new(
+            status.try_into().unwrap(),
+            aws_sdk_s3::primitives::SdkBody::empty(),
+        );
+        if let Some(r) = region {
+            raw.headers_mut()
+                .insert("x-amz-bucket-region", r.to_owned());
+        }
+        let meta = aws_sdk_s3::error::ErrorMetadata::builder()
+            .code(code)
+            .build();
+        SdkError::service_error(
+            aws_sdk_s3::operation::get_object::GetObjectError::generic(meta),
+            raw,
+        )
+    }
+
+    #[test]
+    fn get_object_errors_classed() {
+        let redirect = answer(301, "PermanentRedirect", Some("eu-west-1"));
+        assert_eq!(redirect_region(&redirect).as_deref(), Some("eu-west-1"));
+        assert_eq!(
+            redirect_region(&answer(301, "PermanentRedirect", None)),
+            None
+        );
+        assert_eq!(
+            redirect_region(&answer(404, "NoSuchKey", Some("eu-west-1"))),
+            None
+        );
+        let denied = classify_get_object(&answer(403, "AccessDenied", None));
+        assert!(
+            denied.is_transient() && denied.to_string().contains("redrive"),
+            "{denied}"
+        );
+        let kms = classify_get_object(&answer(400, "KMS.DisabledException", None));
+        assert!(kms.is_transient(), "{kms}");
+        assert!(classify_get_object(&answer(503, "SlowDown", None)).is_transient());
+        for (status, code) in [(404, "NoSuchKey"), (403, "InvalidObjectState")] {
+            let e = classify_get_object(&answer(status, code, None));
+            assert!(!e.is_transient() && e.to_string().contains(code), "{e}");
+        }
+    }
+
     #[test]
     fn access_errors_are_retried_missing_objects_are_not() {
         for (status, code) in [
