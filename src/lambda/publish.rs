@@ -141,10 +141,32 @@ pub struct SnsSink {
     topic_arn: String,
 }
 
+/// The region of a topic: the fourth field of its ARN (`arn:PARTITION:sns:REGION:...`).
+pub fn topic_region(topic_arn: &str) -> Option<&str> {
+    topic_arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
 impl SnsSink {
-    /// Publishes to `topic_arn` with `client`.
+    /// Publishes to `topic_arn` in the topic's own region (from its ARN), with the client's
+    /// settings otherwise, so an alerts topic in another region than the function works.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> SnsSink {
+        let client = match topic_region(&topic_arn) {
+            Some(region) if client.config().region().map(|r| r.as_ref()) != Some(region) => {
+                let config = client
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_sns::config::Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_sns::Client::from_conf(config)
+            }
+            _ => client,
+        };
         SnsSink { client, topic_arn }
+    }
+
+    /// The region the alerts are published in.
+    pub fn region(&self) -> Option<String> {
+        self.client.config().region().map(|r| r.to_string())
     }
 }
 
