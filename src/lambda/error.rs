@@ -17,6 +17,17 @@ pub enum ObjectError {
         /// What went wrong.
         reason: String,
     },
+    /// Access to the object is denied: nothing was published, and trying again within this
+    /// invocation would be denied again; the event is kept for a redrive once access is granted.
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Denied {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// What went wrong, with the permissions to grant.
+        reason: String,
+    },
     /// The object cannot be read (to its end): what could be read was analysed and an
     /// `ingest-error` alert published; another try would give the same.
     #[error("s3://{bucket}/{key}: {reason}")]
@@ -54,18 +65,33 @@ impl ObjectError {
         match e {
             SourceError::Transient(why) => ObjectError::retryable(object, why),
             SourceError::Permanent(why) => ObjectError::permanent(object, why),
+            SourceError::Denied(reason) => ObjectError::Denied {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                reason,
+            },
         }
     }
 
     /// Whether another try may succeed.
     pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ObjectError::Retryable { .. } | ObjectError::Denied { .. }
+        )
+    }
+
+    /// Whether another try within this invocation may succeed (not so for denied access).
+    pub fn retry_now(&self) -> bool {
         matches!(self, ObjectError::Retryable { .. })
     }
 
     /// What went wrong, without the object's name.
     pub fn reason(&self) -> &str {
         match self {
-            ObjectError::Retryable { reason, .. } | ObjectError::Permanent { reason, .. } => reason,
+            ObjectError::Retryable { reason, .. }
+            | ObjectError::Denied { reason, .. }
+            | ObjectError::Permanent { reason, .. } => reason,
         }
     }
 }

@@ -102,7 +102,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             attempt += 1;
             match self.read(&object, deadline).await {
                 Ok(done) => break done,
-                Err(e) if attempt < self.backoff.attempts => {
+                Err(e) if e.retry_now() && attempt < self.backoff.attempts => {
                     tracing::warn!(bucket, key, attempt, error = %e.reason(), "transient fault, retrying");
                 }
                 Err(e) => {
@@ -170,7 +170,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             Ok(r) => r,
             Err(e) => {
                 return match ObjectError::from_source(object, e) {
-                    e @ ObjectError::Retryable { .. } => Err(e),
+                    e if e.is_retryable() => Err(e),
                     e => Ok((Analysis::default(), Some(e))),
                 }
             }
@@ -217,7 +217,7 @@ fn analyse(
     let fault = fault.lock().unwrap_or_else(|p| p.into_inner()).take();
     let problem = match fault {
         Some(e) => match ObjectError::from_source(object, e) {
-            e @ ObjectError::Retryable { .. } => return Err(e),
+            e if e.is_retryable() => return Err(e),
             e => Some(e),
         },
         None => analysis

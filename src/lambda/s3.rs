@@ -32,12 +32,16 @@ pub enum SourceError {
     #[error("{0}")]
     /// Not worth retrying: the object is gone, not readable, or archived.
     Permanent(String),
+    #[error("{0}")]
+    /// Access denied (S3 or KMS): worth another try once access is granted, not within this
+    /// invocation: the event goes to the failure queue or dead-letter queue for a redrive.
+    Denied(String),
 }
 
 impl SourceError {
     /// Whether another try may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, SourceError::Transient(_))
+        matches!(self, SourceError::Transient(_) | SourceError::Denied(_))
     }
 
     /// The classification carried by an I/O error of a reader: a `SourceError` inside it, or
@@ -104,7 +108,7 @@ where
     }
     match e {
         SdkError::ServiceError(s) if is_access_error(s.raw().status().as_u16(), e.code()) => {
-            SourceError::Transient(format!(
+            SourceError::Denied(format!(
                 "{text}; access denied: retried, then kept for a redrive once the role may \
                  read the object (s3:GetObject, and kms:Decrypt through S3 for SSE-KMS)"
             ))
