@@ -101,7 +101,7 @@ impl ObjectError {
 pub enum Failure {
     /// The event is not a trigger this function understands.
     #[error("event not understood: {0}")]
-    Event(String),
+    Event(#[from] super::triggers::EventError),
     /// Some objects must be tried again; the first of them is named.
     #[error("{count} of {total} objects must be retried; first: {first}")]
     Objects {
