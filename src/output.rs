@@ -72,14 +72,19 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     } else {
         format!("{} .. {}", a.first_seen, a.last_seen)
     };
-    writeln!(
-        out,
-        "{}{when}  ({} event{}: {})",
-        label("when"),
-        a.count,
-        plural(a.count),
-        a.event_names.join(", ")
-    )?;
+    if a.calls.worth_naming() {
+        // The summary already names the calls.
+        writeln!(out, "{}{when}  ({} events)", label("when"), a.count)?;
+    } else {
+        writeln!(
+            out,
+            "{}{when}  ({} event{}: {})",
+            label("when"),
+            a.count,
+            plural(a.count),
+            a.event_names.join(", ")
+        )?;
+    }
     for (k, v) in &a.evidence {
         let v = match v {
             serde_json::Value::String(s) => s.clone(),

@@ -39,6 +39,9 @@ pub enum PolicyError {
     Empty,
     #[error("FIPS policy entry `{0}` is neither a region glob (e.g. us-gov-*) nor a 12-digit account id")]
     BadEntry(String),
+    /// A region glob that can match no AWS region: a typo would switch the detector off.
+    #[error("FIPS policy entry `{0}` matches no AWS region: regions start with {areas} (e.g. us-gov-*, eu-*)", areas = REGION_AREAS.join(", "))]
+    NoRegion(String),
     #[error("FIPS policy `{0}` must stand alone, not in a list")]
     KeywordInList(String),
 }
@@ -78,6 +81,11 @@ impl FromStr for FipsPolicy {
     }
 }
 
+/// The first part of every AWS region name (`us` of `us-gov-west-1`, `eu` of `eu-west-1`).
+const REGION_AREAS: &[&str] = &[
+    "af", "ap", "ca", "cn", "eu", "eusc", "il", "me", "mx", "sa", "us",
+];
+
 fn parse_scope(entry: &str) -> Result<Scope, PolicyError> {
     let bad = || PolicyError::BadEntry(entry.to_owned());
     if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
@@ -89,6 +97,10 @@ fn parse_scope(entry: &str) -> Result<Scope, PolicyError> {
     let has_letter = entry.bytes().any(|b| b.is_ascii_lowercase() || b == b'*');
     if entry.is_empty() || !region_chars || !has_letter {
         return Err(bad());
+    }
+    let area = entry.split('-').next().unwrap_or_default();
+    if !area.contains('*') && !REGION_AREAS.contains(&area) {
+        return Err(PolicyError::NoRegion(entry.to_owned()));
     }
     Ok(Scope::Region(entry.to_owned()))
 }
@@ -166,12 +178,17 @@ mod tests {
             ("us-gov-*,,eu-west-1", ""),
             ("all,us-east-1", "all"),
             ("1234567890123", "1234567890123"),
+            ("bogus", "bogus"),
+            ("usgov-*", "usgov-*"),
         ] {
             let e = text.parse::<FipsPolicy>().unwrap_err().to_string();
             assert!(e.contains(&format!("`{named}`")), "{text}: {e}");
         }
         assert_eq!("".parse::<FipsPolicy>(), Err(PolicyError::Empty));
         assert_eq!(" , ".parse::<FipsPolicy>(), Err(PolicyError::Empty));
+        for fine in ["us-gov-*", "eu-*", "*", "*-west-1", "cn-north-1"] {
+            assert!(fine.parse::<FipsPolicy>().is_ok(), "{fine}");
+        }
     }
 
     proptest::proptest! {

@@ -40,6 +40,11 @@ pub enum ScanError {
     #[error("not a CloudTrail log file: the top-level object has no `Records` array")]
     /// Valid JSON without a `Records` array (and not a digest).
     NoRecords,
+    #[error(
+        "not a CloudTrail log file: its records are those of a Lambda trigger event (eventSource aws:...)"
+    )]
+    /// A `Records` array of Lambda trigger records (S3, SQS, SNS), not CloudTrail records.
+    TriggerEvent,
 }
 
 /// What stopped the reading thread before the input's end.

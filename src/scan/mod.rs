@@ -62,6 +62,9 @@ pub struct ScanReport {
     pub warnings: Vec<String>,
     /// Why the scan ended early, if it did.
     pub error: Option<ScanError>,
+    /// Records of a Lambda trigger event (`eventSource` `aws:s3`, `aws:sqs` ...) found where
+    /// CloudTrail records were expected: skipped (counted in `skipped` too).
+    pub trigger_records: u64,
 }
 
 impl ScanReport {
@@ -146,6 +149,8 @@ fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
         None
     } else if !shape.records_array {
         Some(ScanError::NoRecords)
+    } else if records == 0 && report.trigger_records > 0 {
+        Some(ScanError::TriggerEvent)
     } else {
         None
     }
@@ -170,6 +175,13 @@ fn inspect(
             record
         }
     };
+    if record.event_source().starts_with("aws:") {
+        // `aws:s3`, `aws:sqs`, `aws:sns`: a Lambda trigger event's record, not CloudTrail's
+        // (CloudTrail's event sources are service hosts).
+        report.trigger_records += 1;
+        report.skipped += 1;
+        return;
+    }
     report.records += 1;
     if record
         .tls_version()
