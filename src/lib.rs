@@ -8,6 +8,7 @@ pub mod cli;
 pub mod delivery;
 pub mod detectors;
 mod memo;
+pub mod ocsf;
 pub mod output;
 pub mod record;
 pub mod redact;

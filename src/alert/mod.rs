@@ -8,7 +8,9 @@ pub mod calls;
 pub mod evidence;
 pub mod finding;
 pub mod id;
+pub mod resources;
 pub mod severity;
+pub mod time;
 
 pub use builder::AlertBuilder;
 use calls::Calls;
@@ -45,6 +47,8 @@ pub struct DetectorMeta {
     pub title: String,
     pub remediation: String,
     pub references: Vec<String>,
+    /// The descriptor's tags (`attack.t1562.008`, `cis.aws.4.5`): ASFF types, OCSF types.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +73,9 @@ pub struct Alert {
     pub remediation: String,
     pub references: Vec<String>,
     pub source: Source,
+    /// The detector's tags (from its descriptor); not in the alert JSON, whose shape is fixed.
+    #[serde(skip)]
+    pub tags: Vec<String>,
     /// The distinct calls, with counts and failures (in the summary, not a field of its own).
     #[serde(skip)]
     pub calls: Calls,

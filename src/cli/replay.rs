@@ -200,6 +200,7 @@ fn emit(
         match job.format {
             Format::Pretty => output::write_alert_pretty(out, a)?,
             Format::Jsonl => output::write_alert_json(out, a)?,
+            Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a)?,
             Format::Findings => {}
         }
     }
