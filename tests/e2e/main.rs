@@ -7,6 +7,7 @@
 
 mod http;
 mod lambda_watch;
+mod outputs;
 mod secrets;
 
 mod tools;
@@ -75,6 +76,21 @@ pub fn sqs(addr: SocketAddr, action: &str, body: Value) -> Value {
     serde_json::from_slice(&r.body).unwrap_or(Value::Null)
 }
 
+/// A new queue: its URL and ARN.
+pub fn queue(moto: SocketAddr, name: &str) -> (String, String) {
+    let url = sqs(moto, "CreateQueue", json!({ "QueueName": name }))["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attrs = sqs(
+        moto,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
+    );
+    let arn = attrs["Attributes"]["QueueArn"].as_str().unwrap().to_owned();
+    (url, arn)
+}
+
 /// A topic with two queues subscribed: every alert, and (by the documented filter policy)
 /// only high and critical ones.
 pub struct Alerts {
@@ -99,25 +115,12 @@ impl Alerts {
             ("all", None),
             ("urgent", Some(r#"{"severity": ["high", "critical"]}"#)),
         ] {
-            let url = sqs(
-                moto,
-                "CreateQueue",
-                json!({"QueueName": format!("{name}-{suffix}")}),
-            )["QueueUrl"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let attrs = sqs(
-                moto,
-                "GetQueueAttributes",
-                json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
-            );
-            let arn = attrs["Attributes"]["QueueArn"].as_str().unwrap();
+            let (url, arn) = queue(moto, &format!("{name}-{suffix}"));
             let mut sub = sns
                 .subscribe()
                 .topic_arn(&topic)
                 .protocol("sqs")
-                .endpoint(arn);
+                .endpoint(&arn);
             if let Some(p) = policy {
                 sub = sub.attributes("FilterPolicy", p);
             }
