@@ -23,6 +23,8 @@ pub struct Replay {
     pub pipeline: Pipeline,
     pub jobs: usize,
     pub progress: bool,
+    /// Lists and reads `s3://` arguments (set when one is given).
+    pub remote: Option<Box<dyn inputs::Remote>>,
 }
 
 struct FileResult {
@@ -53,7 +55,7 @@ struct Totals {
 /// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
-    let (inputs, missing) = inputs::expand(&job.paths);
+    let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     let mut totals = Totals::default();
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
@@ -112,8 +114,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
-    let found = matches!(input, Input::Found(_));
-    let reader = match input.open() {
+    let found = matches!(input, Input::Found(_) | Input::Object { .. });
+    let opened = match (input, &job.remote) {
+        (Input::Object { bucket, key, .. }, Some(remote)) => remote.open(bucket, key),
+        _ => input.open(),
+    };
+    let reader = match opened {
         Ok(r) => r,
         Err(e) => {
             return FileResult {
@@ -125,7 +131,13 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
         }
     };
     let keep_findings = (job.format == Format::Findings).then_some(job.min_severity);
-    let source = Source::File { file: name.clone() };
+    let source = match input {
+        Input::Object { bucket, key, .. } => Source::Object {
+            bucket: bucket.clone(),
+            key: key.clone(),
+        },
+        _ => Source::File { file: name.clone() },
+    };
     let analysis = job.pipeline.analyse(reader, source, keep_findings);
     FileResult {
         name,

@@ -8,6 +8,7 @@
 mod http;
 mod lambda_watch;
 mod outputs;
+mod replay_s3;
 mod secrets;
 
 mod tools;
