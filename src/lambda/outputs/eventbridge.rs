@@ -159,6 +159,24 @@ mod tests {
     }
 
     #[test]
+    fn an_alert_too_large_for_a_call_loses_its_evidence() {
+        let object = crate::lambda::ObjectRef::new("b", "AWSLogs/k.json.gz");
+        let mut a = crate::lambda::ingest::ingest_alert(&object, "test", None);
+        a.cut_down(|a| {
+            a.evidence
+                .insert("big".into(), "x".repeat(300 * 1024).into());
+        });
+        let e = event(&a, AlertSchema::Ocsf);
+        assert!(e.size() <= MAX_CALL_BYTES, "{} bytes", e.size());
+        let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap();
+        assert_eq!(detail["metadata"]["labels"][0], "truncated");
+        assert_eq!(detail["finding_info"]["uid"], a.id.as_str());
+        assert!(event(&a, AlertSchema::Trailwatch)
+            .detail
+            .contains("\"truncated\":true"));
+    }
+
+    #[test]
     fn calls_hold_ten_entries_and_256_kib() {
         let sizes: Vec<usize> = batches((0..25).map(|_| ev(10)).collect())
             .iter()

@@ -159,3 +159,6 @@ pub fn build(config: &OutputsConfig, shared: &aws_config::SdkConfig) -> Outputs 
     }
     outputs
 }
+
+#[cfg(test)]
+mod tests;
