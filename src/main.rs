@@ -151,6 +151,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Replay(args) => {
             let job = replay_job(*args)?;
+            #[cfg(feature = "lambda")]
+            on_interrupt();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let mut err = std::io::stderr().lock();
             match replay::run(&job, &mut out, &mut err) {
@@ -187,6 +189,28 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
     }
+}
+
+/// Ctrl-C stops the replay cleanly (the summary of what was scanned follows); a second one
+/// ends the process at once.
+#[cfg(feature = "lambda")]
+fn on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                replay::stop();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
 }
 
 /// Fails on the first path that is not a directory; `flag` (e.g. `--detectors `) leads the message.

@@ -9,9 +9,18 @@ use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
+
+/// Set by [`stop`]: no further input is started.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Stops a running replay cleanly (Ctrl-C): inputs being scanned finish, no other starts, and
+/// the summary says what was scanned.
+pub fn stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
 
 /// What one run of replay is asked to do (validated by the CLI).
 pub struct Replay {
@@ -63,7 +72,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     }
     let total_size: u64 = inputs.iter().map(Input::size).sum();
     let bar = if job.progress && total_size > 32 << 20 && std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(total_size)
+        indicatif::ProgressBar::new(total_size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{wide_bar} {bytes}/{total_bytes} {msg} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -75,6 +89,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             let tx = tx.clone();
             let (next, inputs) = (&next, &inputs);
             s.spawn(move || loop {
+                if STOP.load(Ordering::SeqCst) {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(input) = inputs.get(i) else { break };
                 if tx.send((i, scan_one(job, input))).is_err() {
@@ -92,6 +109,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
                 want += 1;
                 if outcome.is_ok() {
                     outcome = bar.suspend(|| emit(job, &r, &mut totals, out, err));
+                    bar.set_message(format!(
+                        "{} of {} files, {} records",
+                        totals.files,
+                        inputs.len(),
+                        totals.records
+                    ));
                 }
             }
         }
@@ -100,7 +123,18 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     outcome?;
     out.flush()?;
     summary(&totals, started.elapsed().as_secs_f64(), err)?;
-    Ok(if totals.failed > 0 {
+    let stopped = STOP.load(Ordering::SeqCst);
+    if stopped {
+        writeln!(
+            err,
+            "trailwatch: interrupted: {} of {} inputs scanned",
+            totals.files,
+            inputs.len() + missing.len()
+        )?;
+    }
+    Ok(if stopped {
+        130
+    } else if totals.failed > 0 {
         2
     } else if job
         .fail_on
