@@ -3,6 +3,7 @@
 //! `--account` and `--region` select, and the output matches the local replay of the same
 //! files (apart from the source, and the alert id hashed from it).
 
+use super::http::{Call, Fault, FaultProxy, Rule};
 use super::{gzip, record, sdk, tools};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
@@ -147,6 +148,29 @@ async fn replay_lists_only_the_selected_deliveries_and_matches_local_replay() {
         from_s3,
         "the same alerts as a local replay"
     );
+
+    // Access denied on one object: the others are still read, the error names the key.
+    let proxy = FaultProxy::start(
+        moto.addr,
+        vec![Rule {
+            call: Call::GetObject,
+            fault: Fault::Status(403, "AccessDenied"),
+            times: 1,
+        }],
+    );
+    let mut one_job = filters.to_vec();
+    one_job.extend(["--jobs", "1"]);
+    let denied = replay(&url, &proxy.url(), &one_job);
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert_eq!(denied.status.code(), Some(2), "{stderr}");
+    let first = key("111122223333", "eu-west-1", 27);
+    assert!(
+        stderr.contains(&format!(
+            "s3://{BUCKET}/{first}: cannot open: GetObject: AccessDenied"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(comparable(&denied.stdout).len(), selected - 1);
 
     let missing = replay(
         &format!("s3://no-such-bucket-{}/", std::process::id()),
