@@ -5,8 +5,10 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// One input of replay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    /// `-`: standard input.
     Stdin,
     /// A file named on the command line.
     File(PathBuf),
@@ -32,6 +34,7 @@ pub trait Remote: Send + Sync {
 }
 
 impl Input {
+    /// How messages name the input: the path, `-`, or `s3://bucket/key`.
     pub fn name(&self) -> String {
         match self {
             Input::Stdin => "-".into(),
@@ -40,6 +43,7 @@ impl Input {
         }
     }
 
+    /// A reader of a local input (an object is opened through its [`Remote`]).
     pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Input::Stdin => Box::new(std::io::stdin()),
