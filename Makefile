@@ -5,7 +5,7 @@ SIGMA_CORPUS ?= ../shared/corpus/sigma
 
 .PHONY: test check fmt-check clippy unit golden bench samples
 
-test: fmt-check clippy unit deploy-check e2e lambda-size
+test: fmt-check clippy unit deploy-check ocsf-check e2e lambda-size
 
 fmt-check:
 	$(CARGO) fmt --check

@@ -9,6 +9,7 @@ pub mod cli;
 mod delivery;
 pub mod detectors;
 mod memo;
+pub mod ocsf;
 pub mod output;
 mod record;
 pub mod redact;

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan local deliveries (files, directories, `-` for stdin) and print alerts.
-    Replay(ReplayArgs),
+    Replay(Box<ReplayArgs>),
     /// Serve as the AWS Lambda function (the default when `AWS_LAMBDA_RUNTIME_API` is set).
     #[cfg(feature = "lambda")]
     Lambda,
@@ -54,9 +54,25 @@ enum DetectorsCommand {
 
 #[derive(clap::Args)]
 struct ReplayArgs {
-    /// Delivery files (`*.json.gz`, `*.json`), directories (searched recursively), or `-`.
+    /// Delivery files (`*.json.gz`, `*.json`), directories (searched recursively), `-`, or
+    /// `s3://bucket/prefix/` (listed by CloudTrail's key layout).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// s3://: deliveries from this day on: a date (2026-11-28) or a duration back (7d, 2w).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// s3://: deliveries up to this day (a date or a duration back).
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// s3://: only this account's deliveries (repeatable).
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// s3://: only this region's deliveries (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// s3://: the AWS profile for credentials and region (as the AWS CLI's --profile).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Output format [default: pretty on a terminal, else jsonl]
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -134,7 +150,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Replay(args) => {
-            let job = replay_job(args)?;
+            let job = replay_job(*args)?;
+            #[cfg(feature = "lambda")]
+            on_interrupt();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let mut err = std::io::stderr().lock();
             match replay::run(&job, &mut out, &mut err) {
@@ -170,6 +188,28 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// Ctrl-C stops the replay cleanly (the summary of what was scanned follows); a second one
+/// ends the process at once.
+#[cfg(feature = "lambda")]
+fn on_interrupt() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                replay::stop();
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
+}
+
 /// Fails on the first path that is not a directory; `flag` (e.g. `--detectors `) leads the message.
 fn check_dirs(dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
     for dir in dirs {
@@ -182,6 +222,7 @@ fn check_dirs(dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
 
 fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
     check_dirs(&args.detector_dirs, "--detectors ")?;
+    let remote = remote(&args)?;
     let catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
@@ -204,5 +245,43 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
         },
         jobs: args.jobs.map_or((cores / 2).max(1), |n| n as usize),
         progress: !args.no_progress,
+        remote,
     })
+}
+
+/// The S3 lister and reader when an argument is an `s3://` URL, with the listing filters.
+fn remote(args: &ReplayArgs) -> anyhow::Result<Option<Box<dyn trailwatch::cli::inputs::Remote>>> {
+    use trailwatch::cli::s3_keys::{parse_when, KeyFilter};
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.as_secs() / 86_400) as i64);
+    let when = |v: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
+        v.as_deref()
+            .map(|s| parse_when(s, today))
+            .transpose()
+            .with_context(|| format!("--{flag}"))
+    };
+    let filter = KeyFilter {
+        since: when(&args.since, "since")?,
+        until: when(&args.until, "until")?,
+        accounts: args.accounts.clone(),
+        regions: args.regions.clone(),
+    };
+    let s3 = args
+        .paths
+        .iter()
+        .any(|p| p.to_string_lossy().starts_with("s3://"));
+    if !s3 {
+        if filter != KeyFilter::default() || args.profile.is_some() {
+            bail!("--since, --until, --account, --region and --profile apply to s3:// arguments");
+        }
+        return Ok(None);
+    }
+    #[cfg(feature = "lambda")]
+    {
+        let r = trailwatch::cli::s3::S3Remote::new(args.profile.as_deref(), filter, today)?;
+        Ok(Some(Box::new(r)))
+    }
+    #[cfg(not(feature = "lambda"))]
+    bail!("reading s3:// needs a build with the lambda feature")
 }

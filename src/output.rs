@@ -17,6 +17,8 @@ pub enum Format {
     Jsonl,
     /// One JSON line per finding, before merging into alerts.
     Findings,
+    /// One OCSF 1.1.0 Detection Finding (class 2004) per alert, as JSON lines.
+    Ocsf,
 }
 
 /// One alert as a JSON line. Writers take only [`Redacted`] values: masking happened in the

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks on template.yaml that cfn-lint does not make.
 
-- No S3, SNS, KMS or SQS action is allowed on Resource "*" (in any IAM
+- No S3, SNS, KMS, SQS, Security Hub or EventBridge action is allowed on Resource "*" (in any IAM
   policy of the template: inline role policies, managed policies, and the
   resource policies of buckets, topics and queues).
 - The function's role grants s3:GetObject only under AWSLogs/ of the trail
@@ -43,7 +43,7 @@ from typing import Any, Iterator
 
 from cfnlint.decode import decode
 
-GUARDED_SERVICES = ("s3", "sns", "kms", "sqs")
+GUARDED_SERVICES = ("s3", "sns", "kms", "sqs", "securityhub", "events")
 
 failures: list[str] = []
 

@@ -83,6 +83,7 @@ impl AlertBuilder {
                 };
                 a.remediation = m.remediation;
                 a.references = m.references;
+                a.tags = m.tags;
                 a.summary = summary(&top, &a);
                 a
             })
@@ -111,6 +112,7 @@ impl AlertBuilder {
             remediation: String::new(),
             references: Vec::new(),
             source: self.source.clone(),
+            tags: Vec::new(),
             calls: {
                 let mut calls = Calls::default();
                 calls.add(&f.event_name, f.failed);

@@ -8,7 +8,9 @@ pub(crate) mod calls;
 pub(crate) mod evidence;
 pub(crate) mod finding;
 pub(crate) mod id;
+pub(crate) mod resources;
 pub(crate) mod severity;
+pub(crate) mod time;
 
 pub use builder::AlertBuilder;
 use calls::Calls;
@@ -55,6 +57,8 @@ pub struct DetectorMeta {
     pub title: String,
     pub remediation: String,
     pub references: Vec<String>,
+    /// The descriptor's tags (`attack.t1562.008`, `cis.aws.4.5`): ASFF types, OCSF types.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +104,9 @@ pub struct Alert {
     pub references: Vec<String>,
     /// The delivery the alert came from.
     pub source: Source,
+    /// The detector's tags (from its descriptor); not in the alert JSON, whose shape is fixed.
+    #[serde(skip)]
+    pub tags: Vec<String>,
     /// The distinct calls, with counts and failures (in the summary, not a field of its own).
     #[serde(skip)]
     pub calls: Calls,

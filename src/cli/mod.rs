@@ -3,3 +3,6 @@
 pub mod detectors;
 pub mod inputs;
 pub mod replay;
+#[cfg(feature = "lambda")]
+pub mod s3;
+pub mod s3_keys;

@@ -9,9 +9,18 @@ use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
+
+/// Set by [`stop`]: no further input is started.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Stops a running replay cleanly (Ctrl-C): inputs being scanned finish, no other starts, and
+/// the summary says what was scanned.
+pub fn stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
 
 /// What one run of replay is asked to do (validated by the CLI).
 pub struct Replay {
@@ -29,6 +38,8 @@ pub struct Replay {
     pub jobs: usize,
     /// Show a progress bar on a terminal for large inputs.
     pub progress: bool,
+    /// Lists and reads `s3://` arguments (set when one is given).
+    pub remote: Option<Box<dyn inputs::Remote>>,
 }
 
 struct FileResult {
@@ -59,7 +70,7 @@ struct Totals {
 /// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
-    let (inputs, missing) = inputs::expand(&job.paths);
+    let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     let mut totals = Totals::default();
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
@@ -67,7 +78,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     }
     let total_size: u64 = inputs.iter().map(Input::size).sum();
     let bar = if job.progress && total_size > 32 << 20 && std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(total_size)
+        indicatif::ProgressBar::new(total_size).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{wide_bar} {bytes}/{total_bytes} {msg} ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        )
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -79,6 +95,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             let tx = tx.clone();
             let (next, inputs) = (&next, &inputs);
             s.spawn(move || loop {
+                if STOP.load(Ordering::SeqCst) {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(input) = inputs.get(i) else { break };
                 if tx.send((i, scan_one(job, input))).is_err() {
@@ -96,6 +115,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
                 want += 1;
                 if outcome.is_ok() {
                     outcome = bar.suspend(|| emit(job, &r, &mut totals, out, err));
+                    bar.set_message(format!(
+                        "{} of {} files, {} records",
+                        totals.files,
+                        inputs.len(),
+                        totals.records
+                    ));
                 }
             }
         }
@@ -119,7 +144,18 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             )?;
         }
     }
-    Ok(if totals.failed > 0 {
+    let stopped = STOP.load(Ordering::SeqCst);
+    if stopped {
+        writeln!(
+            err,
+            "trailwatch: interrupted: {} of {} inputs scanned",
+            totals.files,
+            inputs.len() + missing.len()
+        )?;
+    }
+    Ok(if stopped {
+        130
+    } else if totals.failed > 0 {
         2
     } else if tripped.is_some() {
         1
@@ -130,8 +166,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
-    let found = matches!(input, Input::Found(_));
-    let reader = match input.open() {
+    let found = matches!(input, Input::Found(_) | Input::Object { .. });
+    let opened = match (input, &job.remote) {
+        (Input::Object { bucket, key, .. }, Some(remote)) => remote.open(bucket, key),
+        _ => input.open(),
+    };
+    let reader = match opened {
         Ok(r) => r,
         Err(e) => {
             return FileResult {
@@ -143,7 +183,13 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
         }
     };
     let keep_findings = (job.format == Format::Findings).then_some(job.min_severity);
-    let source = Source::File { file: name.clone() };
+    let source = match input {
+        Input::Object { bucket, key, .. } => Source::Object {
+            bucket: bucket.clone(),
+            key: key.clone(),
+        },
+        _ => Source::File { file: name.clone() },
+    };
     let analysis = job.pipeline.analyse(reader, source, keep_findings);
     FileResult {
         name,
@@ -223,6 +269,7 @@ fn emit(
         match job.format {
             Format::Pretty => output::write_alert_pretty(out, a)?,
             Format::Jsonl => output::write_alert_json(out, a)?,
+            Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a)?,
             Format::Findings => {}
         }
     }

@@ -35,6 +35,8 @@ pub struct Handler<S, K> {
     pub reserve: Duration,
     /// Where metric lines go (stdout in the function).
     pub metrics: Box<dyn Fn(&str) + Send + Sync>,
+    /// Where alerts go besides SNS (`OUTPUTS`): none unless [`Handler::with_outputs`].
+    pub outputs: super::outputs::Outputs,
 }
 
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
@@ -56,7 +58,14 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             backoff: Backoff::DEFAULT,
             reserve: Duration::from_secs(5),
             metrics: Box::new(|line| println!("{line}")),
+            outputs: super::outputs::Outputs::default(),
         }
+    }
+
+    /// The handler publishing to `outputs` (SNS among them or not).
+    pub fn with_outputs(mut self, outputs: super::outputs::Outputs) -> Self {
+        self.outputs = outputs;
+        self
     }
 
     /// Handles one event; `deadline` is when Lambda stops the invocation.
@@ -140,6 +149,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             pipeline: &self.pipeline,
             backoff: self.backoff,
             fifo: self.config.fifo(),
+            outputs: &self.outputs,
         }
     }
 

@@ -60,6 +60,7 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             bucket: object.bucket.clone(),
             key: object.key.clone(),
         },
+        tags: Vec::new(),
         calls: Default::default(),
         truncated: false,
     })

@@ -11,6 +11,7 @@ mod handler;
 pub mod ingest;
 mod metrics;
 mod object;
+pub mod outputs;
 pub mod publish;
 pub mod s3;
 pub mod sns;
@@ -97,11 +98,12 @@ pub fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_logging(&config);
     let catalog = catalog(&config, &config.detectors_dir)?;
+    let outputs = outputs::OutputsConfig::from_vars(&|n| std::env::var(n).ok())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config, catalog))
+    runtime.block_on(serve(config, catalog, outputs))
 }
 
 /// The S3 and SNS clients for one shared AWS configuration.
@@ -117,7 +119,11 @@ pub fn clients(
     (s3, aws_sdk_sns::Client::new(shared))
 }
 
-async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    catalog: Catalog,
+    outputs: outputs::OutputsConfig,
+) -> anyhow::Result<()> {
     let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(4);
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(retry)
@@ -136,14 +142,19 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
         max_concurrency = config.max_concurrency,
         detectors = catalog.descriptors.len(),
         disabled = ?config.disabled,
+        outputs = ?outputs.outputs.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
         "trailwatch ready"
     );
-    let handler = Arc::new(Handler::new(
-        s3::S3Source::new(s3),
-        publish::SnsSink::new(sns, topic),
-        catalog,
-        config,
-    ));
+    let outputs = outputs::build(&outputs, &shared);
+    let handler = Arc::new(
+        Handler::new(
+            s3::S3Source::new(s3),
+            publish::SnsSink::new(sns, topic),
+            catalog,
+            config,
+        )
+        .with_outputs(outputs),
+    );
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let handler = Arc::clone(&handler);

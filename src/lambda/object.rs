@@ -3,13 +3,15 @@
 use super::error::ObjectError;
 use super::ingest::ingest_alert;
 use super::metrics::Tally;
+use super::outputs::{ocsf_bodies, Outputs};
 use super::publish::{publish_all, AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
-use super::sns;
+use super::sns::{self, Message};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
-use crate::alert::Source;
+use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
+use crate::redact::Redacted;
 use crate::scan::Contents;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -74,6 +76,8 @@ pub struct Worker<'a, S, K> {
     pub backoff: Backoff,
     /// The topic is FIFO: messages carry group and deduplication ids.
     pub fifo: bool,
+    /// Where alerts go besides (or instead of) SNS.
+    pub outputs: &'a Outputs,
 }
 
 impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
@@ -113,6 +117,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
         };
         let mut tally = Tally::default();
         let mut messages = Vec::new();
+        let mut alerts = Vec::new();
         for a in analysis
             .alerts
             .iter()
@@ -120,6 +125,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
         {
             tally.alert(&a.detector, a.severity);
             messages.push(sns::message(a, self.fifo));
+            alerts.push(a.clone());
         }
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
@@ -127,13 +133,11 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             tally.alert(&alert.detector, alert.severity);
             tally.ingest_errors += 1;
             messages.push(sns::message(&alert, self.fifo));
+            alerts.push(alert);
         }
-        if let Err(e) = publish_all(self.sink, &messages, self.backoff).await {
-            tracing::error!(bucket, key, error = %e, "alerts not published, left for a later try");
-            return Outcome::Retry(ObjectError::retryable(
-                &object,
-                format!("publishing alerts: {e}"),
-            ));
+        if let Some(why) = self.deliver(&messages, &alerts).await {
+            tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
+            return Outcome::Retry(ObjectError::retryable(&object, why));
         }
         let report = analysis.report;
         tally.records = report.records;
@@ -157,6 +161,27 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             tally,
             ingest_error: problem,
         }
+    }
+
+    /// Sends the alerts to SNS and every other output, each whatever the others did; says
+    /// why the object must be retried when a required output failed.
+    async fn deliver(&self, messages: &[Message], alerts: &[Redacted<Alert>]) -> Option<String> {
+        let mut failed = Vec::new();
+        if self.outputs.sns {
+            let bodies = ocsf_bodies(messages, alerts, self.outputs.schema);
+            let messages = bodies.as_deref().unwrap_or(messages);
+            if let Err(e) = publish_all(self.sink, messages, self.backoff).await {
+                if self.outputs.sns_required {
+                    failed.push(format!("publishing alerts: {e}"));
+                } else {
+                    tracing::warn!(error = %e, "optional output sns failed");
+                }
+            }
+        }
+        if let Err(errors) = self.outputs.publish(alerts).await {
+            failed.extend(errors.iter().map(ToString::to_string));
+        }
+        (!failed.is_empty()).then(|| failed.join("; "))
     }
 
     /// Opens and analyses. `Err` is a retryable fault (nothing kept); a permanent fault comes

@@ -219,6 +219,7 @@ impl Descriptor {
             title: self.title.clone(),
             remediation: self.remediation.clone().unwrap_or_default(),
             references: self.references.clone(),
+            tags: self.tags.clone(),
         }
     }
 

@@ -168,7 +168,7 @@ impl Call {
                     && line
                         .split(' ')
                         .nth(1)
-                        .is_some_and(|p| p.matches('/').count() >= 2)
+                        .is_some_and(|p| p.matches('/').count() >= 2 && !p.contains("list-type="))
             }
             Call::PublishBatch => {
                 body.contains("Action=PublishBatch")

@@ -7,6 +7,8 @@
 
 mod http;
 mod lambda_watch;
+mod outputs;
+mod replay_s3;
 mod secrets;
 
 mod tools;
@@ -109,7 +111,7 @@ impl Alerts {
                 .subscribe()
                 .topic_arn(&topic)
                 .protocol("sqs")
-                .endpoint(arn);
+                .endpoint(&arn);
             if let Some(p) = policy {
                 sub = sub.attributes("FilterPolicy", p);
             }

@@ -1,0 +1,182 @@
+//! `replay s3://bucket/prefix/`: lists deliveries by CloudTrail's key layout, narrowed by the
+//! [`KeyFilter`], and streams each object through the same reader as the Lambda. Credentials
+//! and region come from the standard chain (`--profile` like the AWS CLI); `AWS_ENDPOINT_URL`
+//! works for local servers.
+
+use super::inputs::{Input, Remote};
+use super::s3_keys::{parse_url, KeyFilter};
+use crate::lambda::s3::{describe, S3Source};
+use crate::lambda::{ObjectRef, ObjectSource, SourceError};
+use std::io::Read;
+
+/// Lists and reads S3 for replay, on its own async runtime.
+pub struct S3Remote {
+    runtime: tokio::runtime::Runtime,
+    client: aws_sdk_s3::Client,
+    source: S3Source,
+    filter: KeyFilter,
+    today: i64,
+}
+
+/// The runtime could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the S3 client: {0}")]
+pub struct StartError(#[from] std::io::Error);
+
+impl S3Remote {
+    /// A client from the standard chain (or `profile`), keeping keys that `filter` keeps;
+    /// `today` (days since 1970-01-01) ends an open `--since` range.
+    pub fn new(
+        profile: Option<&str>,
+        filter: KeyFilter,
+        today: i64,
+    ) -> Result<S3Remote, StartError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let shared = runtime.block_on(async {
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(p) = profile {
+                loader = loader.profile_name(p);
+            }
+            let shared = loader.load().await;
+            if shared.region().is_none() {
+                return aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .region(aws_config::Region::new("us-east-1"))
+                    .load()
+                    .await;
+            }
+            shared
+        });
+        let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
+        let (client, _) = crate::lambda::clients(&shared, path_style);
+        Ok(S3Remote {
+            runtime,
+            source: S3Source::new(client.clone()),
+            client,
+            filter,
+            today,
+        })
+    }
+
+    /// Keys and sizes under `prefix`, every level (no delimiter), or the common prefixes one
+    /// level down (with `/`).
+    async fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        levels: bool,
+    ) -> Result<Vec<(String, u64)>, String> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_delimiter(levels.then(|| "/".to_owned()))
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page
+                .map_err(|e| format!("s3://{bucket}/{prefix}: ListObjectsV2: {}", describe(&e)))?;
+            if levels {
+                out.extend(
+                    page.common_prefixes()
+                        .iter()
+                        .filter_map(|p| p.prefix().map(|p| (p.to_owned(), 0))),
+                );
+            } else {
+                out.extend(page.contents().iter().filter_map(|o| {
+                    Some((o.key()?.to_owned(), o.size().unwrap_or(0).max(0) as u64))
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The prefixes of the accounts under `root` (`.../AWSLogs/`), organization trails included.
+    async fn accounts(&self, bucket: &str, root: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for (p, _) in self.list(bucket, root, true).await? {
+            let name = p[root.len()..].trim_end_matches('/');
+            if name.starts_with("o-") {
+                for (a, _) in self.list(bucket, &p, true).await? {
+                    if self.filter.account(a[p.len()..].trim_end_matches('/')) {
+                        out.push(a);
+                    }
+                }
+            } else if self.filter.account(name) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every delivery under the `AWSLogs/` root, listing only the selected accounts, regions
+    /// and days.
+    async fn narrowed(&self, bucket: &str, root: &str) -> Result<Vec<(String, u64)>, String> {
+        let mut out = Vec::new();
+        for account in self.accounts(bucket, root).await? {
+            let trail = format!("{account}CloudTrail/");
+            for (region, _) in self.list(bucket, &trail, true).await? {
+                if !self
+                    .filter
+                    .region(region[trail.len()..].trim_end_matches('/'))
+                {
+                    continue;
+                }
+                match self.filter.day_prefixes(self.today) {
+                    Some(days) => {
+                        for day in days {
+                            out.extend(self.list(bucket, &format!("{region}{day}"), false).await?);
+                        }
+                    }
+                    None => out.extend(self.list(bucket, &region, false).await?),
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Remote for S3Remote {
+    fn list(&self, url: &str) -> Result<Vec<Input>, String> {
+        let (bucket, prefix) = parse_url(url).map_err(|e| e.why.to_owned())?;
+        let root = if prefix.ends_with("AWSLogs/") {
+            Some(prefix.clone())
+        } else if (prefix.is_empty() || prefix.ends_with('/')) && !prefix.contains("AWSLogs/") {
+            Some(format!("{prefix}AWSLogs/"))
+        } else {
+            None
+        };
+        let mut keys = self.runtime.block_on(async {
+            match &root {
+                Some(root) => self.narrowed(&bucket, root).await,
+                None => self.list(&bucket, &prefix, false).await,
+            }
+        })?;
+        keys.retain(|(k, _)| self.filter.matches(k));
+        keys.sort();
+        Ok(keys
+            .into_iter()
+            .map(|(key, size)| Input::Object {
+                bucket: bucket.clone(),
+                key,
+                size,
+            })
+            .collect())
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> std::io::Result<Box<dyn Read + Send>> {
+        let object = ObjectRef {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        };
+        let reader = self
+            .runtime
+            .block_on(self.source.open(&object))
+            .map_err(SourceError::into_io)?;
+        Ok(Box::new(reader))
+    }
+}
