@@ -3,8 +3,12 @@
 
 use crate::detectors::Settings;
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
+use crate::rules::dates;
+use crate::rules::filter::{is_filter, Filter};
+use crate::rules::filter_inline;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 /// One line per detector: id, title, severity, kind, source file.
 pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
@@ -58,6 +62,35 @@ pub fn test(catalog: &Catalog, settings: &Settings, out: &mut dyn Write) -> io::
         failed += failures.len();
         passed += count.saturating_sub(failures.len());
     }
+    if !catalog.filters.is_empty() {
+        // Filters name built-in detectors too: test them against both.
+        let mut full = catalog.clone();
+        for b in Catalog::embedded().ok().unwrap_or_default().descriptors {
+            if !full
+                .descriptors
+                .iter()
+                .any(|d| d.detector_id() == b.detector_id())
+            {
+                full.descriptors.push(b);
+            }
+        }
+        if let Err(e) = full.resolve_filters() {
+            writeln!(out, "FAIL {e}")?;
+            failed += 1;
+        }
+        for f in full
+            .filters
+            .iter()
+            .filter(|f| f.detectors.is_some() || f.rules.iter().any(|r| r == "any"))
+        {
+            let (count, failures) = filter_inline::run(f, &full, settings);
+            for f in &failures {
+                writeln!(out, "FAIL {f}")?;
+            }
+            failed += failures.len();
+            passed += count.saturating_sub(failures.len());
+        }
+    }
     writeln!(out, "{passed} passed, {failed} failed")?;
     Ok(i32::from(failed > 0))
 }
@@ -75,9 +108,21 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     let builtin = Catalog::embedded().ok().unwrap_or_default();
     let mut seen = Catalog::default();
     let (mut loaded, mut skipped, mut refused) = (0, 0, 0);
+    let mut filters = Vec::new();
     for path in files {
         let file = path.display().to_string();
-        let result = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(&path);
+        if let Some(text) = text.as_ref().ok().filter(|t| is_filter(t)) {
+            match Filter::parse_all(text, &file) {
+                Ok(f) => filters.extend(f),
+                Err(e) => {
+                    refused += 1;
+                    writeln!(out, "error   {e}")?;
+                }
+            }
+            continue;
+        }
+        let result = text
             .map_err(|e| format!("{file}: cannot read: {e}"))
             .and_then(|text| {
                 let d = Descriptor::parse(&text, &file).map_err(|e| e.to_string())?;
@@ -102,6 +147,28 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                     writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind())?;
                 }
             },
+        }
+    }
+    let mut known = builtin;
+    known.descriptors.extend(seen.descriptors);
+    for f in filters {
+        known.filters = vec![Arc::new(f)];
+        let resolved = known.resolve_filters();
+        let f = &known.filters[0];
+        if let Err(e) = resolved {
+            refused += 1;
+            writeln!(out, "error   {e}")?;
+            continue;
+        }
+        loaded += 1;
+        let (file, id, n) = (&f.source, &f.id, f.tests.len());
+        writeln!(out, "ok      {file}: filter {id} ({n} tests)")?;
+        if f.expired(&dates::today()) {
+            let day = f.expires.as_deref().unwrap_or_default();
+            writeln!(
+                out,
+                "warning {file}: filter {id} expired on {day}: it is not applied"
+            )?;
         }
     }
     writeln!(out, "{loaded} loaded, {skipped} skipped, {refused} refused")?;

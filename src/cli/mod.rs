@@ -3,3 +3,4 @@
 pub mod detectors;
 pub mod inputs;
 pub mod replay;
+pub mod top;

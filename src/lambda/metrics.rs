@@ -1,7 +1,7 @@
 //! CloudWatch Embedded Metric Format: metrics as log lines, without any API call.
 //!
 //! One line per invocation for RecordsScanned, BytesScanned and IngestErrors, and one line
-//! per (detector, severity) for Alerts.
+//! per (detector, severity) for Alerts, and one per (detector, filter) for Suppressed.
 
 use crate::alert::severity::Severity;
 use serde_json::{json, Value};
@@ -17,6 +17,8 @@ pub struct Tally {
     pub bytes: u64,
     pub ingest_errors: u64,
     pub alerts: BTreeMap<(String, Severity), u64>,
+    /// Findings dropped by filters, by (detector, filter).
+    pub suppressed: BTreeMap<(String, String), u64>,
 }
 
 impl Tally {
@@ -26,6 +28,9 @@ impl Tally {
         self.ingest_errors += other.ingest_errors;
         for (k, n) in &other.alerts {
             *self.alerts.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &other.suppressed {
+            *self.suppressed.entry(k.clone()).or_default() += n;
         }
     }
 
@@ -55,6 +60,13 @@ impl Tally {
                 now,
                 &[("detector", detector), ("severity", severity.as_str())],
                 &[("Alerts", "Count", *n)],
+            ));
+        }
+        for ((detector, filter), n) in &self.suppressed {
+            out.push(emf(
+                now,
+                &[("detector", detector), ("filter", filter)],
+                &[("Suppressed", "Count", *n)],
             ));
         }
         out
@@ -102,11 +114,20 @@ mod tests {
         };
         t.alert("tls-outdated", Severity::Medium);
         t.alert("tls-outdated", Severity::Medium);
+        t.suppressed
+            .insert(("security-group-changes".into(), "deploy-role".into()), 3);
         let mut sum = Tally::default();
         sum.add(&t);
         sum.add(&t);
         let lines = sum.lines();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
+        let suppressed: Value = serde_json::from_str(&lines[2]).unwrap();
+        assert_eq!(suppressed["Suppressed"], 6);
+        assert_eq!(suppressed["filter"], "deploy-role");
+        assert_eq!(
+            suppressed["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            json!(["detector", "filter"])
+        );
         let first: Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(first["RecordsScanned"], 14);
         assert_eq!(first["IngestErrors"], 2);

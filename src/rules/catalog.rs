@@ -3,6 +3,7 @@
 //! A descriptor is a Sigma rule plus our keys (`name`, `remediation`, `group_by`, `tests`);
 //! native detectors have `native: <id>` in place of `detection`.
 
+use super::filter::{is_filter, Filter};
 use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
 use crate::alert::finding::DetectorId;
 use crate::alert::severity::Severity;
@@ -198,13 +199,7 @@ impl Descriptor {
         if let Some(n) = self.name.as_ref().or(self.native.as_ref()) {
             return n.clone();
         }
-        let file = Path::new(&self.source)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned());
-        let file = file.unwrap_or_default();
-        file.trim_end_matches(".yml")
-            .trim_end_matches(".yaml")
-            .to_owned()
+        file_stem(&self.source)
     }
 
     pub fn severity(&self) -> Severity {
@@ -279,13 +274,31 @@ impl Descriptor {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub descriptors: Vec<Descriptor>,
+    /// The filters of the same directories (`filter:` files), in load order.
+    pub filters: Vec<Arc<Filter>>,
+}
+
+/// One file of a detectors directory: a rule (or native descriptor), or a filter.
+enum Entry {
+    Rule(Box<Descriptor>),
+    Filters(Vec<Filter>),
+}
+
+impl Entry {
+    fn parse(text: &str, source: &str) -> Result<Entry, CatalogError> {
+        if is_filter(text) {
+            Filter::parse_all(text, source).map(Entry::Filters)
+        } else {
+            Descriptor::parse(text, source).map(|d| Entry::Rule(Box::new(d)))
+        }
+    }
 }
 
 impl Catalog {
     pub fn embedded() -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        for d in on_two_threads(EMBEDDED, |(name, text)| Descriptor::parse(text, name)) {
-            catalog.push(d?)?;
+        for e in on_two_threads(EMBEDDED, |(name, text)| Entry::parse(text, name)) {
+            catalog.push_entry(e?)?;
         }
         Ok(catalog)
     }
@@ -298,7 +311,34 @@ impl Catalog {
             catalog.add_dir(dir)?;
         }
         catalog.check_ids(disabled, "disabled detectors")?;
+        catalog.resolve_filters()?;
         Ok(catalog)
+    }
+
+    fn push_entry(&mut self, e: Entry) -> Result<(), CatalogError> {
+        match e {
+            Entry::Rule(d) => self.push(*d),
+            Entry::Filters(filters) => {
+                self.filters.extend(filters.into_iter().map(Arc::new));
+                Ok(())
+            }
+        }
+    }
+
+    /// Resolves every filter's `rules:` to detector ids (a detector id or a rule's `id`);
+    /// fails on a filter naming nothing known.
+    pub fn resolve_filters(&mut self) -> Result<(), CatalogError> {
+        let descriptors = &self.descriptors;
+        let lookup = |name: &str| {
+            descriptors
+                .iter()
+                .find(|d| d.detector_id() == name || d.id.as_deref() == Some(name))
+                .map(|d| d.detector_id().to_owned())
+        };
+        for f in &mut self.filters {
+            Arc::make_mut(f).resolve(&lookup)?;
+        }
+        Ok(())
     }
 
     /// Adds one descriptor; two descriptors may not share an id.
@@ -337,10 +377,10 @@ impl Catalog {
                 file: file.clone(),
                 source,
             })?;
-            Descriptor::parse(&text, &file)
+            Entry::parse(&text, &file)
         };
-        for d in on_two_threads(&rule_files(dir)?, load) {
-            self.push(d?)?;
+        for e in on_two_threads(&rule_files(dir)?, load) {
+            self.push_entry(e?)?;
         }
         Ok(())
     }
@@ -381,6 +421,16 @@ pub fn parse_ids(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// A file's name without its folder and `.yml` / `.yaml`.
+pub(crate) fn file_stem(source: &str) -> String {
+    let name = Path::new(source)
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    name.trim_end_matches(".yml")
+        .trim_end_matches(".yaml")
+        .to_owned()
 }
 
 /// A key that is there, whatever its value (`null` too).
