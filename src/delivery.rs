@@ -55,8 +55,7 @@ impl Pipeline {
         keep_findings: Option<Severity>,
     ) -> Analysis {
         let detectors = self.catalog.detectors(&self.settings, &self.disabled);
-        let (mut detectors, suppressed) =
-            filtered::wrap(detectors, &self.catalog.filters, &dates::today());
+        let (mut detectors, suppressed) = filtered::wrap(detectors, &self.catalog, &dates::today());
         let mut builder = AlertBuilder::new(source);
         let mut findings = Vec::new();
         let report = scan(input, &mut detectors, &mut |f| {
@@ -68,7 +67,13 @@ impl Pipeline {
         let alerts = builder
             .finish(&|id| self.catalog.meta(id))
             .into_iter()
-            .map(redact::alert)
+            .map(|mut a| {
+                if let Some(known) = self.catalog.accounts.get(&a.account) {
+                    a.account_name.clone_from(&known.name);
+                    a.environment.clone_from(&known.environment);
+                }
+                redact::alert(a)
+            })
             .collect();
         let suppressed = std::mem::take(&mut *suppressed.lock().unwrap_or_else(|p| p.into_inner()));
         Analysis {

@@ -223,3 +223,72 @@ fn top_groups_and_suggested_filters_tune_a_replay() {
         "{err}"
     );
 }
+
+#[test]
+fn accounts_name_alerts_and_filters_select_on_environment() {
+    let dir = scratch("filters-accounts");
+    let records = [
+        sg_change("p1", "111122223333", EVE),
+        sg_change("s1", "444455556666", "arn:aws:iam::444455556666:user/eve"),
+        sg_change("u1", "777788889999", "arn:aws:iam::777788889999:user/eve"),
+    ];
+    let file = write(&dir, "d.json", delivery(&records).as_bytes());
+    let file = file.to_str().unwrap();
+    let run = |format: &str| {
+        let args = [
+            "replay",
+            "--format",
+            format,
+            "--detectors",
+            "tests/data/accounts",
+            file,
+        ];
+        let out = trailwatch(&args, None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        out
+    };
+    let out = run("jsonl");
+    let alerts: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &serde_json::Value| a["detector"] == "security-group-changes")
+        .collect();
+    assert_eq!(
+        alerts.len(),
+        2,
+        "the sandbox's alert is filtered: {alerts:?}"
+    );
+    let prod = alerts
+        .iter()
+        .find(|a| a["account"] == "111122223333")
+        .unwrap();
+    assert_eq!(
+        (prod["account_name"].as_str(), prod["environment"].as_str()),
+        (Some("prod-payments"), Some("prod"))
+    );
+    let unknown = alerts
+        .iter()
+        .find(|a| a["account"] == "777788889999")
+        .unwrap();
+    assert!(unknown.get("account_name").is_none() && unknown.get("environment").is_none());
+    assert!(
+        text(&out.stderr).contains("security-group-changes by sandbox 1"),
+        "{}",
+        text(&out.stderr)
+    );
+    let pretty = text(&run("pretty").stdout);
+    assert!(
+        pretty.contains("111122223333 (prod-payments, prod) us-east-1"),
+        "{pretty}"
+    );
+    let test = trailwatch(&["detectors", "test", "tests/data/accounts"], None);
+    assert!(
+        text(&test.stdout).contains("2 passed, 0 failed"),
+        "{}",
+        text(&test.stdout)
+    );
+    let check = trailwatch(&["detectors", "check", "tests/data/accounts"], None);
+    let report = text(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{report}");
+    assert!(report.contains("accounts.csv: 2 accounts"), "{report}");
+}

@@ -56,6 +56,12 @@ pub struct Alert {
     pub severity: Severity,
     pub summary: String,
     pub account: String,
+    /// The account's name, from an accounts file (left out when unknown).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account_name: String,
+    /// The account's environment (`prod`, `sandbox` ...), from an accounts file.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub environment: String,
     pub region: String,
     pub principal: String,
     pub source_ip: String,

@@ -2,6 +2,7 @@
 //! user's CI can check and test its own rule files.
 
 use crate::detectors::Settings;
+use crate::rules::accounts::{is_accounts_file, Accounts};
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use crate::rules::dates;
 use crate::rules::filter::{is_filter, Filter};
@@ -112,6 +113,23 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     for path in files {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(&path);
+        if is_accounts_file(&file) {
+            let mut accounts = Accounts::default();
+            match text
+                .map_err(|e| format!("{file}: cannot read: {e}"))
+                .and_then(|t| accounts.add_file(&t, &file).map_err(|e| e.to_string()))
+            {
+                Ok(()) => {
+                    loaded += 1;
+                    writeln!(out, "ok      {file}: {} accounts", accounts.len())?;
+                }
+                Err(why) => {
+                    refused += 1;
+                    writeln!(out, "error   {why}")?;
+                }
+            }
+            continue;
+        }
         if let Some(text) = text.as_ref().ok().filter(|t| is_filter(t)) {
             match Filter::parse_all(text, &file) {
                 Ok(f) => filters.extend(f),

@@ -40,6 +40,8 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
         severity: Severity::Medium,
         summary,
         account,
+        account_name: String::new(),
+        environment: String::new(),
         region,
         principal: String::new(),
         source_ip: String::new(),

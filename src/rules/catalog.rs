@@ -3,6 +3,7 @@
 //! A descriptor is a Sigma rule plus our keys (`name`, `remediation`, `group_by`, `tests`);
 //! native detectors have `native: <id>` in place of `detection`.
 
+use super::accounts::{is_accounts_file, Accounts};
 use super::filter::{is_filter, Filter};
 use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
 use crate::alert::finding::DetectorId;
@@ -276,17 +277,23 @@ pub struct Catalog {
     pub descriptors: Vec<Descriptor>,
     /// The filters of the same directories (`filter:` files), in load order.
     pub filters: Vec<Arc<Filter>>,
+    /// What `accounts` files of the same directories say of each account.
+    pub accounts: Arc<Accounts>,
 }
 
 /// One file of a detectors directory: a rule (or native descriptor), or a filter.
 enum Entry {
     Rule(Box<Descriptor>),
     Filters(Vec<Filter>),
+    /// An accounts file: its text and name.
+    Accounts(String, String),
 }
 
 impl Entry {
     fn parse(text: &str, source: &str) -> Result<Entry, CatalogError> {
-        if is_filter(text) {
+        if is_accounts_file(source) {
+            Ok(Entry::Accounts(text.to_owned(), source.to_owned()))
+        } else if is_filter(text) {
             Filter::parse_all(text, source).map(Entry::Filters)
         } else {
             Descriptor::parse(text, source).map(|d| Entry::Rule(Box::new(d)))
@@ -321,6 +328,9 @@ impl Catalog {
             Entry::Filters(filters) => {
                 self.filters.extend(filters.into_iter().map(Arc::new));
                 Ok(())
+            }
+            Entry::Accounts(text, source) => {
+                Arc::make_mut(&mut self.accounts).add_file(&text, &source)
             }
         }
     }
@@ -463,7 +473,10 @@ pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yml" || e == "yaml")
+                || is_accounts_file(&p.to_string_lossy())
+        })
         .collect();
     files.sort();
     Ok(files)

@@ -259,6 +259,14 @@ impl Filter {
         !self.matcher.matches(record)
     }
 
+    /// Whether the filter selects on account context (`account_name`, `environment`).
+    pub fn reads_context(&self) -> bool {
+        self.matcher.keys().is_none_or(|keys| {
+            keys.iter()
+                .any(|k| k == "account_name" || k == "environment")
+        })
+    }
+
     /// The severity a lowered finding gets.
     pub fn lowered(&self, severity: Severity) -> Severity {
         self.set_severity

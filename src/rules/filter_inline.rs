@@ -43,12 +43,16 @@ fn one(
         let detector = descriptor
             .build(settings)
             .ok_or_else(|| format!("{name}: cannot build detector `{id}`"))?;
-        let filters = if wrapped {
-            vec![Arc::clone(filter)]
-        } else {
-            Vec::new()
+        let only = Catalog {
+            filters: if wrapped {
+                vec![Arc::clone(filter)]
+            } else {
+                Vec::new()
+            },
+            accounts: Arc::clone(&catalog.accounts),
+            ..Catalog::default()
         };
-        let (mut detectors, _) = filtered::wrap(vec![detector], &filters, "");
+        let (mut detectors, _) = filtered::wrap(vec![detector], &only, "");
         let found = findings_in(&mut *detectors[0], text.as_bytes())
             .map_err(|e| format!("{name}: record does not parse: {e}"))?;
         let mine: Vec<_> = found

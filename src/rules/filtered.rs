@@ -7,6 +7,8 @@
 //! detector sees every record, only findings are filtered. A record with no finding costs one
 //! comparison.
 
+use super::accounts::Accounts;
+use super::catalog::Catalog;
 use super::filter::{Action, Filter};
 use crate::alert::finding::Finding;
 use crate::detectors::Detector;
@@ -51,19 +53,22 @@ impl FilterTally {
 pub struct Filtered {
     inner: Vec<Box<dyn Detector>>,
     filters: Vec<Arc<Filter>>,
+    accounts: Arc<Accounts>,
     tally: FilterTally,
     shared: Arc<Mutex<FilterTally>>,
 }
 
-/// Wraps `detectors` behind the `filters` not expired on `today`; the counts reach the
-/// returned tally when the delivery ends. Without such filters the detectors stay as they are.
+/// Wraps `detectors` behind the catalog's filters not expired on `today`; the counts reach
+/// the returned tally when the delivery ends. Without such filters the detectors stay as they
+/// are.
 pub fn wrap(
     detectors: Vec<Box<dyn Detector>>,
-    filters: &[Arc<Filter>],
+    catalog: &Catalog,
     today: &str,
 ) -> (Vec<Box<dyn Detector>>, Arc<Mutex<FilterTally>>) {
     let shared = Arc::new(Mutex::new(FilterTally::default()));
-    let filters: Vec<Arc<Filter>> = filters
+    let filters: Vec<Arc<Filter>> = catalog
+        .filters
         .iter()
         .filter(|f| !f.expired(today))
         .cloned()
@@ -74,6 +79,7 @@ pub fn wrap(
     let filtered = Filtered {
         inner: detectors,
         filters,
+        accounts: Arc::clone(&catalog.accounts),
         tally: FilterTally::default(),
         shared: Arc::clone(&shared),
     };
@@ -84,10 +90,18 @@ impl Filtered {
     /// The first filter that acts on `finding`, if any.
     fn verdict(&self, finding: &Finding<'_>, record: &Record<'_>) -> Option<&Arc<Filter>> {
         let detector = finding.detector.as_str();
+        let mut annotated = None;
         self.filters
             .iter()
             .filter(|f| f.covers(detector))
-            .find(|f| f.fires(record.json()))
+            .find(|f| {
+                if !f.reads_context() {
+                    return f.fires(record.json());
+                }
+                let json = annotated
+                    .get_or_insert_with(|| self.accounts.annotate(record.json(), record.account()));
+                f.fires(json.as_ref().unwrap_or(record.json()))
+            })
     }
 }
 

@@ -127,7 +127,11 @@ fn expiry_lowering_and_the_wrapper() {
             Arc::make_mut(f).resolve(&|n| Some(n.to_owned())).unwrap();
         }
         let detectors = catalog.detectors(&Settings::default(), &[]);
-        let (mut detectors, tally) = wrap(detectors, &filters, today);
+        let only = Catalog {
+            filters,
+            ..Catalog::default()
+        };
+        let (mut detectors, tally) = wrap(detectors, &only, today);
         let record = crate::record::Record::parse(record).unwrap();
         let mut out = Vec::new();
         for d in detectors.iter_mut() {

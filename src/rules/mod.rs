@@ -1,5 +1,6 @@
 //! Rules as data: the catalog of detector descriptors and the Sigma engine.
 
+pub mod accounts;
 pub mod catalog;
 pub mod dates;
 pub mod filter;
