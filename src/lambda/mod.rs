@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod object;
 pub mod publish;
+pub mod rule_source;
 pub mod s3;
 pub mod sns;
 pub mod triggers;
@@ -136,16 +137,26 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
         disabled = ?config.disabled,
         "trailwatch ready"
     );
-    let handler = Arc::new(Handler::new(
-        s3::S3Source::new(s3),
-        publish::SnsSink::new(sns, topic),
+    let make = {
+        let (s3, config) = (s3.clone(), config.clone());
+        move |catalog| {
+            let sink = publish::SnsSink::new(sns.clone(), topic.clone());
+            Handler::new(s3::S3Source::new(s3.clone()), sink, catalog, config.clone())
+        }
+    };
+    let serving = Arc::new(rule_source::Serving::new(
+        &config,
+        &s3,
         catalog,
-        config,
+        Box::new(make),
     ));
+    // The rule source (if any) loads at init.
+    serving.handler(Instant::now()).await;
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let handler = Arc::clone(&handler);
+            let serving = Arc::clone(&serving);
             async move {
+                let handler = serving.handler(Instant::now()).await;
                 let deadline = deadline_instant(event.context.deadline);
                 tracing::debug!(
                     deadline_ms = event.context.deadline,

@@ -379,6 +379,14 @@ impl Catalog {
         }
     }
 
+    /// Adds files given as (name, text), in order: what a rule source (S3) holds.
+    pub fn add_texts(&mut self, files: &[(String, String)]) -> Result<(), CatalogError> {
+        for e in on_two_threads(files, |(name, text)| Entry::parse(text, name)) {
+            self.push_entry(e?)?;
+        }
+        Ok(())
+    }
+
     /// Adds every `*.yml` / `*.yaml` of `dir` (not recursive), in name order.
     pub fn add_dir(&mut self, dir: &Path) -> Result<(), CatalogError> {
         let load = |path: &PathBuf| {

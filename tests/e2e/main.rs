@@ -7,6 +7,7 @@
 
 mod http;
 mod lambda_watch;
+mod rule_source;
 mod secrets;
 
 mod tools;
