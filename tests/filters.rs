@@ -291,4 +291,17 @@ fn accounts_name_alerts_and_filters_select_on_environment() {
     let report = text(&check.stdout);
     assert_eq!(check.status.code(), Some(0), "{report}");
     assert!(report.contains("accounts.csv: 2 accounts"), "{report}");
+    let list = trailwatch(
+        &["detectors", "list", "--detectors", "tests/data/accounts"],
+        None,
+    );
+    let line = text(&list.stdout)
+        .lines()
+        .find(|l| l.starts_with("sandbox "))
+        .map(str::to_owned);
+    let line = line.unwrap_or_default();
+    assert!(
+        line.contains("security-group-changes") && line.contains("filter (drop)"),
+        "{line}"
+    );
 }

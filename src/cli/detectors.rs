@@ -5,13 +5,14 @@ use crate::detectors::Settings;
 use crate::rules::accounts::{is_accounts_file, Accounts};
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use crate::rules::dates;
-use crate::rules::filter::{is_filter, Filter};
+use crate::rules::filter::{is_filter, Action, Filter};
 use crate::rules::filter_inline;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-/// One line per detector: id, title, severity, kind, source file.
+/// One line per detector: id, title, severity, kind, source file; then one per filter, with
+/// the detectors it names in place of a severity.
 pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = catalog
         .descriptors
@@ -29,6 +30,20 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
                 d.source.clone(),
             ]
         })
+        .chain(catalog.filters.iter().map(|f| {
+            let action = match f.action {
+                Action::Drop => "filter (drop)",
+                Action::Lower => "filter (lower)",
+            };
+            let rules = f.rules.join(",");
+            [
+                f.id.clone(),
+                f.title.clone(),
+                rules,
+                action.to_owned(),
+                f.source.clone(),
+            ]
+        }))
         .collect();
     let head = ["ID", "TITLE", "SEVERITY", "KIND", "SOURCE"].map(str::to_owned);
     let mut width = [0; 5];
