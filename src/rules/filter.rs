@@ -109,6 +109,9 @@ pub struct Filter {
     /// The inline tests.
     pub tests: Vec<FilterTest>,
     matcher: Arc<SigmaMatcher>,
+    /// Texts one of which the JSON text of a record this filter acts on holds (a regex
+    /// pattern), when known: the negated condition's pre-test.
+    screen: Option<String>,
 }
 
 /// Whether a rule file's text is a filter (a top-level `filter:` key).
@@ -188,6 +191,7 @@ impl Filter {
             ),
         };
         let probe = probe_record(&detection);
+        let screen = screen_of(&detection);
         let matcher = SigmaMatcher::compile(&Value::Object(detection))
             .map_err(|e| invalid(format!("filter: {e}")))?;
         let probes = [
@@ -220,6 +224,7 @@ impl Filter {
             detectors: None,
             tests: f.tests,
             matcher: Arc::new(matcher),
+            screen,
         })
     }
 
@@ -259,6 +264,17 @@ impl Filter {
         !self.matcher.matches(record)
     }
 
+    /// A pattern one of whose texts a record's JSON text (without `\u` escapes) holds if the
+    /// filter can act on it; `None`: no such test (the filter must be evaluated).
+    pub fn screen(&self) -> Option<&str> {
+        self.screen.as_deref().filter(|_| !self.reads_context())
+    }
+
+    /// The top-level record keys the filter reads (`None`: the whole record).
+    pub fn keys(&self) -> Option<&[String]> {
+        self.matcher.keys()
+    }
+
     /// Whether the filter selects on account context (`account_name`, `environment`).
     pub fn reads_context(&self) -> bool {
         self.matcher.keys().is_none_or(|keys| {
@@ -273,6 +289,18 @@ impl Filter {
             .unwrap_or_else(|| severity.lower())
             .min(severity)
     }
+}
+
+/// The text pre-test of the negated condition (`not (condition)`), if the engine finds one.
+fn screen_of(detection: &Map<String, Value>) -> Option<String> {
+    let condition = detection.get("condition")?.as_str()?;
+    let mut negated = detection.clone();
+    negated.insert(
+        "condition".into(),
+        Value::from(format!("not ({condition})")),
+    );
+    let m = SigmaMatcher::compile(&Value::Object(negated)).ok()?;
+    m.prefilter_pattern().map(str::to_owned)
 }
 
 /// A record holding a nonsense text at every field the selections name: a filter that drops

@@ -12,7 +12,9 @@ use super::catalog::Catalog;
 use super::filter::{Action, Filter};
 use crate::alert::finding::Finding;
 use crate::detectors::Detector;
-use crate::record::Record;
+use crate::record::{text_facts, Record};
+use crate::rules::sigma::parse_keys;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -54,6 +56,13 @@ pub struct Filtered {
     inner: Vec<Box<dyn Detector>>,
     filters: Vec<Arc<Filter>>,
     accounts: Arc<Accounts>,
+    /// One pre-test for every filter that has one: a record whose text it does not match is
+    /// acted on by none of them.
+    screen: Option<regex::bytes::Regex>,
+    /// Per filter, whether `screen` covers it.
+    screened: Vec<bool>,
+    /// The top-level record keys the filters read (`None`: all of them).
+    keys: Option<Vec<String>>,
     tally: FilterTally,
     shared: Arc<Mutex<FilterTally>>,
 }
@@ -76,8 +85,29 @@ pub fn wrap(
     if filters.is_empty() {
         return (detectors, shared);
     }
+    let patterns: Vec<String> = filters
+        .iter()
+        .filter_map(|f| f.screen().map(|p| format!("(?:{p})")))
+        .collect();
+    let screen = (!patterns.is_empty())
+        .then(|| regex::bytes::Regex::new(&patterns.join("|")).ok())
+        .flatten();
+    let screened = filters
+        .iter()
+        .map(|f| screen.is_some() && f.screen().is_some())
+        .collect();
+    let mut keys = Some(Vec::new());
+    for f in &filters {
+        match (keys.as_mut(), f.keys()) {
+            (Some(all), Some(mine)) => all.extend(mine.iter().cloned()),
+            _ => keys = None,
+        }
+    }
     let filtered = Filtered {
+        keys,
         inner: detectors,
+        screen,
+        screened,
         filters,
         accounts: Arc::clone(&catalog.accounts),
         tally: FilterTally::default(),
@@ -87,21 +117,42 @@ pub fn wrap(
 }
 
 impl Filtered {
-    /// The first filter that acts on `finding`, if any.
-    fn verdict(&self, finding: &Finding<'_>, record: &Record<'_>) -> Option<&Arc<Filter>> {
+    /// The first filter that acts on `finding`, if any; `screened_out`: the record's text
+    /// passed no filter's pre-test.
+    /// `json` is the record's value as the filters read it, parsed on first need.
+    fn verdict(
+        &self,
+        finding: &Finding<'_>,
+        record: &Record<'_>,
+        screened_out: bool,
+        json: &mut Option<Value>,
+    ) -> Option<&Arc<Filter>> {
         let detector = finding.detector.as_str();
         let mut annotated = None;
         self.filters
             .iter()
-            .filter(|f| f.covers(detector))
+            .zip(&self.screened)
+            .filter(|(f, screened)| !(screened_out && **screened) && f.covers(detector))
+            .map(|(f, _)| f)
             .find(|f| {
+                let json = json.get_or_insert_with(|| self.value_of(record));
                 if !f.reads_context() {
-                    return f.fires(record.json());
+                    return f.fires(json);
                 }
-                let json = annotated
-                    .get_or_insert_with(|| self.accounts.annotate(record.json(), record.account()));
-                f.fires(json.as_ref().unwrap_or(record.json()))
+                let annotated =
+                    annotated.get_or_insert_with(|| self.accounts.annotate(json, record.account()));
+                f.fires(annotated.as_ref().unwrap_or(json))
             })
+    }
+
+    /// The record as a JSON value: only the top-level keys the filters read, when known.
+    fn value_of(&self, record: &Record<'_>) -> Value {
+        let keys: Option<Vec<&str>> = self
+            .keys
+            .as_ref()
+            .map(|k| k.iter().map(String::as_str).collect());
+        keys.and_then(|keys| parse_keys(record.raw, &keys).ok())
+            .unwrap_or_else(|| record.json().clone())
     }
 }
 
@@ -115,9 +166,18 @@ impl Detector for Filtered {
         for d in self.inner.iter_mut() {
             d.inspect(record, out);
         }
+        if out.len() == start {
+            return;
+        }
+        let raw = record.raw.as_bytes();
+        let screened_out = self
+            .screen
+            .as_ref()
+            .is_some_and(|s| text_facts::plain(raw) && !s.is_match(raw));
+        let mut json = None;
         let mut i = start;
         while i < out.len() {
-            let Some(filter) = self.verdict(&out[i], record) else {
+            let Some(filter) = self.verdict(&out[i], record, screened_out, &mut json) else {
                 i += 1;
                 continue;
             };

@@ -88,6 +88,15 @@ fn each_modifier_decides_which_findings_go() {
             "{selection}"
         );
     }
+    // The negated condition's text pre-test: what a record must hold for the filter to act.
+    let screen = not_selection("userAgent|contains: terraform")
+        .screen()
+        .map(str::to_owned);
+    assert!(screen.is_some_and(|s| s.to_lowercase().contains("terraform")));
+    assert!(
+        not_selection("environment: sandbox").screen().is_none(),
+        "account context is not in the record's text"
+    );
 }
 
 #[test]
@@ -161,6 +170,13 @@ fn expiry_lowering_and_the_wrapper() {
         all.len() - 1,
         "only that detector's finding goes"
     );
+    // A filter whose pre-test the record fails leaves it alone, beside one that acts.
+    let other = "  selection:\n    userAgent|contains: never-seen\n  condition: not selection\n";
+    let idle = filter("[security-group-changes]", other, "name: idle\n").unwrap();
+    let (with_idle, _) = run(vec![idle.clone(), drop.clone()], "2026-12-01");
+    assert_eq!(with_idle, found);
+    let (only_idle, t) = run(vec![idle], "2026-12-01");
+    assert_eq!((only_idle.len(), t.is_empty()), (all.len(), true));
     assert!(found.iter().all(|(d, _)| d != "security-group-changes"));
     let key = (
         "security-group-changes".to_owned(),
