@@ -11,6 +11,8 @@ use crate::alert::{Alert, AlertBuilder, Source};
 use crate::detectors::Settings;
 use crate::redact::{self, Redacted};
 use crate::rules::catalog::Catalog;
+use crate::rules::dates;
+use crate::rules::filtered::{self, FilterTally};
 use crate::scan::{scan, ScanReport};
 use std::io::Read;
 
@@ -38,6 +40,8 @@ pub struct Analysis {
     pub alerts: Vec<Redacted<Alert>>,
     /// The findings, when the caller asked for them.
     pub findings: Vec<Redacted<Finding<'static>>>,
+    /// Findings the filters dropped or lowered, by (detector, filter).
+    pub suppressed: FilterTally,
 }
 
 impl Pipeline {
@@ -50,7 +54,8 @@ impl Pipeline {
         source: Source,
         keep_findings: Option<Severity>,
     ) -> Analysis {
-        let mut detectors = self.catalog.detectors(&self.settings, &self.disabled);
+        let detectors = self.catalog.detectors(&self.settings, &self.disabled);
+        let (mut detectors, suppressed) = filtered::wrap(detectors, &self.catalog, &dates::today());
         let mut builder = AlertBuilder::new(source);
         let mut findings = Vec::new();
         let report = scan(input, &mut detectors, &mut |f| {
@@ -62,12 +67,20 @@ impl Pipeline {
         let alerts = builder
             .finish(&|id| self.catalog.meta(id))
             .into_iter()
-            .map(redact::alert)
+            .map(|mut a| {
+                if let Some(known) = self.catalog.accounts.get(&a.account) {
+                    a.account_name.clone_from(&known.name);
+                    a.environment.clone_from(&known.environment);
+                }
+                redact::alert(a)
+            })
             .collect();
+        let suppressed = std::mem::take(&mut *suppressed.lock().unwrap_or_else(|p| p.into_inner()));
         Analysis {
             report,
             alerts,
             findings,
+            suppressed,
         }
     }
 }

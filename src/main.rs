@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::cli::detectors as commands;
-use trailwatch::cli::replay::{self, Replay};
+use trailwatch::cli::replay::{self, Replay, TopJob};
 use trailwatch::detectors::{FipsPolicy, Settings, TrustedAccounts};
 use trailwatch::output::Format;
 use trailwatch::Catalog;
@@ -88,6 +88,16 @@ struct ReplayArgs {
     /// Detector ids to turn off (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     disable: Vec<String>,
+    /// Apply no filter: shows what the filters of the detector directories hide.
+    #[arg(long)]
+    no_filters: bool,
+    /// Print the N noisiest (detector, principal, user agent, account) groups, with their
+    /// finding counts, instead of the alerts.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10")]
+    top: Option<usize>,
+    /// Write a filter file for the `--top` groups (expiring in a quarter), for review.
+    #[arg(long, value_name = "FILE")]
+    suggest_filters: Option<PathBuf>,
     /// Files scanned at once [default: half the cores, at least 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -223,7 +233,10 @@ fn check_dirs(dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
 fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
     check_dirs(&args.detector_dirs, "--detectors ")?;
     let remote = remote(&args)?;
-    let catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
+    let mut catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
+    if args.no_filters {
+        catalog.filters.clear();
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Pretty
@@ -246,6 +259,10 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
         jobs: args.jobs.map_or((cores / 2).max(1), |n| n as usize),
         progress: !args.no_progress,
         remote,
+        top: (args.top.is_some() || args.suggest_filters.is_some()).then(|| TopJob {
+            n: args.top.unwrap_or(10),
+            suggest: args.suggest_filters,
+        }),
     })
 }
 

@@ -62,9 +62,18 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     } else {
         format!("  from {}", a.source_ip)
     };
+    let known: Vec<&str> = [a.account_name.as_str(), a.environment.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    let known = if known.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", known.join(", "))
+    };
     writeln!(
         out,
-        "{}{} {}{from}",
+        "{}{}{known} {}{from}",
         label("where"),
         or_dash(&a.account),
         a.region

@@ -495,3 +495,60 @@ async fn denied_access_is_left_for_a_redrive_without_retrying_now() {
     );
     assert!(h.sink.messages().is_empty(), "nothing is published");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_and_accounts_in_the_layer_are_counted_and_named() {
+    let layer = std::env::temp_dir().join(format!("trailwatch-layer-{}", std::process::id()));
+    std::fs::create_dir_all(&layer).unwrap();
+    let filter = "title: t\nreason: the e1 call is known\nowner: ops\nfilter:\n  rules: [tls-outdated]\n  known:\n    eventID: e1\n  condition: not known\n";
+    std::fs::write(layer.join("known-call.yml"), filter).unwrap();
+    std::fs::write(
+        layer.join("accounts.csv"),
+        "id,name,environment\n111122223333,payments,prod\n",
+    )
+    .unwrap();
+    let cfg = config(&[]);
+    let catalog = trailwatch::lambda::catalog(&cfg, &layer).unwrap();
+    std::fs::remove_dir_all(&layer).unwrap();
+    let data = delivery(&[record(1, "TLSv1"), record(3, "TLSv1")]);
+    let source = FakeSource::default().with(BUCKET, ORG_KEY, Fake::Data(data));
+    let (h, metrics) = handler_with(source, FakeSink::default(), cfg, catalog);
+    h.handle(s3_event(&[(BUCKET, ORG_KEY)]), far_deadline())
+        .await
+        .unwrap();
+    let alerts = h.sink.alerts();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        alerts[0]["event_ids"],
+        json!(["e3"]),
+        "e1's finding was dropped"
+    );
+    assert_eq!(
+        (
+            alerts[0]["account_name"].as_str(),
+            alerts[0]["environment"].as_str()
+        ),
+        (Some("payments"), Some("prod"))
+    );
+    let m = &h.sink.messages()[0];
+    assert!(
+        m.attributes.contains(&("environment", "prod".to_owned())),
+        "{:?}",
+        m.attributes
+    );
+    let lines = metrics.lock().unwrap().clone();
+    let suppressed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("Suppressed").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{lines:?}");
+    assert_eq!(
+        (
+            suppressed[0]["detector"].as_str(),
+            suppressed[0]["filter"].as_str(),
+            suppressed[0]["Suppressed"].as_u64()
+        ),
+        (Some("tls-outdated"), Some("known-call"), Some(1))
+    );
+}

@@ -150,6 +150,13 @@ fn subjects_are_ascii_and_short() {
     assert!(s.len() < 100 && s.is_ascii() && !s.contains('\n'), "{s}");
     assert!(s.starts_with("[CRITICAL] Schl"), "{s}");
     assert!(s.ends_with(" - 111122223333 eu-west-1"), "{s}");
+    a.environment = "prod".into();
+    let m = sns::message(&masked(&a), false);
+    assert!(
+        m.attributes.contains(&("environment", "prod".to_owned())),
+        "an account's environment is an attribute for filter policies"
+    );
+    a.environment.clear();
     a.account.clear();
     a.region.clear();
     a.title = "Short".into();

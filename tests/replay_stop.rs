@@ -23,6 +23,7 @@ fn a_stopped_replay_scans_nothing_more_and_says_so() {
         jobs: 2,
         progress: false,
         remote: None,
+        top: None,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     assert_eq!(replay::run(&job, &mut out, &mut err).unwrap(), 0);

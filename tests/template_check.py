@@ -163,8 +163,12 @@ def check_function_role(resources: dict) -> None:
             continue
         for action in actions_of(stmt):
             res = flat(stmt.get("Resource"))
+            detector_files = "${DetectorsBucket}/${DetectorsPrefix}*'" in res
             if action == "s3:GetObject":
-                check("AWSLogs/*'" in res, f"s3:GetObject not limited to AWSLogs/*: {res}")
+                check("AWSLogs/*'" in res or detector_files, f"s3:GetObject not limited to AWSLogs/* or the detector files: {res}")
+            elif action == "s3:ListBucket" and res.endswith("${DetectorsBucket}'}"):
+                prefix = flat(stmt.get("Condition", {}).get("StringLike", {}).get("s3:prefix"))
+                check("${DetectorsPrefix}*" in prefix, f"s3:ListBucket of the detector files not limited to DetectorsPrefix: {prefix}")
             elif action.startswith("s3:"):
                 failures.append(f"FunctionRole: unexpected S3 action {action}")
             if action == "sns:Publish":

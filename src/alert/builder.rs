@@ -99,6 +99,8 @@ impl AlertBuilder {
             severity: f.severity,
             summary: String::new(),
             account: f.account.to_string(),
+            account_name: String::new(),
+            environment: String::new(),
             region: f.region.to_string(),
             principal: f.principal.to_string(),
             source_ip: f.source_ip.to_string(),

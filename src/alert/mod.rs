@@ -78,6 +78,12 @@ pub struct Alert {
     pub summary: String,
     /// The account the calls were recorded in.
     pub account: String,
+    /// The account's name, from an accounts file (left out when unknown).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account_name: String,
+    /// The account's environment (`prod`, `sandbox` ...), from an accounts file.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub environment: String,
     /// The region of the first call.
     pub region: String,
     /// Who made the calls.

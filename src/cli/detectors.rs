@@ -2,11 +2,17 @@
 //! user's CI can check and test its own rule files.
 
 use crate::detectors::Settings;
+use crate::rules::accounts::{is_accounts_file, Accounts};
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
+use crate::rules::dates;
+use crate::rules::filter::{is_filter, Action, Filter};
+use crate::rules::filter_inline;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// One line per detector: id, title, severity, kind, source file.
+/// One line per detector: id, title, severity, kind, source file; then one per filter, with
+/// the detectors it names in place of a severity.
 pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<[String; 5]> = catalog
         .descriptors
@@ -24,6 +30,20 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
                 d.source.clone(),
             ]
         })
+        .chain(catalog.filters.iter().map(|f| {
+            let action = match f.action {
+                Action::Drop => "filter (drop)",
+                Action::Lower => "filter (lower)",
+            };
+            let rules = f.rules.join(",");
+            [
+                f.id.clone(),
+                f.title.clone(),
+                rules,
+                action.to_owned(),
+                f.source.clone(),
+            ]
+        }))
         .collect();
     let head = ["ID", "TITLE", "SEVERITY", "KIND", "SOURCE"].map(str::to_owned);
     let mut width = [0; 5];
@@ -60,13 +80,8 @@ pub fn load_each(dirs: &[PathBuf]) -> (Catalog, Vec<String>) {
             }
         };
         for path in files {
-            let file = path.display().to_string();
-            let loaded = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{file}: cannot read: {e}"))
-                .and_then(|text| Descriptor::parse(&text, &file).map_err(|e| e.to_string()))
-                .and_then(|d| catalog.push(d).map_err(|e| e.to_string()));
-            if let Err(why) = loaded {
-                refused.push(why);
+            if let Err(why) = catalog.add_file(&path) {
+                refused.push(why.to_string());
             }
         }
     }
@@ -106,6 +121,35 @@ pub fn test(
         failed += failures.len();
         passed += count.saturating_sub(failures.len());
     }
+    if !catalog.filters.is_empty() {
+        // Filters name built-in detectors too: test them against both.
+        let mut full = catalog.clone();
+        for b in Catalog::embedded().ok().unwrap_or_default().descriptors {
+            if !full
+                .descriptors
+                .iter()
+                .any(|d| d.detector_id() == b.detector_id())
+            {
+                full.descriptors.push(b);
+            }
+        }
+        if let Err(e) = full.resolve_filters() {
+            writeln!(out, "FAIL {e}")?;
+            failed += 1;
+        }
+        for f in full
+            .filters
+            .iter()
+            .filter(|f| f.detectors.is_some() || f.rules.iter().any(|r| r == "any"))
+        {
+            let (count, failures) = filter_inline::run(f, &full, settings);
+            for f in &failures {
+                writeln!(out, "FAIL {f}")?;
+            }
+            failed += failures.len();
+            passed += count.saturating_sub(failures.len());
+        }
+    }
     writeln!(out, "{passed} passed, {failed} failed")?;
     Ok(i32::from(failed > 0))
 }
@@ -123,9 +167,38 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     let builtin = Catalog::embedded().ok().unwrap_or_default();
     let mut seen = Catalog::default();
     let (mut loaded, mut skipped, mut refused) = (0, 0, 0);
+    let mut filters = Vec::new();
     for path in files {
         let file = path.display().to_string();
-        let result = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(&path);
+        if is_accounts_file(&file) {
+            let mut accounts = Accounts::default();
+            match text
+                .map_err(|e| format!("{file}: cannot read: {e}"))
+                .and_then(|t| accounts.add_file(&t, &file).map_err(|e| e.to_string()))
+            {
+                Ok(()) => {
+                    loaded += 1;
+                    writeln!(out, "ok      {file}: {} accounts", accounts.len())?;
+                }
+                Err(why) => {
+                    refused += 1;
+                    writeln!(out, "error   {why}")?;
+                }
+            }
+            continue;
+        }
+        if let Some(text) = text.as_ref().ok().filter(|t| is_filter(t)) {
+            match Filter::parse_all(text, &file) {
+                Ok(f) => filters.extend(f),
+                Err(e) => {
+                    refused += 1;
+                    writeln!(out, "error   {e}")?;
+                }
+            }
+            continue;
+        }
+        let result = text
             .map_err(|e| format!("{file}: cannot read: {e}"))
             .and_then(|text| {
                 let d = Descriptor::parse(&text, &file).map_err(|e| e.to_string())?;
@@ -150,6 +223,28 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                     writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind())?;
                 }
             },
+        }
+    }
+    let mut known = builtin;
+    known.descriptors.extend(seen.descriptors);
+    for f in filters {
+        known.filters = vec![Arc::new(f)];
+        let resolved = known.resolve_filters();
+        let f = &known.filters[0];
+        if let Err(e) = resolved {
+            refused += 1;
+            writeln!(out, "error   {e}")?;
+            continue;
+        }
+        loaded += 1;
+        let (file, id, n) = (&f.source, &f.id, f.tests.len());
+        writeln!(out, "ok      {file}: filter {id} ({n} tests)")?;
+        if f.expired(&dates::today()) {
+            let day = f.expires.as_deref().unwrap_or_default();
+            writeln!(
+                out,
+                "warning {file}: filter {id} expired on {day}: it is not applied"
+            )?;
         }
     }
     writeln!(out, "{loaded} loaded, {skipped} skipped, {refused} refused")?;

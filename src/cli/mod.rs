@@ -6,3 +6,4 @@ pub mod replay;
 #[cfg(feature = "lambda")]
 pub mod s3;
 pub mod s3_keys;
+pub mod top;

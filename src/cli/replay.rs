@@ -1,10 +1,12 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
 use super::inputs::{self, Input};
+use super::top::{self, Top};
 use crate::alert::severity::Severity;
 use crate::alert::Source;
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
+use crate::rules::filtered::FilterTally;
 use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -40,6 +42,16 @@ pub struct Replay {
     pub progress: bool,
     /// Lists and reads `s3://` arguments (set when one is given).
     pub remote: Option<Box<dyn inputs::Remote>>,
+    /// `--top` / `--suggest-filters`: summarise the noisiest groups instead of the alerts.
+    pub top: Option<TopJob>,
+}
+
+/// What `--top [N]` and `--suggest-filters FILE` ask for.
+pub struct TopJob {
+    /// How many groups.
+    pub n: usize,
+    /// Where a filter file for those groups is written.
+    pub suggest: Option<PathBuf>,
 }
 
 struct FileResult {
@@ -64,6 +76,8 @@ struct Totals {
     bytes: u64,
     alerts: BTreeMap<String, u64>,
     worst: Option<Severity>,
+    suppressed: FilterTally,
+    top: Top,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
@@ -127,6 +141,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     });
     bar.finish_and_clear();
     outcome?;
+    if let Some(top) = &job.top {
+        noisiest(top, &totals.top, out, err)?;
+    }
     out.flush()?;
     if inputs.is_empty() && missing.is_empty() {
         writeln!(err, "trailwatch: no deliveries (*.json.gz, *.json) found")?;
@@ -215,6 +232,7 @@ fn emit(
         report,
         alerts,
         findings,
+        suppressed,
     }) = &r.analysis
     else {
         return Ok(());
@@ -237,6 +255,7 @@ fn emit(
     t.tls_unparsed += report.tls_unparsed;
     t.deep_subtrees += report.deep_subtrees;
     t.bytes += report.bytes;
+    t.suppressed.add(suppressed);
     for w in &report.warnings {
         writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
     }
@@ -266,6 +285,10 @@ fn emit(
             continue;
         }
         *t.alerts.entry(a.detector.clone()).or_default() += 1;
+        if job.top.is_some() {
+            t.top.add(a);
+            continue;
+        }
         match job.format {
             Format::Pretty => output::write_alert_pretty(out, a)?,
             Format::Jsonl => output::write_alert_json(out, a)?,
@@ -273,8 +296,27 @@ fn emit(
             Format::Findings => {}
         }
     }
-    for f in findings {
+    for f in findings.iter().filter(|_| job.top.is_none()) {
         output::write_finding_json(out, f)?;
+    }
+    Ok(())
+}
+
+/// The `--top` table, and the `--suggest-filters` file.
+fn noisiest(
+    job: &TopJob,
+    t: &Top,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    let rows = t.noisiest(job.n);
+    top::write_table(&rows, out)?;
+    if let Some(path) = &job.suggest {
+        let mut text = Vec::new();
+        top::write_suggestions(&rows, &mut text)?;
+        std::fs::write(path, text)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        writeln!(err, "trailwatch: suggested filters for {} groups written to {}: fill in `reason` and `owner`, review, commit", rows.len(), path.display())?;
     }
     Ok(())
 }
@@ -325,6 +367,26 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     }
     if !notes.is_empty() {
         writeln!(err, "trailwatch: {}", notes.join("; "))?;
+    }
+    filtered_summary(&t.suppressed, err)
+}
+
+/// What the filters did: findings dropped and lowered, per detector and filter.
+fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()> {
+    let mut parts = Vec::new();
+    for (counts, what) in [(&t.dropped, "dropped"), (&t.lowered, "lowered")] {
+        if counts.is_empty() {
+            continue;
+        }
+        let n: u64 = counts.values().sum();
+        let by: Vec<String> = counts
+            .iter()
+            .map(|((d, f), n)| format!("{d} by {f} {n}"))
+            .collect();
+        parts.push(format!("{n} findings {what} ({})", by.join(", ")));
+    }
+    if !parts.is_empty() {
+        writeln!(err, "trailwatch: filters: {}", parts.join("; "))?;
     }
     Ok(())
 }

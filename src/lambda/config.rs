@@ -54,6 +54,9 @@ pub struct Config {
     /// `DETECTORS_DIR`: extra detector files, when the folder exists (default: where a
     /// Lambda layer puts them, `/opt/trailwatch/detectors`).
     pub detectors_dir: std::path::PathBuf,
+    /// `DETECTORS_URI`: `s3://bucket/prefix/` holding rules, filters and accounts files,
+    /// loaded at init and checked for changes at most every five minutes.
+    pub detectors_uri: Option<super::rule_source::RuleUri>,
 }
 
 impl Config {
@@ -135,7 +138,12 @@ impl Config {
                 ))
             }
         };
+        let detectors_uri = set("DETECTORS_URI")
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|e: super::rule_source::BadUri| bad("DETECTORS_URI", e.to_string()))?;
         Ok(Config {
+            detectors_uri,
             topic_arn,
             min_severity,
             fips_required,
@@ -265,6 +273,10 @@ mod tests {
                 "TRAILWATCH_TRUSTED_ACCOUNTS",
             ),
             (&[("TOPIC_ARN", TOPIC), ("LOG_LEVEL", "loud")], "LOG_LEVEL"),
+            (
+                &[("TOPIC_ARN", TOPIC), ("DETECTORS_URI", "bucket/rules/")],
+                "DETECTORS_URI",
+            ),
             (
                 &[("TOPIC_ARN", TOPIC), ("AWS_LAMBDA_LOG_FORMAT", "xml")],
                 "AWS_LAMBDA_LOG_FORMAT",

@@ -33,15 +33,37 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
             object.bucket, object.key
         ),
     };
-    redact::alert(Alert {
+    let source = Source::Object {
+        bucket: object.bucket.clone(),
+        key: object.key.clone(),
+    };
+    let mut alert = operational(INGEST_ERROR, id, source);
+    alert.title = "CloudTrail log file could not be processed".into();
+    alert.summary = summary;
+    alert.account = account;
+    alert.region = region;
+    alert.evidence = evidence;
+    alert.remediation = "Check that the object exists, that the function's role may read it (and \
+                         decrypt it, for SSE-KMS), and that it is a CloudTrail log file. Records \
+                         before the fault were scanned; the rest of the file was not."
+        .into();
+    redact::alert(alert)
+}
+
+/// An operational alert (medium, one event) with only its detector, id and source: the caller
+/// fills in title, summary, evidence and the rest.
+pub fn operational(detector: &str, id: String, source: Source) -> Alert {
+    Alert {
         schema: SCHEMA,
         id,
-        detector: INGEST_ERROR.into(),
-        title: "CloudTrail log file could not be processed".into(),
+        detector: detector.into(),
+        title: String::new(),
         severity: Severity::Medium,
-        summary,
-        account,
-        region,
+        summary: String::new(),
+        account: String::new(),
+        account_name: String::new(),
+        environment: String::new(),
+        region: String::new(),
         principal: String::new(),
         source_ip: String::new(),
         user_agent: String::new(),
@@ -50,18 +72,12 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
         count: 1,
         event_ids: Vec::new(),
         event_names: Vec::new(),
-        evidence,
-        remediation: "Check that the object exists, that the function's role may read it (and \
-                      decrypt it, for SSE-KMS), and that it is a CloudTrail log file. Records \
-                      before the fault were scanned; the rest of the file was not."
-            .into(),
+        evidence: serde_json::Map::new(),
+        remediation: String::new(),
         references: Vec::new(),
-        source: Source::Object {
-            bucket: object.bucket.clone(),
-            key: object.key.clone(),
-        },
+        source,
         tags: Vec::new(),
         calls: Default::default(),
         truncated: false,
-    })
+    }
 }

@@ -1,8 +1,9 @@
 //! CloudWatch Embedded Metric Format: metrics as log lines, without any API call.
 //!
 //! One line per invocation for RecordsScanned, BytesScanned and IngestErrors, and one line
-//! per (detector, severity) for Alerts. Every metric has the dimension `FunctionName` (the
-//! function's own name), so two stacks in one account keep their metrics apart.
+//! per (detector, severity) for Alerts, and one per (detector, filter) for Suppressed. Every
+//! metric has the dimension `FunctionName` (the function's own name), so two stacks in one
+//! account keep their metrics apart.
 //!
 //! Each line also carries `level` and an RFC 3339 `timestamp`, as Lambda's JSON log format
 //! asks: without them Lambda takes a line for INFO, and an application log level above INFO
@@ -83,6 +84,8 @@ pub struct Tally {
     pub bytes: u64,
     pub ingest_errors: u64,
     pub alerts: BTreeMap<(String, Severity), u64>,
+    /// Findings dropped by filters, by (detector, filter).
+    pub suppressed: BTreeMap<(String, String), u64>,
 }
 
 impl Tally {
@@ -92,6 +95,9 @@ impl Tally {
         self.ingest_errors += other.ingest_errors;
         for (k, n) in &other.alerts {
             *self.alerts.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &other.suppressed {
+            *self.suppressed.entry(k.clone()).or_default() += n;
         }
     }
 
@@ -135,6 +141,12 @@ impl Tally {
             out.push(line(
                 &[("detector", detector), ("severity", severity.as_str())],
                 &[("Alerts", "Count", *n)],
+            ));
+        }
+        for ((detector, filter), n) in &self.suppressed {
+            out.push(line(
+                &[("detector", detector), ("filter", filter)],
+                &[("Suppressed", "Count", *n)],
             ));
         }
         out
@@ -189,6 +201,8 @@ mod tests {
         };
         t.alert("tls-outdated", Severity::Medium);
         t.alert("tls-outdated", Severity::Medium);
+        t.suppressed
+            .insert(("security-group-changes".into(), "deploy-role".into()), 3);
         let mut sum = Tally::default();
         sum.add(&t);
         sum.add(&t);
@@ -197,7 +211,14 @@ mod tests {
             level: "INFO",
         };
         let lines = sum.lines_at(&context, 1_764_547_199_999);
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
+        let suppressed: Value = serde_json::from_str(&lines[2]).unwrap();
+        assert_eq!(suppressed["Suppressed"], 6);
+        assert_eq!(suppressed["filter"], "deploy-role");
+        assert_eq!(
+            suppressed["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            json!(["detector", "filter"])
+        );
         let first: Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(first["RecordsScanned"], 14);
         assert_eq!(first["IngestErrors"], 2);

@@ -13,6 +13,7 @@ mod metrics;
 mod object;
 pub mod outputs;
 pub mod publish;
+pub mod rule_source;
 pub mod s3;
 pub mod sns;
 pub mod triggers;
@@ -145,20 +146,27 @@ async fn serve(
         outputs = ?outputs.outputs.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
         "trailwatch ready"
     );
-    let outputs = outputs::build(&outputs, &shared);
-    let handler = Arc::new(
-        Handler::new(
-            s3::S3Source::new(s3),
-            publish::SnsSink::new(sns, topic),
-            catalog,
-            config,
-        )
-        .with_outputs(outputs),
-    );
+    let make = {
+        let (s3, config, shared) = (s3.clone(), config.clone(), shared.clone());
+        move |catalog| {
+            let sink = publish::SnsSink::new(sns.clone(), topic.clone());
+            Handler::new(s3::S3Source::new(s3.clone()), sink, catalog, config.clone())
+                .with_outputs(outputs::build(&outputs, &shared))
+        }
+    };
+    let serving = Arc::new(rule_source::Serving::new(
+        &config,
+        &s3,
+        catalog,
+        Box::new(make),
+    ));
+    // The rule source (if any) loads at init.
+    serving.handler(Instant::now()).await;
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let handler = Arc::clone(&handler);
+            let serving = Arc::clone(&serving);
             async move {
+                let handler = serving.handler(Instant::now()).await;
                 let deadline = deadline_instant(event.context.deadline);
                 tracing::debug!(
                     deadline_ms = event.context.deadline,

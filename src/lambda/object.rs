@@ -140,6 +140,8 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
         let report = analysis.report;
+        tally.suppressed = analysis.suppressed.dropped;
+        let suppressed: u64 = tally.suppressed.values().sum();
         tally.records = report.records;
         tally.bytes = report.input_bytes;
         if report.contents == Contents::Digest {
@@ -155,6 +157,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             uncompressed_bytes = report.bytes,
             ms = started.elapsed().as_millis() as u64,
             alerts = messages.len(),
+            suppressed,
             "object scanned"
         );
         Outcome::Done {

@@ -68,6 +68,7 @@ pub fn message(alert: &Redacted<Alert>, fifo: bool) -> Message {
             ("severity", alert.severity.as_str().to_owned()),
             ("detector", alert.detector.clone()),
             ("account", alert.account.clone()),
+            ("environment", alert.environment.clone()),
             ("region", alert.region.clone()),
         ]
         .into_iter()

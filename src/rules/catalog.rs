@@ -3,6 +3,8 @@
 //! A descriptor is a Sigma rule plus our keys (`name`, `remediation`, `group_by`, `tests`);
 //! native detectors have `native: <id>` in place of `detection`.
 
+use super::accounts::{is_accounts_file, Accounts};
+use super::filter::{is_filter, Filter};
 use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
 use crate::alert::finding::DetectorId;
 use crate::alert::severity::Severity;
@@ -198,13 +200,7 @@ impl Descriptor {
         if let Some(n) = self.name.as_ref().or(self.native.as_ref()) {
             return n.clone();
         }
-        let file = Path::new(&self.source)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned());
-        let file = file.unwrap_or_default();
-        file.trim_end_matches(".yml")
-            .trim_end_matches(".yaml")
-            .to_owned()
+        file_stem(&self.source)
     }
 
     pub fn severity(&self) -> Severity {
@@ -281,14 +277,38 @@ impl Descriptor {
 pub struct Catalog {
     /// Every descriptor, in load order.
     pub descriptors: Vec<Descriptor>,
+    /// The filters of the same directories (`filter:` files), in load order.
+    pub filters: Vec<Arc<Filter>>,
+    /// What `accounts` files of the same directories say of each account.
+    pub accounts: Arc<Accounts>,
+}
+
+/// One file of a detectors directory: a rule (or native descriptor), or a filter.
+enum Entry {
+    Rule(Box<Descriptor>),
+    Filters(Vec<Filter>),
+    /// An accounts file: its text and name.
+    Accounts(String, String),
+}
+
+impl Entry {
+    fn parse(text: &str, source: &str) -> Result<Entry, CatalogError> {
+        if is_accounts_file(source) {
+            Ok(Entry::Accounts(text.to_owned(), source.to_owned()))
+        } else if is_filter(text) {
+            Filter::parse_all(text, source).map(Entry::Filters)
+        } else {
+            Descriptor::parse(text, source).map(|d| Entry::Rule(Box::new(d)))
+        }
+    }
 }
 
 impl Catalog {
     /// The built-in descriptors (`detectors/` at build time).
     pub fn embedded() -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        for d in on_two_threads(EMBEDDED, |(name, text)| Descriptor::parse(text, name)) {
-            catalog.push(d?)?;
+        for e in on_two_threads(EMBEDDED, |(name, text)| Entry::parse(text, name)) {
+            catalog.push_entry(e?)?;
         }
         Ok(catalog)
     }
@@ -301,7 +321,37 @@ impl Catalog {
             catalog.add_dir(dir)?;
         }
         catalog.check_ids(disabled, "disabled detectors")?;
+        catalog.resolve_filters()?;
         Ok(catalog)
+    }
+
+    fn push_entry(&mut self, e: Entry) -> Result<(), CatalogError> {
+        match e {
+            Entry::Rule(d) => self.push(*d),
+            Entry::Filters(filters) => {
+                self.filters.extend(filters.into_iter().map(Arc::new));
+                Ok(())
+            }
+            Entry::Accounts(text, source) => {
+                Arc::make_mut(&mut self.accounts).add_file(&text, &source)
+            }
+        }
+    }
+
+    /// Resolves every filter's `rules:` to detector ids (a detector id or a rule's `id`);
+    /// fails on a filter naming nothing known.
+    pub fn resolve_filters(&mut self) -> Result<(), CatalogError> {
+        let descriptors = &self.descriptors;
+        let lookup = |name: &str| {
+            descriptors
+                .iter()
+                .find(|d| d.detector_id() == name || d.id.as_deref() == Some(name))
+                .map(|d| d.detector_id().to_owned())
+        };
+        for f in &mut self.filters {
+            Arc::make_mut(f).resolve(&lookup)?;
+        }
+        Ok(())
     }
 
     /// Adds one descriptor; two descriptors may not share an id.
@@ -332,6 +382,14 @@ impl Catalog {
         }
     }
 
+    /// Adds files given as (name, text), in order: what a rule source (S3) holds.
+    pub fn add_texts(&mut self, files: &[(String, String)]) -> Result<(), CatalogError> {
+        for e in on_two_threads(files, |(name, text)| Entry::parse(text, name)) {
+            self.push_entry(e?)?;
+        }
+        Ok(())
+    }
+
     /// Adds every `*.yml` / `*.yaml` of `dir` (not recursive), in name order.
     pub fn add_dir(&mut self, dir: &Path) -> Result<(), CatalogError> {
         let load = |path: &PathBuf| {
@@ -340,12 +398,22 @@ impl Catalog {
                 file: file.clone(),
                 source,
             })?;
-            Descriptor::parse(&text, &file)
+            Entry::parse(&text, &file)
         };
-        for d in on_two_threads(&rule_files(dir)?, load) {
-            self.push(d?)?;
+        for e in on_two_threads(&rule_files(dir)?, load) {
+            self.push_entry(e?)?;
         }
         Ok(())
+    }
+
+    /// Adds one file (a rule, a filter or an accounts file), as [`Catalog::add_dir`] adds each.
+    pub fn add_file(&mut self, path: &Path) -> Result<(), CatalogError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        self.push_entry(Entry::parse(&text, &file)?)
     }
 
     /// Detectors for every descriptor whose id is not in `disabled`: each native one, and one
@@ -388,6 +456,16 @@ pub fn parse_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A file's name without its folder and `.yml` / `.yaml`.
+pub(crate) fn file_stem(source: &str) -> String {
+    let name = Path::new(source)
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    name.trim_end_matches(".yml")
+        .trim_end_matches(".yaml")
+        .to_owned()
+}
+
 /// A key that is there, whatever its value (`null` too).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
     serde_json::Value::deserialize(d).map(Some)
@@ -418,7 +496,10 @@ pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "yml" || e == "yaml")
+                || is_accounts_file(&p.to_string_lossy())
+        })
         .collect();
     files.sort();
     Ok(files)

@@ -9,6 +9,7 @@ mod http;
 mod lambda_watch;
 mod outputs;
 mod replay_s3;
+mod rule_source;
 mod secrets;
 
 mod tools;

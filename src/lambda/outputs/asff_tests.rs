@@ -12,6 +12,8 @@ fn alert(detector: &str, tags: &[&str], evidence: serde_json::Map<String, Value>
         severity: Severity::Critical,
         summary: "S".repeat(5000),
         account: "444455556666".into(),
+        account_name: String::new(),
+        environment: String::new(),
         region: "us-gov-west-1".into(),
         principal: "arn:aws:iam::444455556666:user/a".into(),
         source_ip: "203.0.113.9".into(),

@@ -123,7 +123,11 @@ impl Parser<'_> {
     fn not(&mut self) -> Result<Expr, SigmaError> {
         if is_kw(self.peek(), "not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            // `not not x` is `x`: a filter's negated condition keeps its pre-tests.
+            return Ok(match self.not()? {
+                Expr::Not(inner) => *inner,
+                e => Expr::Not(Box::new(e)),
+            });
         }
         self.atom()
     }

@@ -197,6 +197,12 @@ impl SigmaMatcher {
         self.prefilter.as_ref().is_none_or(|re| re.is_match(raw))
     }
 
+    /// The pattern of the cheap text pre-test ([`SigmaMatcher::may_match_text`]), if the
+    /// detection has one: texts one of which a matching record's JSON text holds.
+    pub fn prefilter_pattern(&self) -> Option<&str> {
+        self.prefilter.as_ref().map(regex::bytes::Regex::as_str)
+    }
+
     /// Literal values the record's eventName must have for any match, if the rule pins
     /// them (lowercased, sorted); `None`: can't tell, the rule must always be tried.
     pub fn event_names(&self) -> Option<&[String]> {
