@@ -8,6 +8,7 @@
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, AlertBuilder, Source};
+use crate::correlate::Observation;
 use crate::detectors::Settings;
 use crate::redact::{self, Redacted};
 use crate::rules::catalog::Catalog;
@@ -38,6 +39,9 @@ pub struct Analysis {
     pub alerts: Vec<Redacted<Alert>>,
     /// The findings, when the caller asked for them.
     pub findings: Vec<Redacted<Finding<'static>>>,
+    /// What the findings of base rules give the correlation rules, for the caller's
+    /// correlation engine (which keeps state across deliveries).
+    pub observations: Vec<Observation>,
 }
 
 impl Pipeline {
@@ -53,9 +57,17 @@ impl Pipeline {
         let mut detectors = self.catalog.detectors(&self.settings, &self.disabled);
         let mut builder = AlertBuilder::new(source);
         let mut findings = Vec::new();
+        let mut observations = Vec::new();
+        let correlations = &*self.catalog.correlations;
         let report = scan(input, &mut detectors, &mut |f| {
             if keep_findings.is_some_and(|min| f.severity >= min) {
                 findings.push(redact::finding(f));
+            }
+            if !correlations.is_empty() {
+                correlations.observe(f, &mut observations);
+                if correlations.is_quiet(&f.detector) {
+                    return;
+                }
             }
             builder.add(f);
         });
@@ -68,6 +80,7 @@ impl Pipeline {
             report,
             alerts,
             findings,
+            observations,
         }
     }
 }

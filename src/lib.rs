@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod cli;
+pub mod correlate;
 pub mod delivery;
 pub mod detectors;
 mod memo;

@@ -97,6 +97,7 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     let source = match &a.source {
         crate::alert::Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
         crate::alert::Source::File { file } => file.clone(),
+        crate::alert::Source::Window { start, end } => format!("window {start} to {end}"),
     };
     writeln!(out, "{}{source}  id {}", label("source"), a.id)?;
     writeln!(out)

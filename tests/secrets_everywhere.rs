@@ -74,6 +74,7 @@ fn replay_output(rules: &std::path::Path, file: &std::path::Path, format: Format
         },
         jobs: 1,
         progress: false,
+        correlation: Default::default(),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     replay::run(&job, &mut out, &mut err).unwrap();

@@ -26,8 +26,20 @@ const MAX_EVENT_NAMES: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Source {
-    Object { bucket: String, key: String },
-    File { file: String },
+    Object {
+        bucket: String,
+        key: String,
+    },
+    File {
+        file: String,
+    },
+    /// A correlation alert: the `eventTime` window it is about (it spans deliveries).
+    Window {
+        /// The window's start.
+        start: String,
+        /// The window's end (exclusive).
+        end: String,
+    },
 }
 
 impl Source {
@@ -35,6 +47,7 @@ impl Source {
         match self {
             Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
             Source::File { file } => format!("file:{file}"),
+            Source::Window { start, end } => format!("window:{start}/{end}"),
         }
     }
 }

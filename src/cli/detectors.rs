@@ -51,7 +51,7 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
 pub fn test(catalog: &Catalog, settings: &Settings, out: &mut dyn Write) -> io::Result<i32> {
     let (mut passed, mut failed) = (0, 0);
     for d in &catalog.descriptors {
-        let (count, failures) = d.run_tests(settings);
+        let (count, failures) = catalog.run_tests(d, settings);
         for f in &failures {
             writeln!(out, "FAIL {f}")?;
         }

@@ -1,10 +1,12 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
+use super::correlation::{self, CorrelationOptions, ReplayEngine};
 use super::inputs::{self, Input};
 use crate::alert::severity::Severity;
-use crate::alert::Source;
+use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
+use crate::redact::Redacted;
 use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -23,6 +25,8 @@ pub struct Replay {
     pub pipeline: Pipeline,
     pub jobs: usize,
     pub progress: bool,
+    /// Correlation across the files of the run (and between runs with a state file).
+    pub correlation: CorrelationOptions,
 }
 
 struct FileResult {
@@ -47,12 +51,22 @@ struct Totals {
     bytes: u64,
     alerts: BTreeMap<String, u64>,
     worst: Option<Severity>,
+    /// Correlation: records later than the allowed lateness, groups evicted by the cap.
+    late: u64,
+    evicted: u64,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
 /// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
+    let mut engine = match correlation::open(&job.pipeline.catalog.correlations, &job.correlation) {
+        Ok(e) => e,
+        Err(e) => {
+            writeln!(err, "trailwatch: correlation state {e}")?;
+            return Ok(2);
+        }
+    };
     let (inputs, missing) = inputs::expand(&job.paths);
     let mut totals = Totals::default();
     for (name, why) in &missing {
@@ -89,13 +103,26 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             while let Some(r) = pending.remove(&want) {
                 want += 1;
                 if outcome.is_ok() {
-                    outcome = bar.suspend(|| emit(job, &r, &mut totals, out, err));
+                    outcome = bar.suspend(|| emit(job, &r, &mut engine, &mut totals, out, err));
                 }
             }
         }
     });
     bar.finish_and_clear();
     outcome?;
+    match correlation::finish(&mut engine, &job.correlation) {
+        Ok(alerts) => {
+            for a in alerts {
+                emit_alert(job, &crate::redact::alert(a), &mut totals, out)?;
+            }
+        }
+        Err(e) => {
+            totals.failed += 1;
+            writeln!(err, "trailwatch: correlation state {e}")?;
+        }
+    }
+    totals.late = engine.late;
+    totals.evicted = crate::correlate::Store::evicted(&engine.store);
     out.flush()?;
     summary(&totals, started.elapsed().as_secs_f64(), err)?;
     Ok(if totals.failed > 0 {
@@ -138,6 +165,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
 fn emit(
     job: &Replay,
     r: &FileResult,
+    engine: &mut ReplayEngine,
     t: &mut Totals,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -151,6 +179,7 @@ fn emit(
         report,
         alerts,
         findings,
+        observations,
     }) = &r.analysis
     else {
         return Ok(());
@@ -191,22 +220,36 @@ fn emit(
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
+    if let Err(e) = engine.observe(&r.name, observations) {
+        t.failed += 1;
+        writeln!(err, "trailwatch: {}: {e}", r.name)?;
+    }
     for a in alerts {
-        t.worst = t.worst.max(Some(a.severity));
-        if a.severity < job.min_severity {
-            continue;
-        }
-        *t.alerts.entry(a.detector.clone()).or_default() += 1;
-        match job.format {
-            Format::Pretty => output::write_alert_pretty(out, a)?,
-            Format::Jsonl => output::write_alert_json(out, a)?,
-            Format::Findings => {}
-        }
+        emit_alert(job, a, t, out)?;
     }
     for f in findings {
         output::write_finding_json(out, f)?;
     }
     Ok(())
+}
+
+/// Writes one alert in the run's format, if at or above the minimum severity.
+fn emit_alert(
+    job: &Replay,
+    a: &Redacted<Alert>,
+    t: &mut Totals,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    t.worst = t.worst.max(Some(a.severity));
+    if a.severity < job.min_severity {
+        return Ok(());
+    }
+    *t.alerts.entry(a.detector.clone()).or_default() += 1;
+    match job.format {
+        Format::Pretty => output::write_alert_pretty(out, a),
+        Format::Jsonl => output::write_alert_json(out, a),
+        Format::Findings => Ok(()),
+    }
 }
 
 fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
@@ -247,6 +290,18 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
         notes.push(format!(
             "{} subtrees nested deeper than {limit} levels not read (the rest of their records was)",
             t.deep_subtrees
+        ));
+    }
+    if t.late > 0 {
+        notes.push(format!(
+            "{} records too late for their correlation windows",
+            t.late
+        ));
+    }
+    if t.evicted > 0 {
+        notes.push(format!(
+            "{} correlation groups evicted (cap reached)",
+            t.evicted
         ));
     }
     if !notes.is_empty() {
