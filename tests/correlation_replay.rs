@@ -97,3 +97,64 @@ fn a_state_file_carries_open_windows_to_the_next_run() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_dedup_window_publishes_once_then_one_summary() {
+    let dir = scratch("dedup");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = "title: Bucket Listing\nname: bucket-listing\nlogsource: {product: aws, service: cloudtrail}\ndetection: {s: {eventName: ListBuckets}, condition: s}\nlevel: high\ndedup: 60m\ntests: [{name: t, expect: match, record: {eventName: ListBuckets}}]\n";
+    write(&rules, "bucket-listing.yml", rule.as_bytes());
+    let listing = |i: usize, time: &str| {
+        format!(
+            r#"{{"eventID":"l-{i}","eventTime":"2026-11-30T{time}Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/x"}}}}"#
+        )
+    };
+    let files: Vec<String> = ["10:00:00", "10:20:00", "10:40:00", "11:30:00", "11:45:00"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let data = delivery(&[listing(i, t)]);
+            write(&dir, &format!("f{i}.json"), data.as_bytes())
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut args = vec!["replay", "--format", "jsonl", "--detectors"];
+    let rules = rules.display().to_string();
+    args.push(&rules);
+    args.extend(files.iter().map(String::as_str));
+    let out = trailwatch(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let alerts: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["detector"] == "bucket-listing")
+        .collect();
+    let seen: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["first_seen"].as_str().unwrap())
+        .collect();
+    let ten = "2026-11-30T10:00:00Z";
+    let half_past = "2026-11-30T11:30:00Z";
+    // The second window's summary comes when the run ends.
+    assert_eq!(seen, [ten, ten, half_past, half_past], "{alerts:#?}");
+    assert_eq!(alerts[3]["count"], 1);
+    let summary = &alerts[1];
+    assert_eq!(summary["count"], 2);
+    assert_eq!(summary["last_seen"], "2026-11-30T10:40:00Z");
+    assert_eq!(summary["evidence"]["dedup"]["first_id"], alerts[0]["id"]);
+    assert!(summary["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("2 more alerts like"));
+    assert!(text(&out.stderr).contains("3 alerts held back by dedup windows"));
+    let bad = rule.replace("60m", "an hour");
+    write(&dir.join("rules"), "bucket-listing.yml", bad.as_bytes());
+    let out = trailwatch(&args, None);
+    assert!(
+        text(&out.stderr).contains("bucket-listing.yml: `dedup: an hour` is not a duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -85,6 +85,10 @@ pub struct Alert {
     /// The distinct calls, with counts and failures (in the summary, not a field of its own).
     #[serde(skip)]
     pub calls: Calls,
+    /// What the alert is about, whatever the delivery: a hash of detector and subject
+    /// (principal and target, or a correlation's group). Deduplication windows key on it.
+    #[serde(skip)]
+    pub subject: String,
     /// Set when the alert was cut down to fit a transport limit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,

@@ -4,6 +4,7 @@ use super::correlation::{self, CorrelationOptions, ReplayEngine};
 use super::inputs::{self, Input};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
+use crate::correlate::Dedup;
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
 use crate::redact::Redacted;
@@ -54,6 +55,9 @@ struct Totals {
     /// Correlation: records later than the allowed lateness, groups evicted by the cap.
     late: u64,
     evicted: u64,
+    /// Deduplication windows, and the alerts they held back.
+    dedup: Dedup,
+    deduplicated: u64,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
@@ -68,7 +72,10 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         }
     };
     let (inputs, missing) = inputs::expand(&job.paths);
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        dedup: Dedup::new(job.pipeline.catalog.dedup_windows()),
+        ..Totals::default()
+    };
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
         totals.failed += 1;
@@ -120,6 +127,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             totals.failed += 1;
             writeln!(err, "trailwatch: correlation state {e}")?;
         }
+    }
+    for a in totals.dedup.flush() {
+        write_alert(job, &a, &mut totals, out)?;
     }
     totals.late = engine.late;
     totals.evicted = crate::correlate::Store::evicted(&engine.store);
@@ -233,8 +243,28 @@ fn emit(
     Ok(())
 }
 
-/// Writes one alert in the run's format, if at or above the minimum severity.
+/// Writes one alert unless a deduplication window holds it back.
 fn emit_alert(
+    job: &Replay,
+    a: &Redacted<Alert>,
+    t: &mut Totals,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if t.dedup.is_empty() {
+        return write_alert(job, a, t, out);
+    }
+    let publish = t.dedup.admit(a.clone());
+    if publish.is_empty() {
+        t.deduplicated += 1;
+    }
+    for a in publish {
+        write_alert(job, &a, t, out)?;
+    }
+    Ok(())
+}
+
+/// Writes one alert in the run's format, if at or above the minimum severity.
+fn write_alert(
     job: &Replay,
     a: &Redacted<Alert>,
     t: &mut Totals,
@@ -296,6 +326,12 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
         notes.push(format!(
             "{} records too late for their correlation windows",
             t.late
+        ));
+    }
+    if t.deduplicated > 0 {
+        notes.push(format!(
+            "{} alerts held back by dedup windows",
+            t.deduplicated
         ));
     }
     if t.evicted > 0 {

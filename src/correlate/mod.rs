@@ -7,6 +7,7 @@
 //!   in-memory store.
 //! - [`engine`]: windows on `eventTime`, allowed lateness, decisions, alerts.
 
+pub mod dedup;
 pub mod engine;
 pub mod link;
 mod raise;
@@ -16,6 +17,7 @@ pub mod store;
 mod tests;
 pub mod time;
 
+pub use dedup::Dedup;
 pub use engine::{Engine, DEFAULT_LATENESS};
 pub use link::{Correlations, Linked, Observation};
 pub use store::{MemoryStore, Store, StoreError};

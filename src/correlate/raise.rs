@@ -77,6 +77,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
     Alert {
         schema: SCHEMA,
         id: alert_id(&parts),
+        subject: alert_id(&parts[..parts.len() - 1]),
         detector: l.id.clone(),
         title: l.meta.title.clone(),
         severity: l.severity,

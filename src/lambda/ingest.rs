@@ -35,6 +35,7 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
     redact::alert(Alert {
         schema: SCHEMA,
         id,
+        subject: String::new(),
         detector: INGEST_ERROR.into(),
         title: "CloudTrail log file could not be processed".into(),
         severity: Severity::Medium,

@@ -65,6 +65,10 @@ pub struct Descriptor {
     pub remediation: Option<String>,
     #[serde(default)]
     pub group_by: Vec<String>,
+    /// A deduplication window (`60m`): alerts for the same subject within it are published
+    /// once, then summarised.
+    #[serde(default)]
+    pub dedup: Option<String>,
     #[serde(default)]
     pub tests: Vec<InlineTest>,
     /// A Sigma correlation rule's block, or a multi-document rule's `action`: refused, but
@@ -162,6 +166,13 @@ impl Descriptor {
             d.correlation_rule = Some(c);
         } else {
             check_tests(&d.tests, false).map_err(invalid)?;
+        }
+        if let Some(span) = &d.dedup {
+            if crate::correlate::time::parse_duration(span).is_none() {
+                return Err(invalid(format!(
+                    "`dedup: {span}` is not a duration like 60m"
+                )));
+            }
         }
         if let Some(level) = &d.level {
             level

@@ -79,6 +79,15 @@ impl Catalog {
         Ok(())
     }
 
+    /// The deduplication windows of the descriptors that set one: (detector id, seconds).
+    pub fn dedup_windows(&self) -> Vec<(String, i64)> {
+        let span = |d: &Descriptor| crate::correlate::time::parse_duration(d.dedup.as_deref()?);
+        self.descriptors
+            .iter()
+            .filter_map(|d| Some((d.detector_id().to_owned(), span(d)?)))
+            .collect()
+    }
+
     /// Runs the inline tests of `d`; returns how many there are and one line per failure.
     /// A correlation rule's tests run their records, in order, through every detector of the
     /// catalog and the correlation engine, then close every window.
