@@ -7,6 +7,8 @@
 //!   in-memory store.
 //! - [`engine`]: windows on `eventTime`, allowed lateness, decisions, alerts.
 
+#[cfg(any(test, feature = "e2e"))]
+pub mod contract;
 pub mod dedup;
 pub mod engine;
 pub mod link;

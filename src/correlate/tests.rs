@@ -281,6 +281,11 @@ fn correlation_blocks_are_read_or_refused_with_the_reason() {
 }
 
 #[test]
+fn the_memory_store_keeps_the_store_contract() {
+    contract::check_store(&mut MemoryStore::new(DEFAULT_MAX_GROUPS));
+}
+
+#[test]
 fn groups_are_capped_and_evictions_counted() {
     let set = Arc::new(Correlations::new(vec![count3()]));
     let mut e = Engine::new(set, MemoryStore::new(2), DEFAULT_LATENESS);
