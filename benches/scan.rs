@@ -6,7 +6,7 @@ use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use std::io::{Read, Write};
 use trailwatch::detectors::Settings;
-use trailwatch::rules::catalog::Catalog;
+use trailwatch::Catalog;
 use trailwatch::Detector;
 
 /// About 20 MB of JSON: the records of every sample delivery, repeated.

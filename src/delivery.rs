@@ -71,6 +71,8 @@ impl Pipeline {
             }
             builder.add(f);
         });
+        // A correlation turned off (`--disable`, DISABLED_DETECTORS) counts nothing.
+        observations.retain(|o| !self.disabled.contains(&o.key.correlation));
         let alerts = builder
             .finish(&|id| self.catalog.meta(id))
             .into_iter()

@@ -1,16 +1,17 @@
+#![warn(missing_docs)]
 //! trailwatch: a CloudTrail log stream analyzer.
 //!
 //! One streaming core, [`scan::scan`], reads a delivery and runs detectors over each record;
 //! the replay command and the Lambda both feed it.
 
-pub mod alert;
+mod alert;
 pub mod cli;
 pub mod correlate;
-pub mod delivery;
+mod delivery;
 pub mod detectors;
 mod memo;
 pub mod output;
-pub mod record;
+mod record;
 pub mod redact;
 pub mod rules;
 pub mod scan;

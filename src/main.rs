@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use trailwatch::cli::detectors as commands;
 use trailwatch::cli::replay::{self, Replay};
-use trailwatch::delivery::Pipeline;
 use trailwatch::detectors::{FipsPolicy, Settings, TrustedAccounts};
 use trailwatch::output::Format;
-use trailwatch::rules::catalog::Catalog;
+use trailwatch::Catalog;
+use trailwatch::Pipeline;
 use trailwatch::Severity;
 
 /// CloudTrail log stream analyzer: data-protection detectors over CloudTrail deliveries.
@@ -73,8 +73,8 @@ struct ReplayArgs {
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     disable: Vec<String>,
     /// Files scanned at once [default: half the cores, at least 1]
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
+    jobs: Option<u64>,
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -170,16 +170,13 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
                 DetectorsCommand::Test { dirs } => {
                     check_dirs(&dirs, "")?;
-                    let catalog = if dirs.is_empty() {
-                        Catalog::embedded()?
+                    let (catalog, refused) = if dirs.is_empty() {
+                        (Catalog::embedded()?, Vec::new())
                     } else {
-                        let mut c = Catalog::default();
-                        for d in &dirs {
-                            c.add_dir(d)?;
-                        }
-                        c
+                        commands::load_each(&dirs)
                     };
-                    Ok(commands::test(&catalog, &Settings::default(), &mut out)?)
+                    let settings = Settings::default();
+                    Ok(commands::test(&catalog, &refused, &settings, &mut out)?)
                 }
                 DetectorsCommand::Check { dir } => {
                     check_dirs(std::slice::from_ref(&dir), "")?;
@@ -222,7 +219,7 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
             },
             disabled: args.disable,
         },
-        jobs: args.jobs.unwrap_or((cores / 2).max(1)).max(1),
+        jobs: args.jobs.map_or((cores / 2).max(1), |n| n as usize),
         progress: !args.no_progress,
         correlation: trailwatch::cli::correlation::CorrelationOptions {
             state: args.state,

@@ -9,6 +9,7 @@ use console::{style, Style};
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How replay writes what it found.
 pub enum Format {
     /// One readable block per alert (the default on a terminal).
     Pretty,
@@ -71,14 +72,19 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     } else {
         format!("{} .. {}", a.first_seen, a.last_seen)
     };
-    writeln!(
-        out,
-        "{}{when}  ({} event{}: {})",
-        label("when"),
-        a.count,
-        plural(a.count),
-        a.event_names.join(", ")
-    )?;
+    if a.calls.worth_naming() {
+        // The summary already names the calls.
+        writeln!(out, "{}{when}  ({} events)", label("when"), a.count)?;
+    } else {
+        writeln!(
+            out,
+            "{}{when}  ({} event{}: {})",
+            label("when"),
+            a.count,
+            plural(a.count),
+            a.event_names.join(", ")
+        )?;
+    }
     for (k, v) in &a.evidence {
         let v = match v {
             serde_json::Value::String(s) => s.clone(),

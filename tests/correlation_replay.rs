@@ -59,6 +59,8 @@ fn a_brute_force_over_three_files_raises_one_alert_whatever_their_order() {
     assert_eq!(a["last_seen"], "2026-11-30T10:07:40Z");
     assert_eq!(a["evidence"]["group"]["sourceIPAddress"], "203.0.113.9");
     assert!(!a["remediation"].as_str().unwrap().is_empty());
+    let off = brute_force(&files, &["--disable", "console-brute-force"]);
+    assert!(off.is_empty(), "turned off");
     let backward = brute_force(&[files[2], files[0], files[1]], &[]);
     assert_eq!(backward[0]["id"], a["id"], "the same window, the same id");
     // The same file given twice counts once: two thirds of the failures are 16, not 32.

@@ -48,3 +48,25 @@ fn a_rule_whose_regex_does_not_build_is_refused_by_file_name() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn detectors_test_reports_a_broken_file_and_still_tests_the_others() {
+    let dir = scratch("test-broken");
+    let good =
+        "title: Good\nname: stop-logging-seen\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {eventName: StopLogging}\n  condition: s\nlevel: high\n\
+tests:\n  - name: stop\n    expect: match\n    record: {\"eventName\": \"StopLogging\"}\n";
+    write(&dir, "good.yml", good.as_bytes());
+    let bad = write(&dir, "bad-re.yml", BAD_RE.as_bytes());
+    let out = trailwatch(&["detectors", "test", dir.to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("FAIL {}: ", bad.display())),
+        "the broken file is a failure line: {stdout}"
+    );
+    assert!(
+        stdout.contains("1 passed, 1 failed"),
+        "the good file's test still ran: {stdout}"
+    );
+}

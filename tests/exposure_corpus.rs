@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use trailwatch::detectors::{Detector, Settings};
-use trailwatch::rules::catalog::Catalog;
+use trailwatch::Catalog;
 use trailwatch::{scan, Finding, Severity};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");

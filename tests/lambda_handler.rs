@@ -153,7 +153,7 @@ async fn permanent_faults_publish_an_ingest_error_and_do_not_fail() {
         .with(
             BUCKET,
             "gone/a.json.gz",
-            Fake::Gone("GetObject: AccessDenied (403)"),
+            Fake::Gone("GetObject: NoSuchKey (404)"),
         )
         .with(BUCKET, "cut/b.json.gz", Fake::Data(good))
         .with(
@@ -179,16 +179,16 @@ async fn permanent_faults_publish_an_ingest_error_and_do_not_fail() {
             "tls-outdated"
         ]
     );
-    let denied = alerts
+    let gone = alerts
         .iter()
         .find(|a| a["source"]["key"] == "gone/a.json.gz")
         .unwrap();
-    assert_eq!(denied["severity"], "medium");
-    assert_eq!(denied["evidence"]["bucket"], BUCKET);
-    assert!(denied["evidence"]["reason"]
+    assert_eq!(gone["severity"], "medium");
+    assert_eq!(gone["evidence"]["bucket"], BUCKET);
+    assert!(gone["evidence"]["reason"]
         .as_str()
         .unwrap()
-        .contains("AccessDenied"));
+        .contains("NoSuchKey"));
     let cut = alerts
         .iter()
         .find(|a| a["detector"] == "ingest-error" && a["source"]["key"] == "cut/b.json.gz")
@@ -421,7 +421,7 @@ async fn objects_run_concurrently_up_to_max_concurrency() {
 async fn real_deliveries_give_what_replay_gives() {
     let cfg = config(&[]);
     let catalog = trailwatch::lambda::catalog(&cfg, std::path::Path::new("/nonexistent")).unwrap();
-    let pipeline = trailwatch::delivery::Pipeline {
+    let pipeline = trailwatch::Pipeline {
         catalog,
         settings: trailwatch::detectors::Settings::default(),
         disabled: Vec::new(),
@@ -477,4 +477,21 @@ async fn real_deliveries_give_what_replay_gives() {
     }
     let totals: Value = serde_json::from_str(&metrics.lock().unwrap()[0]).unwrap();
     assert_eq!(totals["RecordsScanned"].as_u64(), Some(records));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_access_is_left_for_a_redrive_without_retrying_now() {
+    let source = FakeSource::default().with(BUCKET, ORG_KEY, Fake::Denied);
+    let (h, _) = handler(source, FakeSink::default(), config(&[]));
+    let err = h
+        .handle(s3_event(&[(BUCKET, ORG_KEY)]), far_deadline())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("AccessDenied"), "{err}");
+    assert_eq!(
+        h.source.opened().len(),
+        1,
+        "denied access is not tried again within the invocation"
+    );
+    assert!(h.sink.messages().is_empty(), "nothing is published");
 }

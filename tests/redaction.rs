@@ -4,11 +4,11 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use trailwatch::delivery::{Analysis, Pipeline};
 use trailwatch::detectors::Settings;
 use trailwatch::output::{write_alert_json, write_alert_pretty, write_finding_json};
-use trailwatch::rules::catalog::Catalog;
+use trailwatch::Catalog;
 use trailwatch::{scan, Severity, Source};
+use trailwatch::{Analysis, Pipeline};
 
 /// The embedded detectors, loaded once for all cases.
 static PIPELINE: std::sync::LazyLock<Pipeline> = std::sync::LazyLock::new(|| Pipeline {

@@ -14,9 +14,9 @@ use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use trailwatch::cli::replay::{self, Replay};
-use trailwatch::delivery::Pipeline;
 use trailwatch::detectors::Settings;
 use trailwatch::output::Format;
+use trailwatch::Pipeline;
 use trailwatch::Severity;
 
 /// A team's own rule that copies the webhook URL, the user agent and the principal.
@@ -61,7 +61,7 @@ fn rule_dir() -> tempdir::Dir {
 
 /// Everything replay writes (stdout and stderr) in `format`.
 fn replay_output(rules: &std::path::Path, file: &std::path::Path, format: Format) -> String {
-    let catalog = trailwatch::rules::catalog::Catalog::load(&[rules.to_path_buf()], &[]).unwrap();
+    let catalog = trailwatch::Catalog::load(&[rules.to_path_buf()], &[]).unwrap();
     let job = Replay {
         paths: vec![file.to_path_buf()],
         format,

@@ -12,9 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
-use trailwatch::rules::catalog::Catalog;
 use trailwatch::rules::sigma::{parse_keys, Typed};
 use trailwatch::rules::sigma_detector::{field_text, SigmaRule, SigmaRules, SigmaSet};
+use trailwatch::Catalog;
 use trailwatch::{Detector, Record};
 
 /// The pack plus the SigmaHQ rules.

@@ -5,13 +5,28 @@
   policy of the template: inline role policies, managed policies, and the
   resource policies of buckets, topics and queues).
 - The function's role grants s3:GetObject only under AWSLogs/ of the trail
-  bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3.
+  bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3
+  (SQS for the environment key), in the key's region for a key given as a
+  parameter.
 - The alerts topic is encrypted and its policy denies publishing without TLS.
 - A bucket the stack creates blocks public access, is encrypted by default,
-  is versioned, and its policy denies non-TLS access and lets CloudTrail
-  write with an aws:SourceArn condition.
+  is versioned, expires old versions, is retained with its policy, and its
+  policy denies non-TLS access. The trail bucket is SSE-KMS encrypted, logs
+  its access to another bucket, and lets CloudTrail write with an
+  aws:SourceArn condition; the access-log bucket lets only S3 logging write,
+  for the trail bucket only.
+- The trail is encrypted with a KMS key; a key the stack creates rotates, is
+  retained, has no wildcard principal, and lets CloudTrail use it for this
+  trail only.
+- Queues and the log group are encrypted (the environment key when given);
+  the ingest queue's visibility timeout covers six function timeouts plus the
+  batching window; the SQS mapping caps its concurrency.
+- Alarms on errors, throttles, queue depth and age, IngestErrors (by
+  function), DestinationDeliveryFailures and AsyncEventsDropped.
+- The default email filter passes ingest-error alerts.
+- Every checkov skip in the template names a check and gives a reason.
 - The function matches the issue (runtime, architecture, handler, build
-  method, timeout, environment).
+  method, timeout, environment, system log level).
 
 Run: python tests/template_check.py [--self-test] [template.yaml]
 Exits non-zero if any check fails, printing every failure. With --self-test
@@ -162,6 +177,15 @@ def check_function_role(resources: dict) -> None:
             if action.startswith("kms:"):
                 cond = flat(stmt.get("Condition"))
                 check("kms:ViaService" in cond, f"{action} without kms:ViaService")
+                # A key given as a parameter may be in another region (a bucket or topic
+                # there): the service is the one in the key's region, from its ARN.
+                if isinstance(stmt.get("Resource"), dict) and "Ref" in stmt["Resource"]:
+                    param = stmt["Resource"]["Ref"]
+                    if param in ("TrailBucketKmsKeyArn", "AlertsTopicKmsKeyId"):
+                        check(
+                            "Fn::Select" in cond and param in cond,
+                            f"{action} on {param}: kms:ViaService not in the key's region",
+                        )
             if action.startswith("sqs:"):
                 check(
                     "Queue" in res and "GetAtt" in res,
@@ -218,8 +242,14 @@ def check_topics(resources: dict) -> None:
 def check_buckets(resources: dict) -> None:
     buckets = [n for n, r in resources.items() if r.get("Type") == "AWS::S3::Bucket"]
     check(bool(buckets), "no S3 bucket created")
+    check("TrailBucket" in buckets, "no TrailBucket")
     for name in buckets:
         props = resources[name].get("Properties", {})
+        rules = as_list(props.get("LifecycleConfiguration", {}).get("Rules", []))
+        check(
+            any("NoncurrentVersionExpiration" in r for rule in rules for r in branches(rule)),
+            f"{name}: noncurrent versions never expire",
+        )
         pab = props.get("PublicAccessBlockConfiguration", {})
         for key in (
             "BlockPublicAcls",
@@ -250,23 +280,147 @@ def check_buckets(resources: dict) -> None:
             any(deny_non_tls(d, "s3:") for d in docs),
             f"{name}: bucket policy does not deny non-TLS access",
         )
-        cloudtrail = [
-            s
-            for d in docs
-            for s in statements(d)
-            if s.get("Effect") == "Allow"
-            and flat(s.get("Principal")).find("cloudtrail.amazonaws.com") >= 0
-        ]
-        acts = {a for s in cloudtrail for a in actions_of(s)}
+        for pname, res in resources.items():
+            if res.get("Type") == "AWS::S3::BucketPolicy" and f"'{name}'" in flat(
+                res["Properties"].get("Bucket")
+            ):
+                check(
+                    res.get("DeletionPolicy") == "Retain",
+                    f"{pname}: the retained bucket {name} would lose its TLS-only policy",
+                )
+        if name == "TrailBucket":
+            check_trail_bucket(name, props, docs)
+        else:
+            check_access_log_bucket(name, docs)
+
+
+def check_access_log_bucket(name: str, docs: list[dict]) -> None:
+    writers = [
+        s
+        for d in docs
+        for s in statements(d)
+        if s.get("Effect") == "Allow"
+    ]
+    for s in writers:
         check(
-            {"s3:GetBucketAcl", "s3:PutObject"} <= acts,
-            f"{name}: CloudTrail cannot GetBucketAcl and PutObject",
+            "logging.s3.amazonaws.com" in flat(s.get("Principal")),
+            f"{name}: {s.get('Sid')} allows someone other than S3 server access logging",
         )
-        for s in cloudtrail:
+        check(
+            "aws:SourceArn" in flat(s.get("Condition")),
+            f"{name}: {s.get('Sid')} has no aws:SourceArn condition",
+        )
+
+
+def check_trail_bucket(name: str, props: dict, docs: list[dict]) -> None:
+    enc = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    check(
+        any(
+            r.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") == "aws:kms"
+            and "KMSMasterKeyID" in r.get("ServerSideEncryptionByDefault", {})
+            for r in enc
+        ),
+        f"{name}: not SSE-KMS encrypted by default",
+    )
+    check(
+        "DestinationBucketName" in props.get("LoggingConfiguration", {}),
+        f"{name}: no server access logging",
+    )
+    cloudtrail = [
+        s
+        for d in docs
+        for s in statements(d)
+        if s.get("Effect") == "Allow"
+        and flat(s.get("Principal")).find("cloudtrail.amazonaws.com") >= 0
+    ]
+    acts = {a for s in cloudtrail for a in actions_of(s)}
+    check(
+        {"s3:GetBucketAcl", "s3:PutObject"} <= acts,
+        f"{name}: CloudTrail cannot GetBucketAcl and PutObject",
+    )
+    for s in cloudtrail:
+        check(
+            "aws:SourceArn" in flat(s.get("Condition")),
+            f"{name}: CloudTrail statement {s.get('Sid')} has no aws:SourceArn condition",
+        )
+
+
+def check_trail_and_key(resources: dict) -> None:
+    trail = resources.get("Trail", {}).get("Properties", {})
+    check("KMSKeyId" in trail, "Trail: log files not encrypted with a KMS key")
+    keys = [n for n, r in resources.items() if r.get("Type") == "AWS::KMS::Key"]
+    check(bool(keys), "no KMS key for the trail")
+    for name in keys:
+        res = resources[name]
+        props = res.get("Properties", {})
+        check(props.get("EnableKeyRotation") is True, f"{name}: key rotation off")
+        check(
+            res.get("DeletionPolicy") == "Retain",
+            f"{name}: deleting the key would make the retained log files unreadable",
+        )
+        stmts = list(statements(props.get("KeyPolicy", {})))
+        for s in stmts:
+            if s.get("Effect") != "Allow":
+                continue
             check(
-                "aws:SourceArn" in flat(s.get("Condition")),
-                f"{name}: CloudTrail statement {s.get('Sid')} has no aws:SourceArn condition",
+                s.get("Principal") not in ("*", {"AWS": "*"}),
+                f"{name}: {s.get('Sid')} allows any principal",
             )
+            if "cloudtrail.amazonaws.com" in flat(s.get("Principal")):
+                check(
+                    "aws:SourceArn" in flat(s.get("Condition")),
+                    f"{name}: {s.get('Sid')} lets CloudTrail use the key for any trail",
+                )
+        acts = {a for s in stmts for a in actions_of(s) if "cloudtrail" in flat(s.get("Principal"))}
+        check("kms:GenerateDataKey*" in acts, f"{name}: CloudTrail cannot encrypt")
+
+
+def check_encryption_at_rest(resources: dict) -> None:
+    for name, res in resources.items():
+        props = res.get("Properties", {}) or {}
+        if res.get("Type") == "AWS::SQS::Queue":
+            check(
+                "KmsMasterKeyId" in props and "SqsManagedSseEnabled" in props,
+                f"{name}: not encrypted with the environment key or SSE-SQS",
+            )
+        if res.get("Type") == "AWS::Logs::LogGroup":
+            check("KmsKeyId" in props, f"{name}: never encrypted with the environment key")
+
+
+def check_checkov_skips(resources: dict) -> None:
+    for name, res in resources.items():
+        skips = (res.get("Metadata", {}) or {}).get("checkov", {}).get("skip", [])
+        for skip in as_list(skips):
+            ok = (
+                isinstance(skip, dict)
+                and str(skip.get("id", "")).startswith("CKV")
+                and len(str(skip.get("comment", "")).split()) >= 4
+            )
+            check(ok, f"{name}: checkov skip without a check id and a reason: {skip}")
+
+
+def check_alerting(resources: dict) -> None:
+    sub = resources.get("AlertEmailSubscription", {}).get("Properties", {})
+    check(
+        "ingest-error" in flat(sub.get("FilterPolicy")),
+        "the default email filter drops ingest-error alerts",
+    )
+    alarms = {
+        r["Properties"].get("MetricName"): r["Properties"]
+        for r in resources.values()
+        if r.get("Type") == "AWS::CloudWatch::Alarm"
+    }
+    for metric in (
+        "IngestErrors",
+        "ApproximateAgeOfOldestMessage",
+        "DestinationDeliveryFailures",
+        "AsyncEventsDropped",
+    ):
+        check(metric in alarms, f"no CloudWatch alarm on {metric}")
+    check(
+        "FunctionName" in flat(alarms.get("IngestErrors", {}).get("Dimensions")),
+        "the IngestErrors alarm does not name the function (stacks would mix)",
+    )
 
 
 def check_function(resources: dict) -> None:
@@ -291,6 +445,10 @@ def check_function(resources: dict) -> None:
     ):
         check(var in env, f"Function environment lacks {var}")
     check("KmsKeyArn" in props, "Function has no KmsKeyArn (optional CMK) property")
+    check(
+        props.get("LoggingConfig", {}).get("SystemLogLevel") in ("DEBUG", "INFO"),
+        "SystemLogLevel drops Lambda's REPORT lines",
+    )
     dest = flat(props.get("EventInvokeConfig", {}).get("DestinationConfig"))
     check(
         "OnFailure" in dest or "DeadLetterQueue" in props,
@@ -308,11 +466,26 @@ def check_function(resources: dict) -> None:
 def check_event_sources(resources: dict) -> None:
     esm = [r for r in resources.values() if r.get("Type") == "AWS::Lambda::EventSourceMapping"]
     check(bool(esm), "no SQS event source mapping")
+    timeout = resources.get("Function", {}).get("Properties", {}).get("Timeout", 0)
     for r in esm:
+        props = r["Properties"]
         check(
-            "ReportBatchItemFailures" in as_list(r["Properties"].get("FunctionResponseTypes", [])),
+            "ReportBatchItemFailures" in as_list(props.get("FunctionResponseTypes", [])),
             "event source mapping without ReportBatchItemFailures",
         )
+        check(
+            "MaximumConcurrency" in props.get("ScalingConfig", {}),
+            "event source mapping without ScalingConfig.MaximumConcurrency",
+        )
+        queue = flat(props.get("EventSourceArn"))
+        window = props.get("MaximumBatchingWindowInSeconds", 0)
+        for qname, q in resources.items():
+            if q.get("Type") == "AWS::SQS::Queue" and f"'{qname}'" in queue:
+                vis = q["Properties"].get("VisibilityTimeout", 30)
+                check(
+                    isinstance(vis, int) and vis >= 6 * timeout + window,
+                    f"{qname}: visibility timeout {vis} below 6 x {timeout} + {window}",
+                )
     queues = [r for r in resources.values() if r.get("Type") == "AWS::SQS::Queue"]
     check(
         any("RedrivePolicy" in r.get("Properties", {}) for r in queues),
@@ -340,6 +513,10 @@ def run_checks(resources: dict) -> list[str]:
         check_function_role,
         check_topics,
         check_buckets,
+        check_trail_and_key,
+        check_encryption_at_rest,
+        check_checkov_skips,
+        check_alerting,
         check_function,
         check_event_sources,
     ):
@@ -380,7 +557,59 @@ MUTATIONS = {
         r, "AWSCloudTrailWrite20150319"
     )["Condition"]["StringEquals"].pop("aws:SourceArn"),
     "topic unencrypted": lambda r: r["AlertsTopic"]["Properties"].pop("KmsMasterKeyId"),
+    "trail not encrypted with KMS": lambda r: r["Trail"]["Properties"].pop("KMSKeyId"),
+    "trail bucket SSE-S3": lambda r: r["TrailBucket"]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ][0].update(ServerSideEncryptionByDefault={"SSEAlgorithm": "AES256"}),
+    "no server access logging": lambda r: r["TrailBucket"]["Properties"].pop(
+        "LoggingConfiguration"
+    ),
+    "key rotation off": lambda r: r["TrailKey"]["Properties"].update(EnableKeyRotation=False),
+    "key policy lets anyone decrypt": lambda r: _key_statement(
+        r, "AllowPrincipalsInTheAccountToDecryptLogFiles"
+    ).update(Principal={"AWS": "*"}),
+    "key deleted with the stack": lambda r: r["TrailKey"].update(DeletionPolicy="Delete"),
+    "TLS-only policy deleted with the stack": lambda r: r["TrailBucketPolicy"].pop(
+        "DeletionPolicy"
+    ),
+    "access logs writable by anyone": lambda r: _statement(
+        r, "S3ServerAccessLogsPolicy"
+    ).update(Principal="*"),
+    "queue unencrypted": lambda r: r["FailureQueue"]["Properties"].pop("SqsManagedSseEnabled"),
+    "visibility timeout too short": lambda r: r["IngestQueue"]["Properties"].update(
+        VisibilityTimeout=1800
+    ),
+    "no MaximumConcurrency": lambda r: r["IngestEventSourceMapping"]["Properties"].pop(
+        "ScalingConfig"
+    ),
+    "email filter drops ingest-error": lambda r: r["AlertEmailSubscription"]["Properties"].update(
+        FilterPolicy={"severity": ["high", "critical"]}
+    ),
+    "no IngestErrors alarm": lambda r: r.pop("IngestErrorsAlarm"),
+    "no AsyncEventsDropped alarm": lambda r: r.pop("AsyncEventsDroppedAlarm"),
+    "checkov skip without a reason": lambda r: r["Function"]["Metadata"]["checkov"]["skip"][
+        0
+    ].pop("comment"),
+    "ViaService in the stack's region for a key elsewhere": lambda r: _statement(
+        r, "DecryptTrailObjectsThroughS3"
+    ).update(
+        Condition={
+            "StringEquals": {
+                "kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}
+            }
+        }
+    ),
+    "REPORT lines dropped": lambda r: r["Function"]["Properties"]["LoggingConfig"].update(
+        SystemLogLevel="WARN"
+    ),
 }
+
+
+def _key_statement(resources: dict, sid: str) -> dict:
+    for stmt in statements(resources["TrailKey"]["Properties"]["KeyPolicy"]):
+        if stmt.get("Sid") == sid:
+            return stmt
+    raise KeyError(sid)
 
 
 def self_test(resources: dict) -> int:

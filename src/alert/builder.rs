@@ -26,6 +26,7 @@ pub struct AlertBuilder {
 const RECENT: usize = 8;
 
 impl AlertBuilder {
+    /// An empty builder for the findings of one delivery from `source`.
     pub fn new(source: Source) -> AlertBuilder {
         AlertBuilder {
             source,
@@ -67,14 +68,6 @@ impl AlertBuilder {
         };
         self.recent.insert(0, (hash, i));
         self.recent.truncate(RECENT);
-    }
-
-    pub fn len(&self) -> usize {
-        self.alerts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
     }
 
     /// The alerts, with title, remediation and references from `meta`.

@@ -145,17 +145,29 @@ impl From<String> for Summary<'_> {
 }
 
 #[derive(Debug, Clone)]
+/// A detector's verdict on one record (see the module text).
 pub struct Finding<'r> {
+    /// The detector that found it.
     pub detector: DetectorId,
+    /// How severe (one step lower for a failed call).
     pub severity: Severity,
+    /// The record's `eventID`.
     pub event_id: Text<'r>,
+    /// The record's `eventTime`.
     pub event_time: Text<'r>,
+    /// The record's `eventName`.
     pub event_name: Text<'r>,
+    /// The record's `eventSource`.
     pub event_source: Text<'r>,
+    /// Who made the call (an ARN, or what the record names).
     pub principal: Text<'r>,
+    /// The account the call was recorded in (`recipientAccountId`).
     pub account: Text<'r>,
+    /// The record's `awsRegion`.
     pub region: Text<'r>,
+    /// The record's `sourceIPAddress` (an address or a service name).
     pub source_ip: Text<'r>,
+    /// The record's `userAgent`.
     pub user_agent: Text<'r>,
     /// What the call touched (key ARN, host, bucket...): with the detector and principal it
     /// forms the alert subject.

@@ -4,11 +4,11 @@
 //! same ids and subscribers can drop duplicates.
 
 mod builder;
-pub mod calls;
-pub mod evidence;
-pub mod finding;
-pub mod id;
-pub mod severity;
+pub(crate) mod calls;
+pub(crate) mod evidence;
+pub(crate) mod finding;
+pub(crate) mod id;
+pub(crate) mod severity;
 
 pub use builder::AlertBuilder;
 use calls::Calls;
@@ -26,11 +26,16 @@ const MAX_EVENT_NAMES: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum Source {
+    /// An S3 object.
     Object {
+        /// The bucket.
         bucket: String,
+        /// The key.
         key: String,
     },
+    /// A local file (or `-`).
     File {
+        /// The name as given.
         file: String,
     },
     /// A correlation alert: the `eventTime` window it is about (it spans deliveries).
@@ -61,26 +66,47 @@ pub struct DetectorMeta {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One alert: the findings of one detector about one subject in one delivery, merged.
 pub struct Alert {
+    /// The schema, [`SCHEMA`].
     pub schema: &'static str,
+    /// Hash of detector, subject and source: the same for a re-delivered file.
     pub id: String,
+    /// The detector id.
     pub detector: String,
+    /// The detector's title.
     pub title: String,
+    /// The most severe finding's severity.
     pub severity: Severity,
+    /// One line for a human: the most severe finding's, naming the calls when several.
     pub summary: String,
+    /// The account the calls were recorded in.
     pub account: String,
+    /// The region of the first call.
     pub region: String,
+    /// Who made the calls.
     pub principal: String,
+    /// Where the first call came from.
     pub source_ip: String,
+    /// The user agent of the first call.
     pub user_agent: String,
+    /// The earliest `eventTime`.
     pub first_seen: String,
+    /// The latest `eventTime`.
     pub last_seen: String,
+    /// How many findings were merged.
     pub count: u64,
+    /// The first [`MAX_EVENT_IDS`] event ids.
     pub event_ids: Vec<String>,
+    /// The distinct event names, in order of first appearance.
     pub event_names: Vec<String>,
+    /// Details of the most severe finding, masked.
     pub evidence: Map<String, Value>,
+    /// What to do (from the detector's descriptor).
     pub remediation: String,
+    /// Where to read more (from the detector's descriptor).
     pub references: Vec<String>,
+    /// The delivery the alert came from.
     pub source: Source,
     /// The distinct calls, with counts and failures (in the summary, not a field of its own).
     #[serde(skip)]

@@ -6,23 +6,22 @@ use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+/// How urgent a finding or alert is, from informational to critical (ordered).
 pub enum Severity {
+    /// Worth knowing; no action expected.
     Informational,
+    /// Worth a look.
     Low,
+    /// Should be looked at soon.
     Medium,
+    /// Should be looked at now.
     High,
+    /// Data is exposed or protection is gone: act now.
     Critical,
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Informational,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
+    /// The lower-case name (`informational` ... `critical`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Informational => "informational",

@@ -4,7 +4,7 @@
 use crate::detectors::Settings;
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One line per detector: id, title, severity, kind, source file.
 pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
@@ -18,7 +18,7 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
             };
             [
                 d.detector_id().to_owned(),
-                d.title.clone(),
+                short(&d.title),
                 d.severity().to_string(),
                 kind,
                 d.source.clone(),
@@ -46,10 +46,58 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Runs every inline test; one line per failure, then `N passed, N failed`. Returns the exit
-/// code: 1 if any test failed.
-pub fn test(catalog: &Catalog, settings: &Settings, out: &mut dyn Write) -> io::Result<i32> {
-    let (mut passed, mut failed) = (0, 0);
+/// Loads the rule files of `dirs` one by one: the catalog of those that load, and why each
+/// other file does not (so one broken file does not hide the tests of the others).
+pub fn load_each(dirs: &[PathBuf]) -> (Catalog, Vec<String>) {
+    let mut catalog = Catalog::default();
+    let mut refused = Vec::new();
+    for dir in dirs {
+        let files = match rule_files(dir) {
+            Ok(f) => f,
+            Err(e) => {
+                refused.push(e.to_string());
+                continue;
+            }
+        };
+        for path in files {
+            let file = path.display().to_string();
+            let loaded = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{file}: cannot read: {e}"))
+                .and_then(|text| Descriptor::parse(&text, &file).map_err(|e| e.to_string()))
+                .and_then(|d| catalog.push(d).map_err(|e| e.to_string()));
+            if let Err(why) = loaded {
+                refused.push(why);
+            }
+        }
+    }
+    (catalog, refused)
+}
+
+/// Titles longer than this are cut in the listing (so a row fits a terminal).
+const TITLE_WIDTH: usize = 48;
+
+/// `title`, cut to [`TITLE_WIDTH`] characters with `…`.
+fn short(title: &str) -> String {
+    if title.chars().count() <= TITLE_WIDTH {
+        return title.to_owned();
+    }
+    let mut cut: String = title.chars().take(TITLE_WIDTH - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Runs every inline test; one line per failure (and per file in `refused`, that did not
+/// load), then `N passed, N failed`. Returns the exit code: 1 if anything failed.
+pub fn test(
+    catalog: &Catalog,
+    refused: &[String],
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> io::Result<i32> {
+    let (mut passed, mut failed) = (0, refused.len());
+    for why in refused {
+        writeln!(out, "FAIL {why}")?;
+    }
     for d in &catalog.descriptors {
         let (count, failures) = catalog.run_tests(d, settings);
         for f in &failures {

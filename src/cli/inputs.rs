@@ -6,7 +6,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One input of replay.
 pub enum Input {
+    /// Standard input (`-`).
     Stdin,
     /// A file named on the command line.
     File(PathBuf),
@@ -15,6 +17,7 @@ pub enum Input {
 }
 
 impl Input {
+    /// The name used in messages and in alerts' `source`.
     pub fn name(&self) -> String {
         match self {
             Input::Stdin => "-".into(),
@@ -22,6 +25,7 @@ impl Input {
         }
     }
 
+    /// Opens the input for reading.
     pub fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(match self {
             Input::Stdin => Box::new(std::io::stdin()),

@@ -18,13 +18,19 @@ use std::time::Instant;
 
 /// What one run of replay is asked to do (validated by the CLI).
 pub struct Replay {
+    /// Files, directories (searched recursively) or `-`.
     pub paths: Vec<PathBuf>,
+    /// How alerts are written.
     pub format: Format,
+    /// Alerts below are not written.
     pub min_severity: Severity,
+    /// Exit 1 if an alert reaches this severity.
     pub fail_on: Option<Severity>,
     /// The detectors, their settings, and the ones turned off.
     pub pipeline: Pipeline,
+    /// Files scanned at once.
     pub jobs: usize,
+    /// Show a progress bar on a terminal for large inputs.
     pub progress: bool,
     /// Correlation across the files of the run (and between runs with a state file).
     pub correlation: CorrelationOptions,
@@ -134,13 +140,25 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     totals.late = engine.late;
     totals.evicted = crate::correlate::Store::evicted(&engine.store);
     out.flush()?;
+    if inputs.is_empty() && missing.is_empty() {
+        writeln!(err, "trailwatch: no deliveries (*.json.gz, *.json) found")?;
+    }
     summary(&totals, started.elapsed().as_secs_f64(), err)?;
+    let tripped = job
+        .fail_on
+        .filter(|f| totals.worst.is_some_and(|w| w >= *f));
+    if let (Some(f), Some(w)) = (tripped, totals.worst) {
+        if w < job.min_severity {
+            writeln!(
+                err,
+                "trailwatch: exit 1: an alert at {w} reached --fail-on {f} (not shown: below --min-severity {})",
+                job.min_severity
+            )?;
+        }
+    }
     Ok(if totals.failed > 0 {
         2
-    } else if job
-        .fail_on
-        .is_some_and(|f| totals.worst.is_some_and(|w| w >= f))
-    {
+    } else if tripped.is_some() {
         1
     } else {
         0
@@ -194,6 +212,19 @@ fn emit(
     else {
         return Ok(());
     };
+    let not_a_log = matches!(
+        report.error,
+        Some(ScanError::NoRecords | ScanError::TriggerEvent)
+    );
+    if r.found && not_a_log {
+        // A directory may hold other JSON files (trigger events, exports): skip them with a note.
+        t.not_logs += 1;
+        return writeln!(
+            err,
+            "trailwatch: {}: not a CloudTrail log file, skipped",
+            r.name
+        );
+    }
     t.records += report.records;
     t.skipped += report.skipped;
     t.tls_unparsed += report.tls_unparsed;
@@ -218,15 +249,7 @@ fn emit(
             r.name
         )?;
     }
-    if r.found && report.error == Some(ScanError::NoRecords) {
-        // A directory may hold other JSON files (trigger events, exports): skip them with a note.
-        t.not_logs += 1;
-        writeln!(
-            err,
-            "trailwatch: {}: not a CloudTrail log file, skipped",
-            r.name
-        )?;
-    } else if let Some(e) = &report.error {
+    if let Some(e) = &report.error {
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
@@ -313,7 +336,11 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
         ));
     }
     if t.tls_unparsed > 0 {
-        notes.push(format!("{} TLS versions not understood", t.tls_unparsed));
+        let n = t.tls_unparsed;
+        let what = if n == 1 { "version" } else { "versions" };
+        notes.push(format!(
+            "{n} TLS {what} not understood (tls-outdated could not judge those calls)"
+        ));
     }
     if t.deep_subtrees > 0 {
         let limit = crate::scan::split::MAX_DEPTH;

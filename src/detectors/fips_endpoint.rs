@@ -8,8 +8,10 @@ use crate::alert::severity::Severity;
 use crate::memo::Memo;
 use crate::record::Record;
 
+/// The detector id.
 pub const ID: &str = "fips-endpoint";
 
+/// Calls that must use FIPS endpoints and did not.
 pub struct FipsEndpoint {
     policy: FipsPolicy,
     /// The policy as evidence shows it.
@@ -49,6 +51,7 @@ impl Verdicts {
 }
 
 impl FipsEndpoint {
+    /// The detector for `policy`.
     pub fn new(policy: FipsPolicy) -> FipsEndpoint {
         FipsEndpoint {
             policy_text: policy.to_string(),

@@ -8,12 +8,14 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The environment variable the Lambda and the CLI read the policy from.
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
 pub const ENV: &str = "TRAILWATCH_FIPS_REQUIRED";
 
 /// The policy when none is given.
 pub const DEFAULT: &str = "us-gov-*";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Where calls must use FIPS endpoints: nowhere, everywhere, or some regions and accounts.
 pub enum FipsPolicy {
     /// FIPS is required everywhere.
     All,
@@ -37,6 +39,9 @@ pub enum PolicyError {
     Empty,
     #[error("FIPS policy entry `{0}` is neither a region glob (e.g. us-gov-*) nor a 12-digit account id")]
     BadEntry(String),
+    /// A region glob that can match no AWS region: a typo would switch the detector off.
+    #[error("FIPS policy entry `{0}` matches no AWS region: regions start with {areas} (e.g. us-gov-*, eu-*)", areas = REGION_AREAS.join(", "))]
+    NoRegion(String),
     #[error("FIPS policy `{0}` must stand alone, not in a list")]
     KeywordInList(String),
 }
@@ -76,6 +81,11 @@ impl FromStr for FipsPolicy {
     }
 }
 
+/// The first part of every AWS region name (`us` of `us-gov-west-1`, `eu` of `eu-west-1`).
+const REGION_AREAS: &[&str] = &[
+    "af", "ap", "ca", "cn", "eu", "eusc", "il", "me", "mx", "sa", "us",
+];
+
 fn parse_scope(entry: &str) -> Result<Scope, PolicyError> {
     let bad = || PolicyError::BadEntry(entry.to_owned());
     if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
@@ -87,6 +97,10 @@ fn parse_scope(entry: &str) -> Result<Scope, PolicyError> {
     let has_letter = entry.bytes().any(|b| b.is_ascii_lowercase() || b == b'*');
     if entry.is_empty() || !region_chars || !has_letter {
         return Err(bad());
+    }
+    let area = entry.split('-').next().unwrap_or_default();
+    if !area.contains('*') && !REGION_AREAS.contains(&area) {
+        return Err(PolicyError::NoRegion(entry.to_owned()));
     }
     Ok(Scope::Region(entry.to_owned()))
 }
@@ -101,14 +115,6 @@ impl FipsPolicy {
                 Scope::Region(pattern) => !region.is_empty() && glob::matches(pattern, region),
                 Scope::Account(id) => id == account,
             }),
-        }
-    }
-
-    /// Reads the policy from `TRAILWATCH_FIPS_REQUIRED`, else the default.
-    pub fn from_env() -> Result<FipsPolicy, PolicyError> {
-        match std::env::var(ENV) {
-            Ok(text) => text.parse(),
-            Err(_) => Ok(FipsPolicy::default()),
         }
     }
 }
@@ -172,12 +178,17 @@ mod tests {
             ("us-gov-*,,eu-west-1", ""),
             ("all,us-east-1", "all"),
             ("1234567890123", "1234567890123"),
+            ("bogus", "bogus"),
+            ("usgov-*", "usgov-*"),
         ] {
             let e = text.parse::<FipsPolicy>().unwrap_err().to_string();
             assert!(e.contains(&format!("`{named}`")), "{text}: {e}");
         }
         assert_eq!("".parse::<FipsPolicy>(), Err(PolicyError::Empty));
         assert_eq!(" , ".parse::<FipsPolicy>(), Err(PolicyError::Empty));
+        for fine in ["us-gov-*", "eu-*", "*", "*-west-1", "cn-north-1"] {
+            assert!(fine.parse::<FipsPolicy>().is_ok(), "{fine}");
+        }
     }
 
     proptest::proptest! {

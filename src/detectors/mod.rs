@@ -6,26 +6,26 @@
 use crate::alert::finding::Finding;
 use crate::record::{Record, RecordError};
 
-pub mod cmk_downgrade;
+mod cmk_downgrade;
 mod exposure;
 mod exposure_attrs;
 mod exposure_net;
 pub mod fips_endpoint;
-pub mod fips_hosts;
-pub mod fips_policy;
-pub mod kms_key_loss;
-pub mod kms_key_policy;
+mod fips_hosts;
+pub(crate) mod fips_policy;
+mod kms_key_loss;
+mod kms_key_policy;
 mod kms_ref;
 mod policy_cond;
 mod policy_doc;
-pub mod protection_disabled;
-pub mod resource_public;
-pub mod resource_shared;
-pub mod sensitive_tag;
+mod protection_disabled;
+mod resource_public;
+mod resource_shared;
+mod sensitive_tag;
 pub mod tls_absent;
-pub mod tls_outdated;
-pub mod trusted;
-pub mod url_credentials;
+pub(crate) mod tls_outdated;
+pub(crate) mod trusted;
+mod url_credentials;
 
 pub use fips_policy::FipsPolicy;
 pub use trusted::TrustedAccounts;

@@ -13,6 +13,7 @@ use crate::record::Record;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
+/// The detector id.
 pub const ID: &str = "tls-absent";
 
 const SERVICES_TEXT: &str = include_str!("tls_services.txt");
@@ -32,6 +33,7 @@ pub fn tls_services() -> &'static [&'static str] {
     })
 }
 
+/// Whether the service records `tlsDetails` for client calls (so their absence says something).
 pub fn records_tls_details(event_source: &str) -> bool {
     tls_services().binary_search(&event_source).is_ok()
 }
@@ -51,6 +53,7 @@ pub fn is_ip_address(text: &str) -> bool {
         })
 }
 
+/// Client calls recorded without TLS details by a service that records them.
 pub struct TlsAbsent;
 
 impl Detector for TlsAbsent {

@@ -4,9 +4,11 @@
 use std::str::FromStr;
 
 /// The environment variable the Lambda reads.
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
 pub const ENV: &str = "TRAILWATCH_TRUSTED_ACCOUNTS";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Accounts and organizations whose grants are not "another account".
 pub struct TrustedAccounts(Vec<String>);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -19,6 +21,7 @@ impl TrustedAccounts {
         self.0.iter().any(|t| t.eq_ignore_ascii_case(who))
     }
 
+    /// Whether no account is trusted.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

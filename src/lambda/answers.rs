@@ -34,7 +34,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         let mut counted = std::collections::HashSet::new();
         for m in &messages {
             let failed = match &m.objects {
-                Err(why) => !self.report_bad_message(&m.id, why, tally).await,
+                Err(why) => {
+                    !self
+                        .report_bad_message(&m.id, &why.to_string(), tally)
+                        .await
+                }
                 Ok(objects) => objects.iter().any(|o| match outcomes.get(o) {
                     Some(Outcome::Done { tally: t, .. }) => {
                         if counted.insert(o) {
@@ -103,9 +107,10 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             .map(|task| {
                 let (code, text) = match &task.object {
                     _ if refused.is_some() => {
-                        ("PermanentFailure", refused.clone().unwrap_or_default())
+                        let why = refused.as_ref().map(ToString::to_string);
+                        ("PermanentFailure", why.unwrap_or_default())
                     }
-                    Err(why) => ("PermanentFailure", why.clone()),
+                    Err(why) => ("PermanentFailure", why.to_string()),
                     Ok(o) => match outcomes.get(o) {
                         Some(Outcome::Done {
                             tally: t,

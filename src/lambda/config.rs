@@ -14,8 +14,11 @@ const MAX_CONCURRENCY_LIMIT: usize = 64;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{variable}: {message}")]
+/// A setting that is missing or wrong: the variable and why.
 pub struct ConfigError {
+    /// The environment variable.
     pub variable: &'static str,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -30,6 +33,7 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
 pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
 
 #[derive(Debug, Clone)]
+/// The function's settings, read once at init from the environment.
 pub struct Config {
     /// `TOPIC_ARN`: where alerts go (required).
     pub topic_arn: String,

@@ -10,16 +10,33 @@ pub enum ObjectError {
     /// invocation's time, an output that failed).
     #[error("s3://{bucket}/{key}: {reason}")]
     Retryable {
+        /// The bucket.
         bucket: String,
+        /// The key.
         key: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Access to the object is denied: nothing was published, and trying again within this
+    /// invocation would be denied again; the event is kept for a redrive once access is granted.
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Denied {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+        /// What went wrong, with the permissions to grant.
         reason: String,
     },
     /// The object cannot be read (to its end): what could be read was analysed and an
     /// `ingest-error` alert published; another try would give the same.
     #[error("s3://{bucket}/{key}: {reason}")]
     Permanent {
+        /// The bucket.
         bucket: String,
+        /// The key.
         key: String,
+        /// What went wrong.
         reason: String,
     },
 }
@@ -48,18 +65,33 @@ impl ObjectError {
         match e {
             SourceError::Transient(why) => ObjectError::retryable(object, why),
             SourceError::Permanent(why) => ObjectError::permanent(object, why),
+            SourceError::Denied(reason) => ObjectError::Denied {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                reason,
+            },
         }
     }
 
     /// Whether another try may succeed.
     pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ObjectError::Retryable { .. } | ObjectError::Denied { .. }
+        )
+    }
+
+    /// Whether another try within this invocation may succeed (not so for denied access).
+    pub fn retry_now(&self) -> bool {
         matches!(self, ObjectError::Retryable { .. })
     }
 
     /// What went wrong, without the object's name.
     pub fn reason(&self) -> &str {
         match self {
-            ObjectError::Retryable { reason, .. } | ObjectError::Permanent { reason, .. } => reason,
+            ObjectError::Retryable { reason, .. }
+            | ObjectError::Denied { reason, .. }
+            | ObjectError::Permanent { reason, .. } => reason,
         }
     }
 }
@@ -69,12 +101,15 @@ impl ObjectError {
 pub enum Failure {
     /// The event is not a trigger this function understands.
     #[error("event not understood: {0}")]
-    Event(String),
+    Event(#[from] super::triggers::EventError),
     /// Some objects must be tried again; the first of them is named.
     #[error("{count} of {total} objects must be retried; first: {first}")]
     Objects {
+        /// Objects to retry.
         count: usize,
+        /// Objects in the event.
         total: usize,
+        /// The first object to retry, and why.
         first: ObjectError,
     },
 }

@@ -19,11 +19,15 @@ use tokio::sync::Semaphore;
 
 /// Everything an invocation needs, built once at init and shared by every invocation.
 pub struct Handler<S, K> {
+    /// Where objects are read from.
     pub source: S,
+    /// Where alerts are published.
     pub sink: K,
     /// The detectors, their settings and the ones turned off.
     pub pipeline: Arc<Pipeline>,
+    /// The function's settings.
     pub config: Config,
+    /// How publishing and reading retry.
     pub backoff: Backoff,
     /// Time kept for publishing (at most; a quarter of a short invocation): no object is
     /// started with less than twice this left, and a scan still running when only this is
@@ -34,6 +38,7 @@ pub struct Handler<S, K> {
 }
 
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
+    /// A handler with the default backoff and reserve, writing metric lines to stdout.
     pub fn new(source: S, sink: K, catalog: Catalog, config: Config) -> Handler<S, K> {
         let pipeline = Pipeline {
             catalog,

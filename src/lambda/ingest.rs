@@ -7,6 +7,7 @@ use crate::alert::{Alert, Source, SCHEMA};
 use crate::redact::{self, Redacted};
 use serde_json::{Map, Value};
 
+/// The id of the operational alert for an unreadable object.
 pub const INGEST_ERROR: &str = "ingest-error";
 
 /// The operational alert for an object (or SQS message) that could not be read.

@@ -1,14 +1,66 @@
 //! CloudWatch Embedded Metric Format: metrics as log lines, without any API call.
 //!
 //! One line per invocation for RecordsScanned, BytesScanned and IngestErrors, and one line
-//! per (detector, severity) for Alerts.
+//! per (detector, severity) for Alerts. Every metric has the dimension `FunctionName` (the
+//! function's own name), so two stacks in one account keep their metrics apart.
+//!
+//! Each line also carries `level` and an RFC 3339 `timestamp`, as Lambda's JSON log format
+//! asks: without them Lambda takes a line for INFO, and an application log level above INFO
+//! would drop the metrics. Metric lines are INFO, or the application log level when that is
+//! higher, so the filter always keeps them.
 
 use crate::alert::severity::Severity;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const NAMESPACE: &str = "trailwatch";
+/// The dimension naming the function.
+pub const FUNCTION_DIMENSION: &str = "FunctionName";
+
+/// What every metric line of this process shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// `AWS_LAMBDA_FUNCTION_NAME`; no `FunctionName` dimension without it (tests, replay).
+    pub function: Option<String>,
+    /// The `level` of metric lines.
+    pub level: &'static str,
+}
+
+impl Context {
+    /// From the variables Lambda sets: the function's name and its application log level.
+    pub fn from_env() -> &'static Context {
+        static CONTEXT: OnceLock<Context> = OnceLock::new();
+        CONTEXT.get_or_init(|| Context {
+            function: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+                .ok()
+                .filter(|f| !f.trim().is_empty()),
+            level: metric_level(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref()),
+        })
+    }
+}
+
+/// INFO, or the application log level when that is higher (Lambda's level names).
+pub fn metric_level(application: Option<&str>) -> &'static str {
+    match application
+        .map(|l| l.trim().to_ascii_uppercase())
+        .as_deref()
+    {
+        Some("WARN" | "WARNING") => "WARN",
+        Some("ERROR") => "ERROR",
+        Some("FATAL") => "FATAL",
+        _ => "INFO",
+    }
+}
+
+/// Milliseconds since the epoch as an RFC 3339 UTC timestamp, `2026-11-28T10:05:00.123Z`.
+pub fn rfc3339(ms: u64) -> String {
+    let secs = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
+    let whole = crate::correlate::time::format_time(secs);
+    let whole = whole.strip_suffix('Z').unwrap_or(&whole);
+    format!("{whole}.{:03}Z", ms % 1000)
+}
 
 /// What one invocation did, summed over its objects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -36,13 +88,28 @@ impl Tally {
             .or_default() += 1;
     }
 
-    /// The EMF lines for this tally.
+    /// The EMF lines for this tally, in the context Lambda gives the function.
     pub fn lines(&self) -> Vec<String> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
-        let mut out = vec![emf(
-            now,
+        self.lines_at(Context::from_env(), now)
+    }
+
+    /// The EMF lines for this tally at `now` (ms since the epoch).
+    pub fn lines_at(&self, context: &Context, now: u64) -> Vec<String> {
+        let function: Vec<(&str, &str)> = context
+            .function
+            .as_deref()
+            .map(|f| (FUNCTION_DIMENSION, f))
+            .into_iter()
+            .collect();
+        let line = |dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]| {
+            let mut all = function.clone();
+            all.extend_from_slice(dimensions);
+            emf(now, context.level, &all, metrics)
+        };
+        let mut out = vec![line(
             &[],
             &[
                 ("RecordsScanned", "Count", self.records),
@@ -51,8 +118,7 @@ impl Tally {
             ],
         )];
         for ((detector, severity), n) in &self.alerts {
-            out.push(emf(
-                now,
+            out.push(line(
                 &[("detector", detector), ("severity", severity.as_str())],
                 &[("Alerts", "Count", *n)],
             ));
@@ -61,13 +127,20 @@ impl Tally {
     }
 }
 
-fn emf(timestamp: u64, dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]) -> String {
+fn emf(
+    timestamp: u64,
+    level: &str,
+    dimensions: &[(&str, &str)],
+    metrics: &[(&str, &str, u64)],
+) -> String {
     let names: Vec<&str> = dimensions.iter().map(|(k, _)| *k).collect();
     let defs: Vec<Value> = metrics
         .iter()
         .map(|(name, unit, _)| json!({ "Name": name, "Unit": unit }))
         .collect();
     let mut line = json!({
+        "level": level,
+        "timestamp": rfc3339(timestamp),
         "_aws": {
             "Timestamp": timestamp,
             "CloudWatchMetrics": [{
@@ -105,7 +178,11 @@ mod tests {
         let mut sum = Tally::default();
         sum.add(&t);
         sum.add(&t);
-        let lines = sum.lines();
+        let context = Context {
+            function: None,
+            level: "INFO",
+        };
+        let lines = sum.lines_at(&context, 1_764_547_199_999);
         assert_eq!(lines.len(), 2);
         let first: Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(first["RecordsScanned"], 14);
@@ -121,5 +198,43 @@ mod tests {
             alerts["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
             json!(["detector", "severity"])
         );
+        assert_eq!(first["level"], "INFO");
+        assert_eq!(first["timestamp"], "2025-11-30T23:59:59.999Z");
+        assert_eq!(first["_aws"]["Timestamp"], 1_764_547_199_999u64);
+    }
+
+    #[test]
+    fn every_metric_names_the_function_and_survives_the_log_level() {
+        let mut t = Tally::default();
+        t.alert("ingest-error", Severity::Medium);
+        let context = Context {
+            function: Some("trailwatch-Function-AbC".into()),
+            level: metric_level(Some("warn")),
+        };
+        for text in t.lines_at(&context, 0) {
+            let line: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(line["level"], "WARN");
+            assert_eq!(line["timestamp"], "1970-01-01T00:00:00.000Z");
+            assert_eq!(line[FUNCTION_DIMENSION], "trailwatch-Function-AbC");
+            let dims = &line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0];
+            assert_eq!(dims[0], FUNCTION_DIMENSION, "{text}");
+        }
+        for (application, level) in [
+            (None, "INFO"),
+            (Some("TRACE"), "INFO"),
+            (Some("DEBUG"), "INFO"),
+            (Some("INFO"), "INFO"),
+            (Some("ERROR"), "ERROR"),
+            (Some("FATAL"), "FATAL"),
+        ] {
+            assert_eq!(metric_level(application), level);
+        }
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(rfc3339(4_102_444_800_000), "2100-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_764_547_199_999), "2025-11-30T23:59:59.999Z");
     }
 }

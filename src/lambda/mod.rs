@@ -4,13 +4,13 @@
 //! clients once, and serves invocations. The handler is generic over [`ObjectSource`] and
 //! [`AlertSink`], so tests run it in process with fakes.
 
-pub mod answers;
-pub mod config;
-pub mod error;
-pub mod handler;
+mod answers;
+mod config;
+mod error;
+mod handler;
 pub mod ingest;
-pub mod metrics;
-pub mod object;
+mod metrics;
+mod object;
 pub mod publish;
 pub mod s3;
 pub mod sns;
@@ -52,6 +52,8 @@ pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
 
 /// Sends `tracing` output to stdout: JSON unless `AWS_LAMBDA_LOG_FORMAT=Text`. The level
 /// applies to trailwatch and the runtime; the AWS SDK logs warnings only, unless TRACE.
+/// Every line carries its `level` and an RFC 3339 `timestamp` (UTC, microseconds): Lambda's
+/// log-level filter reads them, and takes a line without them for INFO.
 pub fn init_logging(config: &Config) {
     let level = config.log_level.as_str().to_ascii_lowercase();
     let filter = if config.log_level == tracing::Level::TRACE {
@@ -66,9 +68,9 @@ pub fn init_logging(config: &Config) {
         .with_writer(std::io::stdout)
         .with_ansi(false);
     let _ = if config.json_logs {
-        builder.json().flatten_event(true).without_time().try_init()
+        builder.json().flatten_event(true).try_init()
     } else {
-        builder.without_time().try_init()
+        builder.try_init()
     };
 }
 

@@ -21,7 +21,9 @@ pub enum Outcome {
     /// Analysed (maybe only in part) and its alerts published. `ingest_error` says why it
     /// could not be read to its end: an `ingest-error` alert was published for it.
     Done {
+        /// What was scanned and published.
         tally: Tally,
+        /// Why the object could not be read to its end, if so.
         ingest_error: Option<ObjectError>,
     },
     /// Not a log file (digest, other key): nothing to do.
@@ -100,7 +102,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             attempt += 1;
             match self.read(&object, deadline).await {
                 Ok(done) => break done,
-                Err(e) if attempt < self.backoff.attempts => {
+                Err(e) if e.retry_now() && attempt < self.backoff.attempts => {
                     tracing::warn!(bucket, key, attempt, error = %e.reason(), "transient fault, retrying");
                 }
                 Err(e) => {
@@ -144,6 +146,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             key,
             records = report.records,
             skipped_records = report.skipped,
+            deep_subtrees = report.deep_subtrees,
             bytes = report.input_bytes,
             uncompressed_bytes = report.bytes,
             ms = started.elapsed().as_millis() as u64,
@@ -167,7 +170,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             Ok(r) => r,
             Err(e) => {
                 return match ObjectError::from_source(object, e) {
-                    e @ ObjectError::Retryable { .. } => Err(e),
+                    e if e.is_retryable() => Err(e),
                     e => Ok((Analysis::default(), Some(e))),
                 }
             }
@@ -214,7 +217,7 @@ fn analyse(
     let fault = fault.lock().unwrap_or_else(|p| p.into_inner()).take();
     let problem = match fault {
         Some(e) => match ObjectError::from_source(object, e) {
-            e @ ObjectError::Retryable { .. } => return Err(e),
+            e if e.is_retryable() => return Err(e),
             e => Some(e),
         },
         None => analysis

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct EntryFailure {
     /// The entry's batch id (its index in the batch, as text).
     pub id: String,
+    /// The service's error code.
     pub code: String,
     /// The request was wrong (SNS says a retry cannot help).
     pub sender_fault: bool,
@@ -19,13 +20,17 @@ pub struct EntryFailure {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
+/// A whole `PublishBatch` call failed.
 pub struct SinkError {
+    /// Worth another try (throttling, a 5xx, a network fault).
     pub transient: bool,
+    /// What the service said.
     pub message: String,
 }
 
 /// Sends one batch (at most 10 entries, ids "0".."9"); returns the entries that failed.
 pub trait AlertSink: Send + Sync + 'static {
+    /// Publishes one batch (at most 10 entries, with their batch ids); returns the entries that failed.
     fn publish_batch(
         &self,
         entries: &[(String, &Message)],
@@ -35,11 +40,14 @@ pub trait AlertSink: Send + Sync + 'static {
 /// How often and how patiently to retry.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
+    /// Tries in all, the first included.
     pub attempts: u32,
+    /// The first delay; each next one doubles.
     pub first: Duration,
 }
 
 impl Backoff {
+    /// Three tries, from 200 ms.
     pub const DEFAULT: Backoff = Backoff {
         attempts: 4,
         first: Duration::from_millis(200),
@@ -56,6 +64,7 @@ impl Backoff {
 /// What a publish achieved.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Published {
+    /// Messages published.
     pub sent: usize,
     /// Entries SNS refused as malformed (logged; a retry cannot help).
     pub rejected: usize,
@@ -126,14 +135,38 @@ pub async fn publish_all<K: AlertSink>(
     Ok(done)
 }
 
+/// The SNS topic that receives alerts.
 pub struct SnsSink {
     client: aws_sdk_sns::Client,
     topic_arn: String,
 }
 
+/// The region of a topic: the fourth field of its ARN (`arn:PARTITION:sns:REGION:...`).
+pub fn topic_region(topic_arn: &str) -> Option<&str> {
+    topic_arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
 impl SnsSink {
+    /// Publishes to `topic_arn` in the topic's own region (from its ARN), with the client's
+    /// settings otherwise, so an alerts topic in another region than the function works.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> SnsSink {
+        let client = match topic_region(&topic_arn) {
+            Some(region) if client.config().region().map(|r| r.as_ref()) != Some(region) => {
+                let config = client
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_sns::config::Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_sns::Client::from_conf(config)
+            }
+            _ => client,
+        };
         SnsSink { client, topic_arn }
+    }
+
+    /// The region the alerts are published in.
+    pub fn region(&self) -> Option<String> {
+        self.client.config().region().map(|r| r.to_string())
     }
 }
 

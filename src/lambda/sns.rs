@@ -19,9 +19,11 @@ const MAX_SUBJECT: usize = 99;
 /// One message ready for `PublishBatch` (its batch id is given when batched).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The alert's id.
     pub alert_id: String,
     /// The `MessageStructure=json` document: `{"default": .., "email": ..}`.
     pub body: String,
+    /// The `Subject` (for email subscriptions).
     pub subject: String,
     /// `MessageAttributes`, all of type String; empty values are left out.
     pub attributes: Vec<(&'static str, String)>,

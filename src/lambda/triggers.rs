@@ -13,14 +13,53 @@ use crate::record::str_at;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
+/// Why an invocation event, or one of its messages or tasks, is not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// A field the shape needs is missing or of another type.
+    #[error("{0}")]
+    Shape(&'static str),
+    /// An EventBridge event of another type than `Object Created`.
+    #[error("EventBridge event `{0}` is not `Object Created`")]
+    DetailType(String),
+    /// A text that should hold JSON does not.
+    #[error("{what} is not JSON: {error}")]
+    Json {
+        /// Which text.
+        what: &'static str,
+        /// What the parser said.
+        error: String,
+    },
+    /// An S3 key that is not URL-encoded as S3 encodes keys.
+    #[error("{0}")]
+    Key(&'static str),
+    /// One record of the event is not understood.
+    #[error("record {index}: {error}")]
+    Record {
+        /// The record's position.
+        index: usize,
+        /// Why.
+        error: Box<EventError>,
+    },
+    /// A record that is neither an S3 nor an SNS record.
+    #[error("record {0} is neither an S3 nor an SNS record")]
+    NotARecord(usize),
+    /// A Batch Operations job's `minSeverity` argument that is not a severity.
+    #[error("userArguments.minSeverity: {0}")]
+    MinSeverity(String),
+}
+
 /// One object to scan (key already URL-decoded).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
+    /// The bucket name.
     pub bucket: String,
+    /// The key, URL-decoded.
     pub key: String,
 }
 
 impl ObjectRef {
+    /// The object `key` of `bucket`.
     pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> ObjectRef {
         ObjectRef {
             bucket: bucket.into(),
@@ -30,39 +69,51 @@ impl ObjectRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What an invocation asks for.
 pub enum Trigger {
     /// S3 notification, SNS (S3 or CloudTrail notification), EventBridge.
     Objects(Vec<ObjectRef>),
+    /// SQS messages, each carrying objects (or not understood).
     Sqs(Vec<SqsMessage>),
+    /// An S3 Batch Operations job.
     Batch(BatchJob),
     /// `s3:TestEvent`: acknowledged, no work.
     Test,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One SQS message of a batch.
 pub struct SqsMessage {
+    /// The message id (reported back when it must be retried).
     pub id: String,
     /// The objects named by the body, or why the body is not understood.
-    pub objects: Result<Vec<ObjectRef>, String>,
+    pub objects: Result<Vec<ObjectRef>, EventError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// An S3 Batch Operations invocation.
 pub struct BatchJob {
+    /// `invocationSchemaVersion`.
     pub schema: String,
+    /// `invocationId`, echoed in the answer.
     pub invocation_id: String,
     /// `job.userArguments.minSeverity` (schema 2.0), or why it is not a severity.
-    pub min_severity: Result<Option<Severity>, String>,
+    pub min_severity: Result<Option<Severity>, EventError>,
+    /// The tasks, each one object.
     pub tasks: Vec<BatchTask>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One task of a Batch Operations job.
 pub struct BatchTask {
+    /// The task id, echoed in the answer.
     pub id: String,
-    pub object: Result<ObjectRef, String>,
+    /// The object, or why the task is not understood.
+    pub object: Result<ObjectRef, EventError>,
 }
 
 /// Reads an invocation event; an error says why it is not understood.
-pub fn parse(event: &Value) -> Result<Trigger, String> {
+pub fn parse(event: &Value) -> Result<Trigger, EventError> {
     if event.get("invocationSchemaVersion").is_some() && event.get("tasks").is_some() {
         return batch(event).map(Trigger::Batch);
     }
@@ -83,13 +134,15 @@ pub fn parse(event: &Value) -> Result<Trigger, String> {
 }
 
 /// The objects of a notification (not SQS); `None` for a test event.
-fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, String> {
+fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, EventError> {
     if event.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(None);
     }
     if let (Some(bucket), Some(keys)) = (str_at(event, &["s3Bucket"]), event.get("s3ObjectKey")) {
         // CloudTrail's own notification: keys as written, not encoded.
-        let keys = keys.as_array().ok_or("`s3ObjectKey` is not a list")?;
+        let keys = keys
+            .as_array()
+            .ok_or(EventError::Shape("`s3ObjectKey` is not a list"))?;
         return Ok(Some(
             keys.iter()
                 .filter_map(Value::as_str)
@@ -100,45 +153,56 @@ fn objects(event: &Value) -> Result<Option<Vec<ObjectRef>>, String> {
     if event.get("detail-type").is_some() {
         let what = str_at(event, &["detail-type"]).unwrap_or_default();
         if what != "Object Created" {
-            return Err(format!(
-                "EventBridge event `{what}` is not `Object Created`"
-            ));
+            return Err(EventError::DetailType(what.to_owned()));
         }
         let bucket = str_at(event, &["detail", "bucket", "name"]);
         let key = str_at(event, &["detail", "object", "key"]);
         return match (bucket, key) {
             // EventBridge keys are not URL-encoded.
             (Some(b), Some(k)) => Ok(Some(vec![ObjectRef::new(b, k)])),
-            _ => Err("EventBridge event without detail.bucket.name and detail.object.key".into()),
+            _ => Err(EventError::Shape(
+                "EventBridge event without detail.bucket.name and detail.object.key",
+            )),
         };
     }
     let Some(records) = event.get("Records").and_then(Value::as_array) else {
-        return Err("no `Records`, `s3ObjectKey`, `detail-type` or `tasks`".into());
+        return Err(EventError::Shape(
+            "no `Records`, `s3ObjectKey`, `detail-type` or `tasks`",
+        ));
     };
     let mut found = Vec::new();
-    for (i, record) in records.iter().enumerate() {
+    for (index, record) in records.iter().enumerate() {
+        let in_record = |e| EventError::Record {
+            index,
+            error: Box::new(e),
+        };
         if let Some(sns) = record.get("Sns").or_else(|| record.get("sns")) {
-            found.extend(sns_message(sns).map_err(|e| format!("record {i}: {e}"))?);
+            found.extend(sns_message(sns).map_err(in_record)?);
         } else if record.get("s3").is_some() {
-            found.push(s3_record(record).map_err(|e| format!("record {i}: {e}"))?);
+            found.push(s3_record(record).map_err(in_record)?);
         } else {
-            return Err(format!("record {i} is neither an S3 nor an SNS record"));
+            return Err(EventError::NotARecord(index));
         }
     }
     Ok(Some(found))
 }
 
 /// The objects inside an SNS envelope (`Message` holds an S3 or CloudTrail notification).
-fn sns_message(envelope: &Value) -> Result<Vec<ObjectRef>, String> {
-    let message = str_at(envelope, &["Message"]).ok_or("SNS envelope without `Message`")?;
-    let inner: Value =
-        serde_json::from_str(message).map_err(|e| format!("SNS `Message` is not JSON: {e}"))?;
+fn sns_message(envelope: &Value) -> Result<Vec<ObjectRef>, EventError> {
+    let message = str_at(envelope, &["Message"])
+        .ok_or(EventError::Shape("SNS envelope without `Message`"))?;
+    let inner: Value = serde_json::from_str(message).map_err(|e| EventError::Json {
+        what: "SNS `Message`",
+        error: e.to_string(),
+    })?;
     Ok(objects(&inner)?.unwrap_or_default())
 }
 
-fn s3_record(record: &Value) -> Result<ObjectRef, String> {
-    let bucket = str_at(record, &["s3", "bucket", "name"]).ok_or("no s3.bucket.name")?;
-    let key = str_at(record, &["s3", "object", "key"]).ok_or("no s3.object.key")?;
+fn s3_record(record: &Value) -> Result<ObjectRef, EventError> {
+    let bucket =
+        str_at(record, &["s3", "bucket", "name"]).ok_or(EventError::Shape("no s3.bucket.name"))?;
+    let key =
+        str_at(record, &["s3", "object", "key"]).ok_or(EventError::Shape("no s3.object.key"))?;
     Ok(ObjectRef::new(bucket, url_decode(key)?))
 }
 
@@ -147,9 +211,11 @@ fn sqs_message(record: &Value) -> SqsMessage {
         .unwrap_or_default()
         .to_owned();
     let objects = (|| {
-        let body = str_at(record, &["body"]).ok_or("message without a body")?;
-        let body: Value =
-            serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+        let body = str_at(record, &["body"]).ok_or(EventError::Shape("message without a body"))?;
+        let body: Value = serde_json::from_str(body).map_err(|e| EventError::Json {
+            what: "body",
+            error: e.to_string(),
+        })?;
         if body.get("Type").and_then(Value::as_str) == Some("Notification") {
             return sns_message(&body);
         }
@@ -158,13 +224,14 @@ fn sqs_message(record: &Value) -> SqsMessage {
     SqsMessage { id, objects }
 }
 
-fn batch(event: &Value) -> Result<BatchJob, String> {
-    let schema = str_at(event, &["invocationSchemaVersion"])
-        .ok_or("`invocationSchemaVersion` is not a string")?;
+fn batch(event: &Value) -> Result<BatchJob, EventError> {
+    let schema = str_at(event, &["invocationSchemaVersion"]).ok_or(EventError::Shape(
+        "`invocationSchemaVersion` is not a string",
+    ))?;
     let tasks = event
         .get("tasks")
         .and_then(Value::as_array)
-        .ok_or("`tasks` is not a list")?;
+        .ok_or(EventError::Shape("`tasks` is not a list"))?;
     let tasks = tasks
         .iter()
         .map(|t| BatchTask {
@@ -174,13 +241,16 @@ fn batch(event: &Value) -> Result<BatchJob, String> {
         .collect();
     let min_severity = match event.pointer("/job/userArguments/minSeverity") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => s
-            .parse()
-            .map(Some)
-            .map_err(|e| format!("userArguments.minSeverity: {e}")),
-        Some(other) => Err(format!(
-            "userArguments.minSeverity: `{other}` is not a severity"
-        )),
+        Some(Value::String(s)) => {
+            s.parse()
+                .map(Some)
+                .map_err(|e: crate::alert::severity::UnknownSeverity| {
+                    EventError::MinSeverity(e.to_string())
+                })
+        }
+        Some(other) => Err(EventError::MinSeverity(format!(
+            "`{other}` is not a severity"
+        ))),
     };
     Ok(BatchJob {
         schema: schema.to_owned(),
@@ -193,29 +263,29 @@ fn batch(event: &Value) -> Result<BatchJob, String> {
 }
 
 /// Schema 2.0 names the bucket, 1.0 gives its ARN; keys are URL-encoded in both.
-fn batch_object(task: &Value) -> Result<ObjectRef, String> {
+fn batch_object(task: &Value) -> Result<ObjectRef, EventError> {
     let bucket = str_at(task, &["s3Bucket"])
         .or_else(|| str_at(task, &["s3BucketArn"]).and_then(|arn| arn.rsplit(":::").next()))
         .filter(|b| !b.is_empty())
-        .ok_or("task without s3Bucket or s3BucketArn")?;
-    let key = str_at(task, &["s3Key"]).ok_or("task without s3Key")?;
+        .ok_or(EventError::Shape("task without s3Bucket or s3BucketArn"))?;
+    let key = str_at(task, &["s3Key"]).ok_or(EventError::Shape("task without s3Key"))?;
     Ok(ObjectRef::new(bucket, url_decode(key)?))
 }
 
 /// Decodes an S3 notification key: `+` is a space, `%XX` a byte; the result must be UTF-8.
 /// S3 escapes every `%` of a key, so a malformed escape means the event is not S3's.
-pub fn url_decode(key: &str) -> Result<String, String> {
+pub fn url_decode(key: &str) -> Result<String, EventError> {
     let well_formed = key
         .split('%')
         .skip(1)
         .all(|rest| rest.len() >= 2 && rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
     if !well_formed {
-        return Err("bad escape in key".into());
+        return Err(EventError::Key("bad escape in key"));
     }
     percent_decode_str(&key.replace('+', " "))
         .decode_utf8()
         .map(|k| k.into_owned())
-        .map_err(|_| "key is not UTF-8 once decoded".into())
+        .map_err(|_| EventError::Key("key is not UTF-8 once decoded"))
 }
 
 /// Whether a key is a log file to scan: `.json.gz` or `.json`, and not a digest.

@@ -18,20 +18,28 @@ type Text<'a> = Option<Cow<'a, str>>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+/// One CloudTrail record, read from its text: the fields detectors read, borrowed.
 pub struct Record<'a> {
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventVersion`.
     pub event_version: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventTime`.
     pub event_time: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventSource`.
     pub event_source: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventName`.
     pub event_name: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `awsRegion`.
     pub aws_region: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `recipientAccountId`.
     pub recipient_account_id: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::object")]
+    /// `userIdentity`.
     pub user_identity: Option<UserIdentity<'a>>,
     #[serde(
         default,
@@ -39,14 +47,19 @@ pub struct Record<'a> {
         deserialize_with = "lenient::string",
         rename = "sourceIPAddress"
     )]
+    /// `sourceIPAddress`.
     pub source_ip_address: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `userAgent`.
     pub user_agent: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::object")]
+    /// `tlsDetails`.
     pub tls_details: Option<TlsDetails<'a>>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `errorCode`.
     pub error_code: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `errorMessage`.
     pub error_message: Text<'a>,
     #[serde(
         default,
@@ -54,24 +67,34 @@ pub struct Record<'a> {
         deserialize_with = "lenient::string",
         rename = "eventID"
     )]
+    /// `eventID`.
     pub event_id: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventType`.
     pub event_type: Text<'a>,
     #[serde(default, deserialize_with = "lenient::boolean")]
+    /// `readOnly`.
     pub read_only: Option<bool>,
     #[serde(default, deserialize_with = "lenient::boolean")]
+    /// `managementEvent`.
     pub management_event: Option<bool>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `eventCategory`.
     pub event_category: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
+    /// `vpcEndpointId`.
     pub vpc_endpoint_id: Text<'a>,
     #[serde(default, deserialize_with = "lenient::boolean")]
+    /// `sessionCredentialFromConsole`.
     pub session_credential_from_console: Option<bool>,
     #[serde(default, borrow)]
+    /// `requestParameters`, unparsed.
     pub request_parameters: Option<&'a RawValue>,
     #[serde(default, borrow)]
+    /// `responseElements`, unparsed.
     pub response_elements: Option<&'a RawValue>,
     #[serde(default, borrow)]
+    /// `additionalEventData`, unparsed.
     pub additional_event_data: Option<&'a RawValue>,
     /// The record's whole JSON text.
     #[serde(skip)]
@@ -181,27 +204,35 @@ impl<'a> Record<'a> {
         let _ = self.facts.set(facts);
     }
 
+    /// `eventName`, or empty.
     pub fn event_name(&self) -> &str {
         text(&self.event_name).unwrap_or("")
     }
+    /// `eventSource`, or empty.
     pub fn event_source(&self) -> &str {
         text(&self.event_source).unwrap_or("")
     }
+    /// `eventID`, or empty.
     pub fn event_id(&self) -> &str {
         text(&self.event_id).unwrap_or("")
     }
+    /// `eventTime`, or empty.
     pub fn event_time(&self) -> &str {
         text(&self.event_time).unwrap_or("")
     }
+    /// `awsRegion`, or empty.
     pub fn region(&self) -> &str {
         text(&self.aws_region).unwrap_or("")
     }
+    /// `sourceIPAddress`, or empty.
     pub fn source_ip(&self) -> &str {
         text(&self.source_ip_address).unwrap_or("")
     }
+    /// `userAgent`, or empty.
     pub fn user_agent(&self) -> &str {
         text(&self.user_agent).unwrap_or("")
     }
+    /// `errorCode`, when the call failed.
     pub fn error_code(&self) -> Option<&str> {
         text(&self.error_code).filter(|c| !c.is_empty())
     }
@@ -236,14 +267,17 @@ impl<'a> Record<'a> {
             .and_then(|u| text(&u.invoked_by))
     }
 
+    /// `userIdentity.type`.
     pub fn identity_type(&self) -> Option<&str> {
         self.user_identity.as_ref().and_then(|u| text(&u.kind))
     }
 
+    /// `tlsDetails.tlsVersion`.
     pub fn tls_version(&self) -> Option<&str> {
         self.tls_details.as_ref().and_then(|t| text(&t.tls_version))
     }
 
+    /// `tlsDetails.clientProvidedHostHeader`.
     pub fn tls_host(&self) -> Option<&str> {
         self.tls_details
             .as_ref()

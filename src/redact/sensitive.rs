@@ -11,13 +11,18 @@ use std::sync::LazyLock;
 /// What kind of sensitive value a piece of text holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
+    /// An email address.
     Email,
+    /// A phone number.
     Phone,
+    /// A payment card number (Luhn-valid).
     Card,
+    /// A token of a known format.
     Token,
 }
 
 impl Kind {
+    /// What it is called in a summary.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Email => "email address",
@@ -31,6 +36,7 @@ impl Kind {
 /// One sensitive value found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
+    /// What kind of value.
     pub kind: Kind,
     /// The masked form, safe to show.
     pub hint: String,
@@ -226,6 +232,7 @@ pub fn is_card(digits: &str) -> bool {
     brand && luhn(digits)
 }
 
+/// Whether `digits` pass the Luhn check.
 pub fn luhn(digits: &str) -> bool {
     let sum: u32 = digits
         .bytes()

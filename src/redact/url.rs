@@ -16,22 +16,28 @@ use std::sync::LazyLock;
 pub struct Url<'a> {
     /// `https`, `jdbc:mysql`, `mongodb+srv`; empty for a `key=value;...` connection string.
     pub scheme: &'a str,
+    /// The user part, as written.
     pub user: Option<&'a str>,
+    /// The password part, as written: never to be shown.
     pub password: Option<&'a str>,
     /// Host (and port, or several hosts), as written.
     pub host: &'a str,
+    /// Something follows the host.
     pub has_path: bool,
     /// Query and `;` parameters, in order.
     pub params: Vec<(&'a str, &'a str)>,
     /// Byte range of the whole URL in the text.
     pub start: usize,
+    /// Where the URL ends in the text (byte offset).
     pub end: usize,
 }
 
 /// A credential a URL carries: what it is and its raw value (never to be written out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential<'a> {
+    /// What the credential is (`password`, `token as user name` ...).
     pub what: String,
+    /// The credential itself: never to be shown, only used to scrub.
     pub raw: &'a str,
 }
 

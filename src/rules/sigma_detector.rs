@@ -22,11 +22,15 @@ pub const ID: &str = "sigma";
 /// One compiled rule and what its findings say.
 #[derive(Debug, Clone)]
 pub struct SigmaRule {
+    /// The rule's detector id.
     pub id: DetectorId,
+    /// The rule's title (for summaries).
     pub title: Arc<str>,
+    /// The rule's level.
     pub severity: Severity,
     /// Record fields that, with the principal, form the alert subject.
     pub group_by: Vec<String>,
+    /// The compiled detection.
     pub matcher: Arc<SigmaMatcher>,
 }
 
@@ -109,6 +113,7 @@ pub struct SigmaSet {
 }
 
 impl SigmaSet {
+    /// The set of `rules`, indexed.
     pub fn new(rules: Vec<SigmaRule>) -> SigmaSet {
         let index = RuleIndex::new(rules.iter().map(|r| &*r.matcher));
         let keys = rules.iter().map(SigmaRule::keys).collect();
@@ -127,14 +132,6 @@ impl SigmaSet {
         }
         Some(out)
     }
-
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
 }
 
 /// The detector: one per scan, sharing the compiled set.
@@ -149,6 +146,7 @@ pub struct SigmaRules {
 }
 
 impl SigmaRules {
+    /// The detector for one scan over `set`.
     pub fn new(set: Arc<SigmaSet>) -> SigmaRules {
         SigmaRules {
             set,

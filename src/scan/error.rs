@@ -6,19 +6,45 @@ use super::split::SplitError;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
     #[error("empty input")]
+    /// Nothing to read.
     Empty,
     #[error("cannot decompress: {message} (near compressed byte {offset})")]
-    Decompress { message: String, offset: u64 },
+    /// The gzip stream is corrupt.
+    Decompress {
+        /// What the decoder said.
+        message: String,
+        /// About where, in compressed bytes.
+        offset: u64,
+    },
     #[error("cannot read: {0}")]
+    /// The input could not be read.
     Read(String),
     #[error("{error} (after {records} records)")]
-    Json { error: SplitError, records: u64 },
+    /// The JSON text is malformed.
+    Json {
+        /// What is wrong.
+        error: SplitError,
+        /// Records read before.
+        records: u64,
+    },
     #[error(
         "truncated: the input ends at byte {offset} inside the delivery (after {records} records)"
     )]
-    Truncated { offset: u64, records: u64 },
+    /// The input ends inside the delivery.
+    Truncated {
+        /// Where it ends (uncompressed bytes).
+        offset: u64,
+        /// Records read before.
+        records: u64,
+    },
     #[error("not a CloudTrail log file: the top-level object has no `Records` array")]
+    /// Valid JSON without a `Records` array (and not a digest).
     NoRecords,
+    #[error(
+        "not a CloudTrail log file: its records are those of a Lambda trigger event (eventSource aws:...)"
+    )]
+    /// A `Records` array of Lambda trigger records (S3, SQS, SNS), not CloudTrail records.
+    TriggerEvent,
 }
 
 /// What stopped the reading thread before the input's end.

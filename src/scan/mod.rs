@@ -6,11 +6,11 @@
 //! thread parses batches too, so the two share the work on two cores. Memory stays constant
 //! whatever the file size: a handful of batches.
 
-pub mod batch;
+mod batch;
 mod detector;
-pub mod error;
-pub mod parsed;
-pub mod produce;
+mod error;
+mod parsed;
+mod produce;
 pub mod split;
 
 pub use detector::Detector;
@@ -34,12 +34,14 @@ pub const MAX_WARNINGS: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Contents {
     #[default]
+    /// A log file with `Records`.
     Records,
     /// A CloudTrail digest file (`logFiles`, no `Records`): skipped.
     Digest,
 }
 
 #[derive(Debug, Default, Clone)]
+/// What one scan read, skipped and met.
 pub struct ScanReport {
     /// Records read and inspected.
     pub records: u64,
@@ -54,10 +56,15 @@ pub struct ScanReport {
     pub deep_subtrees: u64,
     /// Records whose `tlsDetails.tlsVersion` could not be understood.
     pub tls_unparsed: u64,
+    /// What the delivery held.
     pub contents: Contents,
     /// The first few skipped-record warnings, word for word.
     pub warnings: Vec<String>,
+    /// Why the scan ended early, if it did.
     pub error: Option<ScanError>,
+    /// Records of a Lambda trigger event (`eventSource` `aws:s3`, `aws:sqs` ...) found where
+    /// CloudTrail records were expected: skipped (counted in `skipped` too).
+    pub trigger_records: u64,
 }
 
 impl ScanReport {
@@ -142,6 +149,8 @@ fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
         None
     } else if !shape.records_array {
         Some(ScanError::NoRecords)
+    } else if records == 0 && report.trigger_records > 0 {
+        Some(ScanError::TriggerEvent)
     } else {
         None
     }
@@ -166,6 +175,13 @@ fn inspect(
             record
         }
     };
+    if record.event_source().starts_with("aws:") {
+        // `aws:s3`, `aws:sqs`, `aws:sns`: a Lambda trigger event's record, not CloudTrail's
+        // (CloudTrail's event sources are service hosts).
+        report.trigger_records += 1;
+        report.skipped += 1;
+        return;
+    }
     report.records += 1;
     if record
         .tls_version()

@@ -41,13 +41,31 @@ pub enum Message {
 /// the batch before waiting for a slot: the parsing is the consumer's heaviest work, and the
 /// time would otherwise be spent waiting. Two threads thus share the work on two cores
 /// whatever the mix of decompression and detection. `None`: the consumer went away.
-fn hand_over(full: &SyncSender<Message>, batch: Batch) -> Option<()> {
-    match full.try_send(Message::Batch(batch)) {
+fn hand_over(full: &impl Slots, batch: Batch) -> Option<()> {
+    match full.try_give(Message::Batch(batch)) {
         Ok(()) => Some(()),
         Err(TrySendError::Full(Message::Batch(batch))) => {
-            full.send(Message::Parsed(ParsedBatch::parse(batch))).ok()
+            full.give(Message::Parsed(ParsedBatch::parse(batch)))
         }
         Err(_) => None,
+    }
+}
+
+/// Where full batches go: the channel to the detection thread.
+trait Slots {
+    /// Hands a message on if a slot is free.
+    fn try_give(&self, message: Message) -> Result<(), TrySendError<Message>>;
+    /// Hands a message on, waiting for a slot; `None`: the consumer went away.
+    fn give(&self, message: Message) -> Option<()>;
+}
+
+impl Slots for SyncSender<Message> {
+    fn try_give(&self, message: Message) -> Result<(), TrySendError<Message>> {
+        self.try_send(message)
+    }
+
+    fn give(&self, message: Message) -> Option<()> {
+        self.send(message).ok()
     }
 }
 
@@ -188,36 +206,55 @@ mod tests {
 
     #[test]
     fn a_batch_finding_every_slot_taken_is_parsed_here() {
-        let (tx, rx) = sync_channel(1);
+        /// Slots that are all taken (or gone), keeping what is handed over while waiting.
+        struct Taken {
+            gone: bool,
+            given: std::cell::RefCell<Vec<Message>>,
+        }
+        impl Slots for Taken {
+            fn try_give(&self, message: Message) -> Result<(), TrySendError<Message>> {
+                Err(if self.gone {
+                    TrySendError::Disconnected(message)
+                } else {
+                    TrySendError::Full(message)
+                })
+            }
+            fn give(&self, message: Message) -> Option<()> {
+                self.given.borrow_mut().push(message);
+                Some(())
+            }
+        }
         let text = br#"{"eventName":"A"}"#;
         let batch = || Batch {
             data: text.to_vec(),
             items: vec![Item::Record(0..text.len(), TextFacts::of(text))],
         };
-        // While the slot stays taken, the second batch is parsed before it is handed over. The
-        // slot is held for a while; should the other thread not have run by then, try again.
-        let parsed_once = (0..5).any(|_| {
-            assert!(hand_over(&tx, batch()).is_some());
-            std::thread::scope(|s| {
-                let sent = s.spawn(|| hand_over(&tx, batch()));
-                std::thread::sleep(std::time::Duration::from_millis(100));
-                assert!(matches!(rx.recv().unwrap(), Message::Batch(_)));
-                let second = rx.recv().unwrap();
-                assert!(sent.join().unwrap().is_some());
-                match second {
-                    Message::Parsed(p) => {
-                        let first = &p.elements()[0];
-                        assert!(matches!(first, Parsed::Record(r) if r.event_name() == "A"));
-                        true
-                    }
-                    Message::Batch(_) => false,
-                    Message::End(_) => panic!("no end was sent"),
-                }
-            })
-        });
-        assert!(parsed_once, "the second batch should arrive parsed");
-        drop(rx);
-        assert!(hand_over(&tx, batch()).is_none(), "the consumer went away");
+        let taken = Taken {
+            gone: false,
+            given: Default::default(),
+        };
+        assert!(hand_over(&taken, batch()).is_some());
+        match taken.given.borrow().as_slice() {
+            [Message::Parsed(p)] => {
+                let first = &p.elements()[0];
+                assert!(matches!(first, Parsed::Record(r) if r.event_name() == "A"));
+            }
+            _ => panic!("the batch should be handed over parsed"),
+        }
+        let gone = Taken {
+            gone: true,
+            given: Default::default(),
+        };
+        assert!(
+            hand_over(&gone, batch()).is_none(),
+            "the consumer went away"
+        );
+        let (tx, rx) = sync_channel(1);
+        assert!(hand_over(&tx, batch()).is_some());
+        assert!(
+            matches!(rx.recv().unwrap(), Message::Batch(_)),
+            "a free slot takes the batch as it is"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub enum Element<'a> {
     /// An object nested deeper than [`MAX_DEPTH`], as a copy in which each too-deep subtree is
     /// `null`: the rest of the record stays readable.
     Cut {
+        /// The copy.
         text: &'a [u8],
         /// How many subtrees were replaced.
         subtrees: u32,
@@ -22,11 +23,24 @@ pub enum Element<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why the text is not a CloudTrail delivery.
 pub enum SplitError {
     #[error("not a CloudTrail delivery: expected a JSON object, found `{found}` at byte {offset}")]
-    NotAnObject { found: char, offset: u64 },
+    /// The text does not start with an object.
+    NotAnObject {
+        /// What was found instead.
+        found: char,
+        /// Where (uncompressed bytes).
+        offset: u64,
+    },
     #[error("malformed JSON: unexpected `{found}` at byte {offset}")]
-    Unexpected { found: char, offset: u64 },
+    /// A character that JSON does not allow there.
+    Unexpected {
+        /// The character.
+        found: char,
+        /// Where (uncompressed bytes).
+        offset: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +73,15 @@ pub const MAX_DEPTH: u32 = 127;
 /// What the top level of the delivery turned out to hold.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
+    /// A `Records` array was found.
     pub records_array: bool,
+    /// A `logFiles` array was found (a digest file).
     pub log_files: bool,
+    /// The top-level object was closed.
     pub complete: bool,
 }
 
+/// Cuts the `Records` array of a delivery into elements, as the text streams in.
 pub struct Splitter {
     state: State,
     kind: Kind,
@@ -77,6 +95,7 @@ pub struct Splitter {
     cut: Vec<u8>,
     object: bool,
     offset: u64,
+    /// What the text held so far.
     pub shape: Shape,
 }
 

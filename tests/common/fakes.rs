@@ -24,8 +24,10 @@ pub const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:alerts";
 #[derive(Clone)]
 pub enum Fake {
     Data(Vec<u8>),
-    /// `GetObject` fails for good (NoSuchKey, AccessDenied).
+    /// `GetObject` fails for good (NoSuchKey, archived).
     Gone(&'static str),
+    /// `GetObject` is denied (until access is granted).
+    Denied,
     /// `GetObject` fails transiently this many times, then serves the data.
     Flaky(usize, Vec<u8>),
     /// The body breaks after `n` bytes (transient) on the first `times` reads of the object.
@@ -104,6 +106,9 @@ impl ObjectSource for FakeSource {
         let (data, delay, fail_at) = match fake {
             None => return Err(SourceError::Permanent("GetObject: NoSuchKey".into())),
             Some(Fake::Gone(why)) => return Err(SourceError::Permanent(why.into())),
+            Some(Fake::Denied) => {
+                return Err(SourceError::Denied("GetObject: AccessDenied (403)".into()))
+            }
             Some(Fake::Flaky(n, _)) if earlier < n => {
                 return Err(SourceError::Transient("GetObject: SlowDown (503)".into()))
             }
@@ -245,7 +250,7 @@ pub fn handler_with(
     source: FakeSource,
     sink: FakeSink,
     config: Config,
-    catalog: trailwatch::rules::catalog::Catalog,
+    catalog: trailwatch::Catalog,
 ) -> (Arc<FakeHandler>, MetricLines) {
     let mut h = Handler::new(source, sink, catalog, config);
     h.backoff = Backoff {

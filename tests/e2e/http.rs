@@ -20,6 +20,13 @@ impl Message {
         })
     }
 
+    /// The region a request is signed for (SigV4 credential scope `KEY/DATE/REGION/...`).
+    pub fn signed_region(&self) -> Option<&str> {
+        let auth = self.header("authorization")?;
+        let scope = auth.split("Credential=").nth(1)?;
+        scope.split('/').nth(2)
+    }
+
     pub fn status(&self) -> u16 {
         self.head
             .split(' ')
@@ -130,6 +137,18 @@ pub enum Fault {
     Status(u16, &'static str),
     /// Forward, then send the head and only half of the body, and hang up.
     CutBody,
+    /// S3's answer to a request signed for another region than the bucket's (here): `301
+    /// PermanentRedirect` with `x-amz-bucket-region`. Requests signed for it are forwarded.
+    BucketIn(&'static str),
+}
+
+impl Fault {
+    fn applies(self, request: &Message) -> bool {
+        match self {
+            Fault::BucketIn(region) => request.signed_region() != Some(region),
+            _ => true,
+        }
+    }
 }
 
 /// Which requests a rule is for.
@@ -210,19 +229,28 @@ fn serve(
         let mut rules = rules.lock().unwrap();
         rules
             .iter_mut()
-            .find(|r| r.times > 0 && r.call.matches(&request))
+            .find(|r| r.times > 0 && r.call.matches(&request) && r.fault.applies(&request))
             .map(|r| {
                 r.times = r.times.saturating_sub(1);
                 log.lock().unwrap().push((r.call, r.fault));
                 r.fault
             })
     };
-    if let Some(Fault::Status(status, code)) = fault {
+    let answer = match fault {
+        Some(Fault::Status(status, code)) => Some((status, code, String::new())),
+        Some(Fault::BucketIn(region)) => Some((
+            301,
+            "PermanentRedirect",
+            format!("x-amz-bucket-region: {region}\r\n"),
+        )),
+        _ => None,
+    };
+    if let Some((status, code, extra)) = answer {
         let body = format!(
             "<Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"
         );
         let head = format!(
-            "HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 {status} Injected\r\n{extra}Content-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
         let _ = client.write_all(head.as_bytes());

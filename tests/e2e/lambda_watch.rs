@@ -83,7 +83,7 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
             "AWS_LAMBDA_RUNTIME_API",
             format!("http://127.0.0.1:{port}/.rt"),
         )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-e2e")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("TOPIC_ARN", &alerts.topic)
@@ -153,6 +153,26 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
     );
     assert!(
         lines.iter().any(|l| l["Alerts"].as_u64().is_some()),
+        "{text}"
+    );
+    // Lambda's log-level filter reads `level` and an RFC 3339 `timestamp` on every line.
+    for l in &lines {
+        let level = l["level"].as_str().unwrap_or("");
+        assert!(
+            ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"].contains(&level),
+            "{l}"
+        );
+        let ts = l["timestamp"].as_str().unwrap_or("");
+        assert!(
+            ts.len() >= 20 && &ts[4..5] == "-" && &ts[10..11] == "T" && ts.ends_with('Z'),
+            "{l}"
+        );
+    }
+    let metrics: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert!(
+        metrics
+            .iter()
+            .all(|l| l["FunctionName"] == "trailwatch-e2e" && l["level"] == "INFO"),
         "{text}"
     );
     assert!(!text.contains(SECRET), "a secret reached the logs");

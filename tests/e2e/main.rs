@@ -75,8 +75,8 @@ pub fn sqs(addr: SocketAddr, action: &str, body: Value) -> Value {
     serde_json::from_slice(&r.body).unwrap_or(Value::Null)
 }
 
-/// A topic with two queues subscribed: every alert, and (by the documented filter policy)
-/// only high and critical ones.
+/// A topic with two queues subscribed: every alert, and (by the default email filter policy
+/// of the template) only high and critical ones and ingest errors.
 pub struct Alerts {
     pub topic: String,
     pub all: String,
@@ -97,22 +97,14 @@ impl Alerts {
         let mut queues = Vec::new();
         for (suffix, policy) in [
             ("all", None),
-            ("urgent", Some(r#"{"severity": ["high", "critical"]}"#)),
+            (
+                "urgent",
+                Some(
+                    r#"{"$or": [{"severity": ["high", "critical"]}, {"detector": ["ingest-error"]}]}"#,
+                ),
+            ),
         ] {
-            let url = sqs(
-                moto,
-                "CreateQueue",
-                json!({"QueueName": format!("{name}-{suffix}")}),
-            )["QueueUrl"]
-                .as_str()
-                .unwrap()
-                .to_owned();
-            let attrs = sqs(
-                moto,
-                "GetQueueAttributes",
-                json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
-            );
-            let arn = attrs["Attributes"]["QueueArn"].as_str().unwrap();
+            let (url, arn) = queue(moto, &format!("{name}-{suffix}"), json!({}));
             let mut sub = sns
                 .subscribe()
                 .topic_arn(&topic)
@@ -289,11 +281,12 @@ async fn every_corpus_trigger_against_s3_and_sns() {
         .await
         .unwrap();
     assert_eq!(answer, json!({"batchItemFailures": []}));
-    let (got, _) = alerts.take();
+    let (got, urgent) = alerts.take();
     assert_eq!(
         kinds(&got),
         ["ingest-error ".to_owned(), org.clone(), gov.clone()]
     );
+    assert_eq!(urgent, 1, "the filter policy lets the ingest-error through");
 
     let answer = h
         .handle(trigger("s3-batch-operations.json"), deadline())
@@ -455,8 +448,108 @@ async fn transient_faults_through_a_proxy() {
     );
     assert!(alerts.take().0.is_empty());
 
-    // Access denied: permanent, reported as an ingest-error, the invocation succeeds.
-    let proxy = FaultProxy::start(
+    // Access denied, by the bucket policy or by the KMS key: not tried again within the
+    // invocation (it would be denied again); the invocation fails, kept for a redrive, with
+    // nothing published.
+    for (status, code) in [(403, "AccessDenied"), (400, "KMS.DisabledException")] {
+        let proxy = FaultProxy::start(
+            moto.addr,
+            vec![Rule {
+                call: Call::GetObject,
+                fault: Fault::Status(status, code),
+                times: usize::MAX,
+            }],
+        );
+        let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);
+        let err = h.handle(event.clone(), deadline()).await.unwrap_err();
+        assert!(err.to_string().contains(code), "{err}");
+        assert!(err.to_string().contains("redrive"), "{err}");
+        assert_eq!(
+            proxy.injected.lock().unwrap().len(),
+            1,
+            "{code} is left for Lambda's retries and the redrive"
+        );
+        assert!(
+            alerts.take().0.is_empty(),
+            "{code}: no ingest-error, nothing lost"
+        );
+    }
+}
+
+/// Receives one message as Lambda's SQS poller does (visible again at once if it fails) and
+/// wraps it as the SQS event the function gets; `None` when the queue has nothing to give.
+fn poll(moto: SocketAddr, url: &str, arn: &str) -> Option<(Value, String)> {
+    let got = sqs(
+        moto,
+        "ReceiveMessage",
+        json!({"QueueUrl": url, "MaxNumberOfMessages": 1, "VisibilityTimeout": 0}),
+    );
+    let m = got["Messages"].as_array()?.first()?.clone();
+    let receipt = m["ReceiptHandle"].as_str().unwrap().to_owned();
+    let event = json!({"Records": [{
+        "messageId": m["MessageId"],
+        "receiptHandle": receipt,
+        "body": m["Body"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": "us-east-1",
+    }]});
+    Some((event, receipt))
+}
+
+/// Creates a queue; its URL and ARN.
+pub fn queue(moto: SocketAddr, name: &str, attributes: Value) -> (String, String) {
+    let url = sqs(
+        moto,
+        "CreateQueue",
+        json!({"QueueName": name, "Attributes": attributes}),
+    )["QueueUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attrs = sqs(
+        moto,
+        "GetQueueAttributes",
+        json!({"QueueUrl": url, "AttributeNames": ["QueueArn"]}),
+    );
+    let arn = attrs["Attributes"]["QueueArn"].as_str().unwrap().to_owned();
+    (url, arn)
+}
+
+/// Mode existing-trail-topic during the documented cross-account setup: the stack is
+/// deployed before the bucket policy grants its role. The delivery is retried, not dropped:
+/// it ends in the ingest dead-letter queue, and arrives once access is granted and the
+/// dead-letter queue is redriven.
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_denied_at_first_arrives_after_the_grant_and_a_redrive() {
+    use http::{Call, Fault, FaultProxy, Rule};
+    let moto = tools::Moto::start();
+    let direct = sdk(&moto.url(), 1).await;
+    let (s3, sns) = trailwatch::lambda::clients(&direct, true);
+    upload_corpus_objects(&s3).await;
+    let alerts = Alerts::create(moto.addr, &sns, "redrive").await;
+    let (dlq_url, dlq_arn) = queue(moto.addr, "ingest-dlq", json!({}));
+    let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2});
+    let (ingest_url, ingest_arn) = queue(
+        moto.addr,
+        "ingest",
+        json!({"RedrivePolicy": redrive.to_string()}),
+    );
+    // The trail topic's delivery notification, as SNS puts it in the ingest queue.
+    let notification = json!({
+        "Type": "Notification",
+        "MessageId": "d1e2l3i4-very",
+        "TopicArn": "arn:aws:sns:us-east-1:111122223333:cloudtrail-delivery",
+        "Message": json!({"s3Bucket": BUCKET, "s3ObjectKey": [ORG_KEY]}).to_string(),
+    });
+    sqs(
+        moto.addr,
+        "SendMessage",
+        json!({"QueueUrl": ingest_url, "MessageBody": notification.to_string()}),
+    );
+
+    // Before the grant: every receive fails with AccessDenied and is reported back.
+    let denied = FaultProxy::start(
         moto.addr,
         vec![Rule {
             call: Call::GetObject,
@@ -464,18 +557,108 @@ async fn transient_faults_through_a_proxy() {
             times: usize::MAX,
         }],
     );
-    let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 3);
+    let h = handler(&sdk(&denied.url(), 1).await, &alerts.topic, 2);
+    for receive in 1..=2 {
+        let (event, _) = poll(moto.addr, &ingest_url, &ingest_arn).expect("the delivery");
+        let answer = h.handle(event, deadline()).await.unwrap();
+        let failed = answer["batchItemFailures"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "receive {receive}: {answer}");
+    }
+    assert!(
+        poll(moto.addr, &ingest_url, &ingest_arn).is_none(),
+        "after maxReceiveCount the delivery left the ingest queue"
+    );
+    assert!(
+        alerts.take().0.is_empty(),
+        "nothing published while denied, no ingest-error"
+    );
+
+    // The redrive (what `aws sqs start-message-move-task` does): back to the ingest queue.
+    let (kept, receipt) = poll(moto.addr, &dlq_url, &dlq_arn).expect("kept in the DLQ");
+    let body = kept["Records"][0]["body"].clone();
+    sqs(
+        moto.addr,
+        "SendMessage",
+        json!({"QueueUrl": ingest_url, "MessageBody": body}),
+    );
+    sqs(
+        moto.addr,
+        "DeleteMessage",
+        json!({"QueueUrl": dlq_url, "ReceiptHandle": receipt}),
+    );
+
+    // After the grant: the redriven delivery is read and its alert published.
+    let h = handler(&direct, &alerts.topic, 2);
+    let (event, receipt) = poll(moto.addr, &ingest_url, &ingest_arn).expect("redriven");
     let answer = h.handle(event, deadline()).await.unwrap();
-    assert_eq!(answer["ingest_errors"], 1, "{answer}");
-    assert_eq!(
-        proxy.injected.lock().unwrap().len(),
-        1,
-        "a 403 is not retried"
+    assert_eq!(answer, json!({"batchItemFailures": []}));
+    sqs(
+        moto.addr,
+        "DeleteMessage",
+        json!({"QueueUrl": ingest_url, "ReceiptHandle": receipt}),
     );
     let (got, _) = alerts.take();
-    assert_eq!(kinds(&got), [format!("ingest-error {ORG_KEY}")]);
-    assert!(got[0]["evidence"]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("AccessDenied"));
+    assert_eq!(kinds(&got), [format!("tls-outdated {ORG_KEY}")]);
+}
+
+/// A log bucket and an alerts topic in another region than the function's (us-east-1). moto
+/// keeps topics per region, as SNS does; it does not redirect S3 requests for a bucket of
+/// another region, so the proxy answers them as S3 does (`301 PermanentRedirect` with
+/// `x-amz-bucket-region`) unless they are signed for the bucket's region.
+#[tokio::test(flavor = "multi_thread")]
+async fn bucket_and_topic_in_another_region() {
+    use http::{Call, Fault, FaultProxy, Rule};
+    let moto = tools::Moto::start();
+    let direct = sdk(&moto.url(), 1).await;
+    let (s3, sns) = trailwatch::lambda::clients(&direct, true);
+    upload_corpus_objects(&s3).await;
+    let eu = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&direct)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let alerts = Alerts::create(moto.addr, &eu, "elsewhere").await;
+    assert!(alerts.topic.starts_with("arn:aws:sns:eu-west-1:"));
+    let wrong_region = sns
+        .publish()
+        .topic_arn(&alerts.topic)
+        .message("{}")
+        .send()
+        .await;
+    assert!(
+        wrong_region.is_err(),
+        "a client of the function's region does not find the topic"
+    );
+
+    let proxy = FaultProxy::start(
+        moto.addr,
+        vec![Rule {
+            call: Call::GetObject,
+            fault: Fault::BucketIn("eu-west-1"),
+            times: usize::MAX,
+        }],
+    );
+    let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);
+    for (n, key) in [ORG_KEY, GOV_KEY].iter().enumerate() {
+        let event =
+            json!({"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": key}}}]});
+        let answer = h.handle(event, deadline()).await.unwrap();
+        assert_eq!(answer["alerts"], 1, "object {n}: {answer}");
+        assert_eq!(answer["ingest_errors"], 0, "object {n}: {answer}");
+        assert_eq!(
+            proxy.injected.lock().unwrap().len(),
+            1,
+            "object {n}: one redirect, then the bucket's region is known"
+        );
+        assert_eq!(h.source.region_of(BUCKET).as_deref(), Some("eu-west-1"));
+    }
+    let (got, _) = alerts.take();
+    assert_eq!(
+        kinds(&got),
+        [
+            format!("tls-outdated {ORG_KEY}"),
+            format!("tls-outdated {GOV_KEY}")
+        ],
+        "published to the topic in its own region"
+    );
 }

@@ -35,20 +35,53 @@ use detection::Selection;
 #[derive(thiserror::Error, Debug)]
 pub enum SigmaError {
     #[error("unsupported modifier `{modifier}` in `{field}`")]
-    UnsupportedModifier { modifier: String, field: String },
+    /// A field modifier this engine does not know.
+    UnsupportedModifier {
+        /// The modifier.
+        modifier: String,
+        /// The field it modifies.
+        field: String,
+    },
     #[error("aggregation `{0}` in condition is not supported")]
+    /// An aggregation (`| count()`): not supported.
     Aggregation(String),
     #[error("{0} is not supported")]
+    /// A rule shape this engine cannot honour.
     Unsupported(String),
     #[error("condition `{condition}`: {reason}")]
-    Condition { condition: String, reason: String },
+    /// A condition that cannot be read.
+    Condition {
+        /// The condition.
+        condition: String,
+        /// Why.
+        reason: String,
+    },
     #[error("selection `{selection}`: {reason}")]
-    Selection { selection: String, reason: String },
+    /// A selection that cannot be read.
+    Selection {
+        /// The selection's name.
+        selection: String,
+        /// Why.
+        reason: String,
+    },
     #[error("field `{field}`: {reason}")]
-    Field { field: String, reason: String },
+    /// A field or its values that cannot be read.
+    Field {
+        /// The field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
     #[error("regular expression `{pattern}`: {reason}")]
-    Regex { pattern: String, reason: String },
+    /// A regular expression that does not build.
+    Regex {
+        /// The pattern (cut short when long).
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
     #[error("invalid detection: {0}")]
+    /// Not a Sigma detection.
     Invalid(String),
 }
 

@@ -33,6 +33,7 @@ pub struct Typed<'r, 'a> {
 }
 
 impl<'r, 'a> Typed<'r, 'a> {
+    /// Typed access to `record`.
     pub fn new(record: &'r Record<'a>) -> Typed<'r, 'a> {
         Typed {
             record,
