@@ -12,6 +12,7 @@ pub mod contract;
 pub mod dedup;
 pub mod engine;
 pub mod link;
+mod memory;
 mod raise;
 pub mod rule;
 pub mod store;
