@@ -8,6 +8,7 @@
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, AlertBuilder, Source};
+use crate::correlate::Observation;
 use crate::detectors::Settings;
 use crate::redact::{self, Redacted};
 use crate::rules::catalog::Catalog;
@@ -42,6 +43,9 @@ pub struct Analysis {
     pub findings: Vec<Redacted<Finding<'static>>>,
     /// Findings the filters dropped or lowered, by (detector, filter).
     pub suppressed: FilterTally,
+    /// What the findings of base rules give the correlation rules, for the caller's
+    /// correlation engine (which keeps state across deliveries).
+    pub observations: Vec<Observation>,
 }
 
 impl Pipeline {
@@ -58,12 +62,22 @@ impl Pipeline {
         let (mut detectors, suppressed) = filtered::wrap(detectors, &self.catalog, &dates::today());
         let mut builder = AlertBuilder::new(source);
         let mut findings = Vec::new();
+        let mut observations = Vec::new();
+        let correlations = &*self.catalog.correlations;
         let report = scan(input, &mut detectors, &mut |f| {
             if keep_findings.is_some_and(|min| f.severity >= min) {
                 findings.push(redact::finding(f));
             }
+            if !correlations.is_empty() {
+                correlations.observe(f, &mut observations);
+                if correlations.is_quiet(&f.detector) {
+                    return;
+                }
+            }
             builder.add(f);
         });
+        // A correlation turned off (`--disable`, DISABLED_DETECTORS) counts nothing.
+        observations.retain(|o| !self.disabled.contains(&o.key.correlation));
         let alerts = builder
             .finish(&|id| self.catalog.meta(id))
             .into_iter()
@@ -81,6 +95,7 @@ impl Pipeline {
             alerts,
             findings,
             suppressed,
+            observations,
         }
     }
 }

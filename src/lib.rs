@@ -6,6 +6,7 @@
 
 mod alert;
 pub mod cli;
+pub mod correlate;
 mod delivery;
 pub mod detectors;
 mod memo;

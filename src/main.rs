@@ -123,6 +123,23 @@ struct ReplayArgs {
         value_name = "IDS"
     )]
     trusted_accounts: TrustedAccounts,
+    /// Keep correlation state in FILE between runs (read if it exists, then saved): windows
+    /// still open at the end of this run are completed by the next. Without it, every window
+    /// is decided at the end of the run.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// How late (by eventTime) a record may come and still count in its correlation window.
+    #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = duration)]
+    allowed_lateness: i64,
+    /// Correlation groups kept open at most; beyond, the least recently active are evicted.
+    #[arg(long, default_value_t = trailwatch::correlate::store::DEFAULT_MAX_GROUPS, value_name = "N")]
+    max_groups: usize,
+}
+
+/// Seconds of a duration such as `20m` (s, m, h or d).
+fn duration(text: &str) -> Result<i64, String> {
+    trailwatch::correlate::time::parse_duration(text)
+        .ok_or_else(|| format!("`{text}` is not a duration like 20m (s, m, h, d)"))
 }
 
 fn main() -> ExitCode {
@@ -263,6 +280,11 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
             n: args.top.unwrap_or(10),
             suggest: args.suggest_filters,
         }),
+        correlation: trailwatch::cli::correlation::CorrelationOptions {
+            state: args.state,
+            lateness: args.allowed_lateness,
+            max_groups: args.max_groups,
+        },
     })
 }
 

@@ -11,7 +11,7 @@
 use crate::alert::resources::resources;
 use crate::alert::severity::Severity;
 use crate::alert::time::epoch_millis;
-use crate::alert::{Alert, Source};
+use crate::alert::Alert;
 use crate::redact::Redacted;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
@@ -136,10 +136,7 @@ pub fn detection_finding(alert: &Redacted<Alert>) -> Value {
         a.remediation.as_str()
     };
     let remediation = obj(&[("desc", json!(desc)), ("references", json!(a.references))]);
-    let log_name = match &a.source {
-        Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
-        Source::File { file } => file.clone(),
-    };
+    let log_name = a.source.location();
     let metadata = obj(&[
         ("version", json!(VERSION)),
         ("uid", json!(a.id)),

@@ -111,10 +111,7 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
             a.remediation.trim().replace('\n', " ")
         )?;
     }
-    let source = match &a.source {
-        crate::alert::Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
-        crate::alert::Source::File { file } => file.clone(),
-    };
+    let source = a.source.location();
     writeln!(out, "{}{source}  id {}", label("source"), a.id)?;
     writeln!(out)
 }

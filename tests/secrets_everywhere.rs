@@ -76,6 +76,7 @@ fn replay_output(rules: &std::path::Path, file: &std::path::Path, format: Format
         progress: false,
         remote: None,
         top: None,
+        correlation: Default::default(),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     replay::run(&job, &mut out, &mut err).unwrap();

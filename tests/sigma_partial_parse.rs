@@ -52,7 +52,11 @@ fn records() -> Vec<String> {
     }
     assert_eq!(out.len(), 3210);
     for d in Catalog::embedded().unwrap().descriptors {
-        out.extend(d.tests.iter().map(|t| t.record.to_string()));
+        // A Sigma rule's test has one record, a correlation's a sequence.
+        for t in &d.tests {
+            let one = Some(&t.record).filter(|r| !r.is_null());
+            out.extend(one.into_iter().chain(&t.records).map(Value::to_string));
+        }
     }
     out.extend(
         [

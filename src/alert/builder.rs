@@ -94,6 +94,7 @@ impl AlertBuilder {
         Alert {
             schema: SCHEMA,
             id: alert_id(f, &self.source),
+            subject: id::alert_id(&[f.detector.as_str(), &f.principal, &f.target]),
             detector: f.detector.to_string(),
             title: String::new(),
             severity: f.severity,

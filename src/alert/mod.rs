@@ -40,13 +40,31 @@ pub enum Source {
         /// The name as given.
         file: String,
     },
+    /// A correlation alert: the `eventTime` window it is about (it spans deliveries).
+    Window {
+        /// The window's start.
+        start: String,
+        /// The window's end (exclusive).
+        end: String,
+    },
 }
 
 impl Source {
+    /// Where the alert came from, for a reader: `s3://bucket/key`, the file as given, or the
+    /// correlation window.
+    pub fn location(&self) -> String {
+        match self {
+            Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
+            Source::File { file } => file.clone(),
+            Source::Window { start, end } => format!("window {start} to {end}"),
+        }
+    }
+
     pub(crate) fn identity(&self) -> String {
         match self {
             Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
             Source::File { file } => format!("file:{file}"),
+            Source::Window { start, end } => format!("window:{start}/{end}"),
         }
     }
 }
@@ -116,6 +134,10 @@ pub struct Alert {
     /// The distinct calls, with counts and failures (in the summary, not a field of its own).
     #[serde(skip)]
     pub calls: Calls,
+    /// What the alert is about, whatever the delivery: a hash of detector and subject
+    /// (principal and target, or a correlation's group). Deduplication windows key on it.
+    #[serde(skip)]
+    pub subject: String,
     /// Set when the alert was cut down to fit a transport limit.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,

@@ -114,7 +114,7 @@ pub fn test(
         writeln!(out, "FAIL {why}")?;
     }
     for d in &catalog.descriptors {
-        let (count, failures) = d.run_tests(settings);
+        let (count, failures) = catalog.run_tests(d, settings);
         for f in &failures {
             writeln!(out, "FAIL {f}")?;
         }

@@ -1,11 +1,14 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
+use super::correlation::{self, CorrelationOptions, ReplayEngine};
 use super::inputs::{self, Input};
 use super::top::{self, Top};
 use crate::alert::severity::Severity;
-use crate::alert::Source;
+use crate::alert::{Alert, Source};
+use crate::correlate::Dedup;
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
+use crate::redact::Redacted;
 use crate::rules::filtered::FilterTally;
 use crate::scan::{Contents, ScanError};
 use std::collections::{BTreeMap, HashMap};
@@ -44,6 +47,8 @@ pub struct Replay {
     pub remote: Option<Box<dyn inputs::Remote>>,
     /// `--top` / `--suggest-filters`: summarise the noisiest groups instead of the alerts.
     pub top: Option<TopJob>,
+    /// Correlation across the files of the run (and between runs with a state file).
+    pub correlation: CorrelationOptions,
 }
 
 /// What `--top [N]` and `--suggest-filters FILE` ask for.
@@ -78,14 +83,30 @@ struct Totals {
     worst: Option<Severity>,
     suppressed: FilterTally,
     top: Top,
+    /// Correlation: records later than the allowed lateness, groups evicted by the cap.
+    late: u64,
+    evicted: u64,
+    /// Deduplication windows, and the alerts they held back.
+    dedup: Dedup,
+    deduplicated: u64,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
 /// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
+    let mut engine = match correlation::open(&job.pipeline.catalog.correlations, &job.correlation) {
+        Ok(e) => e,
+        Err(e) => {
+            writeln!(err, "trailwatch: correlation state {e}")?;
+            return Ok(2);
+        }
+    };
     let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        dedup: Dedup::new(job.pipeline.catalog.dedup_windows()),
+        ..Totals::default()
+    };
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
         totals.failed += 1;
@@ -128,7 +149,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             while let Some(r) = pending.remove(&want) {
                 want += 1;
                 if outcome.is_ok() {
-                    outcome = bar.suspend(|| emit(job, &r, &mut totals, out, err));
+                    outcome = bar.suspend(|| emit(job, &r, &mut engine, &mut totals, out, err));
                     bar.set_message(format!(
                         "{} of {} files, {} records",
                         totals.files,
@@ -141,6 +162,22 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     });
     bar.finish_and_clear();
     outcome?;
+    match correlation::finish(&mut engine, &job.correlation) {
+        Ok(alerts) => {
+            for a in alerts {
+                emit_alert(job, &crate::redact::alert(a), &mut totals, out)?;
+            }
+        }
+        Err(e) => {
+            totals.failed += 1;
+            writeln!(err, "trailwatch: correlation state {e}")?;
+        }
+    }
+    for a in totals.dedup.flush() {
+        write_alert(job, &a, &mut totals, out)?;
+    }
+    totals.late = engine.late;
+    totals.evicted = crate::correlate::Store::evicted(&engine.store);
     if let Some(top) = &job.top {
         noisiest(top, &totals.top, out, err)?;
     }
@@ -219,6 +256,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
 fn emit(
     job: &Replay,
     r: &FileResult,
+    engine: &mut ReplayEngine,
     t: &mut Totals,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -233,6 +271,7 @@ fn emit(
         alerts,
         findings,
         suppressed,
+        observations,
     }) = &r.analysis
     else {
         return Ok(());
@@ -279,22 +318,12 @@ fn emit(
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
+    if let Err(e) = engine.observe(&r.name, observations) {
+        t.failed += 1;
+        writeln!(err, "trailwatch: {}: {e}", r.name)?;
+    }
     for a in alerts {
-        t.worst = t.worst.max(Some(a.severity));
-        if a.severity < job.min_severity {
-            continue;
-        }
-        *t.alerts.entry(a.detector.clone()).or_default() += 1;
-        if job.top.is_some() {
-            t.top.add(a);
-            continue;
-        }
-        match job.format {
-            Format::Pretty => output::write_alert_pretty(out, a)?,
-            Format::Jsonl => output::write_alert_json(out, a)?,
-            Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a)?,
-            Format::Findings => {}
-        }
+        emit_alert(job, a, t, out)?;
     }
     for f in findings.iter().filter(|_| job.top.is_none()) {
         output::write_finding_json(out, f)?;
@@ -319,6 +348,51 @@ fn noisiest(
         writeln!(err, "trailwatch: suggested filters for {} groups written to {}: fill in `reason` and `owner`, review, commit", rows.len(), path.display())?;
     }
     Ok(())
+}
+
+/// Writes one alert unless a deduplication window holds it back.
+fn emit_alert(
+    job: &Replay,
+    a: &Redacted<Alert>,
+    t: &mut Totals,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if t.dedup.is_empty() {
+        return write_alert(job, a, t, out);
+    }
+    let publish = t.dedup.admit(a.clone());
+    if publish.is_empty() {
+        t.deduplicated += 1;
+    }
+    for a in publish {
+        write_alert(job, &a, t, out)?;
+    }
+    Ok(())
+}
+
+/// Writes one alert in the run's format, if at or above the minimum severity (or counts it
+/// for `--top`).
+fn write_alert(
+    job: &Replay,
+    a: &Redacted<Alert>,
+    t: &mut Totals,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    t.worst = t.worst.max(Some(a.severity));
+    if a.severity < job.min_severity {
+        return Ok(());
+    }
+    *t.alerts.entry(a.detector.clone()).or_default() += 1;
+    if job.top.is_some() {
+        t.top.add(a);
+        return Ok(());
+    }
+    match job.format {
+        Format::Pretty => output::write_alert_pretty(out, a),
+        Format::Jsonl => output::write_alert_json(out, a),
+        Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a),
+        Format::Findings => Ok(()),
+    }
 }
 
 fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
@@ -363,6 +437,24 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
         notes.push(format!(
             "{} subtrees nested deeper than {limit} levels not read (the rest of their records was)",
             t.deep_subtrees
+        ));
+    }
+    if t.late > 0 {
+        notes.push(format!(
+            "{} records too late for their correlation windows",
+            t.late
+        ));
+    }
+    if t.deduplicated > 0 {
+        notes.push(format!(
+            "{} alerts held back by dedup windows",
+            t.deduplicated
+        ));
+    }
+    if t.evicted > 0 {
+        notes.push(format!(
+            "{} correlation groups evicted (cap reached)",
+            t.evicted
         ));
     }
     if !notes.is_empty() {

@@ -56,6 +56,7 @@ pub fn operational(detector: &str, id: String, source: Source) -> Alert {
     Alert {
         schema: SCHEMA,
         id,
+        subject: String::new(),
         detector: detector.into(),
         title: String::new(),
         severity: Severity::Medium,

@@ -4,11 +4,14 @@
 //! native detectors have `native: <id>` in place of `detection`.
 
 use super::accounts::{is_accounts_file, Accounts};
+use super::correlation::check_tests;
 use super::filter::{is_filter, Filter};
 use super::sigma_detector::{SigmaRule, SigmaRules, SigmaSet};
 use crate::alert::finding::DetectorId;
 use crate::alert::severity::Severity;
 use crate::alert::DetectorMeta;
+use crate::correlate::rule::Correlation;
+use crate::correlate::Correlations;
 use crate::detectors::{self, Detector, Settings};
 use crate::rules::sigma::{self, SigmaMatcher};
 use serde::Deserialize;
@@ -64,12 +67,16 @@ pub struct Descriptor {
     pub remediation: Option<String>,
     #[serde(default)]
     pub group_by: Vec<String>,
+    /// A deduplication window (`60m`): alerts for the same subject within it are published
+    /// once, then summarised.
+    #[serde(default)]
+    pub dedup: Option<String>,
     #[serde(default)]
     pub tests: Vec<InlineTest>,
     /// A Sigma correlation rule's block, or a multi-document rule's `action`: refused, but
     /// read so that the refusal names them (`Some` whenever the key is there, even `null`).
     #[serde(default, deserialize_with = "present")]
-    correlation: Option<serde_json::Value>,
+    pub(super) correlation: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "present")]
     action: Option<serde_json::Value>,
     /// Where it came from (a file name for embedded ones, a path otherwise).
@@ -87,6 +94,9 @@ pub struct Descriptor {
     /// `title`, shared with the summaries of a Sigma rule's findings.
     #[serde(skip)]
     shared_title: Arc<str>,
+    /// A correlation rule's block, read (its `rules` linked when the catalog loads).
+    #[serde(skip)]
+    pub correlation_rule: Option<Correlation>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,7 +104,12 @@ pub struct Descriptor {
 pub struct InlineTest {
     pub name: String,
     pub expect: Expect,
+    /// The record a detector or Sigma rule is tested on.
+    #[serde(default)]
     pub record: serde_json::Value,
+    /// The records, in order, a correlation rule is tested on.
+    #[serde(default)]
+    pub records: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -129,19 +144,37 @@ impl Descriptor {
             Err(e) => {
                 // A correlation or multi-document rule says so, not how it does not fit.
                 if let Ok(doc) = serde_norway::from_str::<serde_json::Value>(text) {
-                    sigma::check_rule_kinds(doc.get("correlation"), doc.get("action"))
+                    sigma::check_rule_kinds(None, doc.get("action"))
                         .map_err(|e| invalid(e.to_string()))?;
                 }
                 return Err(invalid(e.to_string()));
             }
         };
-        sigma::check_rule_kinds(d.correlation.as_ref(), d.action.as_ref())
-            .map_err(|e| invalid(e.to_string()))?;
+        sigma::check_rule_kinds(None, d.action.as_ref()).map_err(|e| invalid(e.to_string()))?;
         d.source = source.to_owned();
-        if d.native.is_some() == d.detection.is_some() {
+        let kinds = [
+            d.native.is_some(),
+            d.detection.is_some(),
+            d.correlation.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(invalid(
-                "needs exactly one of `native` and `detection`".into(),
+                "needs exactly one of `native`, `detection` and `correlation`".into(),
             ));
+        }
+        if let Some(block) = &d.correlation {
+            let c = Correlation::parse(block).map_err(|e| invalid(e.to_string()))?;
+            check_tests(&d.tests, true).map_err(invalid)?;
+            d.correlation_rule = Some(c);
+        } else {
+            check_tests(&d.tests, false).map_err(invalid)?;
+        }
+        if let Some(span) = &d.dedup {
+            if crate::correlate::time::parse_duration(span).is_none() {
+                return Err(invalid(format!(
+                    "`dedup: {span}` is not a duration like 60m"
+                )));
+            }
         }
         if let Some(level) = &d.level {
             level
@@ -174,6 +207,8 @@ impl Descriptor {
     pub fn kind(&self) -> &'static str {
         if self.native.is_some() {
             "native"
+        } else if self.correlation.is_some() {
+            "correlation"
         } else {
             "sigma"
         }
@@ -232,7 +267,8 @@ impl Descriptor {
     pub fn run_tests(&self, settings: &Settings) -> (usize, Vec<String>) {
         let id = self.detector_id();
         let mut failures = Vec::new();
-        if self.skipped.is_some() {
+        if self.skipped.is_some() || self.correlation_rule.is_some() {
+            // A correlation's tests need its base rules: `Catalog::run_tests`.
             return (0, failures);
         }
         for t in &self.tests {
@@ -281,6 +317,8 @@ pub struct Catalog {
     pub filters: Vec<Arc<Filter>>,
     /// What `accounts` files of the same directories say of each account.
     pub accounts: Arc<Accounts>,
+    /// The correlation rules, linked to their base rules ([`Catalog::link`]).
+    pub correlations: Arc<Correlations>,
 }
 
 /// One file of a detectors directory: a rule (or native descriptor), or a filter.
@@ -310,6 +348,7 @@ impl Catalog {
         for e in on_two_threads(EMBEDDED, |(name, text)| Entry::parse(text, name)) {
             catalog.push_entry(e?)?;
         }
+        catalog.link()?;
         Ok(catalog)
     }
 
@@ -320,6 +359,7 @@ impl Catalog {
         for dir in extra_dirs {
             catalog.add_dir(dir)?;
         }
+        catalog.link()?;
         catalog.check_ids(disabled, "disabled detectors")?;
         catalog.resolve_filters()?;
         Ok(catalog)
@@ -524,12 +564,15 @@ mod tests {
         let err = Descriptor::parse("title: x\ncorrelation:\n  type: event_count\n", "c.yml")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("correlation rule"), "{err}");
+        assert!(
+            err.contains("c.yml: correlation: `rules` names no rule"),
+            "{err}"
+        );
         let err = Descriptor::parse("title: x\ncorrelation: ~\n", "c.yml")
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("correlation rule"),
+            err.contains("correlation: the block is not a mapping"),
             "a key set to null is there: {err}"
         );
         let err = Descriptor::parse("title: [x\n", "bad.yml")
@@ -555,7 +598,7 @@ mod tests {
         let catalog = Catalog::embedded().unwrap();
         assert!(!catalog.descriptors.is_empty());
         for d in &catalog.descriptors {
-            let (count, failures) = d.run_tests(&Settings::default());
+            let (count, failures) = catalog.run_tests(d, &Settings::default());
             assert!(count > 0, "{}: no inline tests", d.source);
             assert!(failures.is_empty(), "{failures:#?}");
         }
@@ -664,8 +707,16 @@ mod tests {
             e.contains("c.yml") && e.contains("aggregation `count()`"),
             "{e}"
         );
-        let e = refusal("title: t\ncorrelation: {type: temporal}\n", "k.yml");
-        assert!(e.contains("k.yml") && e.contains("correlation rule"), "{e}");
+        let e = refusal(
+            "title: t\ncorrelation: {type: temporal, rules: [a, b], timespan: 1w}\n",
+            "k.yml",
+        );
+        assert!(e.contains("k.yml") && e.contains("`timespan`"), "{e}");
+        let e = refusal(
+            "title: t\ncorrelation: {type: temporal, rules: [a, b], timespan: 5m}\ndetection: {s: {a: 1}, condition: s}\n",
+            "both.yml",
+        );
+        assert!(e.contains("exactly one of"), "{e}");
         // A rule for another log source is valid but not run.
         let d = Descriptor::parse(
             "title: w\nlogsource: {product: windows}\ndetection: {s: {a|base64offset: x}, condition: s}\n",

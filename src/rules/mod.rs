@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod catalog;
+pub(crate) mod correlation;
 pub(crate) mod dates;
 pub(crate) mod filter;
 pub(crate) mod filter_inline;

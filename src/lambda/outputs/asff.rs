@@ -135,10 +135,7 @@ fn label(s: Severity) -> SeverityLabel {
 
 /// `ProductFields`: the alert fields ASFF has no place for, then its evidence, within limits.
 fn product_fields(a: &Alert, l: &Limits) -> Vec<(String, String)> {
-    let source = match &a.source {
-        crate::alert::Source::Object { bucket, key } => format!("s3://{bucket}/{key}"),
-        crate::alert::Source::File { file } => file.clone(),
-    };
+    let source = a.source.location();
     let mut pairs: Vec<(String, String)> = vec![
         ("trailwatch/detector".into(), a.detector.clone()),
         ("trailwatch/source".into(), source),

@@ -7,6 +7,7 @@ fn alert(detector: &str, tags: &[&str], evidence: serde_json::Map<String, Value>
     Alert {
         schema: SCHEMA,
         id: "0123456789abcdef0123456789abcdef".into(),
+        subject: String::new(),
         detector: detector.into(),
         title: "T".repeat(1000),
         severity: Severity::Critical,

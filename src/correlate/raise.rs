@@ -1,0 +1,124 @@
+//! A correlation alert: what one decided window of one group says.
+
+use super::link::Linked;
+use super::rule::Kind;
+use super::store::{Bucket, GroupKey};
+use super::time::format_time;
+use crate::alert::calls::Calls;
+use crate::alert::id::alert_id;
+use crate::alert::{Alert, Source, MAX_EVENT_IDS, SCHEMA};
+use serde_json::{json, Map, Value};
+
+/// Event names listed per correlation alert.
+const MAX_NAMES: usize = 20;
+
+/// The alert of the window of `key` starting at `start` (`n`: the measure that met the
+/// condition). Its id hashes correlation, group and window start: the same window raises the
+/// same id in replay and in the Lambda, whatever the files.
+pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64) -> Alert {
+    let end = start + l.rule.timespan;
+    let mut firsts: Vec<&(i64, String)> = window.iter().flat_map(|b| &b.first).collect();
+    firsts.sort();
+    let last = window
+        .iter()
+        .flat_map(|b| b.rules.iter().flatten())
+        .map(|s| s.1)
+        .max();
+    let who = window
+        .iter()
+        .filter_map(|b| b.who.as_ref())
+        .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let [account, region, principal, source_ip] = who.map(|w| w.2.clone()).unwrap_or_default();
+    let mut names: Vec<&String> = window.iter().flat_map(|b| &b.names).collect();
+    names.sort();
+    names.dedup();
+    names.truncate(MAX_NAMES);
+    let group: Map<String, Value> = l
+        .rule
+        .group_by
+        .iter()
+        .cloned()
+        .zip(key.group.iter().map(|v| json!(v)))
+        .collect();
+    let group_text: Vec<String> = l
+        .rule
+        .group_by
+        .iter()
+        .zip(&key.group)
+        .map(|(f, v)| format!("{f} {v}"))
+        .collect();
+    let what = match (l.rule.kind, &l.rule.condition.field) {
+        (Kind::EventCount, _) => format!("{n} matches of {}", l.rule.rules.join(", ")),
+        (Kind::ValueCount, Some(f)) => {
+            format!("{n} distinct {f} in matches of {}", l.rule.rules.join(", "))
+        }
+        (Kind::ValueCount, None) => format!("{n} distinct values"),
+        (Kind::Temporal, _) => format!("{n} of {} matched", l.rule.rules.join(", ")),
+        (Kind::TemporalOrdered, _) => {
+            format!("{n} of {} matched in order", l.rule.rules.join(" then "))
+        }
+    };
+    let minutes = l.rule.timespan / 60;
+    let for_group = if group_text.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", group_text.join(", "))
+    };
+    let mut parts = vec![l.id.as_str()];
+    parts.extend(key.group.iter().map(String::as_str));
+    let start_text = format_time(start);
+    parts.push(&start_text);
+    let mut evidence = Map::new();
+    evidence.insert("correlation".into(), json!(kind_name(l.rule.kind)));
+    evidence.insert("rules".into(), json!(l.rule.rules));
+    evidence.insert("group".into(), Value::Object(group));
+    evidence.insert("condition".into(), json!(l.rule.condition.describe()));
+    evidence.insert("measured".into(), json!(n));
+    Alert {
+        schema: SCHEMA,
+        id: alert_id(&parts),
+        subject: alert_id(&parts[..parts.len() - 1]),
+        detector: l.id.clone(),
+        title: l.meta.title.clone(),
+        severity: l.severity,
+        summary: format!("{}: {what} within {minutes} min{for_group}", l.meta.title),
+        account,
+        account_name: String::new(),
+        environment: String::new(),
+        region,
+        principal,
+        source_ip,
+        user_agent: String::new(),
+        first_seen: firsts
+            .first()
+            .map_or_else(|| format_time(start), |f| format_time(f.0)),
+        last_seen: format_time(last.unwrap_or(start)),
+        count: window.iter().map(|b| b.count).sum(),
+        event_ids: firsts
+            .iter()
+            .take(MAX_EVENT_IDS)
+            .map(|f| f.1.clone())
+            .collect(),
+        event_names: names.into_iter().cloned().collect(),
+        evidence,
+        remediation: l.meta.remediation.clone(),
+        references: l.meta.references.clone(),
+        tags: l.meta.tags.clone(),
+        source: Source::Window {
+            start: start_text.clone(),
+            end: format_time(end),
+        },
+        calls: Calls::default(),
+        truncated: false,
+    }
+}
+
+/// The Sigma name of a correlation type.
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::EventCount => "event_count",
+        Kind::ValueCount => "value_count",
+        Kind::Temporal => "temporal",
+        Kind::TemporalOrdered => "temporal_ordered",
+    }
+}

@@ -1,0 +1,128 @@
+//! `eventTime` as seconds since the epoch and back, and durations such as `10m`.
+//!
+//! CloudTrail writes `2024-05-01T12:34:56Z` (UTC, sometimes with fractions); windows work in
+//! whole seconds. Days are converted with the civil-calendar arithmetic of Howard Hinnant's
+//! `days_from_civil`, so no date library is needed for this one format.
+
+/// Seconds since 1970-01-01T00:00:00Z of a CloudTrail `eventTime`; `None` when it is not one.
+pub fn parse_event_time(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' || *b.last()? != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let fraction_ok =
+        b.len() == 20 || (b[19] == b'.' && b[20..b.len() - 1].iter().all(u8::is_ascii_digit));
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    fraction_ok.then(|| days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// `2024-05-01T12:34:56Z` for seconds since the epoch.
+pub fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Seconds of a duration written `30s`, `10m`, `2h` or `1d` (Sigma's `timespan`).
+pub fn parse_duration(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let unit = match text.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let n: i64 = text[..text.len() - 1].parse().ok()?;
+    (n > 0).then(|| n.checked_mul(unit))?
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_round_trip_and_bad_ones_are_refused() {
+        assert_eq!(parse_event_time("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_event_time("2024-02-29T23:59:59Z"),
+            Some(1_709_251_199)
+        );
+        assert_eq!(
+            parse_event_time("2024-02-29T23:59:59.123Z"),
+            Some(1_709_251_199)
+        );
+        for t in [0, 1_709_251_199, 951_782_400, 4_102_444_800] {
+            assert_eq!(parse_event_time(&format_time(t)), Some(t), "{t}");
+        }
+        for bad in [
+            "",
+            "2024-02-29 23:59:59Z",
+            "2024-13-01T00:00:00Z",
+            "2024-02-29T23:59:59",
+            "x024-02-29T23:59:59Z",
+        ] {
+            assert_eq!(parse_event_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10m"), Some(600));
+        assert_eq!(parse_duration("1h"), Some(3600));
+        assert_eq!(parse_duration("45s"), Some(45));
+        assert_eq!(parse_duration("2d"), Some(172_800));
+        for bad in ["", "m", "10", "-5m", "0m", "1w"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

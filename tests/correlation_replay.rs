@@ -1,0 +1,162 @@
+//! Correlation in replay: state across the files of a run, and between runs with `--state`.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+/// A failed console sign-in from 203.0.113.9, `sec` seconds after 10:00.
+fn failed_login(i: usize, sec: usize) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","eventID":"bf-{i:03}","eventTime":"2026-11-30T10:{:02}:{:02}Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","recipientAccountId":"123456789012","sourceIPAddress":"203.0.113.9","errorMessage":"Failed authentication","responseElements":{{"ConsoleLogin":"Failure"}},"userIdentity":{{"type":"IAMUser","accountId":"123456789012","userName":"u{}"}}}}"#,
+        sec / 60,
+        sec % 60,
+        i % 4
+    )
+}
+
+/// Twenty-four failures over eight minutes, in three deliveries (the last one out of order).
+fn three_deliveries(dir: &std::path::Path) -> Vec<String> {
+    let all: Vec<String> = (0..24).map(|i| failed_login(i, i * 20)).collect();
+    let mut last = all[16..].to_vec();
+    last.reverse();
+    [&all[..8], &all[8..16], &last[..]]
+        .iter()
+        .enumerate()
+        .map(|(n, part)| {
+            let data = gzip(delivery(part).as_bytes());
+            write(dir, &format!("d{n}.json.gz"), &data)
+                .display()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The console-brute-force alerts of a replay of `files` (with extra arguments).
+fn brute_force(files: &[&str], extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["replay", "--format", "jsonl", "--jobs", "2"];
+    args.extend(extra);
+    args.extend(files);
+    let out = trailwatch(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["detector"] == "console-brute-force")
+        .collect()
+}
+
+#[test]
+fn a_brute_force_over_three_files_raises_one_alert_whatever_their_order() {
+    let dir = scratch("corr-order");
+    let files = three_deliveries(&dir);
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let forward = brute_force(&files, &[]);
+    assert_eq!(forward.len(), 1, "{forward:#?}");
+    let a = &forward[0];
+    assert_eq!(a["count"], 24);
+    assert_eq!(a["severity"], "high");
+    assert_eq!(a["first_seen"], "2026-11-30T10:00:00Z");
+    assert_eq!(a["last_seen"], "2026-11-30T10:07:40Z");
+    assert_eq!(a["evidence"]["group"]["sourceIPAddress"], "203.0.113.9");
+    assert!(!a["remediation"].as_str().unwrap().is_empty());
+    let off = brute_force(&files, &["--disable", "console-brute-force"]);
+    assert!(off.is_empty(), "turned off");
+    let backward = brute_force(&[files[2], files[0], files[1]], &[]);
+    assert_eq!(backward[0]["id"], a["id"], "the same window, the same id");
+    // The same file given twice counts once: two thirds of the failures are 16, not 32.
+    assert!(brute_force(&[files[0], files[0], files[1]], &[]).is_empty());
+}
+
+#[test]
+fn a_state_file_carries_open_windows_to_the_next_run() {
+    let dir = scratch("corr-state");
+    let files = three_deliveries(&dir);
+    let state = dir.join("state.json").display().to_string();
+    let with_state = ["--state", state.as_str()];
+    assert!(
+        brute_force(&[&files[0], &files[1]], &with_state).is_empty(),
+        "16 so far"
+    );
+    assert!(std::path::Path::new(&state).exists());
+    // The window is still open (only 20 minutes of lateness have not passed): the third file
+    // completes it in the next run.
+    let next = brute_force(&[&files[2]], &with_state);
+    assert!(
+        next.is_empty(),
+        "decided only once the window closes: {next:#?}"
+    );
+    let later = gzip(delivery(&[failed_login(99, 59 * 60 + 59)]).as_bytes());
+    let later = write(&dir, "later.json.gz", &later).display().to_string();
+    let closed = brute_force(&[&later], &with_state);
+    assert_eq!(closed.len(), 1, "{closed:#?}");
+    assert_eq!(closed[0]["count"], 24);
+    std::fs::write(&state, "not json").unwrap();
+    let out = trailwatch(&["replay", "--state", &state, &later], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("state.json: not a trailwatch correlation state"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_dedup_window_publishes_once_then_one_summary() {
+    let dir = scratch("dedup");
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = "title: Bucket Listing\nname: bucket-listing\nlogsource: {product: aws, service: cloudtrail}\ndetection: {s: {eventName: ListBuckets}, condition: s}\nlevel: high\ndedup: 60m\ntests: [{name: t, expect: match, record: {eventName: ListBuckets}}]\n";
+    write(&rules, "bucket-listing.yml", rule.as_bytes());
+    let listing = |i: usize, time: &str| {
+        format!(
+            r#"{{"eventID":"l-{i}","eventTime":"2026-11-30T{time}Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/x"}}}}"#
+        )
+    };
+    let files: Vec<String> = ["10:00:00", "10:20:00", "10:40:00", "11:30:00", "11:45:00"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let data = delivery(&[listing(i, t)]);
+            write(&dir, &format!("f{i}.json"), data.as_bytes())
+                .display()
+                .to_string()
+        })
+        .collect();
+    let mut args = vec!["replay", "--format", "jsonl", "--detectors"];
+    let rules = rules.display().to_string();
+    args.push(&rules);
+    args.extend(files.iter().map(String::as_str));
+    let out = trailwatch(&args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let alerts: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["detector"] == "bucket-listing")
+        .collect();
+    let seen: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["first_seen"].as_str().unwrap())
+        .collect();
+    let ten = "2026-11-30T10:00:00Z";
+    let half_past = "2026-11-30T11:30:00Z";
+    // The second window's summary comes when the run ends.
+    assert_eq!(seen, [ten, ten, half_past, half_past], "{alerts:#?}");
+    assert_eq!(alerts[3]["count"], 1);
+    let summary = &alerts[1];
+    assert_eq!(summary["count"], 2);
+    assert_eq!(summary["last_seen"], "2026-11-30T10:40:00Z");
+    assert_eq!(summary["evidence"]["dedup"]["first_id"], alerts[0]["id"]);
+    assert!(summary["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("2 more alerts like"));
+    assert!(text(&out.stderr).contains("3 alerts held back by dedup windows"));
+    let bad = rule.replace("60m", "an hour");
+    write(&dir.join("rules"), "bucket-listing.yml", bad.as_bytes());
+    let out = trailwatch(&args, None);
+    assert!(
+        text(&out.stderr).contains("bucket-listing.yml: `dedup: an hour` is not a duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}
