@@ -3,10 +3,10 @@
 use super::error::ObjectError;
 use super::ingest::ingest_alert;
 use super::metrics::Tally;
-use super::outputs::{ocsf_bodies, Outputs};
-use super::publish::{publish_all, AlertSink, Backoff};
+use super::outputs::sns::SnsOutput;
+use super::outputs::Outputs;
+use super::publish::{AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
-use super::sns::{self, Message};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
@@ -116,7 +116,6 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             }
         };
         let mut tally = Tally::default();
-        let mut messages = Vec::new();
         let mut alerts = Vec::new();
         for a in analysis
             .alerts
@@ -124,7 +123,6 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             .filter(|a| a.severity >= job.min_severity)
         {
             tally.alert(&a.detector, a.severity);
-            messages.push(sns::message(a, self.fifo));
             alerts.push(a.clone());
         }
         if let Some(e) = &problem {
@@ -132,10 +130,9 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             let alert = ingest_alert(&object, e.reason(), None);
             tally.alert(&alert.detector, alert.severity);
             tally.ingest_errors += 1;
-            messages.push(sns::message(&alert, self.fifo));
             alerts.push(alert);
         }
-        if let Some(why) = self.deliver(&messages, &alerts).await {
+        if let Some(why) = self.deliver(&alerts).await {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
@@ -156,7 +153,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             bytes = report.input_bytes,
             uncompressed_bytes = report.bytes,
             ms = started.elapsed().as_millis() as u64,
-            alerts = messages.len(),
+            alerts = alerts.len(),
             suppressed,
             "object scanned"
         );
@@ -166,25 +163,18 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
         }
     }
 
-    /// Sends the alerts to SNS and every other output, each whatever the others did; says
+    /// Sends the alerts to every output (SNS among them), each whatever the others did; says
     /// why the object must be retried when a required output failed.
-    async fn deliver(&self, messages: &[Message], alerts: &[Redacted<Alert>]) -> Option<String> {
-        let mut failed = Vec::new();
-        if self.outputs.sns {
-            let bodies = ocsf_bodies(messages, alerts, self.outputs.schema);
-            let messages = bodies.as_deref().unwrap_or(messages);
-            if let Err(e) = publish_all(self.sink, messages, self.backoff).await {
-                if self.outputs.sns_required {
-                    failed.push(format!("publishing alerts: {e}"));
-                } else {
-                    tracing::warn!(error = %e, "optional output sns failed");
-                }
-            }
-        }
-        if let Err(errors) = self.outputs.publish(alerts).await {
-            failed.extend(errors.iter().map(ToString::to_string));
-        }
-        (!failed.is_empty()).then(|| failed.join("; "))
+    async fn deliver(&self, alerts: &[Redacted<Alert>]) -> Option<String> {
+        let sns = SnsOutput {
+            sink: self.sink,
+            fifo: self.fifo,
+            backoff: self.backoff,
+            schema: self.outputs.schema,
+        };
+        let errors = self.outputs.publish_with(Some(&sns), alerts).await.err()?;
+        let why: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Some(why.join("; "))
     }
 
     /// Opens and analyses. `Err` is a retryable fault (nothing kept); a permanent fault comes

@@ -1,6 +1,5 @@
-//! Where the Lambda sends a delivery's alerts besides SNS: one [`Output`] trait, one small
-//! module per destination (Security Hub, EventBridge), and [`Outputs`], the set `OUTPUTS`
-//! names. Every output takes only [`Redacted`] alerts and only formats. A failure in one output
+//! Where the Lambda sends a delivery's alerts: one [`Output`] trait, one small module per
+//! destination (SNS, Security Hub, EventBridge), and [`Outputs`], the set `OUTPUTS` names. Every output takes only [`Redacted`] alerts and only formats. A failure in one output
 //! does not stop the others; the object is retried only when a required output failed.
 
 pub mod asff;
@@ -8,6 +7,7 @@ pub mod config;
 pub mod eventbridge;
 pub mod retry;
 pub mod securityhub;
+pub mod sns;
 
 use crate::alert::Alert;
 use crate::lambda::sns::{Message, MAX_PAYLOAD};
@@ -80,14 +80,26 @@ impl Outputs {
     /// failures of required outputs (the object is to be retried); failures of optional
     /// outputs are logged only.
     pub async fn publish(&self, alerts: &[Redacted<Alert>]) -> Result<(), Vec<OutputError>> {
+        self.publish_with(None, alerts).await
+    }
+
+    /// [`Outputs::publish`] with the SNS output first, when `OUTPUTS` names it (its sink
+    /// lives with the handler, so it is handed in per delivery).
+    pub async fn publish_with(
+        &self,
+        sns: Option<&dyn Output>,
+        alerts: &[Redacted<Alert>],
+    ) -> Result<(), Vec<OutputError>> {
         if alerts.is_empty() {
             return Ok(());
         }
+        let sns = sns.filter(|_| self.sns).map(|o| (o, self.sns_required));
+        let others = self.outputs.iter().map(|(o, r)| (o.as_ref(), *r));
         let mut failed = Vec::new();
-        for (o, required) in &self.outputs {
+        for (o, required) in sns.into_iter().chain(others) {
             match o.publish(alerts).await {
                 Ok(sent) => tracing::info!(output = o.name(), sent, "alerts delivered"),
-                Err(e) if *required => {
+                Err(e) if required => {
                     tracing::error!(output = o.name(), error = %e, "required output failed");
                     failed.push(e);
                 }
