@@ -35,7 +35,7 @@ pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
 #[derive(Debug, Clone)]
 /// The function's settings, read once at init from the environment.
 pub struct Config {
-    /// `TOPIC_ARN`: where alerts go (required).
+    /// `TOPIC_ARN`: where alerts go (required when `OUTPUTS` names `sns`, the default).
     pub topic_arn: String,
     /// `MIN_SEVERITY`: alerts below are not published (operational alerts always are).
     pub min_severity: Severity,
@@ -68,14 +68,21 @@ impl Config {
     /// Reads the configuration through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let topic_arn = set("TOPIC_ARN").ok_or_else(|| {
-            bad(
-                "TOPIC_ARN",
-                "required: the ARN of the SNS topic that receives alerts",
-            )
-        })?;
-        let topic_arn = topic_arn.trim().to_owned();
-        if !valid_topic_arn(&topic_arn) {
+        // The topic is required when alerts go to SNS (`OUTPUTS` names it, or is not set).
+        let sns_wanted = set("OUTPUTS")
+            .is_none_or(|v| v.split(',').any(|o| o.trim().eq_ignore_ascii_case("sns")));
+        let topic_arn = match set("TOPIC_ARN") {
+            Some(t) => t.trim().to_owned(),
+            None if !sns_wanted => String::new(),
+            None => {
+                return Err(bad(
+                    "TOPIC_ARN",
+                    "required (OUTPUTS names sns, the default): the ARN of the SNS topic that \
+                     receives alerts",
+                ))
+            }
+        };
+        if !topic_arn.is_empty() && !valid_topic_arn(&topic_arn) {
             return Err(bad(
                 "TOPIC_ARN",
                 format!(
@@ -187,6 +194,20 @@ fn parse_level(v: &str) -> Option<tracing::Level> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_topic_is_needed_only_when_alerts_go_to_sns() {
+        let without = |outputs: &'static str| {
+            Config::from_lookup(&move |k| (k == "OUTPUTS").then(|| outputs.to_owned()))
+        };
+        assert!(without("securityhub,eventbridge").is_ok());
+        let e = without("securityhub,sns").unwrap_err();
+        assert_eq!(e.variable, "TOPIC_ARN");
+        assert!(
+            Config::from_lookup(&|_| None).is_err(),
+            "sns is the default output"
+        );
+    }
+
     use super::*;
     use std::collections::HashMap;
 
