@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 const SECRET: &str = "e2eSecretAccessKeyThatMustNeverBeLogged";
 
 fn invoke(port: u16, event: &str) -> Value {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/triggers");
-    invoke_with(port, event, &["--data-file", &format!("{dir}/{event}")])
+    let file = super::corpus::corpus("triggers").join(event);
+    invoke_with(port, event, &["--data-file", &file.to_string_lossy()])
 }
 
 pub fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {

@@ -5,6 +5,8 @@
 //! Run with `cargo test --features e2e --test e2e`; the tools come from `$TRAILWATCH_VENV`
 //! or `PATH` (see `tools.rs`).
 
+#[path = "../common/corpus.rs"]
+mod corpus;
 mod http;
 mod lambda_watch;
 mod outputs;
@@ -192,11 +194,8 @@ fn handler(
 }
 
 fn trigger(name: &str) -> Value {
-    let path = format!(
-        "{}/../shared/corpus/triggers/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let path = corpus::corpus("triggers").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
