@@ -4,6 +4,8 @@
 //! whole seconds. Days are converted with the civil-calendar arithmetic of Howard Hinnant's
 //! `days_from_civil`, so no date library is needed for this one format.
 
+use crate::alert::time;
+
 /// Seconds since 1970-01-01T00:00:00Z of a CloudTrail `eventTime`; `None` when it is not one.
 pub fn parse_event_time(text: &str) -> Option<i64> {
     let b = text.as_bytes();
@@ -56,34 +58,16 @@ pub fn parse_duration(text: &str) -> Option<i64> {
     (n > 0).then(|| n.checked_mul(unit))?
 }
 
+/// [`time::days_from_civil`] on the whole numbers this module reads.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    // Month and day were read as at most two digits each.
+    time::days_from_civil(y, m as u32, d as u32)
 }
 
+/// [`time::civil_from_days`] as whole numbers.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    let (y, m, d) = time::civil_from_days(z);
+    (y, i64::from(m), i64::from(d))
 }
 
 #[cfg(test)]

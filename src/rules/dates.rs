@@ -1,5 +1,7 @@
 //! Calendar days as `YYYY-MM-DD` text, for filters' `expires`: no date library for so little.
 
+use crate::alert::time;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why a text is not a date.
@@ -44,27 +46,16 @@ pub fn today() -> String {
     today_plus(0)
 }
 
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+/// Days since 1970-01-01 of a civil date ([`time::days_from_civil`]); out-of-range months
+/// and days give a date that does not round-trip, which [`parse`] refuses.
 fn days(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    time::days_from_civil(y, m.clamp(0, 13) as u32, d.clamp(0, 32) as u32)
 }
 
-/// The civil date of a day count since 1970-01-01.
+/// The civil date of a day count since 1970-01-01 ([`time::civil_from_days`]).
 fn from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let (y, m, d) = time::civil_from_days(z);
+    (y, i64::from(m), i64::from(d))
 }
 
 #[cfg(test)]
