@@ -32,6 +32,61 @@ pub fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("invoke {what}: {e}: {text}"))
 }
 
+/// The binary serving invocations under `cargo lambda watch`; both are stopped when dropped,
+/// the function first.
+pub struct Emulated {
+    /// The function (fields drop in order: it goes first).
+    pub function: Guard,
+    _watch: Guard,
+    /// Where the emulator listens.
+    pub port: u16,
+    /// The function's stdout and stderr.
+    pub logs: std::path::PathBuf,
+}
+
+/// Starts the emulator and the binary as function `name`, with test credentials for us-east-1
+/// and `env` on top.
+pub fn emulate(name: &str, env: &[(&str, &str)]) -> Emulated {
+    let port = free_port();
+    let mut watch = Command::new(tool("cargo-lambda"));
+    watch
+        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
+        .args(["-P", &port.to_string()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut watch = Guard(watch.spawn().expect("cannot start cargo lambda watch"));
+    wait_for(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "cargo lambda watch",
+        &mut watch.0,
+    );
+    let logs = std::env::temp_dir().join(format!("trailwatch-e2e-{port}.log"));
+    let log_file = std::fs::File::create(&logs).unwrap();
+    let function = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .envs(env.iter().copied())
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file)
+        .spawn()
+        .expect("cannot start the trailwatch binary");
+    Emulated {
+        function: Guard(function),
+        _watch: watch,
+        port,
+        logs,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn binary_serves_invocations_under_cargo_lambda_watch() {
     let moto = Moto::start();
@@ -54,49 +109,17 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
         .await
         .unwrap();
 
-    let port = free_port();
-    let mut watch = Command::new(tool("cargo-lambda"));
-    watch
-        .args([
-            "lambda",
-            "watch",
-            "--only-lambda-apis",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut watch = Guard(watch.spawn().expect("cannot start cargo lambda watch"));
-    wait_for(
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        "cargo lambda watch",
-        &mut watch.0,
+    let moto_url = moto.url();
+    let emulated = emulate(
+        "trailwatch-e2e",
+        &[
+            ("TOPIC_ARN", alerts.topic.as_str()),
+            ("AWS_ENDPOINT_URL", moto_url.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET),
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+        ],
     );
-
-    let logs = std::env::temp_dir().join(format!("trailwatch-e2e-{port}.log"));
-    let log_file = std::fs::File::create(&logs).unwrap();
-    let function = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-e2e")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("TOPIC_ARN", &alerts.topic)
-        .env("AWS_ENDPOINT_URL", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .expect("cannot start the trailwatch binary");
-    let function = Guard(function);
+    let (port, logs) = (emulated.port, emulated.logs.clone());
 
     let answer = invoke(port, "s3-put-cloudtrail.json");
     assert_eq!(
@@ -108,11 +131,11 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
     let answer = invoke(port, "s3-test-event.json");
     assert_eq!(answer, json!({"test_event": "acknowledged"}));
     let event = json!({"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": "big/large.json.gz"}}}]});
-    let before = peak_rss_kib(function.0.id());
+    let before = peak_rss_kib(emulated.function.0.id());
     let started = std::time::Instant::now();
     let answer = invoke_with(port, "large object", &["--data-ascii", &event.to_string()]);
     assert_eq!(answer["objects"], 1, "{answer}");
-    let peak = peak_rss_kib(function.0.id());
+    let peak = peak_rss_kib(emulated.function.0.id());
     eprintln!(
         "large object: {big_records} records, {big_gz} bytes gzipped, scanned in {:?}; peak RSS {} KiB before, {} KiB after",
         started.elapsed(),
@@ -131,7 +154,7 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
     assert_eq!(org.len(), 2, "twice from two invocations");
     assert_eq!(org[0]["id"], org[1]["id"], "same alert id on re-delivery");
     assert_eq!(org[0]["source"]["bucket"], BUCKET);
-    drop(function);
+    drop(emulated);
 
     let text = std::fs::read_to_string(&logs).unwrap();
     let _ = std::fs::remove_file(&logs);

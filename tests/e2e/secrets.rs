@@ -3,14 +3,12 @@
 //! into its alerts: what reaches the SNS subscribers (message, subject, attributes) and the
 //! function's log and metric lines holds none of the secrets.
 
-use super::lambda_watch::invoke_with;
-use super::tools::{free_port, tool, wait_for, Guard, Moto};
+use super::lambda_watch::{emulate, invoke_with};
+use super::tools::Moto;
 use super::{sdk, Alerts, BUCKET};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 use std::io::Write;
-use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/111122223333_CloudTrail_eu-west-1_20261128T1010Z_Hook0001.json.gz";
 
@@ -81,42 +79,17 @@ async fn secrets_copied_by_a_rule_reach_no_subscriber_and_no_log() {
     )
     .unwrap();
 
-    let port = free_port();
-    let mut watch = Command::new(tool("cargo-lambda"));
-    watch
-        .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
-        .args(["-P", &port.to_string()])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut watch = Guard(watch.spawn().expect("cannot start cargo lambda watch"));
-    wait_for(
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        "cargo lambda watch",
-        &mut watch.0,
+    let (moto_url, rules_dir) = (moto.url(), rules.to_string_lossy().into_owned());
+    let emulated = emulate(
+        "_",
+        &[
+            ("TOPIC_ARN", alerts.topic.as_str()),
+            ("DETECTORS_DIR", rules_dir.as_str()),
+            ("AWS_ENDPOINT_URL", moto_url.as_str()),
+            ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ],
     );
-    let logs = std::env::temp_dir().join(format!("trailwatch-e2e-secrets-{port}.log"));
-    let log_file = std::fs::File::create(&logs).unwrap();
-    let function = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("TOPIC_ARN", &alerts.topic)
-        .env("DETECTORS_DIR", &rules)
-        .env("AWS_ENDPOINT_URL", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_LAMBDA_LOG_LEVEL", "TRACE")
-        .stdout(log_file.try_clone().unwrap())
-        .stderr(log_file)
-        .spawn()
-        .expect("cannot start the trailwatch binary");
-    let function = Guard(function);
+    let (port, logs) = (emulated.port, emulated.logs.clone());
 
     let event = json!({"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": KEY}}}]});
     let answer = invoke_with(
@@ -126,7 +99,7 @@ async fn secrets_copied_by_a_rule_reach_no_subscriber_and_no_log() {
     );
     assert_eq!(answer["objects"], 1, "{answer}");
     let envelopes = alerts.drain(&alerts.all);
-    drop(function);
+    drop(emulated);
     let _ = std::fs::remove_dir_all(&rules);
     let detectors: Vec<&str> = envelopes
         .iter()
