@@ -33,6 +33,19 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
+/// Milliseconds since the epoch as an RFC 3339 UTC timestamp, `2026-11-28T10:05:00.123Z`.
+pub fn rfc3339(ms: u64) -> String {
+    let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
+    let (year, month, day) = civil_from_days(days as i64);
+    let (h, m, s, milli) = (
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
 /// A `YYYY-MM-DD` date as days since 1970-01-01, `None` when it is not one.
 pub fn parse_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();

@@ -55,18 +55,7 @@ pub fn metric_level(application: Option<&str>) -> &'static str {
     }
 }
 
-/// Milliseconds since the epoch as an RFC 3339 UTC timestamp, `2026-11-28T10:05:00.123Z`.
-pub fn rfc3339(ms: u64) -> String {
-    let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
-    let (year, month, day) = crate::alert::time::civil_from_days(days as i64);
-    let (h, m, s, milli) = (
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000,
-    );
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
-}
+use crate::alert::time::rfc3339;
 
 /// What one invocation did, summed over its objects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use crate::alert::resources::resources;
 use crate::alert::severity::Severity;
-use crate::alert::time::civil_from_days;
+use crate::alert::time::rfc3339;
 use crate::alert::Alert;
 use crate::ocsf::partition;
 use crate::redact::Redacted;
@@ -63,16 +63,8 @@ fn cut(s: &str, max: usize) -> String {
 pub fn now_rfc3339() -> String {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+        .map_or(0, |d| d.as_millis() as u64);
+    rfc3339(ms)
 }
 
 /// ASFF `Types` from the detector's tags: ATT&CK tactics as `TTPs/...`, CIS controls as the
