@@ -34,6 +34,7 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Milliseconds since the epoch as an RFC 3339 UTC timestamp, `2026-11-28T10:05:00.123Z`.
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
 pub fn rfc3339(ms: u64) -> String {
     let (days, rest) = (ms / 86_400_000, ms % 86_400_000);
     let (year, month, day) = civil_from_days(days as i64);

@@ -57,6 +57,9 @@ pub struct Config {
     /// `DETECTORS_URI`: `s3://bucket/prefix/` holding rules, filters and accounts files,
     /// loaded at init and checked for changes at most every five minutes.
     pub detectors_uri: Option<super::rule_source::RuleUri>,
+    /// `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`: state across deliveries
+    /// (correlation windows, silent trails); none without `STATE_TABLE`.
+    pub state: Option<super::state::StateSettings>,
 }
 
 impl Config {
@@ -149,7 +152,10 @@ impl Config {
             .map(|v| v.parse())
             .transpose()
             .map_err(|e: super::rule_source::BadUri| bad("DETECTORS_URI", e.to_string()))?;
+        let state = super::state::StateSettings::from_lookup(&set)
+            .map_err(|(variable, message)| bad(variable, message))?;
         Ok(Config {
+            state,
             detectors_uri,
             topic_arn,
             min_severity,

@@ -112,4 +112,7 @@ pub enum Failure {
         /// The first object to retry, and why.
         first: ObjectError,
     },
+    /// The scheduled check could not read or write the state, or publish its alerts.
+    #[error("scheduled check: {0}")]
+    Scheduled(String),
 }

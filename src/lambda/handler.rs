@@ -7,9 +7,11 @@ use super::metrics::Tally;
 use super::object::{Deadline, Job, Outcome, Worker};
 use super::publish::{AlertSink, Backoff};
 use super::s3::ObjectSource;
+use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{self, ObjectRef, Trigger};
 use crate::delivery::Pipeline;
 use crate::detectors::Settings;
+use crate::redact;
 use crate::rules::catalog::Catalog;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -37,6 +39,8 @@ pub struct Handler<S, K> {
     pub metrics: Box<dyn Fn(&str) + Send + Sync>,
     /// Where alerts go besides SNS (`OUTPUTS`): none unless [`Handler::with_outputs`].
     pub outputs: super::outputs::Outputs,
+    /// State across deliveries: none unless [`Handler::with_state`].
+    pub state: Option<Arc<State<AnyTable>>>,
 }
 
 impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
@@ -59,7 +63,14 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             reserve: Duration::from_secs(5),
             metrics: Box::new(|line| println!("{line}")),
             outputs: super::outputs::Outputs::default(),
+            state: None,
         }
+    }
+
+    /// The handler keeping state across deliveries in `state`'s table.
+    pub fn with_state(mut self, state: Arc<State<AnyTable>>) -> Self {
+        self.state = Some(state);
+        self
     }
 
     /// The handler publishing to `outputs` (SNS among them or not).
@@ -99,6 +110,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             Trigger::Objects(objects) => self.objects(objects, job, &mut tally).await,
             Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut tally).await),
             Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut tally).await),
+            Trigger::Scheduled(at) => self.scheduled(at, job, &mut tally).await,
         };
         self.emit(&tally);
         answer
@@ -150,7 +162,44 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             backoff: self.backoff,
             fifo: self.config.fifo(),
             outputs: &self.outputs,
+            state: self.state.as_deref(),
         }
+    }
+
+    /// The scheduled check: correlation windows due and silent trails at the event's time.
+    async fn scheduled(
+        self: &Arc<Self>,
+        at: Option<i64>,
+        job: Job,
+        tally: &mut Tally,
+    ) -> Result<Value, Failure> {
+        let Some(state) = &self.state else {
+            tracing::warn!("scheduled check: STATE_TABLE is not set, nothing to check");
+            return Ok(json!({ "scheduled": "no state table (STATE_TABLE)" }));
+        };
+        let now = at.unwrap_or_else(unix_now);
+        let set = &self.pipeline.catalog.correlations;
+        let raised = state.scheduled(set, now).await.map_err(|e| {
+            tracing::error!(error = %e, "scheduled check failed");
+            Failure::Scheduled(e.to_string())
+        })?;
+        let mut alerts = Vec::new();
+        for a in raised.into_iter().map(redact::alert) {
+            if a.detector.starts_with("trail-") || a.severity >= job.min_severity {
+                tally.alert(&a.detector, a.severity);
+                alerts.push(a);
+            }
+        }
+        if let Some(why) = self.worker().deliver(&alerts).await {
+            tracing::error!(error = %why, "scheduled check: alerts not published");
+            return Err(Failure::Scheduled(why));
+        }
+        tracing::info!(
+            alerts = alerts.len(),
+            state_calls = state.table.calls(),
+            "scheduled check done"
+        );
+        Ok(json!({ "scheduled": "checked", "alerts": alerts.len() }))
     }
 
     /// S3 notification, SNS, EventBridge: the invocation fails if any object must be retried.

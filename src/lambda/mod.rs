@@ -16,6 +16,7 @@ pub mod publish;
 pub mod rule_source;
 pub mod s3;
 pub mod sns;
+pub mod state;
 pub mod triggers;
 
 pub use config::{Config, ConfigError};
@@ -136,6 +137,16 @@ async fn serve(
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
     let (s3, sns) = clients(&shared, path_style);
+    let state = config.state.as_ref().map(|settings| {
+        let table = state::dynamo::DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(&shared),
+            settings.table.clone(),
+        );
+        Arc::new(state::State {
+            table: state::AnyTable::Dynamo(table),
+            settings: settings.clone(),
+        })
+    });
     let topic = config.topic_arn.clone();
     tracing::info!(
         topic = %topic,
@@ -144,14 +155,20 @@ async fn serve(
         detectors = catalog.descriptors.len(),
         disabled = ?config.disabled,
         outputs = ?outputs.outputs.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
+        state_table = config.state.as_ref().map_or("", |s| s.table.as_str()),
         "trailwatch ready"
     );
     let make = {
         let (s3, config, shared) = (s3.clone(), config.clone(), shared.clone());
         move |catalog| {
             let sink = publish::SnsSink::new(sns.clone(), topic.clone());
-            Handler::new(s3::S3Source::new(s3.clone()), sink, catalog, config.clone())
-                .with_outputs(outputs::build(&outputs, &shared))
+            let handler =
+                Handler::new(s3::S3Source::new(s3.clone()), sink, catalog, config.clone())
+                    .with_outputs(outputs::build(&outputs, &shared));
+            match &state {
+                Some(s) => handler.with_state(Arc::clone(s)),
+                None => handler,
+            }
         }
     };
     let serving = Arc::new(rule_source::Serving::new(

@@ -7,11 +7,12 @@ use super::outputs::sns::SnsOutput;
 use super::outputs::Outputs;
 use super::publish::{AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
+use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
-use crate::redact::Redacted;
+use crate::redact::{self, Redacted};
 use crate::scan::Contents;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -78,6 +79,8 @@ pub struct Worker<'a, S, K> {
     pub fifo: bool,
     /// Where alerts go besides (or instead of) SNS.
     pub outputs: &'a Outputs,
+    /// State across deliveries (correlation windows, trails), when `STATE_TABLE` is set.
+    pub state: Option<&'a State<AnyTable>>,
 }
 
 impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
@@ -125,6 +128,39 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             tally.alert(&a.detector, a.severity);
             alerts.push(a.clone());
         }
+        let calls_before = self.state.map_or(0, |s| s.table.calls());
+        if let Some(state) = self.state {
+            let set = &self.pipeline.catalog.correlations;
+            let newest = analysis.report.newest_event.as_str();
+            let observed = &analysis.observations;
+            match state
+                .delivered(set, (bucket, key), newest, observed, unix_now())
+                .await
+            {
+                Ok(d) => {
+                    for a in d.alerts.into_iter().map(redact::alert) {
+                        let operational = a.detector.starts_with("trail-");
+                        if operational || a.severity >= job.min_severity {
+                            tally.alert(&a.detector, a.severity);
+                            alerts.push(a);
+                        }
+                    }
+                    if d.late > 0 {
+                        tracing::warn!(
+                            bucket,
+                            key,
+                            late = d.late,
+                            "records too late for their correlation windows"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(bucket, key, error = %e, "correlation state not updated, left for a later try");
+                    return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
+                }
+            }
+        }
+        let state_calls = self.state.map_or(0, |s| s.table.calls()) - calls_before;
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
             let alert = ingest_alert(&object, e.reason(), None);
@@ -155,6 +191,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             ms = started.elapsed().as_millis() as u64,
             alerts = alerts.len(),
             suppressed,
+            state_calls,
             "object scanned"
         );
         Outcome::Done {
@@ -165,7 +202,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
 
     /// Sends the alerts to every output (SNS among them), each whatever the others did; says
     /// why the object must be retried when a required output failed.
-    async fn deliver(&self, alerts: &[Redacted<Alert>]) -> Option<String> {
+    pub(super) async fn deliver(&self, alerts: &[Redacted<Alert>]) -> Option<String> {
         let sns = SnsOutput {
             sink: self.sink,
             fifo: self.fifo,

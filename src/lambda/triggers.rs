@@ -44,6 +44,9 @@ pub enum EventError {
     /// A record that is neither an S3 nor an SNS record.
     #[error("record {0} is neither an S3 nor an SNS record")]
     NotARecord(usize),
+    /// A `trailwatch` event that is not the scheduled check.
+    #[error("`trailwatch: {0}` is not a trailwatch event (`scheduled-check` is)")]
+    Unknown(String),
     /// A Batch Operations job's `minSeverity` argument that is not a severity.
     #[error("userArguments.minSeverity: {0}")]
     MinSeverity(String),
@@ -79,7 +82,14 @@ pub enum Trigger {
     Batch(BatchJob),
     /// `s3:TestEvent`: acknowledged, no work.
     Test,
+    /// The scheduled check (EventBridge Scheduler, or an EventBridge rule's `Scheduled Event`):
+    /// correlation windows due, silent trails. Its time (seconds since the epoch), when the
+    /// event says it; else the clock's.
+    Scheduled(Option<i64>),
 }
+
+/// The `trailwatch` field of the scheduled check's event (`template.yaml` sets it).
+pub const SCHEDULED_CHECK: &str = "scheduled-check";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 /// One SQS message of a batch.
@@ -114,6 +124,14 @@ pub struct BatchTask {
 
 /// Reads an invocation event; an error says why it is not understood.
 pub fn parse(event: &Value) -> Result<Trigger, EventError> {
+    let ours = str_at(event, &["trailwatch"]) == Some(SCHEDULED_CHECK);
+    if ours || str_at(event, &["detail-type"]) == Some("Scheduled Event") {
+        let time = str_at(event, &["time"]).and_then(crate::correlate::time::parse_event_time);
+        return Ok(Trigger::Scheduled(time));
+    }
+    if let Some(other) = str_at(event, &["trailwatch"]) {
+        return Err(EventError::Unknown(other.to_owned()));
+    }
     if event.get("invocationSchemaVersion").is_some() && event.get("tasks").is_some() {
         return batch(event).map(Trigger::Batch);
     }

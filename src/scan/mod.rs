@@ -65,6 +65,8 @@ pub struct ScanReport {
     /// Records of a Lambda trigger event (`eventSource` `aws:s3`, `aws:sqs` ...) found where
     /// CloudTrail records were expected: skipped (counted in `skipped` too).
     pub trigger_records: u64,
+    /// The latest `eventTime` read (as written; empty when none).
+    pub newest_event: String,
 }
 
 impl ScanReport {
@@ -183,6 +185,10 @@ fn inspect(
         return;
     }
     report.records += 1;
+    let time = record.event_time();
+    if time > report.newest_event.as_str() {
+        time.clone_into(&mut report.newest_event);
+    }
     if record
         .tls_version()
         .is_some_and(|v| TlsVersion::parse(v).is_none())

@@ -1,0 +1,179 @@
+//! The state table in DynamoDB: `Query` (consistent), `UpdateItem` conditioned on the version,
+//! `BatchWriteItem` for deletes. Throttling and faults are retried by the SDK's standard retry
+//! mode; what still fails fails the invocation, which Lambda retries.
+
+use super::table::{Row, Table, TableError};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Unprocessed deletes are sent again this many times.
+const DELETE_ROUNDS: usize = 4;
+
+/// One DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoTable {
+    client: Client,
+    table: String,
+    calls: std::sync::Arc<AtomicU64>,
+}
+
+impl DynamoTable {
+    /// The table `table` through `client`.
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoTable {
+        DynamoTable {
+            client,
+            table: table.into(),
+            calls: Default::default(),
+        }
+    }
+
+    fn fault(&self, e: impl std::error::Error) -> TableError {
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            message = format!("{message}: {s}");
+            source = s.source();
+        }
+        TableError {
+            table: self.table.clone(),
+            message,
+        }
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn text(item: &HashMap<String, AttributeValue>, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        _ => String::new(),
+    }
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> i64 {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl Table for DynamoTable {
+    async fn query(&self, pk: &str, sk: Option<&str>) -> Result<Vec<Row>, TableError> {
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_names("#pk", "pk")
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            q = match sk {
+                Some(sk) => q
+                    .key_condition_expression("#pk = :pk AND #sk = :sk")
+                    .expression_attribute_names("#sk", "sk")
+                    .expression_attribute_values(":sk", s(sk)),
+                None => q.key_condition_expression("#pk = :pk"),
+            };
+            self.count();
+            let out = q.send().await.map_err(|e| self.fault(e))?;
+            for item in out.items() {
+                rows.push(Row {
+                    pk: text(item, "pk"),
+                    sk: text(item, "sk"),
+                    ver: number(item, "ver").max(0) as u64,
+                    body: text(item, "body"),
+                    expires: number(item, "expires"),
+                });
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(rows),
+            }
+        }
+    }
+
+    async fn put(&self, row: &Row) -> Result<bool, TableError> {
+        let mut u = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(&row.pk))
+            .key("sk", s(&row.sk))
+            .update_expression("SET #b = :b, #v = :v, #e = :e")
+            .expression_attribute_names("#b", "body")
+            .expression_attribute_names("#v", "ver")
+            .expression_attribute_names("#e", "expires")
+            .expression_attribute_values(":b", s(&row.body))
+            .expression_attribute_values(":v", AttributeValue::N(row.ver.to_string()))
+            .expression_attribute_values(":e", AttributeValue::N(row.expires.to_string()));
+        u = if row.ver <= 1 {
+            u.condition_expression("attribute_not_exists(#v)")
+        } else {
+            u.condition_expression("#v = :was")
+                .expression_attribute_values(":was", AttributeValue::N((row.ver - 1).to_string()))
+        };
+        self.count();
+        match u.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.fault(e)),
+        }
+    }
+
+    async fn delete(&self, keys: &[(String, String)]) -> Result<(), TableError> {
+        let mut requests: Vec<WriteRequest> = Vec::new();
+        for (pk, sk) in keys {
+            let delete = DeleteRequest::builder()
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map_err(|e| self.fault(e))?;
+            requests.push(WriteRequest::builder().delete_request(delete).build());
+        }
+        for _ in 0..DELETE_ROUNDS {
+            if requests.is_empty() {
+                return Ok(());
+            }
+            self.count();
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut requests))
+                .send()
+                .await
+                .map_err(|e| self.fault(e))?;
+            requests = out
+                .unprocessed_items()
+                .and_then(|u| u.get(&self.table))
+                .cloned()
+                .unwrap_or_default();
+        }
+        // What is left expires with the table's TTL.
+        tracing::warn!(table = %self.table, rows = requests.len(), "state rows not deleted, left to expire");
+        Ok(())
+    }
+
+    fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn name(&self) -> &str {
+        &self.table
+    }
+}

@@ -1,0 +1,301 @@
+//! The correlation engine's [`Store`] over the state table, one delivery at a time.
+//!
+//! Rows: partition `corr` holds one row per open group (its key, where its decided windows
+//! end, its earliest minute); partition `corr#<group hash>` one row per minute of the group
+//! (a [`Bucket`], event-id hashes included, so counting stays idempotent).
+//!
+//! A delivery loads the group rows (one query), the minutes of the groups it touches or whose
+//! earliest window is due (one query each), runs the engine on that snapshot, then writes back
+//! each minute and group row it changed, conditioned on the versions it read. When another
+//! invocation wrote first, the delivery starts over from a fresh snapshot: counting twice is
+//! impossible (event ids), deciding a window twice too (versions).
+
+use super::table::{Row, Table, TableError};
+use crate::alert::Alert;
+use crate::correlate::rule::BUCKET;
+use crate::correlate::store::{Bucket, Event, GroupKey, GroupState};
+use crate::correlate::{Correlations, Engine, Observation, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The partition of group rows.
+const GROUPS: &str = "corr";
+/// Rows outlive the windows they serve by this much, then the table's TTL removes them.
+const KEEP: i64 = 86_400;
+/// Fresh snapshots tried when other invocations keep writing first.
+const ATTEMPTS: usize = 6;
+
+/// A group row's body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GroupRow {
+    key: GroupKey,
+    decided: i64,
+    /// The earliest minute with events, if any.
+    next: Option<i64>,
+    /// Decided to its end: kept only to know that older records are late.
+    #[serde(default)]
+    forgotten: bool,
+}
+
+/// One group as loaded, with the versions of its rows.
+#[derive(Debug, Default)]
+struct Loaded {
+    state: GroupState,
+    ver: u64,
+    minutes: BTreeMap<i64, u64>,
+    forgotten: bool,
+}
+
+/// What one delivery sees of the table, and what it changed.
+#[derive(Debug)]
+pub struct Snapshot {
+    groups: BTreeMap<GroupKey, Loaded>,
+    now: i64,
+    /// (span + lateness) per correlation, for expiries.
+    keep: BTreeMap<String, i64>,
+    written: BTreeSet<(GroupKey, i64)>,
+    changed: BTreeSet<GroupKey>,
+    dropped: Vec<(String, String)>,
+}
+
+fn hash(key: &GroupKey) -> String {
+    let text = serde_json::to_string(key).unwrap_or_default();
+    let d = Sha256::digest(text.as_bytes());
+    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn minutes_pk(key: &GroupKey) -> String {
+    format!("{GROUPS}#{}", hash(key))
+}
+
+impl Snapshot {
+    /// Loads the groups `touched` and those with a window due at `now`.
+    pub async fn load<T: Table>(
+        table: &T,
+        set: &Correlations,
+        lateness: i64,
+        touched: &BTreeSet<&GroupKey>,
+        now: i64,
+    ) -> Result<Snapshot, TableError> {
+        let keep: BTreeMap<String, i64> = set
+            .rules()
+            .iter()
+            .map(|l| (l.id.clone(), l.rule.timespan + lateness))
+            .collect();
+        let mut groups = BTreeMap::new();
+        for row in table.query(GROUPS, None).await? {
+            let Ok(g) = serde_json::from_str::<GroupRow>(&row.body) else {
+                tracing::warn!(sk = %row.sk, "state table: group row not understood, ignored");
+                continue;
+            };
+            let Some(&wait) = keep.get(&g.key.correlation) else {
+                continue;
+            };
+            let due = match g.next {
+                Some(n) => n.saturating_add(wait) <= now,
+                None => !g.forgotten && g.decided.saturating_add(wait) <= now + BUCKET,
+            };
+            if !due && !touched.contains(&g.key) {
+                continue;
+            }
+            let mut loaded = Loaded {
+                state: GroupState {
+                    decided: g.decided,
+                    ..GroupState::default()
+                },
+                ver: row.ver,
+                forgotten: g.forgotten,
+                ..Loaded::default()
+            };
+            if g.next.is_some() {
+                for m in table.query(&minutes_pk(&g.key), None).await? {
+                    let (Ok(start), Ok(bucket)) =
+                        (m.sk.parse::<i64>(), serde_json::from_str::<Bucket>(&m.body))
+                    else {
+                        continue;
+                    };
+                    loaded.minutes.insert(start, m.ver);
+                    if start >= g.decided {
+                        loaded.state.buckets.insert(start, bucket);
+                    }
+                }
+            }
+            groups.insert(g.key, loaded);
+        }
+        Ok(Snapshot {
+            groups,
+            now,
+            keep,
+            written: BTreeSet::new(),
+            changed: BTreeSet::new(),
+            dropped: Vec::new(),
+        })
+    }
+
+    /// Writes back what changed; `Ok(false)` when another invocation wrote first.
+    pub async fn commit<T: Table>(self, table: &T) -> Result<bool, TableError> {
+        for (key, start) in &self.written {
+            let (Some(g), Some(wait)) = (self.groups.get(key), self.keep.get(&key.correlation))
+            else {
+                continue;
+            };
+            let Some(bucket) = g.state.buckets.get(start) else {
+                continue;
+            };
+            let row = Row {
+                pk: minutes_pk(key),
+                sk: start.to_string(),
+                ver: g.minutes.get(start).copied().unwrap_or(0) + 1,
+                body: serde_json::to_string(bucket).unwrap_or_default(),
+                expires: start + wait + KEEP,
+            };
+            if !table.put(&row).await? {
+                return Ok(false);
+            }
+        }
+        for key in &self.changed {
+            let (Some(g), Some(wait)) = (self.groups.get(key), self.keep.get(&key.correlation))
+            else {
+                continue;
+            };
+            let next = g.state.buckets.keys().next().copied();
+            let body = GroupRow {
+                key: key.clone(),
+                decided: g.state.decided,
+                next,
+                forgotten: g.forgotten,
+            };
+            let until = next.unwrap_or(i64::MIN).max(g.state.decided).max(self.now);
+            let row = Row {
+                pk: GROUPS.into(),
+                sk: hash(key),
+                ver: g.ver + 1,
+                body: serde_json::to_string(&body).unwrap_or_default(),
+                expires: until.saturating_add(wait + KEEP),
+            };
+            if !table.put(&row).await? {
+                return Ok(false);
+            }
+        }
+        for chunk in self.dropped.chunks(25) {
+            table.delete(chunk).await?;
+        }
+        Ok(true)
+    }
+}
+
+impl Store for Snapshot {
+    fn add(
+        &mut self,
+        key: &GroupKey,
+        bucket: i64,
+        _delivery: &str,
+        events: &[Event],
+    ) -> Result<u64, StoreError> {
+        let g = self.groups.entry(key.clone()).or_insert_with(|| Loaded {
+            state: GroupState {
+                decided: i64::MIN,
+                ..GroupState::default()
+            },
+            ..Loaded::default()
+        });
+        g.forgotten = false;
+        let b = g.state.buckets.entry(bucket).or_default();
+        let new: u64 = events.iter().map(|e| u64::from(b.add(e))).sum();
+        if new > 0 {
+            if !g.minutes.contains_key(&bucket) || g.ver == 0 {
+                self.changed.insert(key.clone());
+            }
+            self.written.insert((key.clone(), bucket));
+        }
+        Ok(new)
+    }
+
+    fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError> {
+        Ok(self
+            .groups
+            .get(key)
+            .filter(|g| !g.forgotten)
+            .map(|g| g.state.clone()))
+    }
+
+    fn groups(&mut self) -> Result<Vec<GroupKey>, StoreError> {
+        Ok(self
+            .groups
+            .iter()
+            .filter(|(_, g)| !g.forgotten)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn decide(&mut self, key: &GroupKey, until: i64) -> Result<(), StoreError> {
+        if let Some(g) = self.groups.get_mut(key) {
+            g.state.decided = g.state.decided.max(until);
+            g.state.buckets = g.state.buckets.split_off(&until);
+            let pk = minutes_pk(key);
+            for start in g.minutes.keys().filter(|&&s| s < until) {
+                self.dropped.push((pk.clone(), start.to_string()));
+            }
+            self.changed.insert(key.clone());
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, key: &GroupKey) -> Result<(), StoreError> {
+        if let Some(g) = self.groups.get_mut(key) {
+            g.forgotten = true;
+            self.changed.insert(key.clone());
+        }
+        Ok(())
+    }
+
+    fn watermark(&mut self) -> Result<i64, StoreError> {
+        Ok(self.now)
+    }
+
+    fn set_watermark(&mut self, _at: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn evicted(&self) -> u64 {
+        0
+    }
+}
+
+/// Counts one delivery's `observations` and decides the windows due at `now` (the clock is the
+/// watermark: a record older than its window's end plus `lateness` is late). Returns the
+/// correlation alerts and how many observations were late.
+pub async fn correlate<T: Table>(
+    table: &T,
+    set: &Arc<Correlations>,
+    lateness: i64,
+    delivery: &str,
+    observations: &[Observation],
+    now: i64,
+) -> Result<(Vec<Alert>, u64), TableError> {
+    let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
+    let internal = |e: StoreError| TableError {
+        table: table.name().to_owned(),
+        message: e.to_string(),
+    };
+    for _ in 0..ATTEMPTS {
+        let snapshot = Snapshot::load(table, set, lateness, &touched, now).await?;
+        let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
+        engine.observe(delivery, observations).map_err(internal)?;
+        let alerts = engine.close(now).map_err(internal)?;
+        let late = engine.late;
+        if engine.store.commit(table).await? {
+            return Ok((alerts, late));
+        }
+        tracing::debug!(
+            delivery,
+            "state table: another invocation wrote first, reloading"
+        );
+    }
+    Err(TableError {
+        table: table.name().to_owned(),
+        message: format!("other invocations kept writing the same groups ({ATTEMPTS} tries)"),
+    })
+}

@@ -1,0 +1,138 @@
+//! State across deliveries for the Lambda: correlation windows and the trails' last
+//! deliveries, kept in one DynamoDB table (`STATE_TABLE`).
+//!
+//! - [`table`]: the table behind the small [`Table`] trait (versioned rows), with an in-memory
+//!   table for tests; [`dynamo`] is DynamoDB's.
+//! - [`groups`]: the correlation engine's store over the table: each delivery loads the groups
+//!   it touches (and those whose windows are due), counts, decides, and writes back one row per
+//!   group and minute it changed, conditioned on the versions it read.
+//! - [`silence`]: `trail-silent` and `trail-resumed`.
+//! - [`settings`]: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
+
+pub mod dynamo;
+pub mod groups;
+pub mod settings;
+pub mod silence;
+pub mod table;
+#[cfg(test)]
+mod tests;
+
+pub use settings::StateSettings;
+pub use table::{MemoryTable, Row, Table, TableError};
+
+use crate::alert::Alert;
+use crate::correlate::{Correlations, Observation};
+use std::sync::Arc;
+
+/// The function's table: DynamoDB, or (in tests) one in memory.
+#[derive(Debug, Clone)]
+pub enum AnyTable {
+    /// DynamoDB.
+    Dynamo(dynamo::DynamoTable),
+    /// In memory, shared with the test that reads it.
+    Memory(Arc<MemoryTable>),
+}
+
+impl Table for AnyTable {
+    async fn query(&self, pk: &str, sk: Option<&str>) -> Result<Vec<Row>, TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.query(pk, sk).await,
+            AnyTable::Memory(t) => t.query(pk, sk).await,
+        }
+    }
+
+    async fn put(&self, row: &Row) -> Result<bool, TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.put(row).await,
+            AnyTable::Memory(t) => t.put(row).await,
+        }
+    }
+
+    async fn delete(&self, keys: &[(String, String)]) -> Result<(), TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.delete(keys).await,
+            AnyTable::Memory(t) => t.delete(keys).await,
+        }
+    }
+
+    fn calls(&self) -> u64 {
+        match self {
+            AnyTable::Dynamo(t) => t.calls(),
+            AnyTable::Memory(t) => t.calls(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            AnyTable::Dynamo(t) => t.name(),
+            AnyTable::Memory(t) => t.name(),
+        }
+    }
+}
+
+/// The seconds since the epoch now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The state of one function: its table and settings.
+pub struct State<T> {
+    /// The table.
+    pub table: T,
+    /// How long windows stay open, and when a trail is silent.
+    pub settings: StateSettings,
+}
+
+/// What the state gave one delivery.
+#[derive(Debug, Default)]
+pub struct Delivered {
+    /// Correlation alerts decided, and `trail-resumed` if the trail was silent.
+    pub alerts: Vec<Alert>,
+    /// Observations too late for their windows.
+    pub late: u64,
+}
+
+impl<T: Table> State<T> {
+    /// Counts one delivery's observations, decides the windows due at `now`, and records that
+    /// the trail of `bucket`/`key` delivered (its newest `eventTime`: `newest`).
+    pub async fn delivered(
+        &self,
+        set: &Arc<Correlations>,
+        (bucket, key): (&str, &str),
+        newest: &str,
+        observations: &[Observation],
+        now: i64,
+    ) -> Result<Delivered, TableError> {
+        let mut out = Delivered::default();
+        if !set.is_empty() {
+            let lateness = self.settings.lateness;
+            let delivery = format!("s3://{bucket}/{key}");
+            let (alerts, late) =
+                groups::correlate(&self.table, set, lateness, &delivery, observations, now).await?;
+            out.alerts = alerts;
+            out.late = late;
+        }
+        if let Some(resumed) = silence::delivered(&self.table, bucket, key, newest, now).await? {
+            out.alerts.push(resumed);
+        }
+        Ok(out)
+    }
+
+    /// The scheduled check at `now`: windows due, trails silent.
+    pub async fn scheduled(
+        &self,
+        set: &Arc<Correlations>,
+        now: i64,
+    ) -> Result<Vec<Alert>, TableError> {
+        let mut alerts = Vec::new();
+        if !set.is_empty() {
+            let lateness = self.settings.lateness;
+            let (closed, _) = groups::correlate(&self.table, set, lateness, "", &[], now).await?;
+            alerts = closed;
+        }
+        alerts.extend(silence::check(&self.table, now, self.settings.silence_after).await?);
+        Ok(alerts)
+    }
+}

@@ -1,0 +1,44 @@
+//! The state's settings: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
+
+use crate::correlate::time::parse_duration;
+use crate::correlate::DEFAULT_LATENESS;
+
+/// A trail is silent after this long without a delivery, unless `SILENCE_AFTER` says.
+pub const DEFAULT_SILENCE_AFTER: i64 = 60 * 60;
+
+/// Where state lives and how long things wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSettings {
+    /// `STATE_TABLE`: the DynamoDB table's name.
+    pub table: String,
+    /// `SILENCE_AFTER`: seconds without a delivery after which a trail is silent.
+    pub silence_after: i64,
+    /// `ALLOWED_LATENESS`: seconds a window stays open after it ends, for late records.
+    pub lateness: i64,
+}
+
+impl StateSettings {
+    /// The settings from `set` (a variable's value, when set and not blank); `None` without
+    /// `STATE_TABLE`. `Err((variable, message))` names a bad value.
+    pub fn from_lookup(
+        set: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<StateSettings>, (&'static str, String)> {
+        let Some(table) = set("STATE_TABLE") else {
+            return Ok(None);
+        };
+        let span = |name: &'static str, default: i64| match set(name) {
+            None => Ok(default),
+            Some(v) => parse_duration(v.trim()).filter(|s| *s > 0).ok_or_else(|| {
+                (
+                    name,
+                    format!("`{v}` is not a duration such as 90s, 20m, 1h or 1d"),
+                )
+            }),
+        };
+        Ok(Some(StateSettings {
+            table: table.trim().to_owned(),
+            silence_after: span("SILENCE_AFTER", DEFAULT_SILENCE_AFTER)?,
+            lateness: span("ALLOWED_LATENESS", DEFAULT_LATENESS)?,
+        }))
+    }
+}

@@ -1,0 +1,193 @@
+//! A trail that goes silent: every delivery records (account, region, trail prefix, newest
+//! `eventTime`, delivery time); the scheduled check raises `trail-silent` for an (account,
+//! region) that delivered before and has not for longer than `SILENCE_AFTER`, and the next
+//! delivery from it raises `trail-resumed`. Regions that never delivered are never silent.
+//!
+//! Rows: partition `trails`, one row per account and region, kept 90 days after its last
+//! delivery.
+
+use super::table::{Row, Table, TableError};
+use crate::alert::id::alert_id;
+use crate::alert::severity::Severity;
+use crate::alert::{Alert, Source};
+use crate::correlate::time::format_time;
+use crate::lambda::ingest::operational;
+use crate::lambda::triggers::key_account_region;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// The detector id of a trail that stopped delivering.
+pub const TRAIL_SILENT: &str = "trail-silent";
+/// The detector id of a silent trail that delivers again.
+pub const TRAIL_RESUMED: &str = "trail-resumed";
+const TRAILS: &str = "trails";
+const KEEP: i64 = 90 * 86_400;
+/// Writes tried when other invocations keep updating the same row.
+const ATTEMPTS: usize = 4;
+
+/// What the table keeps of one account and region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// Where its files arrive: `s3://bucket/prefix/` (up to `AWSLogs/`).
+    pub prefix: String,
+    /// The newest `eventTime` delivered.
+    pub last_event: String,
+    /// When it last delivered (seconds since the epoch).
+    pub last_delivery: i64,
+    /// `trail-silent` was raised and it has not delivered since.
+    pub silent: bool,
+}
+
+fn row(t: &Trail, ver: u64) -> Row {
+    Row {
+        pk: TRAILS.into(),
+        sk: format!("{}/{}", t.account, t.region),
+        ver,
+        body: serde_json::to_string(t).unwrap_or_default(),
+        expires: t.last_delivery.saturating_add(KEEP),
+    }
+}
+
+/// Records that `bucket`/`key` was delivered at `now` with `newest` as its latest `eventTime`;
+/// returns `trail-resumed` when the trail was silent. Keys outside CloudTrail's layout are not
+/// recorded.
+pub async fn delivered<T: Table>(
+    table: &T,
+    bucket: &str,
+    key: &str,
+    newest: &str,
+    now: i64,
+) -> Result<Option<Alert>, TableError> {
+    let (account, region) = key_account_region(key);
+    if account.is_empty() || region.is_empty() {
+        return Ok(None);
+    }
+    let prefix = key.find("AWSLogs/").map_or("", |i| &key[..i]);
+    let sk = format!("{account}/{region}");
+    for _ in 0..ATTEMPTS {
+        let stored = table.query(TRAILS, Some(&sk)).await?.into_iter().next();
+        let (before, ver) = match &stored {
+            Some(r) => (serde_json::from_str::<Trail>(&r.body).ok(), r.ver),
+            None => (None, 0),
+        };
+        let last_event = before
+            .as_ref()
+            .map(|b| b.last_event.as_str())
+            .filter(|e| *e > newest)
+            .unwrap_or(newest);
+        let now_trail = Trail {
+            account: account.clone(),
+            region: region.clone(),
+            prefix: format!("s3://{bucket}/{prefix}"),
+            last_event: last_event.to_owned(),
+            last_delivery: before.as_ref().map_or(now, |b| b.last_delivery.max(now)),
+            silent: false,
+        };
+        if table.put(&row(&now_trail, ver + 1)).await? {
+            return Ok(before.filter(|b| b.silent).map(|b| resumed(&b, &now_trail)));
+        }
+    }
+    Err(TableError {
+        table: table.name().to_owned(),
+        message: format!("the row of {sk} kept changing ({ATTEMPTS} tries)"),
+    })
+}
+
+/// The check at `now`: `trail-silent` for each trail without a delivery for longer than
+/// `after` seconds (once per silence).
+pub async fn check<T: Table>(table: &T, now: i64, after: i64) -> Result<Vec<Alert>, TableError> {
+    let mut alerts = Vec::new();
+    for r in table.query(TRAILS, None).await? {
+        let Ok(mut t) = serde_json::from_str::<Trail>(&r.body) else {
+            continue;
+        };
+        if t.silent || now - t.last_delivery <= after {
+            continue;
+        }
+        t.silent = true;
+        // Another invocation first (a delivery, or a check): it decides.
+        if table.put(&row(&t, r.ver + 1)).await? {
+            alerts.push(silent(&t, now));
+        }
+    }
+    Ok(alerts)
+}
+
+fn evidence(t: &Trail) -> Map<String, Value> {
+    let mut e = Map::new();
+    e.insert("prefix".into(), json!(t.prefix));
+    e.insert("last_event_time".into(), json!(t.last_event));
+    e.insert("last_delivery".into(), json!(format_time(t.last_delivery)));
+    e
+}
+
+fn silent(t: &Trail, now: i64) -> Alert {
+    let id = alert_id(&[
+        TRAIL_SILENT,
+        &t.account,
+        &t.region,
+        &t.last_delivery.to_string(),
+    ]);
+    let source = Source::Window {
+        start: format_time(t.last_delivery),
+        end: format_time(now),
+    };
+    let mut a = operational(TRAIL_SILENT, id, source);
+    let minutes = (now - t.last_delivery) / 60;
+    a.severity = Severity::High;
+    a.title = "CloudTrail stopped delivering logs".into();
+    a.summary = format!(
+        "No CloudTrail log file from account {} in {} for {minutes} min (last delivery {}, \
+         newest event {}): the trail may be stopped, deleted, or its bucket policy changed.",
+        t.account,
+        t.region,
+        format_time(t.last_delivery),
+        t.last_event
+    );
+    a.account.clone_from(&t.account);
+    a.region.clone_from(&t.region);
+    a.first_seen = format_time(t.last_delivery);
+    a.last_seen = format_time(now);
+    a.evidence = evidence(t);
+    a.evidence.insert("silent_minutes".into(), json!(minutes));
+    a.remediation = "Check the trail (`aws cloudtrail get-trail-status`): logging on, delivery \
+                     errors, the bucket and its policy, the KMS key. Look for StopLogging, \
+                     DeleteTrail, UpdateTrail or PutBucketPolicy in the last logs delivered."
+        .into();
+    a
+}
+
+fn resumed(before: &Trail, now: &Trail) -> Alert {
+    let id = alert_id(&[
+        TRAIL_RESUMED,
+        &now.account,
+        &now.region,
+        &now.last_delivery.to_string(),
+    ]);
+    let source = Source::Window {
+        start: format_time(before.last_delivery),
+        end: format_time(now.last_delivery),
+    };
+    let mut a = operational(TRAIL_RESUMED, id, source);
+    a.severity = Severity::Informational;
+    a.title = "CloudTrail delivers logs again".into();
+    a.summary = format!(
+        "CloudTrail log files from account {} in {} arrive again after {} min of silence.",
+        now.account,
+        now.region,
+        (now.last_delivery - before.last_delivery) / 60
+    );
+    a.account.clone_from(&now.account);
+    a.region.clone_from(&now.region);
+    a.first_seen = format_time(before.last_delivery);
+    a.last_seen = format_time(now.last_delivery);
+    a.evidence = evidence(now);
+    a.remediation = "Review the silent period: events of those minutes may be missing for good \
+                     if logging was stopped."
+        .into();
+    a
+}

@@ -1,0 +1,125 @@
+//! The state table behind a small trait: rows with a partition key, a sort key, a version,
+//! a JSON body and an expiry. Every write is conditioned on the version read, so two
+//! invocations never overwrite each other's counts.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// One item of the state table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Partition key (`pk`).
+    pub pk: String,
+    /// Sort key (`sk`).
+    pub sk: String,
+    /// Version: 1 when first written, one more at every write.
+    pub ver: u64,
+    /// What the row holds, as JSON.
+    pub body: String,
+    /// When the table's TTL may delete the row (seconds since the epoch).
+    pub expires: i64,
+}
+
+/// The table did not answer (after the client's retries): the invocation fails and is retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state table {table}: {message}")]
+pub struct TableError {
+    /// The table's name.
+    pub table: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The state table.
+pub trait Table: Send + Sync {
+    /// The rows of partition `pk` (only the one with sort key `sk`, if given), read
+    /// consistently.
+    fn query(
+        &self,
+        pk: &str,
+        sk: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Row>, TableError>> + Send;
+    /// Writes `row` if the stored row's version is `row.ver - 1` (no stored row when `row.ver`
+    /// is 1); `Ok(false)` when another writer was first.
+    fn put(&self, row: &Row) -> impl Future<Output = Result<bool, TableError>> + Send;
+    /// Deletes these (pk, sk) rows.
+    fn delete(
+        &self,
+        keys: &[(String, String)],
+    ) -> impl Future<Output = Result<(), TableError>> + Send;
+    /// Calls made to the table so far.
+    fn calls(&self) -> u64;
+    /// The table's name, for errors.
+    fn name(&self) -> &str;
+}
+
+/// Rows by (pk, sk).
+type Rows = BTreeMap<(String, String), Row>;
+
+/// A table in memory: the tests' stand-in for DynamoDB, with the same conditions.
+#[derive(Debug, Default)]
+pub struct MemoryTable {
+    rows: Mutex<Rows>,
+    calls: AtomicU64,
+    /// When set, every call fails with this message (a table that is down).
+    pub down: Mutex<Option<String>>,
+}
+
+impl MemoryTable {
+    fn call(&self) -> Result<std::sync::MutexGuard<'_, Rows>, TableError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if let Some(message) = self.down.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(TableError {
+                table: "memory".into(),
+                message,
+            });
+        }
+        Ok(self.rows.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Every row, in key order.
+    pub fn rows(&self) -> Vec<Row> {
+        let rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        rows.values().cloned().collect()
+    }
+}
+
+impl Table for MemoryTable {
+    async fn query(&self, pk: &str, sk: Option<&str>) -> Result<Vec<Row>, TableError> {
+        let rows = self.call()?;
+        Ok(rows
+            .values()
+            .filter(|r| r.pk == pk && sk.is_none_or(|s| r.sk == s))
+            .cloned()
+            .collect())
+    }
+
+    async fn put(&self, row: &Row) -> Result<bool, TableError> {
+        let mut rows = self.call()?;
+        let key = (row.pk.clone(), row.sk.clone());
+        let stored = rows.get(&key).map_or(0, |r| r.ver);
+        if stored + 1 != row.ver {
+            return Ok(false);
+        }
+        rows.insert(key, row.clone());
+        Ok(true)
+    }
+
+    async fn delete(&self, keys: &[(String, String)]) -> Result<(), TableError> {
+        let mut rows = self.call()?;
+        for k in keys {
+            rows.remove(k);
+        }
+        Ok(())
+    }
+
+    fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    fn name(&self) -> &str {
+        "memory"
+    }
+}

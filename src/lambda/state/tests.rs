@@ -1,0 +1,245 @@
+//! The state over the in-memory table: counting across deliveries, idempotence, conflicts,
+//! the same alerts as replay's store, silence.
+
+use super::silence::{TRAIL_RESUMED, TRAIL_SILENT};
+use super::*;
+use crate::alert::severity::Severity;
+use crate::alert::DetectorMeta;
+use crate::correlate::rule::{Condition, Correlation, Kind};
+use crate::correlate::store::{Event, GroupKey, DEFAULT_MAX_GROUPS};
+use crate::correlate::{Engine, Linked, MemoryStore, DEFAULT_LATENESS};
+
+const T0: i64 = 1_764_500_400; // 2025-11-30T11:00:00Z
+const KEY: &str = "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/11/30/f.json.gz";
+
+fn set(threshold: u64) -> Arc<Correlations> {
+    Arc::new(Correlations::new(vec![Linked {
+        id: "burst".into(),
+        severity: Severity::High,
+        meta: DetectorMeta::default(),
+        rule: Correlation {
+            kind: Kind::EventCount,
+            rules: vec!["base".into()],
+            group_by: vec!["sourceIPAddress".into()],
+            timespan: 600,
+            condition: Condition {
+                bounds: vec![("gte".into(), threshold)],
+                field: None,
+            },
+            generate: true,
+        },
+    }]))
+}
+
+fn obs(ip: &str, id: &str, time: i64) -> Observation {
+    Observation {
+        key: GroupKey {
+            correlation: "burst".into(),
+            group: vec![ip.into()],
+        },
+        event: Event {
+            id: id.into(),
+            time,
+            rule: 0,
+            value: None,
+            name: "ConsoleLogin".into(),
+            who: Default::default(),
+        },
+    }
+}
+
+fn burst(ip: &str, from: usize, n: usize, time: i64) -> Vec<Observation> {
+    (from..from + n)
+        .map(|i| obs(ip, &format!("{ip}-{i}"), time + i as i64))
+        .collect()
+}
+
+fn state() -> State<MemoryTable> {
+    State {
+        table: MemoryTable::default(),
+        settings: StateSettings {
+            table: "memory".into(),
+            silence_after: 3600,
+            lateness: DEFAULT_LATENESS,
+        },
+    }
+}
+
+async fn deliver(
+    s: &State<MemoryTable>,
+    set: &Arc<Correlations>,
+    key: &str,
+    o: &[Observation],
+    now: i64,
+) -> Vec<Alert> {
+    s.delivered(set, ("logs", key), "2025-11-30T11:00:00Z", o, now)
+        .await
+        .unwrap()
+        .alerts
+}
+
+#[tokio::test]
+async fn a_burst_over_three_deliveries_raises_one_alert_once_its_window_is_closed() {
+    let (s, set) = (state(), set(20));
+    for d in 0..3 {
+        let o = burst("203.0.113.9", d * 8, 8, T0 + 60);
+        assert!(deliver(&s, &set, &format!("{KEY}{d}"), &o, T0 + 300)
+            .await
+            .is_empty());
+    }
+    let open = s.scheduled(&set, T0 + 600).await.unwrap();
+    assert!(open.is_empty(), "the window is still open: {open:?}");
+    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    let ids: Vec<_> = closed.iter().filter(|a| a.detector == "burst").collect();
+    assert_eq!(ids.len(), 1, "{closed:?}");
+    assert_eq!(ids[0].count, 24);
+    let again = s.scheduled(&set, T0 + 7200).await.unwrap();
+    assert!(again.iter().all(|a| a.detector != "burst"), "decided once");
+}
+
+#[tokio::test]
+async fn the_same_delivery_twice_counts_once() {
+    let (s, set) = (state(), set(20));
+    let o = burst("198.51.100.7", 0, 12, T0 + 60);
+    deliver(&s, &set, KEY, &o, T0 + 300).await;
+    deliver(&s, &set, KEY, &o, T0 + 310).await;
+    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    assert!(
+        closed.iter().all(|a| a.detector != "burst"),
+        "12 < 20: {closed:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_record_later_than_its_window_allows_is_not_counted() {
+    let (s, set) = (state(), set(1));
+    let late = T0 + 600 + DEFAULT_LATENESS + 60;
+    let d = s
+        .delivered(&set, ("logs", KEY), "", &burst("ip", 0, 3, T0), late)
+        .await
+        .unwrap();
+    assert_eq!(d.late, 3);
+}
+
+#[tokio::test]
+async fn a_writer_that_was_second_reloads_and_counts_once() {
+    let (s, set) = (state(), set(5));
+    let first = burst("ip", 0, 3, T0);
+    let touched: std::collections::BTreeSet<&GroupKey> = first.iter().map(|o| &o.key).collect();
+    // Two invocations load the same (empty) group; the first commits.
+    let a = groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, &touched, T0 + 60)
+        .await
+        .unwrap();
+    let b = groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, &touched, T0 + 60)
+        .await
+        .unwrap();
+    let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
+    ea.observe("d1", &first).unwrap();
+    assert!(ea.store.commit(&s.table).await.unwrap());
+    let mut eb = Engine::new(Arc::clone(&set), b, DEFAULT_LATENESS);
+    eb.observe("d2", &burst("ip", 2, 3, T0)).unwrap();
+    assert!(
+        !eb.store.commit(&s.table).await.unwrap(),
+        "the second writer is refused"
+    );
+    // Through `correlate`, the second delivery reloads: events ip-2..ip-4, one overlapping.
+    deliver(&s, &set, KEY, &burst("ip", 2, 3, T0), T0 + 60).await;
+    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    assert_eq!(closed.iter().map(|a| a.count).collect::<Vec<_>>(), [5]);
+}
+
+#[tokio::test]
+async fn the_table_gives_the_alerts_replay_gives() {
+    let set = set(4);
+    let mut all = Vec::new();
+    for (i, ip) in ["a", "b", "c"].iter().enumerate() {
+        all.extend(burst(ip, 0, 3 + i, T0 + 90 * i as i64));
+        all.extend(burst(ip, 10, 2 + i, T0 + 900 + 30 * i as i64));
+    }
+    let mut replay = Engine::new(
+        Arc::clone(&set),
+        MemoryStore::new(DEFAULT_MAX_GROUPS),
+        DEFAULT_LATENESS,
+    );
+    replay.observe("all", &all).unwrap();
+    let mut want: Vec<_> = replay
+        .flush()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id, a.count))
+        .collect();
+    let s = state();
+    for (n, part) in all.chunks(4).enumerate() {
+        deliver(&s, &set, &format!("{KEY}{n}"), part, T0 + 60).await;
+    }
+    let mut got: Vec<_> = s
+        .scheduled(&set, T0 + 86_400)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.detector == "burst")
+        .map(|a| (a.id, a.count))
+        .collect();
+    want.sort();
+    got.sort();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
+async fn a_table_that_is_down_fails_the_delivery() {
+    let (s, set) = (state(), set(1));
+    *s.table.down.lock().unwrap() = Some("throttled".into());
+    let e = s
+        .delivered(&set, ("logs", KEY), "", &burst("ip", 0, 1, T0), T0)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("throttled"), "{e}");
+}
+
+#[tokio::test]
+async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
+    let (s, set) = (state(), Arc::new(Correlations::default()));
+    deliver(&s, &set, KEY, &[], T0).await;
+    assert!(
+        s.scheduled(&set, T0 + 3600).await.unwrap().is_empty(),
+        "not longer yet"
+    );
+    let silent = s.scheduled(&set, T0 + 3601).await.unwrap();
+    assert_eq!(silent.len(), 1);
+    assert_eq!(
+        (silent[0].detector.as_str(), silent[0].severity),
+        (TRAIL_SILENT, Severity::High)
+    );
+    assert_eq!(
+        (silent[0].account.as_str(), silent[0].region.as_str()),
+        ("111122223333", "eu-west-1")
+    );
+    assert!(
+        s.scheduled(&set, T0 + 5400).await.unwrap().is_empty(),
+        "raised once"
+    );
+    let back = deliver(&s, &set, KEY, &[], T0 + 7200).await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].detector, TRAIL_RESUMED);
+    assert!(s.scheduled(&set, T0 + 7300).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn regions_that_never_delivered_and_other_keys_are_never_silent() {
+    let (s, set) = (state(), Arc::new(Correlations::default()));
+    deliver(&s, &set, "exports/report.json.gz", &[], T0).await;
+    assert!(s.scheduled(&set, T0 + 86_400).await.unwrap().is_empty());
+    assert!(s.table.rows().is_empty());
+}
+
+#[tokio::test]
+async fn a_delivery_costs_a_handful_of_calls() {
+    let (s, set) = (state(), set(1000));
+    let o = burst("ip", 0, 500, T0); // 500 events over 9 minutes of one group
+    let before = s.table.calls();
+    deliver(&s, &set, KEY, &o, T0 + 600).await;
+    let calls = s.table.calls() - before;
+    // groups query, minutes query, 9 minute rows, the group row, trail query and write.
+    assert!(calls <= 14, "{calls} calls");
+}
