@@ -510,6 +510,45 @@ def check_event_sources(resources: dict) -> None:
         check("SourceArn" in r["Properties"], "Lambda permission without SourceArn")
 
 
+def check_state(resources: dict) -> None:
+    table = resources.get("StateTable", {})
+    props = table.get("Properties", {})
+    check(table.get("Type") == "AWS::DynamoDB::Table", "no StateTable")
+    check(props.get("BillingMode") == "PAY_PER_REQUEST", "StateTable is not on demand")
+    ttl = props.get("TimeToLiveSpecification", {})
+    check(ttl.get("Enabled") is True and ttl.get("AttributeName") == "expires", "StateTable items never expire")
+    pitr = props.get("PointInTimeRecoverySpecification", {})
+    check(pitr.get("PointInTimeRecoveryEnabled") is True, "StateTable without point-in-time recovery")
+    check("SSESpecification" in props, "StateTable never encrypted with the environment key")
+    for stmt in role_statements(resources, "FunctionRole"):
+        for action in actions_of(stmt):
+            if action.startswith("dynamodb:"):
+                check(
+                    action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"),
+                    f"FunctionRole: unexpected DynamoDB action {action}",
+                )
+                check(
+                    stmt.get("Resource") == {"Fn::GetAtt": ["StateTable", "Arn"]},
+                    f"{action} not limited to the state table: {flat(stmt.get('Resource'))}",
+                )
+    schedules = [
+        r.get("Properties", {})
+        for r in resources.values()
+        if r.get("Type") == "AWS::Scheduler::Schedule"
+    ]
+    check(
+        any(
+            s.get("ScheduleExpression") == "rate(15 minutes)"
+            and "scheduled-check" in flat(s.get("Target", {}).get("Input"))
+            and "Function" in flat(s.get("Target", {}).get("Arn"))
+            for s in schedules
+        ),
+        "no 15-minute schedule invoking the function's scheduled check",
+    )
+    env = resources.get("Function", {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
+    check(env.get("STATE_TABLE") == {"Ref": "StateTable"}, "the function does not know its state table")
+
+
 def run_checks(resources: dict) -> list[str]:
     failures.clear()
     for step in (
@@ -523,6 +562,7 @@ def run_checks(resources: dict) -> list[str]:
         check_alerting,
         check_function,
         check_event_sources,
+        check_state,
     ):
         step(resources)
     return list(failures)
@@ -603,6 +643,15 @@ MUTATIONS = {
             }
         }
     ),
+    "state on every table": lambda r: _statement(r, "ReadAndWriteState").update(Resource="*"),
+    "state table may be scanned": lambda r: _statement(r, "ReadAndWriteState").update(
+        Action=["dynamodb:Query", "dynamodb:Scan"]
+    ),
+    "state never expires": lambda r: r["StateTable"]["Properties"].pop("TimeToLiveSpecification"),
+    "state without PITR": lambda r: r["StateTable"]["Properties"].pop(
+        "PointInTimeRecoverySpecification"
+    ),
+    "no scheduled check": lambda r: r.pop("ScheduledCheck"),
     "REPORT lines dropped": lambda r: r["Function"]["Properties"]["LoggingConfig"].update(
         SystemLogLevel="WARN"
     ),
