@@ -178,3 +178,19 @@ proptest::proptest! {
         let _ = parse(&json!({"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": key}}}]}));
     }
 }
+
+#[test]
+fn the_scheduled_check_from_scheduler_or_an_eventbridge_rule() {
+    let sample = std::fs::read_to_string("samples/events/scheduled-check.json").unwrap();
+    let event: serde_json::Value = serde_json::from_str(&sample).unwrap();
+    // 2026-11-28T11:00:00Z
+    assert_eq!(parse(&event), Ok(Trigger::Scheduled(Some(1_795_863_600))));
+    let rule = json!({"detail-type": "Scheduled Event", "source": "aws.events",
+        "time": "2026-11-28T11:15:00Z", "detail": {}});
+    assert_eq!(parse(&rule), Ok(Trigger::Scheduled(Some(1_795_864_500))));
+    // The template's placeholder not replaced (a test invocation): the clock's time.
+    let raw = json!({"trailwatch": "scheduled-check", "time": "<aws.scheduler.scheduled-time>"});
+    assert_eq!(parse(&raw), Ok(Trigger::Scheduled(None)));
+    let other = parse(&json!({"trailwatch": "reindex"})).unwrap_err();
+    assert!(other.to_string().contains("reindex"), "{other}");
+}

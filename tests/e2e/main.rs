@@ -13,6 +13,7 @@ mod outputs;
 mod replay_s3;
 mod rule_source;
 mod secrets;
+mod state;
 
 mod tools;
 

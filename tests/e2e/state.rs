@@ -1,0 +1,246 @@
+//! State across deliveries against moto's DynamoDB, with the binary under `cargo lambda watch`:
+//! a brute force spread over three deliveries raises one alert; a file delivered twice counts
+//! once; the scheduled check finds the silent trails; the next delivery says it resumed.
+
+use super::lambda_watch::{emulate, invoke_with};
+use super::tools::Moto;
+use super::{gzip, sdk, Alerts};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_s3::primitives::ByteStream;
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const BUCKET: &str = "state-trail-logs";
+const TABLE: &str = "trailwatch-state";
+
+fn key(account: &str, region: &str, n: usize) -> String {
+    format!("AWSLogs/{account}/CloudTrail/{region}/2026/12/01/{account}_CloudTrail_{region}_20261201T0000Z_state{n:02}.json.gz")
+}
+
+fn rfc3339(secs: i64) -> String {
+    trailwatch::correlate::time::format_time(secs)
+}
+
+/// A failed console sign-in `seconds` after `start`.
+fn failure(id: &str, start: i64, seconds: i64, ip: &str, user: &str, account: &str) -> String {
+    json!({"eventVersion": "1.08", "eventID": id, "eventTime": rfc3339(start + seconds),
+        "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1", "recipientAccountId": account, "sourceIPAddress": ip,
+        "errorMessage": "Failed authentication", "responseElements": {"ConsoleLogin": "Failure"},
+        "userIdentity": {"type": "IAMUser", "accountId": account, "userName": user}})
+    .to_string()
+}
+
+async fn create_table(db: &aws_sdk_dynamodb::Client) {
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    db.create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(s3: &aws_sdk_s3::Client, key: &str, records: &[String]) {
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(ByteStream::from(gzip(records)))
+        .send()
+        .await
+        .unwrap();
+}
+
+fn s3_event(keys: &[&str]) -> String {
+    let records: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"eventSource": "aws:s3", "s3": {"bucket": {"name": BUCKET}, "object": {"key": k}}}))
+        .collect();
+    json!({ "Records": records }).to_string()
+}
+
+fn detectors(alerts: &[Value]) -> Vec<String> {
+    let mut d: Vec<String> = alerts
+        .iter()
+        .map(|a| a["detector"].as_str().unwrap_or("").to_owned())
+        .collect();
+    d.sort();
+    d
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn correlation_and_silence_across_deliveries_in_dynamodb() {
+    let moto = Moto::start();
+    let shared = sdk(&moto.url(), 3).await;
+    let (s3, sns) = trailwatch::lambda::clients(&shared, true);
+    let db = aws_sdk_dynamodb::Client::new(&shared);
+    create_table(&db).await;
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    let alerts = Alerts::create(moto.addr, &sns, "state").await;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let start = now - 300;
+
+    // 24 failures from one address against one user, eight per delivery, from two regions.
+    let (account, other) = ("111122223333", "444455556666");
+    let mut brute = Vec::new();
+    for (d, region) in ["us-east-1", "eu-west-1", "us-east-1"].iter().enumerate() {
+        let records: Vec<String> = (0..8)
+            .map(|i| {
+                let n = d * 8 + i;
+                failure(
+                    &format!("bf-{n}"),
+                    start,
+                    n as i64 * 10,
+                    "203.0.113.9",
+                    "alice",
+                    account,
+                )
+            })
+            .collect();
+        let k = key(account, region, d);
+        put(&s3, &k, &records).await;
+        brute.push(k);
+    }
+    // 12 failures in one file of another account, delivered twice: 12, not 24.
+    let twice: Vec<String> = (0..12)
+        .map(|i| {
+            failure(
+                &format!("tw-{i}"),
+                start,
+                i * 10,
+                "198.51.100.7",
+                "bob",
+                other,
+            )
+        })
+        .collect();
+    let twice_key = key(other, "us-east-1", 9);
+    put(&s3, &twice_key, &twice).await;
+
+    let moto_url = moto.url();
+    let emulated = emulate(
+        "trailwatch-state",
+        &[
+            ("TOPIC_ARN", alerts.topic.as_str()),
+            ("AWS_ENDPOINT_URL", moto_url.as_str()),
+            ("STATE_TABLE", TABLE),
+        ],
+    );
+    let (port, logs) = (emulated.port, emulated.logs.clone());
+    for (n, k) in brute.iter().chain([&twice_key, &twice_key]).enumerate() {
+        let answer = invoke_with(
+            port,
+            &format!("delivery {n}"),
+            &["--data-ascii", &s3_event(&[k])],
+        );
+        assert_eq!(answer["objects"], 1, "{answer}");
+    }
+    let (got, _) = alerts.take();
+    assert!(
+        !detectors(&got)
+            .iter()
+            .any(|d| d.starts_with("console-brute-force")),
+        "no decision while the window is open: {got:?}"
+    );
+
+    // The scheduled check two hours later: the windows closed, the trails silent.
+    let later = rfc3339(now + 7200);
+    let check = json!({"trailwatch": "scheduled-check", "time": later}).to_string();
+    let answer = invoke_with(port, "scheduled check", &["--data-ascii", &check]);
+    assert_eq!(answer["scheduled"], "checked", "{answer}");
+    let (got, urgent) = alerts.take();
+    assert_eq!(
+        detectors(&got),
+        [
+            "console-brute-force",
+            "console-brute-force-user",
+            "trail-silent",
+            "trail-silent",
+            "trail-silent"
+        ],
+        "{got:#?}"
+    );
+    let ip = got
+        .iter()
+        .find(|a| a["detector"] == "console-brute-force")
+        .unwrap();
+    assert_eq!(ip["count"], 24, "three deliveries counted once each: {ip}");
+    assert_eq!(urgent, 5, "all high");
+    let mut silent: Vec<String> = got
+        .iter()
+        .filter(|a| a["detector"] == "trail-silent")
+        .map(|a| {
+            format!(
+                "{} {}",
+                a["account"].as_str().unwrap(),
+                a["region"].as_str().unwrap()
+            )
+        })
+        .collect();
+    silent.sort();
+    assert_eq!(
+        silent,
+        [
+            format!("{account} eu-west-1"),
+            format!("{account} us-east-1"),
+            format!("{other} us-east-1")
+        ]
+    );
+
+    // Checked again: nothing new. Then a delivery from a silent region: trail-resumed.
+    let again = json!({"trailwatch": "scheduled-check", "time": rfc3339(now + 8100)}).to_string();
+    invoke_with(port, "second check", &["--data-ascii", &again]);
+    assert!(alerts.take().0.is_empty(), "raised once");
+    let back = vec![failure("late-1", now, 0, "192.0.2.1", "carol", account)];
+    let back_key = key(account, "eu-west-1", 20);
+    put(&s3, &back_key, &back).await;
+    invoke_with(port, "resumed", &["--data-ascii", &s3_event(&[&back_key])]);
+    let (got, _) = alerts.take();
+    let resumed: Vec<&Value> = got
+        .iter()
+        .filter(|a| a["detector"] == "trail-resumed")
+        .collect();
+    assert_eq!(resumed.len(), 1, "{got:#?}");
+    assert_eq!(
+        (
+            resumed[0]["account"].as_str(),
+            resumed[0]["region"].as_str()
+        ),
+        (Some(account), Some("eu-west-1"))
+    );
+
+    drop(emulated);
+    let text = std::fs::read_to_string(&logs).unwrap();
+    let _ = std::fs::remove_file(&logs);
+    let calls: Vec<u64> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["message"] == "object scanned")
+        .filter_map(|l| l["state_calls"].as_u64())
+        .collect();
+    eprintln!("DynamoDB calls per delivery: {calls:?}");
+    assert_eq!(calls.len(), 6, "{text}");
+    assert!(calls.iter().all(|&c| (2..=12).contains(&c)), "{calls:?}");
+}
