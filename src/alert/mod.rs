@@ -14,7 +14,7 @@ pub(crate) mod time;
 
 pub use builder::AlertBuilder;
 use calls::Calls;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use severity::Severity;
 
@@ -25,7 +25,7 @@ pub const MAX_EVENT_IDS: usize = 20;
 const MAX_EVENT_NAMES: usize = 20;
 
 /// Where the delivery came from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Source {
     /// An S3 object.
@@ -79,10 +79,13 @@ pub struct DetectorMeta {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 /// One alert: the findings of one detector about one subject in one delivery, merged.
+/// Read back (a deduplication window's first alert, kept between deliveries), the fields
+/// that are not serialized are empty, and `subject` is the caller's to set.
 pub struct Alert {
     /// The schema, [`SCHEMA`].
+    #[serde(skip_deserializing, default = "this_schema")]
     pub schema: &'static str,
     /// Hash of detector, subject and source: the same for a re-delivered file.
     pub id: String,
@@ -97,10 +100,10 @@ pub struct Alert {
     /// The account the calls were recorded in.
     pub account: String,
     /// The account's name, from an accounts file (left out when unknown).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub account_name: String,
     /// The account's environment (`prod`, `sandbox` ...), from an accounts file.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub environment: String,
     /// The region of the first call.
     pub region: String,
@@ -139,6 +142,11 @@ pub struct Alert {
     #[serde(skip)]
     pub subject: String,
     /// Set when the alert was cut down to fit a transport limit.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+}
+
+/// [`SCHEMA`], whatever an alert read back says.
+fn this_schema() -> &'static str {
+    SCHEMA
 }

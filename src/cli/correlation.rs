@@ -1,10 +1,16 @@
 //! Replay's correlation state: one engine over an in-memory store for all files of a run,
 //! optionally read from and saved to a file (`--state FILE`) so that windows open at the end of
-//! one run are completed by the next.
+//! one run (correlation windows and deduplication windows) are completed by the next.
+//!
+//! The file: `{"correlation": <the store>, "dedup": [[[detector, subject], window], ...]}`.
 
 use crate::alert::Alert;
+use crate::correlate::dedup::{Open, WindowKey};
 use crate::correlate::store::DEFAULT_MAX_GROUPS;
-use crate::correlate::{Correlations, Engine, MemoryStore, Store, StoreError, DEFAULT_LATENESS};
+use crate::correlate::{
+    Correlations, Dedup, Engine, MemoryStore, Store, StoreError, DEFAULT_LATENESS,
+};
+use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,33 +54,63 @@ pub enum StateError {
 /// The engine of one replay run.
 pub type ReplayEngine = Engine<MemoryStore>;
 
-/// The engine for a run: its store read from the state file when there is one.
-pub fn open(set: &Arc<Correlations>, o: &CorrelationOptions) -> Result<ReplayEngine, StateError> {
-    let store = match &o.state {
+/// The engine for a run, and the deduplication windows left open by the last: read from the
+/// state file when there is one.
+pub fn open(
+    set: &Arc<Correlations>,
+    o: &CorrelationOptions,
+) -> Result<(ReplayEngine, Vec<(WindowKey, Open)>), StateError> {
+    let (store, windows) = match &o.state {
         Some(path) if path.exists() => {
             let file = path.display().to_string();
             let text = std::fs::read_to_string(path).map_err(|source| StateError::Io {
                 file: file.clone(),
                 source,
             })?;
-            MemoryStore::load(&text, &file, o.max_groups)?
+            let corrupt = |message: String| StoreError::Corrupt {
+                file: file.clone(),
+                message,
+            };
+            let mut saved: Value =
+                serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+            let windows = serde_json::from_value(saved["dedup"].take())
+                .map_err(|e| corrupt(format!("dedup: {e}")))?;
+            let store = saved["correlation"].take().to_string();
+            (MemoryStore::load(&store, &file, o.max_groups)?, windows)
         }
-        _ => MemoryStore::new(o.max_groups),
+        _ => (MemoryStore::new(o.max_groups), Vec::new()),
     };
-    Ok(Engine::new(Arc::clone(set), store, o.lateness))
+    Ok((Engine::new(Arc::clone(set), store, o.lateness), windows))
 }
 
 /// The end of a run: without a state file every window is decided; with one, the windows the
-/// latest `eventTime` seen has closed are, and the others are saved for the next run.
-pub fn finish(engine: &mut ReplayEngine, o: &CorrelationOptions) -> Result<Vec<Alert>, StateError> {
-    let Some(path) = &o.state else {
-        return Ok(engine.flush()?);
-    };
+/// latest `eventTime` seen has closed are. Returns the alerts, and the watermark deduplication
+/// windows close at (`None`: all of them).
+pub fn decide(
+    engine: &mut ReplayEngine,
+    o: &CorrelationOptions,
+) -> Result<(Vec<Alert>, Option<i64>), StateError> {
+    if o.state.is_none() {
+        return Ok((engine.flush()?, None));
+    }
     let watermark = engine.newest.max(engine.store.watermark()?);
-    let alerts = engine.close(watermark)?;
-    std::fs::write(path, engine.store.save()).map_err(|source| StateError::Io {
+    Ok((engine.close(watermark)?, Some(watermark)))
+}
+
+/// Saves what is still open for the next run, when there is a state file.
+pub fn save(
+    engine: &ReplayEngine,
+    dedup: &Dedup,
+    o: &CorrelationOptions,
+) -> Result<(), StateError> {
+    let Some(path) = &o.state else {
+        return Ok(());
+    };
+    let store: Value = serde_json::from_str(&engine.store.save()).unwrap_or(Value::Null);
+    let windows: Vec<(&WindowKey, &Open)> = dedup.windows().iter().collect();
+    let text = json!({ "correlation": store, "dedup": windows }).to_string();
+    std::fs::write(path, text).map_err(|source| StateError::Io {
         file: path.display().to_string(),
         source,
-    })?;
-    Ok(alerts)
+    })
 }

@@ -95,7 +95,8 @@ struct Totals {
 /// 2 if any input failed, else 1 if an alert reached `fail_on`, else 0.
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
-    let mut engine = match correlation::open(&job.pipeline.catalog.correlations, &job.correlation) {
+    let opened = correlation::open(&job.pipeline.catalog.correlations, &job.correlation);
+    let (mut engine, windows) = match opened {
         Ok(e) => e,
         Err(e) => {
             writeln!(err, "trailwatch: correlation state {e}")?;
@@ -107,6 +108,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         dedup: Dedup::new(job.pipeline.catalog.dedup_windows()),
         ..Totals::default()
     };
+    for (key, window) in windows {
+        totals.dedup.restore(key, window);
+    }
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
         totals.failed += 1;
@@ -162,8 +166,10 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     });
     bar.finish_and_clear();
     outcome?;
-    match correlation::finish(&mut engine, &job.correlation) {
-        Ok(alerts) => {
+    let mut watermark = None;
+    match correlation::decide(&mut engine, &job.correlation) {
+        Ok((alerts, at)) => {
+            watermark = at;
             for a in alerts {
                 emit_alert(job, &crate::redact::alert(a), &mut totals, out)?;
             }
@@ -173,8 +179,16 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             writeln!(err, "trailwatch: correlation state {e}")?;
         }
     }
-    for a in totals.dedup.flush() {
+    let summaries = match watermark {
+        Some(at) => totals.dedup.close(at),
+        None => totals.dedup.flush(),
+    };
+    for a in summaries {
         write_alert(job, &a, &mut totals, out)?;
+    }
+    if let Err(e) = correlation::save(&engine, &totals.dedup, &job.correlation) {
+        totals.failed += 1;
+        writeln!(err, "trailwatch: correlation state {e}")?;
     }
     totals.late = engine.late;
     totals.evicted = crate::correlate::Store::evicted(&engine.store);

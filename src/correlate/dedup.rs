@@ -7,12 +7,16 @@ use super::time::{format_time, parse_event_time};
 use crate::alert::id::alert_id;
 use crate::alert::Alert;
 use crate::redact::{self, Redacted};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
+/// A window's key: detector id and the alert's subject.
+pub type WindowKey = (String, String);
+
 /// An open window: the alert that opened it, and what was held back since.
-#[derive(Debug)]
-struct Open {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Open {
     first: Alert,
     until: i64,
     held: u64,
@@ -21,12 +25,19 @@ struct Open {
     last_seen: String,
 }
 
+impl Open {
+    /// When the window closes (event time, seconds since the epoch).
+    pub fn until(&self) -> i64 {
+        self.until
+    }
+}
+
 /// The deduplication windows of one run (replay) or one store (the Lambda).
 #[derive(Debug, Default)]
 pub struct Dedup {
     /// Window length in seconds, by detector id.
     windows: HashMap<String, i64>,
-    open: BTreeMap<(String, String), Open>,
+    open: BTreeMap<WindowKey, Open>,
 }
 
 impl Dedup {
@@ -36,6 +47,16 @@ impl Dedup {
             windows: windows.into_iter().collect(),
             open: BTreeMap::new(),
         }
+    }
+
+    /// The open windows.
+    pub fn windows(&self) -> &BTreeMap<WindowKey, Open> {
+        &self.open
+    }
+
+    /// Reopens a window kept between runs or deliveries.
+    pub fn restore(&mut self, key: WindowKey, window: Open) {
+        self.open.insert(key, window);
     }
 
     /// Whether no detector has a window.

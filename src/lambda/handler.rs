@@ -7,7 +7,7 @@ use super::metrics::Tally;
 use super::object::{Deadline, Job, Outcome, Worker};
 use super::publish::{AlertSink, Backoff};
 use super::s3::ObjectSource;
-use super::state::{unix_now, AnyTable, State, Table};
+use super::state::{dedup, unix_now, AnyTable, State, Table};
 use super::triggers::{self, ObjectRef, Trigger};
 use crate::delivery::Pipeline;
 use crate::detectors::Settings;
@@ -183,12 +183,20 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             tracing::error!(error = %e, "scheduled check failed");
             Failure::Scheduled(e.to_string())
         })?;
-        let mut alerts = Vec::new();
-        for a in raised.into_iter().map(redact::alert) {
-            if a.detector.starts_with("trail-") || a.severity >= job.min_severity {
-                tally.alert(&a.detector, a.severity);
-                alerts.push(a);
-            }
+        let mut alerts: Vec<_> = raised
+            .into_iter()
+            .map(redact::alert)
+            .filter(|a| a.detector.starts_with("trail-") || a.severity >= job.min_severity)
+            .collect();
+        let windows = self.pipeline.catalog.dedup_windows();
+        if !windows.is_empty() {
+            let (published, _) = dedup::admit(&state.table, &windows, &alerts, now)
+                .await
+                .map_err(|e| Failure::Scheduled(e.to_string()))?;
+            alerts = published;
+        }
+        for a in &alerts {
+            tally.alert(&a.detector, a.severity);
         }
         if let Some(why) = self.worker().deliver(&alerts).await {
             tracing::error!(error = %why, "scheduled check: alerts not published");

@@ -7,7 +7,7 @@ use super::outputs::sns::SnsOutput;
 use super::outputs::Outputs;
 use super::publish::{AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
-use super::state::{unix_now, AnyTable, State, Table};
+use super::state::{dedup, unix_now, AnyTable, State, Table};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
@@ -157,6 +157,28 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                 Err(e) => {
                     tracing::error!(bucket, key, error = %e, "correlation state not updated, left for a later try");
                     return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
+                }
+            }
+        }
+        if let Some(state) = self.state {
+            let windows = self.pipeline.catalog.dedup_windows();
+            if alerts
+                .iter()
+                .any(|a| windows.iter().any(|(d, _)| *d == a.detector))
+            {
+                match dedup::admit(&state.table, &windows, &alerts, unix_now()).await {
+                    Ok((published, held)) => {
+                        alerts = published;
+                        tally.alerts.clear();
+                        for a in &alerts {
+                            tally.alert(&a.detector, a.severity);
+                        }
+                        tracing::info!(bucket, key, held, "alerts held back by dedup windows");
+                    }
+                    Err(e) => {
+                        tracing::error!(bucket, key, error = %e, "dedup windows not updated, left for a later try");
+                        return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
+                    }
                 }
             }
         }

@@ -244,5 +244,8 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
     assert_eq!(calls.len(), 6, "{text}");
     // At most: the group rows, then per group (two here) its minutes, up to three minute
     // rows and its group row; the trail's row read and written.
-    assert!(calls.iter().all(|&c| (2..=1 + 2 * 5 + 2).contains(&c)), "{calls:?}");
+    assert!(
+        calls.iter().all(|&c| (2..=1 + 2 * 5 + 2).contains(&c)),
+        "{calls:?}"
+    );
 }

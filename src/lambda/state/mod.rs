@@ -7,8 +7,10 @@
 //!   it touches (and those whose windows are due), counts, decides, and writes back one row per
 //!   group and minute it changed, conditioned on the versions it read.
 //! - [`silence`]: `trail-silent` and `trail-resumed`.
+//! - [`dedup`]: deduplication windows (`dedup: 60m`) across deliveries.
 //! - [`settings`]: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
 
+pub mod dedup;
 pub mod dynamo;
 pub mod groups;
 pub mod settings;

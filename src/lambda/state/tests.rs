@@ -243,3 +243,40 @@ async fn a_delivery_costs_a_handful_of_calls() {
     // groups query, minutes query, 9 minute rows, the group row, trail query and write.
     assert!(calls <= 14, "{calls} calls");
 }
+
+#[tokio::test]
+async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
+    use crate::alert::Source;
+    use crate::correlate::time::format_time;
+    let s = state();
+    let windows = vec![("resource-public".to_owned(), 3600)];
+    let alert = |id: &str, at: i64| {
+        let source = Source::File { file: "f".into() };
+        let mut a = crate::lambda::ingest::operational("resource-public", id.into(), source);
+        a.subject = "bucket-x".into();
+        (a.first_seen, a.last_seen) = (format_time(at), format_time(at));
+        crate::redact::alert(a)
+    };
+    let (out, held) = dedup::admit(&s.table, &windows, &[alert("a1", T0)], T0 + 60)
+        .await
+        .unwrap();
+    assert_eq!((out.len(), held), (1, 0));
+    let (out, held) = dedup::admit(&s.table, &windows, &[alert("a2", T0 + 600)], T0 + 660)
+        .await
+        .unwrap();
+    assert_eq!((out.len(), held), (0, 1), "held back by the window of a1");
+    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3000)
+        .await
+        .unwrap();
+    assert!(out.is_empty(), "the window is still open");
+    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3600)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].summary.starts_with("1 more alerts like a1"),
+        "{}",
+        out[0].summary
+    );
+    assert!(s.table.rows().is_empty(), "the closed window's row is gone");
+}
