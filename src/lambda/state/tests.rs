@@ -280,3 +280,48 @@ async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
     );
     assert!(s.table.rows().is_empty(), "the closed window's row is gone");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// The same records split into random deliveries, in random order, through the table give
+    /// the alerts replay's store gives.
+    #[test]
+    fn any_split_and_order_through_the_table_gives_replays_alerts(
+        sizes in proptest::collection::vec(1usize..8, 1..12),
+        order in proptest::collection::vec(0usize..1000, 12),
+        times in proptest::collection::vec((0usize..4, 0i64..1800), 4..40),
+    ) {
+        let set = set(4);
+        let all: Vec<Observation> = times
+            .iter()
+            .enumerate()
+            .map(|(i, (ip, t))| obs(&format!("ip{ip}"), &format!("e{i}"), T0 + t))
+            .collect();
+        let mut replay = Engine::new(Arc::clone(&set), MemoryStore::new(DEFAULT_MAX_GROUPS), DEFAULT_LATENESS);
+        replay.observe("all", &all).unwrap();
+        let mut want: Vec<_> = replay.flush().unwrap().into_iter().map(|a| (a.id, a.count)).collect();
+        let mut parts: Vec<&[Observation]> = Vec::new();
+        let mut rest = &all[..];
+        for n in sizes.iter().cycle() {
+            if rest.is_empty() {
+                break;
+            }
+            let (part, tail) = rest.split_at((*n).min(rest.len()));
+            parts.push(part);
+            rest = tail;
+        }
+        let mut keyed: Vec<(usize, &[Observation])> = parts.into_iter().enumerate().map(|(i, p)| (order[i % order.len()] * 100 + i, p)).collect();
+        keyed.sort_by_key(|k| k.0);
+        let got = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+            let s = state();
+            for (n, (_, part)) in keyed.iter().enumerate() {
+                deliver(&s, &set, &format!("{KEY}{n}"), part, T0 + 1799).await;
+            }
+            s.scheduled(&set, T0 + 86_400).await.unwrap()
+        });
+        let mut got: Vec<_> = got.into_iter().filter(|a| a.detector == "burst").map(|a| (a.id, a.count)).collect();
+        want.sort();
+        got.sort();
+        proptest::prop_assert_eq!(got, want);
+    }
+}
