@@ -179,11 +179,20 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         };
         let now = at.unwrap_or_else(unix_now);
         let set = &self.pipeline.catalog.correlations;
-        let raised = state.scheduled(set, now).await.map_err(|e| {
+        let calls_before = state.table.calls();
+        let checked = state.scheduled(set, now).await.map_err(|e| {
             tracing::error!(error = %e, "scheduled check failed");
             Failure::Scheduled(e.to_string())
         })?;
-        let mut alerts: Vec<_> = raised
+        tally.evicted = checked.evicted;
+        if checked.evicted > 0 {
+            tracing::warn!(
+                evicted = checked.evicted,
+                "correlation groups evicted (MAX_GROUPS reached)"
+            );
+        }
+        let mut alerts: Vec<_> = checked
+            .alerts
             .into_iter()
             .map(redact::alert)
             .filter(|a| a.detector.starts_with("trail-") || a.severity >= job.min_severity)
@@ -202,9 +211,10 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             tracing::error!(error = %why, "scheduled check: alerts not published");
             return Err(Failure::Scheduled(why));
         }
+        tally.state_calls = state.table.calls() - calls_before;
         tracing::info!(
             alerts = alerts.len(),
-            state_calls = state.table.calls(),
+            state_calls = tally.state_calls,
             "scheduled check done"
         );
         Ok(json!({ "scheduled": "checked", "alerts": alerts.len() }))

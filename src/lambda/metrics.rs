@@ -66,6 +66,14 @@ pub struct Tally {
     pub alerts: BTreeMap<(String, Severity), u64>,
     /// Findings dropped by filters, by (detector, filter).
     pub suppressed: BTreeMap<(String, String), u64>,
+    /// Calls to the state table.
+    pub state_calls: u64,
+    /// Records too late for their correlation windows.
+    pub late: u64,
+    /// Alerts held back by dedup windows.
+    pub held: u64,
+    /// Correlation groups evicted (`MAX_GROUPS`).
+    pub evicted: u64,
 }
 
 impl Tally {
@@ -73,6 +81,10 @@ impl Tally {
         self.records += other.records;
         self.bytes += other.bytes;
         self.ingest_errors += other.ingest_errors;
+        self.state_calls += other.state_calls;
+        self.late += other.late;
+        self.held += other.held;
+        self.evicted += other.evicted;
         for (k, n) in &other.alerts {
             *self.alerts.entry(k.clone()).or_default() += n;
         }
@@ -117,6 +129,17 @@ impl Tally {
                 ("IngestErrors", "Count", self.ingest_errors),
             ],
         )];
+        if self.state_calls + self.late + self.held + self.evicted > 0 {
+            out.push(line(
+                &[],
+                &[
+                    ("StateCalls", "Count", self.state_calls),
+                    ("LateRecords", "Count", self.late),
+                    ("DedupHeld", "Count", self.held),
+                    ("GroupsEvicted", "Count", self.evicted),
+                ],
+            ));
+        }
         for ((detector, severity), n) in &self.alerts {
             out.push(line(
                 &[("detector", detector), ("severity", severity.as_str())],
@@ -244,6 +267,27 @@ mod tests {
         ] {
             assert_eq!(metric_level(application), level);
         }
+    }
+
+    #[test]
+    fn state_counts_have_a_line_of_their_own_when_there_are_any() {
+        let context = Context {
+            function: None,
+            level: metric_level(None),
+        };
+        assert_eq!(Tally::default().lines_at(&context, 0).len(), 1);
+        let t = Tally {
+            state_calls: 7,
+            held: 2,
+            ..Tally::default()
+        };
+        let lines = t.lines_at(&context, 0);
+        let state: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(
+            (state["StateCalls"].as_u64(), state["DedupHeld"].as_u64()),
+            (Some(7), Some(2))
+        );
+        assert_eq!(state["GroupsEvicted"], 0);
     }
 
     #[test]

@@ -145,6 +145,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                             alerts.push(a);
                         }
                     }
+                    tally.late = d.late;
                     if d.late > 0 {
                         tracing::warn!(
                             bucket,
@@ -173,6 +174,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                         for a in &alerts {
                             tally.alert(&a.detector, a.severity);
                         }
+                        tally.held = held;
                         tracing::info!(bucket, key, held, "alerts held back by dedup windows");
                     }
                     Err(e) => {
@@ -183,6 +185,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             }
         }
         let state_calls = self.state.map_or(0, |s| s.table.calls()) - calls_before;
+        tally.state_calls = state_calls;
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
             let alert = ingest_alert(&object, e.reason(), None);

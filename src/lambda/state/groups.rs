@@ -37,6 +37,9 @@ struct GroupRow {
     /// Decided to its end: kept only to know that older records are late.
     #[serde(default)]
     forgotten: bool,
+    /// The latest minute with events, if any (for eviction: the least recently active go).
+    #[serde(default)]
+    last: Option<i64>,
 }
 
 /// One group as loaded, with the versions of its rows.
@@ -58,6 +61,8 @@ pub struct Snapshot {
     written: BTreeSet<(GroupKey, i64)>,
     changed: BTreeSet<GroupKey>,
     dropped: Vec<(String, String)>,
+    /// Groups evicted to respect the cap.
+    pub evicted: u64,
 }
 
 fn hash(key: &GroupKey) -> String {
@@ -70,13 +75,26 @@ fn minutes_pk(key: &GroupKey) -> String {
     format!("{GROUPS}#{}", hash(key))
 }
 
+/// Which groups a snapshot holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// A delivery's: the groups its observations touch (one read each).
+    Touched(&'a BTreeSet<&'a GroupKey>),
+    /// The scheduled check's: every group with a window due, after evicting the least recently
+    /// active groups beyond `cap`.
+    Due {
+        /// Open groups kept at most.
+        cap: usize,
+    },
+}
+
 impl Snapshot {
-    /// Loads the groups `touched` and those with a window due at `now`.
+    /// Loads the groups of `scope` at `now`.
     pub async fn load<T: Table>(
         table: &T,
         set: &Correlations,
         lateness: i64,
-        touched: &BTreeSet<&GroupKey>,
+        scope: Scope<'_>,
         now: i64,
     ) -> Result<Snapshot, TableError> {
         let keep: BTreeMap<String, i64> = set
@@ -84,20 +102,49 @@ impl Snapshot {
             .iter()
             .map(|l| (l.id.clone(), l.rule.timespan + lateness))
             .collect();
+        let rows = match scope {
+            Scope::Touched(keys) => {
+                let mut rows = Vec::new();
+                for k in keys {
+                    rows.extend(table.query(GROUPS, Some(&hash(k))).await?);
+                }
+                rows
+            }
+            Scope::Due { .. } => table.query(GROUPS, None).await?,
+        };
+        let mut found: Vec<(Row, GroupRow)> = Vec::new();
+        for row in rows {
+            match serde_json::from_str::<GroupRow>(&row.body) {
+                Ok(g) if keep.contains_key(&g.key.correlation) => found.push((row, g)),
+                Ok(_) => {}
+                Err(_) => {
+                    tracing::warn!(sk = %row.sk, "state table: group row not understood, ignored")
+                }
+            }
+        }
+        let mut dropped = Vec::new();
+        if let Scope::Due { cap } = scope {
+            found.sort_by_key(|(_, g)| g.last.or(g.next).unwrap_or(g.decided));
+            let live = found.iter().filter(|(_, g)| !g.forgotten).count();
+            let over = live.saturating_sub(cap.max(1));
+            let evict: Vec<usize> = (0..found.len())
+                .filter(|&i| !found[i].1.forgotten)
+                .take(over)
+                .collect();
+            for &i in evict.iter().rev() {
+                let (row, _) = found.remove(i);
+                dropped.push((row.pk, row.sk));
+            }
+        }
+        let evicted = dropped.len() as u64;
         let mut groups = BTreeMap::new();
-        for row in table.query(GROUPS, None).await? {
-            let Ok(g) = serde_json::from_str::<GroupRow>(&row.body) else {
-                tracing::warn!(sk = %row.sk, "state table: group row not understood, ignored");
-                continue;
-            };
-            let Some(&wait) = keep.get(&g.key.correlation) else {
-                continue;
-            };
+        for (row, g) in found {
+            let wait = keep[&g.key.correlation];
             let due = match g.next {
                 Some(n) => n.saturating_add(wait) <= now,
                 None => !g.forgotten && g.decided.saturating_add(wait) <= now + BUCKET,
             };
-            if !due && !touched.contains(&g.key) {
+            if matches!(scope, Scope::Due { .. }) && !due {
                 continue;
             }
             let mut loaded = Loaded {
@@ -130,7 +177,8 @@ impl Snapshot {
             keep,
             written: BTreeSet::new(),
             changed: BTreeSet::new(),
-            dropped: Vec::new(),
+            dropped,
+            evicted,
         })
     }
 
@@ -166,6 +214,7 @@ impl Snapshot {
                 decided: g.state.decided,
                 next,
                 forgotten: g.forgotten,
+                last: g.state.buckets.keys().next_back().copied(),
             };
             let until = next.unwrap_or(i64::MIN).max(g.state.decided).max(self.now);
             let row = Row {
@@ -260,34 +309,53 @@ impl Store for Snapshot {
     }
 
     fn evicted(&self) -> u64 {
-        0
+        self.evicted
     }
 }
 
-/// Counts one delivery's `observations` and decides the windows due at `now` (the clock is the
-/// watermark: a record older than its window's end plus `lateness` is late). Returns the
-/// correlation alerts and how many observations were late.
+/// What correlating one delivery (or the scheduled check) gave.
+#[derive(Debug, Default)]
+pub struct Correlated {
+    /// The correlation alerts decided.
+    pub alerts: Vec<Alert>,
+    /// Observations too late for their windows.
+    pub late: u64,
+    /// Groups evicted to respect the cap.
+    pub evicted: u64,
+}
+
+/// Counts one delivery's `observations` (none, for the scheduled check) and decides the windows
+/// due at `now` of the groups of `scope` (the clock is the watermark: a record older than its
+/// window's end plus `lateness` is late).
 pub async fn correlate<T: Table>(
     table: &T,
     set: &Arc<Correlations>,
     lateness: i64,
-    delivery: &str,
-    observations: &[Observation],
+    (delivery, observations): (&str, &[Observation]),
+    scope: Option<usize>,
     now: i64,
-) -> Result<(Vec<Alert>, u64), TableError> {
+) -> Result<Correlated, TableError> {
     let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
+    let scope = match scope {
+        Some(cap) => Scope::Due { cap },
+        None => Scope::Touched(&touched),
+    };
     let internal = |e: StoreError| TableError {
         table: table.name().to_owned(),
         message: e.to_string(),
     };
     for _ in 0..ATTEMPTS {
-        let snapshot = Snapshot::load(table, set, lateness, &touched, now).await?;
+        let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
         engine.observe(delivery, observations).map_err(internal)?;
         let alerts = engine.close(now).map_err(internal)?;
-        let late = engine.late;
+        let (late, evicted) = (engine.late, engine.store.evicted);
         if engine.store.commit(table).await? {
-            return Ok((alerts, late));
+            return Ok(Correlated {
+                alerts,
+                late,
+                evicted,
+            });
         }
         tracing::debug!(
             delivery,

@@ -96,9 +96,19 @@ pub struct Delivered {
     pub late: u64,
 }
 
+/// What the scheduled check gave.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Correlation alerts of the windows due, and `trail-silent` for each silent trail.
+    pub alerts: Vec<Alert>,
+    /// Correlation groups evicted to respect `MAX_GROUPS`.
+    pub evicted: u64,
+}
+
 impl<T: Table> State<T> {
-    /// Counts one delivery's observations, decides the windows due at `now`, and records that
-    /// the trail of `bucket`/`key` delivered (its newest `eventTime`: `newest`).
+    /// Counts one delivery's observations, decides the windows of the groups they touch that
+    /// are due at `now`, and records that the trail of `bucket`/`key` delivered (its newest
+    /// `eventTime`: `newest`).
     pub async fn delivered(
         &self,
         set: &Arc<Correlations>,
@@ -108,13 +118,13 @@ impl<T: Table> State<T> {
         now: i64,
     ) -> Result<Delivered, TableError> {
         let mut out = Delivered::default();
-        if !set.is_empty() {
+        if !observations.is_empty() {
             let lateness = self.settings.lateness;
             let delivery = format!("s3://{bucket}/{key}");
-            let (alerts, late) =
-                groups::correlate(&self.table, set, lateness, &delivery, observations, now).await?;
-            out.alerts = alerts;
-            out.late = late;
+            let what = (delivery.as_str(), observations);
+            let c = groups::correlate(&self.table, set, lateness, what, None, now).await?;
+            out.alerts = c.alerts;
+            out.late = c.late;
         }
         if let Some(resumed) = silence::delivered(&self.table, bucket, key, newest, now).await? {
             out.alerts.push(resumed);
@@ -122,19 +132,21 @@ impl<T: Table> State<T> {
         Ok(out)
     }
 
-    /// The scheduled check at `now`: windows due, trails silent.
+    /// The scheduled check at `now`: every correlation window due, silent trails.
     pub async fn scheduled(
         &self,
         set: &Arc<Correlations>,
         now: i64,
-    ) -> Result<Vec<Alert>, TableError> {
-        let mut alerts = Vec::new();
+    ) -> Result<Checked, TableError> {
+        let mut out = Checked::default();
         if !set.is_empty() {
-            let lateness = self.settings.lateness;
-            let (closed, _) = groups::correlate(&self.table, set, lateness, "", &[], now).await?;
-            alerts = closed;
+            let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
+            let c = groups::correlate(&self.table, set, lateness, ("", &[]), cap, now).await?;
+            out.alerts = c.alerts;
+            out.evicted = c.evicted;
         }
-        alerts.extend(silence::check(&self.table, now, self.settings.silence_after).await?);
-        Ok(alerts)
+        let silent = silence::check(&self.table, now, self.settings.silence_after).await?;
+        out.alerts.extend(silent);
+        Ok(out)
     }
 }

@@ -1,5 +1,6 @@
-//! The state's settings: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
+//! The state's settings: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`, `MAX_GROUPS`.
 
+use crate::correlate::store::DEFAULT_MAX_GROUPS;
 use crate::correlate::time::parse_duration;
 use crate::correlate::DEFAULT_LATENESS;
 
@@ -15,6 +16,9 @@ pub struct StateSettings {
     pub silence_after: i64,
     /// `ALLOWED_LATENESS`: seconds a window stays open after it ends, for late records.
     pub lateness: i64,
+    /// `MAX_GROUPS`: open correlation groups kept at most; the scheduled check evicts the least
+    /// recently active beyond it.
+    pub max_groups: usize,
 }
 
 impl StateSettings {
@@ -35,7 +39,17 @@ impl StateSettings {
                 )
             }),
         };
+        let max_groups = match set("MAX_GROUPS") {
+            None => DEFAULT_MAX_GROUPS,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ("MAX_GROUPS", format!("`{v}` is not a whole number above 0")))?,
+        };
         Ok(Some(StateSettings {
+            max_groups,
             table: table.trim().to_owned(),
             silence_after: span("SILENCE_AFTER", DEFAULT_SILENCE_AFTER)?,
             lateness: span("ALLOWED_LATENESS", DEFAULT_LATENESS)?,

@@ -61,8 +61,17 @@ fn state() -> State<MemoryTable> {
             table: "memory".into(),
             silence_after: 3600,
             lateness: DEFAULT_LATENESS,
+            max_groups: DEFAULT_MAX_GROUPS,
         },
     }
+}
+
+async fn checked(
+    s: &State<MemoryTable>,
+    set: &Arc<Correlations>,
+    now: i64,
+) -> Result<Vec<Alert>, TableError> {
+    s.scheduled(set, now).await.map(|c| c.alerts)
 }
 
 async fn deliver(
@@ -87,13 +96,13 @@ async fn a_burst_over_three_deliveries_raises_one_alert_once_its_window_is_close
             .await
             .is_empty());
     }
-    let open = s.scheduled(&set, T0 + 600).await.unwrap();
+    let open = checked(&s, &set, T0 + 600).await.unwrap();
     assert!(open.is_empty(), "the window is still open: {open:?}");
-    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    let closed = checked(&s, &set, T0 + 3600).await.unwrap();
     let ids: Vec<_> = closed.iter().filter(|a| a.detector == "burst").collect();
     assert_eq!(ids.len(), 1, "{closed:?}");
     assert_eq!(ids[0].count, 24);
-    let again = s.scheduled(&set, T0 + 7200).await.unwrap();
+    let again = checked(&s, &set, T0 + 7200).await.unwrap();
     assert!(again.iter().all(|a| a.detector != "burst"), "decided once");
 }
 
@@ -103,7 +112,7 @@ async fn the_same_delivery_twice_counts_once() {
     let o = burst("198.51.100.7", 0, 12, T0 + 60);
     deliver(&s, &set, KEY, &o, T0 + 300).await;
     deliver(&s, &set, KEY, &o, T0 + 310).await;
-    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    let closed = checked(&s, &set, T0 + 3600).await.unwrap();
     assert!(
         closed.iter().all(|a| a.detector != "burst"),
         "12 < 20: {closed:?}"
@@ -127,12 +136,24 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     let first = burst("ip", 0, 3, T0);
     let touched: std::collections::BTreeSet<&GroupKey> = first.iter().map(|o| &o.key).collect();
     // Two invocations load the same (empty) group; the first commits.
-    let a = groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, &touched, T0 + 60)
-        .await
-        .unwrap();
-    let b = groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, &touched, T0 + 60)
-        .await
-        .unwrap();
+    let a = groups::Snapshot::load(
+        &s.table,
+        &set,
+        DEFAULT_LATENESS,
+        groups::Scope::Touched(&touched),
+        T0 + 60,
+    )
+    .await
+    .unwrap();
+    let b = groups::Snapshot::load(
+        &s.table,
+        &set,
+        DEFAULT_LATENESS,
+        groups::Scope::Touched(&touched),
+        T0 + 60,
+    )
+    .await
+    .unwrap();
     let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
     ea.observe("d1", &first).unwrap();
     assert!(ea.store.commit(&s.table).await.unwrap());
@@ -144,7 +165,7 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     );
     // Through `correlate`, the second delivery reloads: events ip-2..ip-4, one overlapping.
     deliver(&s, &set, KEY, &burst("ip", 2, 3, T0), T0 + 60).await;
-    let closed = s.scheduled(&set, T0 + 3600).await.unwrap();
+    let closed = checked(&s, &set, T0 + 3600).await.unwrap();
     assert_eq!(closed.iter().map(|a| a.count).collect::<Vec<_>>(), [5]);
 }
 
@@ -172,8 +193,7 @@ async fn the_table_gives_the_alerts_replay_gives() {
     for (n, part) in all.chunks(4).enumerate() {
         deliver(&s, &set, &format!("{KEY}{n}"), part, T0 + 60).await;
     }
-    let mut got: Vec<_> = s
-        .scheduled(&set, T0 + 86_400)
+    let mut got: Vec<_> = checked(&s, &set, T0 + 86_400)
         .await
         .unwrap()
         .into_iter()
@@ -202,10 +222,10 @@ async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
     let (s, set) = (state(), Arc::new(Correlations::default()));
     deliver(&s, &set, KEY, &[], T0).await;
     assert!(
-        s.scheduled(&set, T0 + 3600).await.unwrap().is_empty(),
+        checked(&s, &set, T0 + 3600).await.unwrap().is_empty(),
         "not longer yet"
     );
-    let silent = s.scheduled(&set, T0 + 3601).await.unwrap();
+    let silent = checked(&s, &set, T0 + 3601).await.unwrap();
     assert_eq!(silent.len(), 1);
     assert_eq!(
         (silent[0].detector.as_str(), silent[0].severity),
@@ -216,20 +236,20 @@ async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
         ("111122223333", "eu-west-1")
     );
     assert!(
-        s.scheduled(&set, T0 + 5400).await.unwrap().is_empty(),
+        checked(&s, &set, T0 + 5400).await.unwrap().is_empty(),
         "raised once"
     );
     let back = deliver(&s, &set, KEY, &[], T0 + 7200).await;
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].detector, TRAIL_RESUMED);
-    assert!(s.scheduled(&set, T0 + 7300).await.unwrap().is_empty());
+    assert!(checked(&s, &set, T0 + 7300).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn regions_that_never_delivered_and_other_keys_are_never_silent() {
     let (s, set) = (state(), Arc::new(Correlations::default()));
     deliver(&s, &set, "exports/report.json.gz", &[], T0).await;
-    assert!(s.scheduled(&set, T0 + 86_400).await.unwrap().is_empty());
+    assert!(checked(&s, &set, T0 + 86_400).await.unwrap().is_empty());
     assert!(s.table.rows().is_empty());
 }
 
@@ -317,11 +337,31 @@ proptest::proptest! {
             for (n, (_, part)) in keyed.iter().enumerate() {
                 deliver(&s, &set, &format!("{KEY}{n}"), part, T0 + 1799).await;
             }
-            s.scheduled(&set, T0 + 86_400).await.unwrap()
+            checked(&s, &set, T0 + 86_400).await.unwrap()
         });
         let mut got: Vec<_> = got.into_iter().filter(|a| a.detector == "burst").map(|a| (a.id, a.count)).collect();
         want.sort();
         got.sort();
         proptest::prop_assert_eq!(got, want);
     }
+}
+
+#[tokio::test]
+async fn beyond_max_groups_the_least_recently_active_are_evicted_and_counted() {
+    let (mut s, set) = (state(), set(2));
+    s.settings.max_groups = 2;
+    for (n, ip) in ["old", "mid", "new"].iter().enumerate() {
+        let o = burst(ip, 0, 3, T0 + 120 * n as i64);
+        deliver(&s, &set, &format!("{KEY}{n}"), &o, T0 + 300).await;
+    }
+    let c = s.scheduled(&set, T0 + 86_400).await.unwrap();
+    assert_eq!(c.evicted, 1);
+    let mut groups: Vec<String> = c
+        .alerts
+        .iter()
+        .filter(|a| a.detector == "burst")
+        .map(|a| a.evidence["group"]["sourceIPAddress"].to_string())
+        .collect();
+    groups.sort();
+    assert_eq!(groups, ["\"mid\"", "\"new\""], "the oldest group went");
 }
