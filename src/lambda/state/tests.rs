@@ -136,24 +136,9 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     let first = burst("ip", 0, 3, T0);
     let touched: std::collections::BTreeSet<&GroupKey> = first.iter().map(|o| &o.key).collect();
     // Two invocations load the same (empty) group; the first commits.
-    let a = groups::Snapshot::load(
-        &s.table,
-        &set,
-        DEFAULT_LATENESS,
-        groups::Scope::Touched(&touched),
-        T0 + 60,
-    )
-    .await
-    .unwrap();
-    let b = groups::Snapshot::load(
-        &s.table,
-        &set,
-        DEFAULT_LATENESS,
-        groups::Scope::Touched(&touched),
-        T0 + 60,
-    )
-    .await
-    .unwrap();
+    let scope = groups::Scope::Touched(&touched);
+    let load = || groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, scope, T0 + 60);
+    let (a, b) = (load().await.unwrap(), load().await.unwrap());
     let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
     ea.observe("d1", &first).unwrap();
     assert!(ea.store.commit(&s.table).await.unwrap());
