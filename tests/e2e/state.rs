@@ -29,7 +29,8 @@ fn failure(id: &str, start: i64, seconds: i64, ip: &str, user: &str, account: &s
         "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
         "awsRegion": "us-east-1", "recipientAccountId": account, "sourceIPAddress": ip,
         "errorMessage": "Failed authentication", "responseElements": {"ConsoleLogin": "Failure"},
-        "userIdentity": {"type": "IAMUser", "accountId": account, "userName": user}})
+        "userIdentity": {"type": "IAMUser", "accountId": account, "userName": user,
+            "arn": format!("arn:aws:iam::{account}:user/{user}")}})
     .to_string()
 }
 
@@ -139,6 +140,12 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
     let twice_key = key(other, "us-east-1", 9);
     put(&s3, &twice_key, &twice).await;
 
+    // A team rule with a dedup window: one alert an hour per user and address.
+    let rules = std::env::temp_dir().join(format!("trailwatch-e2e-state-{}", std::process::id()));
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = include_str!("../data/rules/signin-failure-watch.yml");
+    std::fs::write(rules.join("signin-failure-watch.yml"), rule).unwrap();
+    let rules_dir = rules.display().to_string();
     let moto_url = moto.url();
     let emulated = emulate(
         "trailwatch-state",
@@ -146,6 +153,7 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
             ("TOPIC_ARN", alerts.topic.as_str()),
             ("AWS_ENDPOINT_URL", moto_url.as_str()),
             ("STATE_TABLE", TABLE),
+            ("DETECTORS_DIR", rules_dir.as_str()),
         ],
     );
     let (port, logs) = (emulated.port, emulated.logs.clone());
@@ -164,6 +172,18 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
             .any(|d| d.starts_with("console-brute-force")),
         "no decision while the window is open: {got:?}"
     );
+    let watched = |got: &[Value]| -> Vec<Value> {
+        got.iter()
+            .filter(|a| a["detector"] == "signin-failure-watch")
+            .cloned()
+            .collect()
+    };
+    let first = watched(&got);
+    assert_eq!(
+        first.len(),
+        2,
+        "one per user and address, the rest held: {first:#?}"
+    );
 
     // The scheduled check two hours later: the windows closed, the trails silent.
     let later = rfc3339(now + 7200);
@@ -171,6 +191,17 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
     let answer = invoke_with(port, "scheduled check", &["--data-ascii", &check]);
     assert_eq!(answer["scheduled"], "checked", "{answer}");
     let (got, urgent) = alerts.take();
+    // The dedup windows closed: one summary each (alice's held two alerts, bob's one).
+    let mut summaries: Vec<u64> = watched(&got)
+        .iter()
+        .map(|a| a["evidence"]["dedup"]["alerts"].as_u64().unwrap())
+        .collect();
+    summaries.sort();
+    assert_eq!(summaries, [1, 2], "{got:#?}");
+    let got: Vec<Value> = got
+        .into_iter()
+        .filter(|a| a["detector"] != "signin-failure-watch")
+        .collect();
     assert_eq!(
         detectors(&got),
         [
@@ -232,6 +263,7 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
     );
 
     drop(emulated);
+    let _ = std::fs::remove_dir_all(&rules);
     let text = std::fs::read_to_string(&logs).unwrap();
     let _ = std::fs::remove_file(&logs);
     let calls: Vec<u64> = text
@@ -243,9 +275,10 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
     eprintln!("DynamoDB calls per delivery: {calls:?}");
     assert_eq!(calls.len(), 6, "{text}");
     // At most, per group touched (two here): its row and its minutes read, up to three
-    // minute rows and its row written; then the trail's row read and written.
+    // minute rows and its row written; the dedup windows read and one written; the trail's
+    // row read and written.
     assert!(
-        calls.iter().all(|&c| (2..=2 * 6 + 2).contains(&c)),
+        calls.iter().all(|&c| (2..=2 * 6 + 2 + 2).contains(&c)),
         "{calls:?}"
     );
 }
