@@ -123,12 +123,13 @@ struct ReplayArgs {
         value_name = "IDS"
     )]
     trusted_accounts: TrustedAccounts,
-    /// Keep correlation state in FILE between runs (read if it exists, then saved): windows
-    /// still open at the end of this run are completed by the next. Without it, every window
-    /// is decided at the end of the run.
+    /// Keep state in FILE between runs (read if it exists, then saved): correlation windows and
+    /// dedup windows still open at the end of this run are completed by the next. Without it,
+    /// every window is decided at the end of the run.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// How late (by eventTime) a record may come and still count in its correlation window.
+    /// How late (by eventTime) a record may come and still count in its correlation window
+    /// (s, m, h, d: 90s, 20m, 1h).
     #[arg(long, default_value = "20m", value_name = "DURATION", value_parser = duration)]
     allowed_lateness: i64,
     /// Correlation groups kept open at most; beyond, the least recently active are evicted.
@@ -139,7 +140,7 @@ struct ReplayArgs {
 /// Seconds of a duration such as `20m` (s, m, h or d).
 fn duration(text: &str) -> Result<i64, String> {
     trailwatch::correlate::time::parse_duration(text)
-        .ok_or_else(|| format!("`{text}` is not a duration like 20m (s, m, h, d)"))
+        .ok_or_else(|| format!("`{text}` is not {}", trailwatch::correlate::time::DURATION))
 }
 
 fn main() -> ExitCode {
@@ -173,6 +174,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         #[cfg(feature = "lambda")]
         Command::Lambda => {
+            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+                anyhow::bail!(
+                    "AWS_LAMBDA_RUNTIME_API is not set: `trailwatch lambda` serves the Lambda \
+                     Runtime API, as a function's bootstrap or under `cargo lambda watch`"
+                );
+            }
             trailwatch::lambda::run()?;
             Ok(0)
         }

@@ -31,18 +31,23 @@ fn three_deliveries(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// The alerts of `detector` from `trailwatch <args>`, which must succeed.
+fn alerts_of(args: &[&str], detector: &str) -> Vec<Value> {
+    let out = trailwatch(args, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|a| a["detector"] == detector)
+        .collect()
+}
+
 /// The console-brute-force alerts of a replay of `files` (with extra arguments).
 fn brute_force(files: &[&str], extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["replay", "--format", "jsonl", "--jobs", "2"];
     args.extend(extra);
     args.extend(files);
-    let out = trailwatch(&args, None);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|a| a["detector"] == "console-brute-force")
-        .collect()
+    alerts_of(&args, "console-brute-force")
 }
 
 #[test]
@@ -94,7 +99,7 @@ fn a_state_file_carries_open_windows_to_the_next_run() {
     let out = trailwatch(&["replay", "--state", &state, &later], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out.stderr).contains("state.json: not a trailwatch correlation state"),
+        text(&out.stderr).contains("state.json: not a trailwatch state file"),
         "{}",
         text(&out.stderr)
     );
@@ -184,18 +189,16 @@ fn a_state_file_carries_dedup_windows_to_the_next_run() {
             &state,
             file,
         ];
-        let out = trailwatch(&args, None);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|a| a["detector"] == "bucket-listing")
-            .collect()
+        alerts_of(&args, "bucket-listing")
     };
     // One file a run: the window opened by the first holds the next two back.
     let first = run(&files[0]);
     assert_eq!(first.len(), 1);
     assert!(run(&files[1]).is_empty(), "held back across runs");
+    assert!(
+        run(&files[1]).is_empty(),
+        "the same file again is held once"
+    );
     assert!(run(&files[2]).is_empty(), "held back across runs");
     let fourth = run(&files[3]);
     let seen: Vec<&str> = fourth
@@ -210,4 +213,68 @@ fn a_state_file_carries_dedup_windows_to_the_next_run() {
     );
     assert_eq!(fourth[0]["count"], 2);
     assert_eq!(fourth[0]["evidence"]["dedup"]["first_id"], first[0]["id"]);
+}
+
+#[test]
+fn a_dedup_window_closes_when_any_record_passes_it_and_older_alerts_are_not_held() {
+    let dir = scratch("dedup-clock");
+    let (rules, files) = listings(&dir);
+    let state = dir.join("state.json").display().to_string();
+    let replay = |args: &[&str]| -> Vec<Value> {
+        let mut all = vec!["replay", "--format", "jsonl", "--detectors", &rules];
+        all.extend_from_slice(args);
+        alerts_of(&all, "bucket-listing")
+    };
+    assert_eq!(replay(&["--state", &state, &files[0], &files[1]]).len(), 1);
+    // A later file with no listing at all: the logs have moved past the window.
+    let quiet = r#"{"eventID":"q","eventTime":"2026-11-30T12:30:00Z","eventName":"DescribeRegions","eventSource":"ec2.amazonaws.com"}"#;
+    let quiet = write(&dir, "quiet.json", delivery(&[quiet.to_owned()]).as_bytes());
+    let closed = replay(&["--state", &state, &quiet.display().to_string()]);
+    assert_eq!(closed.len(), 1, "the summary: {closed:#?}");
+    assert_eq!(closed[0]["evidence"]["dedup"]["alerts"], 1);
+    // Out of order in one run: 10:00 after the 11:30 window opened is not held in it.
+    let both = replay(&[&files[3], &files[0]]);
+    let seen: Vec<&str> = both
+        .iter()
+        .map(|a| a["first_seen"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        seen,
+        ["2026-11-30T11:30:00Z", "2026-11-30T10:00:00Z"],
+        "{both:#?}"
+    );
+}
+
+#[test]
+fn a_bad_state_file_or_folder_is_refused_before_the_scan() {
+    let dir = scratch("state-bad");
+    let sample = write(&dir, "one.json", delivery(&[failed_login(1, 0)]).as_bytes());
+    let sample = sample.display().to_string();
+    for (content, says) in [("[]", "not a JSON object"), ("{}", "no `correlation`")] {
+        let state = dir.join("state.json");
+        std::fs::write(&state, content).unwrap();
+        let out = trailwatch(
+            &["replay", "--state", &state.display().to_string(), &sample],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("state.json: not a trailwatch state file") && err.contains(says),
+            "{err}"
+        );
+        assert!(text(&out.stdout).is_empty(), "nothing scanned");
+    }
+    let nowhere = dir
+        .join("no-such-folder")
+        .join("state.json")
+        .display()
+        .to_string();
+    let out = trailwatch(&["replay", "--state", &nowhere, &sample], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("its folder does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -71,14 +71,39 @@ pub fn open(
                 file: file.clone(),
                 message,
             };
-            let mut saved: Value =
-                serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-            let windows = serde_json::from_value(saved["dedup"].take())
-                .map_err(|e| corrupt(format!("dedup: {e}")))?;
-            let store = saved["correlation"].take().to_string();
-            (MemoryStore::load(&store, &file, o.max_groups)?, windows)
+            let saved: Value = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+            let Value::Object(mut saved) = saved else {
+                return Err(corrupt("not a JSON object".into()).into());
+            };
+            let windows = match saved.remove("dedup") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(w) => {
+                    serde_json::from_value(w).map_err(|e| corrupt(format!("`dedup`: {e}")))?
+                }
+            };
+            let Some(store) = saved.remove("correlation") else {
+                return Err(corrupt("no `correlation`".into()).into());
+            };
+            (
+                MemoryStore::load(&store.to_string(), &file, o.max_groups)?,
+                windows,
+            )
         }
-        _ => (MemoryStore::new(o.max_groups), Vec::new()),
+        Some(path) => {
+            // Refused now rather than after a long scan: the folder must exist to save in it.
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if folder.is_some_and(|f| !f.is_dir()) {
+                return Err(StateError::Io {
+                    file: path.display().to_string(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "its folder does not exist",
+                    ),
+                });
+            }
+            (MemoryStore::new(o.max_groups), Vec::new())
+        }
+        None => (MemoryStore::new(o.max_groups), Vec::new()),
     };
     Ok((Engine::new(Arc::clone(set), store, o.lateness), windows))
 }

@@ -99,7 +99,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     let (mut engine, windows) = match opened {
         Ok(e) => e,
         Err(e) => {
-            writeln!(err, "trailwatch: correlation state {e}")?;
+            writeln!(err, "trailwatch: --state {e}")?;
             return Ok(2);
         }
     };
@@ -176,7 +176,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         }
         Err(e) => {
             totals.failed += 1;
-            writeln!(err, "trailwatch: correlation state {e}")?;
+            writeln!(err, "trailwatch: --state {e}")?;
         }
     }
     let summaries = match watermark {
@@ -188,7 +188,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     }
     if let Err(e) = correlation::save(&engine, &totals.dedup, &job.correlation) {
         totals.failed += 1;
-        writeln!(err, "trailwatch: correlation state {e}")?;
+        writeln!(err, "trailwatch: --state {e}")?;
     }
     totals.late = engine.late;
     totals.evicted = crate::correlate::Store::evicted(&engine.store);
@@ -336,6 +336,11 @@ fn emit(
         t.failed += 1;
         writeln!(err, "trailwatch: {}: {e}", r.name)?;
     }
+    // Every record moves the run's clock, not only the findings of base rules: windows (and
+    // dedup windows) close when the logs have moved past them.
+    if let Some(at) = crate::correlate::time::parse_event_time(&report.newest_event) {
+        engine.newest = engine.newest.max(at);
+    }
     for a in alerts {
         emit_alert(job, a, t, out)?;
     }
@@ -455,20 +460,20 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     }
     if t.late > 0 {
         notes.push(format!(
-            "{} records too late for their correlation windows",
-            t.late
+            "{} too late for their correlation windows",
+            counted(t.late, "record")
         ));
     }
     if t.deduplicated > 0 {
         notes.push(format!(
-            "{} alerts held back by dedup windows",
-            t.deduplicated
+            "{} held back by dedup windows",
+            counted(t.deduplicated, "alert")
         ));
     }
     if t.evicted > 0 {
         notes.push(format!(
-            "{} correlation groups evicted (cap reached)",
-            t.evicted
+            "{} evicted (cap reached)",
+            counted(t.evicted, "correlation group")
         ));
     }
     if !notes.is_empty() {
@@ -495,4 +500,9 @@ fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()>
         writeln!(err, "trailwatch: filters: {}", parts.join("; "))?;
     }
     Ok(())
+}
+
+/// `1 record`, `2 records`.
+fn counted(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

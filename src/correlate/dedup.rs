@@ -9,7 +9,7 @@ use crate::alert::Alert;
 use crate::redact::{self, Redacted};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A window's key: detector id and the alert's subject.
 pub type WindowKey = (String, String);
@@ -23,7 +23,14 @@ pub struct Open {
     events: u64,
     last_id: String,
     last_seen: String,
+    /// Ids of the alerts held back, so the same alert (a file read twice, a retried
+    /// delivery) is held once; at most [`SEEN_IDS`].
+    #[serde(default)]
+    seen: BTreeSet<String>,
 }
+
+/// Alert ids a window remembers (beyond, repeats count again).
+const SEEN_IDS: usize = 1000;
 
 impl Open {
     /// When the window closes (event time, seconds since the epoch).
@@ -73,7 +80,13 @@ impl Dedup {
         let at = parse_event_time(&a.first_seen).unwrap_or(i64::MIN);
         let key = (a.detector.clone(), a.subject.clone());
         match self.open.get_mut(&key) {
+            Some(w) if a.id == w.first.id || w.seen.contains(&a.id) => Vec::new(),
+            // Older than the open window (files out of order): published as it is.
+            Some(w) if at < w.until.saturating_sub(span) => vec![a],
             Some(w) if at < w.until => {
+                if w.seen.len() < SEEN_IDS {
+                    w.seen.insert(a.id.clone());
+                }
                 w.held += 1;
                 w.events += a.count;
                 w.last_id = a.id.clone();
@@ -92,6 +105,7 @@ impl Dedup {
                     events,
                     last_id,
                     last_seen,
+                    seen: BTreeSet::new(),
                 };
                 let ended = self.open.insert(key, open).and_then(summary);
                 ended.into_iter().chain([a]).collect()
@@ -129,8 +143,10 @@ fn summary(w: Open) -> Option<Redacted<Alert>> {
     a.id = alert_id(&[&first_id, "dedup", &w.last_id]);
     let minutes = (w.until - parse_event_time(&a.first_seen).unwrap_or(w.until)) / 60;
     a.summary = format!(
-        "{} more alerts like {first_id} within {minutes} min (deduplicated): {}",
-        w.held, a.summary
+        "{} more alert{} like {first_id} within {minutes} min (deduplicated): {}",
+        w.held,
+        if w.held == 1 { "" } else { "s" },
+        a.summary
     );
     a.count = w.events;
     a.last_seen = w.last_seen;

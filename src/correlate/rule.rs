@@ -146,7 +146,10 @@ impl Correlation {
         }
         let span = map.get("timespan").and_then(Value::as_str);
         let Some(timespan) = span.and_then(parse_duration) else {
-            return err(format!("`timespan` {span:?} is not a duration like 10m"));
+            return err(format!(
+                "`timespan` {span:?} is not {}",
+                super::time::DURATION
+            ));
         };
         if timespan % BUCKET != 0 {
             return err("`timespan` must be whole minutes (counts are kept per minute)");

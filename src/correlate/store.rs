@@ -131,7 +131,7 @@ pub enum StoreError {
     #[error("correlation store unavailable: {0}")]
     Unavailable(String),
     /// A saved state could not be read.
-    #[error("{file}: not a trailwatch correlation state: {message}")]
+    #[error("{file}: not a trailwatch state file ({message})")]
     Corrupt {
         /// The file.
         file: String,

@@ -44,6 +44,9 @@ pub fn format_time(secs: i64) -> String {
     )
 }
 
+/// What [`parse_duration`] reads, for error messages: `is not {DURATION}`.
+pub const DURATION: &str = "a duration such as 90s, 20m, 1h or 1d (a whole number above 0)";
+
 /// Seconds of a duration written `30s`, `10m`, `2h` or `1d` (Sigma's `timespan`).
 pub fn parse_duration(text: &str) -> Option<i64> {
     let text = text.trim();

@@ -172,7 +172,8 @@ impl Descriptor {
         if let Some(span) = &d.dedup {
             if crate::correlate::time::parse_duration(span).is_none() {
                 return Err(invalid(format!(
-                    "`dedup: {span}` is not a duration like 60m"
+                    "`dedup: {span}` is not {}",
+                    crate::correlate::time::DURATION
                 )));
             }
         }

@@ -35,7 +35,7 @@ impl StateSettings {
             Some(v) => parse_duration(v.trim()).filter(|s| *s > 0).ok_or_else(|| {
                 (
                     name,
-                    format!("`{v}` is not a duration such as 90s, 20m, 1h or 1d"),
+                    format!("`{v}` is not {}", crate::correlate::time::DURATION),
                 )
             }),
         };

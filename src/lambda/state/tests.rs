@@ -279,7 +279,7 @@ async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
         .unwrap();
     assert_eq!(out.len(), 1);
     assert!(
-        out[0].summary.starts_with("1 more alerts like a1"),
+        out[0].summary.starts_with("1 more alert like a1"),
         "{}",
         out[0].summary
     );
