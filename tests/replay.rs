@@ -232,6 +232,28 @@ fn json_that_is_not_a_log_file() {
     );
 }
 
+/// The project's own trigger events, SNS's capitalised `EventSource` included, are refused as
+/// what they are, with no warning about records that were never listed.
+#[test]
+fn trigger_events_named_on_the_command_line_are_refused() {
+    for name in [
+        "s3-put.json",
+        "sns-cloudtrail-notification.json",
+        "sqs-batch.json",
+    ] {
+        let path = format!("samples/events/{name}");
+        let out = trailwatch(&["replay", "--format", "jsonl", &path], None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains("records are those of a Lambda trigger event"),
+            "{name}: {err}"
+        );
+        assert!(!err.contains("more records skipped"), "{name}: {err}");
+        assert!(text(&out.stdout).is_empty(), "{name}");
+    }
+}
+
 #[test]
 fn bad_records_are_skipped_with_a_counted_warning() {
     let dir = scratch("bad-records");

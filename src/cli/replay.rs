@@ -312,7 +312,9 @@ fn emit(
     for w in &report.warnings {
         writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
     }
-    let unlisted = report.skipped.saturating_sub(report.warnings.len() as u64);
+    let unlisted = report
+        .skipped
+        .saturating_sub(report.warnings.len() as u64 + report.trigger_records);
     if unlisted > 0 {
         writeln!(
             err,

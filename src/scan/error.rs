@@ -41,7 +41,7 @@ pub enum ScanError {
     /// Valid JSON without a `Records` array (and not a digest).
     NoRecords,
     #[error(
-        "not a CloudTrail log file: its records are those of a Lambda trigger event (eventSource aws:...)"
+        "not a CloudTrail log file: its records are those of a Lambda trigger event (their eventSource is aws:s3, aws:sqs, aws:sns ...)"
     )]
     /// A `Records` array of Lambda trigger records (S3, SQS, SNS), not CloudTrail records.
     TriggerEvent,

@@ -177,7 +177,13 @@ fn inspect(
             record
         }
     };
-    if record.event_source().starts_with("aws:") {
+    // SNS records spell it `EventSource`: looked for only when `eventSource` is missing,
+    // which no CloudTrail record is.
+    let trigger = match record.event_source() {
+        "" => record.json().get("EventSource").and_then(|v| v.as_str()),
+        s => Some(s),
+    };
+    if trigger.is_some_and(|s| s.starts_with("aws:")) {
         // `aws:s3`, `aws:sqs`, `aws:sns`: a Lambda trigger event's record, not CloudTrail's
         // (CloudTrail's event sources are service hosts).
         report.trigger_records += 1;
