@@ -174,12 +174,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         #[cfg(feature = "lambda")]
         Command::Lambda => {
-            if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-                anyhow::bail!(
-                    "AWS_LAMBDA_RUNTIME_API is not set: `trailwatch lambda` serves the Lambda \
-                     Runtime API, as a function's bootstrap or under `cargo lambda watch`"
-                );
-            }
             trailwatch::lambda::run()?;
             Ok(0)
         }

@@ -101,6 +101,13 @@ pub fn run() -> anyhow::Result<()> {
     init_logging(&config);
     let catalog = catalog(&config, &config.detectors_dir)?;
     let outputs = outputs::OutputsConfig::from_vars(&|n| std::env::var(n).ok())?;
+    // Checked once the configuration is: a local run learns about both.
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        anyhow::bail!(
+            "AWS_LAMBDA_RUNTIME_API is not set: `trailwatch lambda` serves the Lambda Runtime \
+             API, as a function's bootstrap or under `cargo lambda watch`"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -110,7 +110,7 @@ async fn binary_serves_invocations_under_cargo_lambda_watch() {
         .unwrap();
 
     let moto_url = moto.url();
-    let emulated = emulate(
+    let emulated = emulate_ready(
         "trailwatch-e2e",
         &[
             ("TOPIC_ARN", alerts.topic.as_str()),
@@ -229,4 +229,35 @@ fn init_fails_naming_the_missing_variable() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("MAX_CONCURRENCY"));
+    // Configured, but not under Lambda: said, not a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(["lambda"])
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:a")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "no panic: {err}");
+}
+
+/// [`emulate`], then waits until the function is ready; panics with its log if it exits at
+/// init (an invocation would wait for it for ever).
+pub fn emulate_ready(name: &str, env: &[(&str, &str)]) -> Emulated {
+    let mut emulated = emulate(name, env);
+    let start = std::time::Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&emulated.logs).unwrap_or_default();
+        if log.contains("trailwatch ready") {
+            return emulated;
+        }
+        if let Ok(Some(status)) = emulated.function.0.try_wait() {
+            panic!("the function exited at init ({status}): {log}");
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the function was not ready within 60 s: {log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

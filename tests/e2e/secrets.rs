@@ -3,7 +3,7 @@
 //! into its alerts: what reaches the SNS subscribers (message, subject, attributes) and the
 //! function's log and metric lines holds none of the secrets.
 
-use super::lambda_watch::{emulate, invoke_with};
+use super::lambda_watch::{emulate_ready, invoke_with};
 use super::tools::Moto;
 use super::{sdk, Alerts, BUCKET};
 use aws_sdk_s3::primitives::ByteStream;
@@ -80,7 +80,7 @@ async fn secrets_copied_by_a_rule_reach_no_subscriber_and_no_log() {
     .unwrap();
 
     let (moto_url, rules_dir) = (moto.url(), rules.to_string_lossy().into_owned());
-    let emulated = emulate(
+    let emulated = emulate_ready(
         "_",
         &[
             ("TOPIC_ARN", alerts.topic.as_str()),
