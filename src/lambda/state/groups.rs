@@ -1,31 +1,26 @@
-//! The correlation engine's [`Store`] over the state table, one delivery at a time.
+//! Correlation groups in the state table: a [`Snapshot`] of the groups one delivery (or the
+//! scheduled check) needs, loaded and written back. `correlation.rs` runs the engine on it.
 //!
 //! Rows: partition `corr` holds one row per open group (its key, where its decided windows
-//! end, its earliest minute); partition `corr#<group hash>` one row per minute of the group
-//! (a [`Bucket`], event-id hashes included, so counting stays idempotent).
+//! end, its earliest and latest minutes); partition `corr#<group hash>` one row per minute of
+//! the group (a [`Bucket`], event-id hashes included, so counting stays idempotent).
 //!
-//! A delivery loads the group rows (one query), the minutes of the groups it touches or whose
-//! earliest window is due (one query each), runs the engine on that snapshot, then writes back
-//! each minute and group row it changed, conditioned on the versions it read. When another
-//! invocation wrote first, the delivery starts over from a fresh snapshot: counting twice is
-//! impossible (event ids), deciding a window twice too (versions).
+//! A delivery reads the rows of the groups it touches (the scheduled check: every group row,
+//! then the minutes of the groups due), and writes back each minute and group row it changed,
+//! conditioned on the versions it read.
 
 use super::table::{Row, Table, TableError};
-use crate::alert::Alert;
 use crate::correlate::rule::BUCKET;
-use crate::correlate::store::{Bucket, Event, GroupKey, GroupState};
-use crate::correlate::{Correlations, Engine, Observation, Store, StoreError};
+use crate::correlate::store::{Bucket, GroupKey, GroupState};
+use crate::correlate::Correlations;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 /// The partition of group rows.
 const GROUPS: &str = "corr";
 /// Rows outlive the windows they serve by this much, then the table's TTL removes them.
 const KEEP: i64 = 86_400;
-/// Fresh snapshots tried when other invocations keep writing first.
-const ATTEMPTS: usize = 6;
 
 /// A group row's body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,23 +39,23 @@ struct GroupRow {
 
 /// One group as loaded, with the versions of its rows.
 #[derive(Debug, Default)]
-struct Loaded {
-    state: GroupState,
-    ver: u64,
-    minutes: BTreeMap<i64, u64>,
-    forgotten: bool,
+pub(super) struct Loaded {
+    pub(super) state: GroupState,
+    pub(super) ver: u64,
+    pub(super) minutes: BTreeMap<i64, u64>,
+    pub(super) forgotten: bool,
 }
 
 /// What one delivery sees of the table, and what it changed.
 #[derive(Debug)]
 pub struct Snapshot {
-    groups: BTreeMap<GroupKey, Loaded>,
-    now: i64,
+    pub(super) groups: BTreeMap<GroupKey, Loaded>,
+    pub(super) now: i64,
     /// (span + lateness) per correlation, for expiries.
     keep: BTreeMap<String, i64>,
-    written: BTreeSet<(GroupKey, i64)>,
-    changed: BTreeSet<GroupKey>,
-    dropped: Vec<(String, String)>,
+    pub(super) written: BTreeSet<(GroupKey, i64)>,
+    pub(super) changed: BTreeSet<GroupKey>,
+    pub(super) dropped: Vec<(String, String)>,
     /// Groups evicted to respect the cap.
     pub evicted: u64,
 }
@@ -71,7 +66,7 @@ fn hash(key: &GroupKey) -> String {
     d[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn minutes_pk(key: &GroupKey) -> String {
+pub(super) fn minutes_pk(key: &GroupKey) -> String {
     format!("{GROUPS}#{}", hash(key))
 }
 
@@ -233,137 +228,4 @@ impl Snapshot {
         }
         Ok(true)
     }
-}
-
-impl Store for Snapshot {
-    fn add(
-        &mut self,
-        key: &GroupKey,
-        bucket: i64,
-        _delivery: &str,
-        events: &[Event],
-    ) -> Result<u64, StoreError> {
-        let g = self.groups.entry(key.clone()).or_insert_with(|| Loaded {
-            state: GroupState {
-                decided: i64::MIN,
-                ..GroupState::default()
-            },
-            ..Loaded::default()
-        });
-        g.forgotten = false;
-        let b = g.state.buckets.entry(bucket).or_default();
-        let new: u64 = events.iter().map(|e| u64::from(b.add(e))).sum();
-        if new > 0 {
-            if !g.minutes.contains_key(&bucket) || g.ver == 0 {
-                self.changed.insert(key.clone());
-            }
-            self.written.insert((key.clone(), bucket));
-        }
-        Ok(new)
-    }
-
-    fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError> {
-        Ok(self
-            .groups
-            .get(key)
-            .filter(|g| !g.forgotten)
-            .map(|g| g.state.clone()))
-    }
-
-    fn groups(&mut self) -> Result<Vec<GroupKey>, StoreError> {
-        Ok(self
-            .groups
-            .iter()
-            .filter(|(_, g)| !g.forgotten)
-            .map(|(k, _)| k.clone())
-            .collect())
-    }
-
-    fn decide(&mut self, key: &GroupKey, until: i64) -> Result<(), StoreError> {
-        if let Some(g) = self.groups.get_mut(key) {
-            g.state.decided = g.state.decided.max(until);
-            g.state.buckets = g.state.buckets.split_off(&until);
-            let pk = minutes_pk(key);
-            for start in g.minutes.keys().filter(|&&s| s < until) {
-                self.dropped.push((pk.clone(), start.to_string()));
-            }
-            self.changed.insert(key.clone());
-        }
-        Ok(())
-    }
-
-    fn forget(&mut self, key: &GroupKey) -> Result<(), StoreError> {
-        if let Some(g) = self.groups.get_mut(key) {
-            g.forgotten = true;
-            self.changed.insert(key.clone());
-        }
-        Ok(())
-    }
-
-    fn watermark(&mut self) -> Result<i64, StoreError> {
-        Ok(self.now)
-    }
-
-    fn set_watermark(&mut self, _at: i64) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn evicted(&self) -> u64 {
-        self.evicted
-    }
-}
-
-/// What correlating one delivery (or the scheduled check) gave.
-#[derive(Debug, Default)]
-pub struct Correlated {
-    /// The correlation alerts decided.
-    pub alerts: Vec<Alert>,
-    /// Observations too late for their windows.
-    pub late: u64,
-    /// Groups evicted to respect the cap.
-    pub evicted: u64,
-}
-
-/// Counts one delivery's `observations` (none, for the scheduled check) and decides the windows
-/// due at `now` of the groups of `scope` (the clock is the watermark: a record older than its
-/// window's end plus `lateness` is late).
-pub async fn correlate<T: Table>(
-    table: &T,
-    set: &Arc<Correlations>,
-    lateness: i64,
-    (delivery, observations): (&str, &[Observation]),
-    scope: Option<usize>,
-    now: i64,
-) -> Result<Correlated, TableError> {
-    let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
-    let scope = match scope {
-        Some(cap) => Scope::Due { cap },
-        None => Scope::Touched(&touched),
-    };
-    let internal = |e: StoreError| TableError {
-        table: table.name().to_owned(),
-        message: e.to_string(),
-    };
-    for _ in 0..ATTEMPTS {
-        let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
-        let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
-        engine.observe(delivery, observations).map_err(internal)?;
-        let alerts = engine.close(now).map_err(internal)?;
-        let (late, evicted) = (engine.late, engine.store.evicted);
-        if engine.store.commit(table).await? {
-            return Ok(Correlated {
-                alerts,
-                late,
-                evicted,
-            });
-        }
-        tracing::debug!(
-            delivery,
-            "state table: another invocation wrote first, reloading"
-        );
-    }
-    Err(TableError {
-        table: table.name().to_owned(),
-        message: format!("other invocations kept writing the same groups ({ATTEMPTS} tries)"),
-    })
 }

@@ -3,13 +3,15 @@
 //!
 //! - [`table`]: the table behind the small [`Table`] trait (versioned rows), with an in-memory
 //!   table for tests; [`dynamo`] is DynamoDB's.
-//! - [`groups`]: the correlation engine's store over the table: each delivery loads the groups
-//!   it touches (and those whose windows are due), counts, decides, and writes back one row per
-//!   group and minute it changed, conditioned on the versions it read.
+//! - [`groups`] and [`correlation`]: the correlation engine's store over the table: each
+//!   delivery loads the groups it touches (the scheduled check, those whose windows are due),
+//!   counts, decides, and writes back one row per group and minute it changed, conditioned on
+//!   the versions it read.
 //! - [`silence`]: `trail-silent` and `trail-resumed`.
 //! - [`dedup`]: deduplication windows (`dedup: 60m`) across deliveries.
 //! - [`settings`]: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
 
+pub mod correlation;
 pub mod dedup;
 pub mod dynamo;
 pub mod groups;
@@ -122,7 +124,7 @@ impl<T: Table> State<T> {
             let lateness = self.settings.lateness;
             let delivery = format!("s3://{bucket}/{key}");
             let what = (delivery.as_str(), observations);
-            let c = groups::correlate(&self.table, set, lateness, what, None, now).await?;
+            let c = correlation::correlate(&self.table, set, lateness, what, None, now).await?;
             out.alerts = c.alerts;
             out.late = c.late;
         }
@@ -141,7 +143,7 @@ impl<T: Table> State<T> {
         let mut out = Checked::default();
         if !set.is_empty() {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
-            let c = groups::correlate(&self.table, set, lateness, ("", &[]), cap, now).await?;
+            let c = correlation::correlate(&self.table, set, lateness, ("", &[]), cap, now).await?;
             out.alerts = c.alerts;
             out.evicted = c.evicted;
         }

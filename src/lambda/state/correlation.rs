@@ -1,0 +1,148 @@
+//! The correlation engine over the state table: [`Snapshot`] as its [`Store`], and one
+//! delivery's (or the scheduled check's) run: load, count, decide, write back. When another
+//! invocation wrote first, the run starts over from a fresh snapshot: counting twice is
+//! impossible (event ids), deciding a window twice too (versions).
+
+use super::groups::{minutes_pk, Loaded, Scope, Snapshot};
+use super::table::{Table, TableError};
+use crate::alert::Alert;
+use crate::correlate::store::{Event, GroupKey, GroupState};
+use crate::correlate::{Correlations, Engine, Observation, Store, StoreError};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Fresh snapshots tried when other invocations keep writing first.
+const ATTEMPTS: usize = 6;
+
+impl Store for Snapshot {
+    fn add(
+        &mut self,
+        key: &GroupKey,
+        bucket: i64,
+        _delivery: &str,
+        events: &[Event],
+    ) -> Result<u64, StoreError> {
+        let g = self.groups.entry(key.clone()).or_insert_with(|| Loaded {
+            state: GroupState {
+                decided: i64::MIN,
+                ..GroupState::default()
+            },
+            ..Loaded::default()
+        });
+        g.forgotten = false;
+        let b = g.state.buckets.entry(bucket).or_default();
+        let new: u64 = events.iter().map(|e| u64::from(b.add(e))).sum();
+        if new > 0 {
+            if !g.minutes.contains_key(&bucket) || g.ver == 0 {
+                self.changed.insert(key.clone());
+            }
+            self.written.insert((key.clone(), bucket));
+        }
+        Ok(new)
+    }
+
+    fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError> {
+        Ok(self
+            .groups
+            .get(key)
+            .filter(|g| !g.forgotten)
+            .map(|g| g.state.clone()))
+    }
+
+    fn groups(&mut self) -> Result<Vec<GroupKey>, StoreError> {
+        Ok(self
+            .groups
+            .iter()
+            .filter(|(_, g)| !g.forgotten)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn decide(&mut self, key: &GroupKey, until: i64) -> Result<(), StoreError> {
+        if let Some(g) = self.groups.get_mut(key) {
+            g.state.decided = g.state.decided.max(until);
+            g.state.buckets = g.state.buckets.split_off(&until);
+            let pk = minutes_pk(key);
+            for start in g.minutes.keys().filter(|&&s| s < until) {
+                self.dropped.push((pk.clone(), start.to_string()));
+            }
+            self.changed.insert(key.clone());
+        }
+        Ok(())
+    }
+
+    fn forget(&mut self, key: &GroupKey) -> Result<(), StoreError> {
+        if let Some(g) = self.groups.get_mut(key) {
+            g.forgotten = true;
+            self.changed.insert(key.clone());
+        }
+        Ok(())
+    }
+
+    fn watermark(&mut self) -> Result<i64, StoreError> {
+        Ok(self.now)
+    }
+
+    fn set_watermark(&mut self, _at: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn evicted(&self) -> u64 {
+        self.evicted
+    }
+}
+
+/// What correlating one delivery (or the scheduled check) gave.
+#[derive(Debug, Default)]
+pub struct Correlated {
+    /// The correlation alerts decided.
+    pub alerts: Vec<Alert>,
+    /// Observations too late for their windows.
+    pub late: u64,
+    /// Groups evicted to respect the cap.
+    pub evicted: u64,
+}
+
+/// Counts one delivery's `observations` (none, for the scheduled check) and decides the windows
+/// due at `now` of the groups of `scope` (the clock is the watermark: a record older than its
+/// window's end plus `lateness` is late).
+pub async fn correlate<T: Table>(
+    table: &T,
+    set: &Arc<Correlations>,
+    lateness: i64,
+    (delivery, observations): (&str, &[Observation]),
+    scope: Option<usize>,
+    now: i64,
+) -> Result<Correlated, TableError> {
+    let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
+    let scope = match scope {
+        Some(cap) => Scope::Due { cap },
+        None => Scope::Touched(&touched),
+    };
+    let internal = |e: StoreError| TableError {
+        table: table.name().to_owned(),
+        message: e.to_string(),
+    };
+    for _ in 0..ATTEMPTS {
+        let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
+        let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
+        engine.observe(delivery, observations).map_err(internal)?;
+        let alerts = engine.close(now).map_err(internal)?;
+        let (late, evicted) = (engine.late, engine.store.evicted);
+        if engine.store.commit(table).await? {
+            return Ok(Correlated {
+                alerts,
+                late,
+                evicted,
+            });
+        }
+        tracing::debug!(
+            delivery,
+            "state table: another invocation wrote first, reloading"
+        );
+    }
+    Err(TableError {
+        table: table.name().to_owned(),
+        message: format!("other invocations kept writing the same groups ({ATTEMPTS} tries)"),
+    })
+}
