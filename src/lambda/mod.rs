@@ -11,6 +11,7 @@ mod handler;
 pub mod ingest;
 mod metrics;
 mod object;
+mod object_state;
 pub mod outputs;
 pub mod publish;
 pub mod rule_source;

@@ -7,12 +7,12 @@ use super::outputs::sns::SnsOutput;
 use super::outputs::Outputs;
 use super::publish::{AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
-use super::state::{dedup, unix_now, AnyTable, State, Table};
+use super::state::{AnyTable, State};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
-use crate::redact::{self, Redacted};
+use crate::redact::Redacted;
 use crate::scan::Contents;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
@@ -128,64 +128,12 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             tally.alert(&a.detector, a.severity);
             alerts.push(a.clone());
         }
-        let calls_before = self.state.map_or(0, |s| s.table.calls());
-        if let Some(state) = self.state {
-            let set = &self.pipeline.catalog.correlations;
-            let newest = analysis.report.newest_event.as_str();
-            let observed = &analysis.observations;
-            match state
-                .delivered(set, (bucket, key), newest, observed, unix_now())
-                .await
-            {
-                Ok(d) => {
-                    for a in d.alerts.into_iter().map(redact::alert) {
-                        let operational = a.detector.starts_with("trail-");
-                        if operational || a.severity >= job.min_severity {
-                            tally.alert(&a.detector, a.severity);
-                            alerts.push(a);
-                        }
-                    }
-                    tally.late = d.late;
-                    if d.late > 0 {
-                        tracing::warn!(
-                            bucket,
-                            key,
-                            late = d.late,
-                            "records too late for their correlation windows"
-                        );
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(bucket, key, error = %e, "correlation state not updated, left for a later try");
-                    return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
-                }
-            }
+        if let Err(e) = self
+            .remember(&object, &analysis, &mut alerts, &mut tally, job)
+            .await
+        {
+            return Outcome::Retry(e);
         }
-        if let Some(state) = self.state {
-            let windows = self.pipeline.catalog.dedup_windows();
-            if alerts
-                .iter()
-                .any(|a| windows.iter().any(|(d, _)| *d == a.detector))
-            {
-                match dedup::admit(&state.table, &windows, &alerts, unix_now()).await {
-                    Ok((published, held)) => {
-                        alerts = published;
-                        tally.alerts.clear();
-                        for a in &alerts {
-                            tally.alert(&a.detector, a.severity);
-                        }
-                        tally.held = held;
-                        tracing::info!(bucket, key, held, "alerts held back by dedup windows");
-                    }
-                    Err(e) => {
-                        tracing::error!(bucket, key, error = %e, "dedup windows not updated, left for a later try");
-                        return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
-                    }
-                }
-            }
-        }
-        let state_calls = self.state.map_or(0, |s| s.table.calls()) - calls_before;
-        tally.state_calls = state_calls;
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
             let alert = ingest_alert(&object, e.reason(), None);
@@ -216,7 +164,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             ms = started.elapsed().as_millis() as u64,
             alerts = alerts.len(),
             suppressed,
-            state_calls,
+            state_calls = tally.state_calls,
             "object scanned"
         );
         Outcome::Done {
