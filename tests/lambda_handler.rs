@@ -552,3 +552,86 @@ async fn filters_and_accounts_in_the_layer_are_counted_and_named() {
         (Some("tls-outdated"), Some("known-call"), Some(1))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_finds_silence() {
+    use std::sync::Arc;
+    use trailwatch::lambda::state::{AnyTable, MemoryTable, State, StateSettings};
+    let backfill_key = "AWSLogs/444455556666/CloudTrail/eu-west-1/2026/11/28/old.json.gz";
+    let source = FakeSource::default()
+        .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
+        .with("archive", backfill_key, Fake::Data(one_alert_delivery()));
+    let sink = FakeSink::default();
+    let config = config(&[("STATE_TABLE", "state")]);
+    let settings = config.state.clone().expect("STATE_TABLE read");
+    assert_eq!(
+        settings,
+        StateSettings {
+            table: "state".into(),
+            silence_after: 3600,
+            lateness: 1200,
+            max_groups: 100_000
+        }
+    );
+    let catalog =
+        trailwatch::lambda::catalog(&config, std::path::Path::new("/nonexistent")).unwrap();
+    let table = Arc::new(MemoryTable::default());
+    let state = Arc::new(State {
+        table: AnyTable::Memory(Arc::clone(&table)),
+        settings,
+    });
+    let mut h = trailwatch::lambda::Handler::new(source, sink, catalog, config).with_state(state);
+    h.metrics = Box::new(|_| {});
+    let h = Arc::new(h);
+
+    h.handle(s3_event(&[(BUCKET, ORG_KEY)]), far_deadline())
+        .await
+        .unwrap();
+    let trails = |t: &MemoryTable| {
+        t.rows()
+            .into_iter()
+            .filter(|r| r.pk == "trails")
+            .map(|r| r.sk)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(trails(&table), ["111122223333/us-east-1"]);
+    let batch = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
+        "tasks": [{"taskId": "t", "s3Key": backfill_key, "s3BucketArn": "arn:aws:s3:::archive"}]});
+    let answer = h.handle(batch, far_deadline()).await.unwrap();
+    assert_eq!(answer["results"][0]["resultCode"], "Succeeded", "{answer}");
+    assert_eq!(
+        trails(&table),
+        ["111122223333/us-east-1"],
+        "a backfill is not a delivery"
+    );
+    h.sink.alerts();
+
+    let later = json!({"trailwatch": "scheduled-check", "time": "2099-01-01T00:00:00Z"});
+    let answer = h.handle(later, far_deadline()).await.unwrap();
+    assert_eq!(answer, json!({"scheduled": "checked", "alerts": 1}));
+    let silent: Vec<Value> = h
+        .sink
+        .alerts()
+        .into_iter()
+        .filter(|a| a["detector"] == "trail-silent")
+        .collect();
+    assert_eq!(silent.len(), 1);
+    assert_eq!(
+        (
+            silent[0]["account"].as_str(),
+            silent[0]["severity"].as_str()
+        ),
+        (Some("111122223333"), Some("high"))
+    );
+
+    let (without, _) = handler(
+        FakeSource::default(),
+        FakeSink::default(),
+        fakes::config(&[]),
+    );
+    let answer = without
+        .handle(json!({"trailwatch": "scheduled-check"}), far_deadline())
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"scheduled": "no state table (STATE_TABLE)"}));
+}

@@ -83,6 +83,9 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         mut job: Job,
         tally: &mut Tally,
     ) -> Value {
+        // A backfill over logs already delivered: no state across deliveries (it would mark
+        // trails as delivering now, and its records are late for today's windows).
+        job.backfill = true;
         // Schema 2.0 jobs may pass `minSeverity` in their user arguments.
         let refused = match &batch.min_severity {
             Ok(Some(level)) => {

@@ -100,6 +100,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         let job = Job {
             deadline: Deadline::new(deadline, self.reserve),
             min_severity: self.config.min_severity,
+            backfill: false,
         };
         let mut tally = Tally::default();
         let answer = match trigger {

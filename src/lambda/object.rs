@@ -49,6 +49,8 @@ pub struct Job {
     pub deadline: Deadline,
     /// Alerts below are not published (`MIN_SEVERITY`, or a Batch Operations job's argument).
     pub min_severity: Severity,
+    /// A Batch Operations job over old logs: the state across deliveries is left alone.
+    pub backfill: bool,
 }
 
 impl Deadline {

@@ -24,7 +24,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
         tally: &mut Tally,
         job: Job,
     ) -> Result<(), ObjectError> {
-        let Some(state) = self.state else {
+        let Some(state) = self.state.filter(|_| !job.backfill) else {
             return Ok(());
         };
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
