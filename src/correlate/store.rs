@@ -15,6 +15,9 @@ pub use super::memory::{MemoryStore, DEFAULT_MAX_GROUPS};
 pub const KEPT_IDS: usize = 20;
 /// Distinct values (value_count) and event names kept per bucket.
 pub const KEPT_VALUES: usize = 1000;
+/// Event-id hashes kept per bucket: beyond, events still count but are not recognised if they
+/// come again (a burst of more than this in one minute of one group is past any threshold).
+pub const KEPT_SEEN: usize = 5000;
 
 /// One base-rule match, as a correlation keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +50,8 @@ pub struct GroupKey {
 pub struct Bucket {
     /// Events counted.
     pub count: u64,
-    /// Hashes of the event ids counted (what makes counting idempotent).
+    /// Hashes of the event ids counted (what makes counting idempotent), at most
+    /// [`KEPT_SEEN`].
     pub seen: BTreeSet<u64>,
     /// The earliest (time, event id) pairs, at most [`KEPT_IDS`].
     pub first: Vec<(i64, String)>,
@@ -64,8 +68,12 @@ pub struct Bucket {
 impl Bucket {
     /// Counts `e` unless it was counted before; returns whether it was new.
     pub fn add(&mut self, e: &Event) -> bool {
-        if !self.seen.insert(id_hash(e)) {
+        let hash = id_hash(e);
+        if self.seen.contains(&hash) {
             return false;
+        }
+        if self.seen.len() < KEPT_SEEN {
+            self.seen.insert(hash);
         }
         self.count += 1;
         let at = (e.time, e.id.clone());

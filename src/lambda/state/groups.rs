@@ -191,7 +191,7 @@ impl Snapshot {
                 pk: minutes_pk(key),
                 sk: start.to_string(),
                 ver: g.minutes.get(start).copied().unwrap_or(0) + 1,
-                body: serde_json::to_string(bucket).unwrap_or_default(),
+                body: fit(bucket),
                 expires: start + wait + KEEP,
             };
             if !table.put(&row).await? {
@@ -228,4 +228,37 @@ impl Snapshot {
         }
         Ok(true)
     }
+}
+
+/// A minute row's body is kept under this (DynamoDB's items are at most 400 KB).
+const MAX_BODY: usize = 300_000;
+
+/// `bucket` as JSON within [`MAX_BODY`]: long value lists (value_count values, event names,
+/// then event-id hashes) are halved until it fits. Counts are never cut.
+pub(super) fn fit(bucket: &Bucket) -> String {
+    let mut body = serde_json::to_string(bucket).unwrap_or_default();
+    let mut b = bucket.clone();
+    while body.len() > MAX_BODY {
+        let halve = |n: usize| n / 2;
+        if b.values.len() + b.names.len() > 1 {
+            b.values = b
+                .values
+                .iter()
+                .take(halve(b.values.len()))
+                .cloned()
+                .collect();
+            b.names = b
+                .names
+                .iter()
+                .take(halve(b.names.len()).max(1))
+                .cloned()
+                .collect();
+        } else if b.seen.len() > 1 {
+            b.seen = b.seen.iter().take(halve(b.seen.len())).copied().collect();
+        } else {
+            break;
+        }
+        body = serde_json::to_string(&b).unwrap_or_default();
+    }
+    body
 }

@@ -350,3 +350,23 @@ async fn beyond_max_groups_the_least_recently_active_are_evicted_and_counted() {
     groups.sort();
     assert_eq!(groups, ["\"mid\"", "\"new\""], "the oldest group went");
 }
+
+#[test]
+fn a_minute_row_fits_in_a_dynamodb_item_whatever_the_burst() {
+    use crate::correlate::store::{Bucket, KEPT_SEEN};
+    let mut b = Bucket::default();
+    for i in 0..20_000 {
+        let mut o = obs("ip", &format!("ev-{i}"), T0).event;
+        o.value = Some(format!(
+            "arn:aws:iam::111122223333:role/{}-{i}",
+            "x".repeat(400)
+        ));
+        b.add(&o);
+    }
+    assert_eq!(b.count, 20_000, "every event counts");
+    assert_eq!(b.seen.len(), KEPT_SEEN);
+    let body = groups::fit(&b);
+    assert!(body.len() <= 300_000, "{} bytes", body.len());
+    let back: Bucket = serde_json::from_str(&body).unwrap();
+    assert_eq!(back.count, 20_000, "the count is never cut");
+}
