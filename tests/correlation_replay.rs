@@ -158,6 +158,15 @@ fn a_dedup_window_publishes_once_then_one_summary() {
     assert_eq!(summary["count"], 2);
     assert_eq!(summary["last_seen"], "2026-11-30T10:40:00Z");
     assert_eq!(summary["evidence"]["dedup"]["first_id"], alerts[0]["id"]);
+    assert_eq!(
+        summary["event_ids"],
+        serde_json::json!(["l-1", "l-2"]),
+        "the events held back"
+    );
+    assert!(summary["source"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("f2.json"));
     assert!(summary["summary"]
         .as_str()
         .unwrap()
@@ -178,8 +187,8 @@ fn a_state_file_carries_dedup_windows_to_the_next_run() {
     let dir = scratch("dedup-state");
     let (rules, files) = listings(&dir);
     let state = dir.join("state.json").display().to_string();
-    let run = |file: &str| -> Vec<Value> {
-        let args = [
+    let args = |file: &str| {
+        [
             "replay",
             "--format",
             "jsonl",
@@ -188,16 +197,27 @@ fn a_state_file_carries_dedup_windows_to_the_next_run() {
             "--state",
             &state,
             file,
-        ];
-        alerts_of(&args, "bucket-listing")
+        ]
+        .map(str::to_owned)
+    };
+    let run = |file: &str| -> Vec<Value> {
+        let args = args(file);
+        alerts_of(&args.each_ref().map(String::as_str), "bucket-listing")
     };
     // One file a run: the window opened by the first holds the next two back.
     let first = run(&files[0]);
     assert_eq!(first.len(), 1);
     assert!(run(&files[1]).is_empty(), "held back across runs");
+    let again = args(&files[1]);
+    let out = trailwatch(&again.each_ref().map(String::as_str), None);
     assert!(
-        run(&files[1]).is_empty(),
+        text(&out.stdout).is_empty(),
         "the same file again is held once"
+    );
+    assert!(
+        !text(&out.stderr).contains("held back"),
+        "{}",
+        text(&out.stderr)
     );
     assert!(run(&files[2]).is_empty(), "held back across runs");
     let fourth = run(&files[3]);

@@ -92,13 +92,15 @@ pub fn open(
         Some(path) => {
             // Refused now rather than after a long scan: the folder must exist to save in it.
             let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-            if folder.is_some_and(|f| !f.is_dir()) {
+            let why = match folder {
+                Some(f) if f.is_file() => Some(format!("{} is a file, not a folder", f.display())),
+                Some(f) if !f.is_dir() => Some("its folder does not exist".to_owned()),
+                _ => None,
+            };
+            if let Some(why) = why {
                 return Err(StateError::Io {
                     file: path.display().to_string(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        "its folder does not exist",
-                    ),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, why),
                 });
             }
             (MemoryStore::new(o.max_groups), Vec::new())

@@ -88,7 +88,6 @@ struct Totals {
     evicted: u64,
     /// Deduplication windows, and the alerts they held back.
     dedup: Dedup,
-    deduplicated: u64,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
@@ -304,7 +303,8 @@ fn emit(
         );
     }
     t.records += report.records;
-    t.skipped += report.skipped;
+    // A trigger event's records are said once, as the file's error.
+    t.skipped += report.skipped.saturating_sub(report.trigger_records);
     t.tls_unparsed += report.tls_unparsed;
     t.deep_subtrees += report.deep_subtrees;
     t.bytes += report.bytes;
@@ -382,9 +382,6 @@ fn emit_alert(
         return write_alert(job, a, t, out);
     }
     let publish = t.dedup.admit(a.clone());
-    if publish.is_empty() {
-        t.deduplicated += 1;
-    }
     for a in publish {
         write_alert(job, &a, t, out)?;
     }
@@ -427,15 +424,16 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     };
     writeln!(
         err,
-        "trailwatch: {} files, {} records, {mb:.1} MB in {seconds:.2} s ({:.0} MB/s); {alerts} alerts{by}; {} errors",
-        t.files,
-        t.records,
+        "trailwatch: {}, {}, {mb:.1} MB in {seconds:.2} s ({:.0} MB/s); {}{by}; {}",
+        counted(t.files, "file"),
+        counted(t.records, "record"),
         mb / seconds.max(1e-9),
-        t.failed
+        counted(alerts, "alert"),
+        counted(t.failed, "error")
     )?;
     let mut notes = Vec::new();
     if t.skipped > 0 {
-        notes.push(format!("{} records skipped", t.skipped));
+        notes.push(format!("{} skipped", counted(t.skipped, "record")));
     }
     if t.digests > 0 {
         notes.push(format!("{} digest files skipped", t.digests));
@@ -463,13 +461,13 @@ fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()>
     if t.late > 0 {
         notes.push(format!(
             "{} too late for their correlation windows",
-            counted(t.late, "record")
+            counted(t.late, "base-rule match")
         ));
     }
-    if t.deduplicated > 0 {
+    if t.dedup.held > 0 {
         notes.push(format!(
             "{} held back by dedup windows",
-            counted(t.deduplicated, "alert")
+            counted(t.dedup.held, "alert")
         ));
     }
     if t.evicted > 0 {

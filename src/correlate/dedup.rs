@@ -5,7 +5,7 @@
 
 use super::time::{format_time, parse_event_time};
 use crate::alert::id::alert_id;
-use crate::alert::Alert;
+use crate::alert::{Alert, Source, MAX_EVENT_IDS};
 use crate::redact::{self, Redacted};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -27,6 +27,12 @@ pub struct Open {
     /// delivery) is held once; at most [`SEEN_IDS`].
     #[serde(default)]
     seen: BTreeSet<String>,
+    /// The event ids of the alerts held back (the summary's), at most [`MAX_EVENT_IDS`].
+    #[serde(default)]
+    event_ids: Vec<String>,
+    /// Where the last alert held back came from.
+    #[serde(default)]
+    last_source: Option<Source>,
 }
 
 /// Alert ids a window remembers (beyond, repeats count again).
@@ -45,6 +51,8 @@ pub struct Dedup {
     /// Window length in seconds, by detector id.
     windows: HashMap<String, i64>,
     open: BTreeMap<WindowKey, Open>,
+    /// Alerts held back so far (an alert already held or published is not counted again).
+    pub held: u64,
 }
 
 impl Dedup {
@@ -53,6 +61,7 @@ impl Dedup {
         Dedup {
             windows: windows.into_iter().collect(),
             open: BTreeMap::new(),
+            held: 0,
         }
     }
 
@@ -88,8 +97,12 @@ impl Dedup {
                     w.seen.insert(a.id.clone());
                 }
                 w.held += 1;
+                self.held += 1;
                 w.events += a.count;
                 w.last_id = a.id.clone();
+                let room = MAX_EVENT_IDS.saturating_sub(w.event_ids.len());
+                w.event_ids.extend(a.event_ids.iter().take(room).cloned());
+                w.last_source = Some(a.source.clone());
                 w.last_seen = w.last_seen.clone().max(a.last_seen.clone());
                 Vec::new()
             }
@@ -106,6 +119,8 @@ impl Dedup {
                     last_id,
                     last_seen,
                     seen: BTreeSet::new(),
+                    event_ids: Vec::new(),
+                    last_source: None,
                 };
                 let ended = self.open.insert(key, open).and_then(summary);
                 ended.into_iter().chain([a]).collect()
@@ -150,6 +165,11 @@ fn summary(w: Open) -> Option<Redacted<Alert>> {
     );
     a.count = w.events;
     a.last_seen = w.last_seen;
+    // The events held back, and where the last of them came from: what a responder looks up.
+    a.event_ids = w.event_ids;
+    if let Some(source) = w.last_source {
+        a.source = source;
+    }
     a.evidence.insert(
         "dedup".into(),
         json!({"alerts": w.held, "first_id": first_id, "last_id": w.last_id, "until": format_time(w.until)}),

@@ -68,7 +68,7 @@ pub struct Tally {
     pub suppressed: BTreeMap<(String, String), u64>,
     /// Calls to the state table.
     pub state_calls: u64,
-    /// Records too late for their correlation windows.
+    /// Base-rule matches too late for their correlation windows (one per rule a record feeds).
     pub late: u64,
     /// Alerts held back by dedup windows.
     pub held: u64,

@@ -102,12 +102,20 @@ pub fn run() -> anyhow::Result<()> {
     init_logging(&config);
     let catalog = catalog(&config, &config.detectors_dir)?;
     let outputs = outputs::OutputsConfig::from_vars(&|n| std::env::var(n).ok())?;
-    // Checked once the configuration is: a local run learns about both.
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        anyhow::bail!(
-            "AWS_LAMBDA_RUNTIME_API is not set: `trailwatch lambda` serves the Lambda Runtime \
-             API, as a function's bootstrap or under `cargo lambda watch`"
-        );
+    // Checked once the configuration is: a local run learns about both. The runtime library
+    // panics without the function's own variables, which Lambda always sets.
+    for variable in [
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    ] {
+        if std::env::var_os(variable).is_none() {
+            anyhow::bail!(
+                "{variable} is not set: `trailwatch lambda` serves the Lambda Runtime API, as a \
+                 function's bootstrap or under `cargo lambda watch` (which set it)"
+            );
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -53,7 +53,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                 bucket,
                 key,
                 late = d.late,
-                "records too late for their correlation windows"
+                "base-rule matches too late for their correlation windows"
             );
         }
         let windows = self.pipeline.catalog.dedup_windows();

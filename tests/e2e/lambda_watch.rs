@@ -239,6 +239,16 @@ fn init_fails_naming_the_missing_variable() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{err}");
     assert_ne!(out.status.code(), Some(101), "no panic: {err}");
+    // A hand-made emulator that forgets the function's own variables: said, not a panic.
+    let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env_remove("AWS_LAMBDA_FUNCTION_NAME")
+        .env("TOPIC_ARN", "arn:aws:sns:us-east-1:111122223333:a")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AWS_LAMBDA_FUNCTION_NAME is not set"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "no panic: {err}");
 }
 
 /// [`emulate`], then waits until the function is ready; panics with its log if it exits at

@@ -47,12 +47,10 @@ pub async fn admit<T: Table>(
             }
         }
         let mut out = Vec::new();
-        let mut held = 0;
         for a in alerts {
-            let publish = dedup.admit(a.clone());
-            held += u64::from(publish.is_empty());
-            out.extend(publish);
+            out.extend(dedup.admit(a.clone()));
         }
+        let held = dedup.held;
         out.extend(dedup.close(now));
         if commit(table, &dedup, &loaded).await? {
             return Ok((out, held));

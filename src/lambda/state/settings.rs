@@ -27,9 +27,6 @@ impl StateSettings {
     pub fn from_lookup(
         set: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<StateSettings>, (&'static str, String)> {
-        let Some(table) = set("STATE_TABLE") else {
-            return Ok(None);
-        };
         let span = |name: &'static str, default: i64| match set(name) {
             None => Ok(default),
             Some(v) => parse_duration(v.trim()).filter(|s| *s > 0).ok_or_else(|| {
@@ -39,6 +36,9 @@ impl StateSettings {
                 )
             }),
         };
+        // Read whether or not there is a table: a bad value is refused either way.
+        let silence_after = span("SILENCE_AFTER", DEFAULT_SILENCE_AFTER)?;
+        let lateness = span("ALLOWED_LATENESS", DEFAULT_LATENESS)?;
         let max_groups = match set("MAX_GROUPS") {
             None => DEFAULT_MAX_GROUPS,
             Some(v) => v
@@ -48,11 +48,14 @@ impl StateSettings {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| ("MAX_GROUPS", format!("`{v}` is not a whole number above 0")))?,
         };
+        let Some(table) = set("STATE_TABLE") else {
+            return Ok(None);
+        };
         Ok(Some(StateSettings {
             max_groups,
             table: table.trim().to_owned(),
-            silence_after: span("SILENCE_AFTER", DEFAULT_SILENCE_AFTER)?,
-            lateness: span("ALLOWED_LATENESS", DEFAULT_LATENESS)?,
+            silence_after,
+            lateness,
         }))
     }
 }

@@ -370,3 +370,22 @@ fn a_minute_row_fits_in_a_dynamodb_item_whatever_the_burst() {
     let back: Bucket = serde_json::from_str(&body).unwrap();
     assert_eq!(back.count, 20_000, "the count is never cut");
 }
+
+#[test]
+fn state_settings_are_checked_with_or_without_a_table() {
+    let lookup = |vars: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    assert_eq!(StateSettings::from_lookup(&lookup(&[])), Ok(None));
+    let bad = StateSettings::from_lookup(&lookup(&[("SILENCE_AFTER", "1x")])).unwrap_err();
+    assert_eq!(bad.0, "SILENCE_AFTER");
+    assert!(bad.1.contains("`1x` is not a duration"), "{}", bad.1);
+    let bad = StateSettings::from_lookup(&lookup(&[("STATE_TABLE", "t"), ("MAX_GROUPS", "0")]));
+    assert_eq!(bad.unwrap_err().0, "MAX_GROUPS");
+    let ok = StateSettings::from_lookup(&lookup(&[("STATE_TABLE", "t"), ("SILENCE_AFTER", "2h")]));
+    assert_eq!(ok.unwrap().map(|s| s.silence_after), Some(7200));
+}
