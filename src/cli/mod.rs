@@ -8,3 +8,4 @@ pub mod replay;
 pub mod s3;
 pub mod s3_keys;
 pub mod top;
+mod totals;

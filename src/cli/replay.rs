@@ -3,15 +3,15 @@
 use super::correlation::{self, CorrelationOptions, ReplayEngine};
 use super::inputs::{self, Input};
 use super::top::{self, Top};
+use super::totals::{summary, Totals};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::correlate::Dedup;
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
 use crate::redact::Redacted;
-use crate::rules::filtered::FilterTally;
 use crate::scan::{Contents, ScanError};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -66,28 +66,6 @@ struct FileResult {
     open_error: Option<String>,
     /// None when the file could not be opened.
     analysis: Option<Analysis>,
-}
-
-#[derive(Default)]
-struct Totals {
-    files: u64,
-    failed: u64,
-    digests: u64,
-    not_logs: u64,
-    records: u64,
-    skipped: u64,
-    tls_unparsed: u64,
-    deep_subtrees: u64,
-    bytes: u64,
-    alerts: BTreeMap<String, u64>,
-    worst: Option<Severity>,
-    suppressed: FilterTally,
-    top: Top,
-    /// Correlation: records later than the allowed lateness, groups evicted by the cap.
-    late: u64,
-    evicted: u64,
-    /// Deduplication windows, and the alerts they held back.
-    dedup: Dedup,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
@@ -411,98 +389,4 @@ fn write_alert(
         Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a),
         Format::Findings => Ok(()),
     }
-}
-
-fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
-    let mb = t.bytes as f64 / 1e6;
-    let alerts: u64 = t.alerts.values().sum();
-    let by: Vec<String> = t.alerts.iter().map(|(d, n)| format!("{d} {n}")).collect();
-    let by = if by.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", by.join(", "))
-    };
-    writeln!(
-        err,
-        "trailwatch: {}, {}, {mb:.1} MB in {seconds:.2} s ({:.0} MB/s); {}{by}; {}",
-        counted(t.files, "file"),
-        counted(t.records, "record"),
-        mb / seconds.max(1e-9),
-        counted(alerts, "alert"),
-        counted(t.failed, "error")
-    )?;
-    let mut notes = Vec::new();
-    if t.skipped > 0 {
-        notes.push(format!("{} skipped", counted(t.skipped, "record")));
-    }
-    if t.digests > 0 {
-        notes.push(format!("{} digest files skipped", t.digests));
-    }
-    if t.not_logs > 0 {
-        notes.push(format!(
-            "{} files that are not CloudTrail logs skipped",
-            t.not_logs
-        ));
-    }
-    if t.tls_unparsed > 0 {
-        let n = t.tls_unparsed;
-        let what = if n == 1 { "version" } else { "versions" };
-        notes.push(format!(
-            "{n} TLS {what} not understood (tls-outdated could not judge those calls)"
-        ));
-    }
-    if t.deep_subtrees > 0 {
-        let limit = crate::scan::split::MAX_DEPTH;
-        notes.push(format!(
-            "{} subtrees nested deeper than {limit} levels not read (the rest of their records was)",
-            t.deep_subtrees
-        ));
-    }
-    if t.late > 0 {
-        notes.push(format!(
-            "{} too late for their correlation windows",
-            counted(t.late, "base-rule match")
-        ));
-    }
-    if t.dedup.held > 0 {
-        notes.push(format!(
-            "{} held back by dedup windows",
-            counted(t.dedup.held, "alert")
-        ));
-    }
-    if t.evicted > 0 {
-        notes.push(format!(
-            "{} evicted (cap reached)",
-            counted(t.evicted, "correlation group")
-        ));
-    }
-    if !notes.is_empty() {
-        writeln!(err, "trailwatch: {}", notes.join("; "))?;
-    }
-    filtered_summary(&t.suppressed, err)
-}
-
-/// What the filters did: findings dropped and lowered, per detector and filter.
-fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()> {
-    let mut parts = Vec::new();
-    for (counts, what) in [(&t.dropped, "dropped"), (&t.lowered, "lowered")] {
-        if counts.is_empty() {
-            continue;
-        }
-        let n: u64 = counts.values().sum();
-        let by: Vec<String> = counts
-            .iter()
-            .map(|((d, f), n)| format!("{d} by {f} {n}"))
-            .collect();
-        parts.push(format!("{n} findings {what} ({})", by.join(", ")));
-    }
-    if !parts.is_empty() {
-        writeln!(err, "trailwatch: filters: {}", parts.join("; "))?;
-    }
-    Ok(())
-}
-
-/// `1 record`, `2 records`.
-fn counted(n: u64, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

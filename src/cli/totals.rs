@@ -1,0 +1,125 @@
+//! What a replay run counted, and the summary it writes to stderr at the end.
+
+use super::top::Top;
+use crate::alert::severity::Severity;
+use crate::correlate::Dedup;
+use crate::rules::filtered::FilterTally;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The counts of one replay run.
+#[derive(Default)]
+pub(super) struct Totals {
+    pub(super) files: u64,
+    pub(super) failed: u64,
+    pub(super) digests: u64,
+    pub(super) not_logs: u64,
+    pub(super) records: u64,
+    pub(super) skipped: u64,
+    pub(super) tls_unparsed: u64,
+    pub(super) deep_subtrees: u64,
+    pub(super) bytes: u64,
+    pub(super) alerts: BTreeMap<String, u64>,
+    pub(super) worst: Option<Severity>,
+    pub(super) suppressed: FilterTally,
+    pub(super) top: Top,
+    /// Correlation: records later than the allowed lateness, groups evicted by the cap.
+    pub(super) late: u64,
+    pub(super) evicted: u64,
+    /// Deduplication windows, and the alerts they held back.
+    pub(super) dedup: Dedup,
+}
+
+pub(super) fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
+    let mb = t.bytes as f64 / 1e6;
+    let alerts: u64 = t.alerts.values().sum();
+    let by: Vec<String> = t.alerts.iter().map(|(d, n)| format!("{d} {n}")).collect();
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", by.join(", "))
+    };
+    writeln!(
+        err,
+        "trailwatch: {}, {}, {mb:.1} MB in {seconds:.2} s ({:.0} MB/s); {}{by}; {}",
+        counted(t.files, "file"),
+        counted(t.records, "record"),
+        mb / seconds.max(1e-9),
+        counted(alerts, "alert"),
+        counted(t.failed, "error")
+    )?;
+    let mut notes = Vec::new();
+    if t.skipped > 0 {
+        notes.push(format!("{} skipped", counted(t.skipped, "record")));
+    }
+    if t.digests > 0 {
+        notes.push(format!("{} digest files skipped", t.digests));
+    }
+    if t.not_logs > 0 {
+        notes.push(format!(
+            "{} files that are not CloudTrail logs skipped",
+            t.not_logs
+        ));
+    }
+    if t.tls_unparsed > 0 {
+        let n = t.tls_unparsed;
+        let what = if n == 1 { "version" } else { "versions" };
+        notes.push(format!(
+            "{n} TLS {what} not understood (tls-outdated could not judge those calls)"
+        ));
+    }
+    if t.deep_subtrees > 0 {
+        let limit = crate::scan::split::MAX_DEPTH;
+        notes.push(format!(
+            "{} subtrees nested deeper than {limit} levels not read (the rest of their records was)",
+            t.deep_subtrees
+        ));
+    }
+    if t.late > 0 {
+        notes.push(format!(
+            "{} too late for their correlation windows",
+            counted(t.late, "base-rule match")
+        ));
+    }
+    if t.dedup.held > 0 {
+        notes.push(format!(
+            "{} held back by dedup windows",
+            counted(t.dedup.held, "alert")
+        ));
+    }
+    if t.evicted > 0 {
+        notes.push(format!(
+            "{} evicted (cap reached)",
+            counted(t.evicted, "correlation group")
+        ));
+    }
+    if !notes.is_empty() {
+        writeln!(err, "trailwatch: {}", notes.join("; "))?;
+    }
+    filtered_summary(&t.suppressed, err)
+}
+
+/// What the filters did: findings dropped and lowered, per detector and filter.
+fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()> {
+    let mut parts = Vec::new();
+    for (counts, what) in [(&t.dropped, "dropped"), (&t.lowered, "lowered")] {
+        if counts.is_empty() {
+            continue;
+        }
+        let n: u64 = counts.values().sum();
+        let by: Vec<String> = counts
+            .iter()
+            .map(|((d, f), n)| format!("{d} by {f} {n}"))
+            .collect();
+        parts.push(format!("{n} findings {what} ({})", by.join(", ")));
+    }
+    if !parts.is_empty() {
+        writeln!(err, "trailwatch: filters: {}", parts.join("; "))?;
+    }
+    Ok(())
+}
+
+/// `1 record`, `2 records`.
+fn counted(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
