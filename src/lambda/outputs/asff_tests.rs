@@ -115,3 +115,25 @@ fn now_is_rfc3339() {
     let now = now_rfc3339();
     assert!(crate::alert::time::epoch_millis(&now).is_some(), "{now}");
 }
+
+#[test]
+fn an_operational_alert_about_a_window_is_a_valid_finding() {
+    let source = Source::Window {
+        start: "2026-11-28T10:00:00Z".into(),
+        end: "2026-11-28T11:15:00Z".into(),
+    };
+    let mut a = crate::lambda::ingest::operational(
+        "trail-silent",
+        "0123456789abcdef0123456789abcdef".into(),
+        source,
+    );
+    a.title = "CloudTrail stopped delivering logs".into();
+    a.summary = "No CloudTrail log file for 75 min".into();
+    a.account = "444455556666".into();
+    a.region = "eu-west-1".into();
+    (a.first_seen, a.last_seen) = ("2026-11-28T10:00:00Z".into(), "2026-11-28T11:15:00Z".into());
+    let f = finding(&crate::redact::alert(a), PRODUCT, "now", &Limits::ASFF);
+    assert!(!f.types().is_empty());
+    assert_eq!(f.resources()[0].id(), Some("AWS::::Account:444455556666"));
+    assert_eq!(f.first_observed_at(), Some("2026-11-28T10:00:00Z"));
+}
