@@ -283,3 +283,55 @@ async fn correlation_and_silence_across_deliveries_in_dynamodb() {
         "{calls:?}"
     );
 }
+
+/// The DynamoDB table against moto: conditioned writes, one row or a whole partition (several
+/// pages), deletes in batches.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dynamodb_table_conditions_pages_and_deletes() {
+    use trailwatch::lambda::state::dynamo::DynamoTable;
+    use trailwatch::lambda::state::{Row, Table};
+    let moto = Moto::start();
+    let shared = sdk(&moto.url(), 3).await;
+    let db = aws_sdk_dynamodb::Client::new(&shared);
+    create_table(&db).await;
+    let table = DynamoTable::new(db, TABLE);
+    let row = |sk: &str, ver: u64, body: String| Row {
+        pk: "p".into(),
+        sk: sk.into(),
+        ver,
+        body,
+        expires: 1_800_000_000,
+    };
+    assert!(table.put(&row("a", 1, "one".into())).await.unwrap());
+    assert!(
+        !table.put(&row("a", 1, "again".into())).await.unwrap(),
+        "exists already"
+    );
+    assert!(table.put(&row("a", 2, "two".into())).await.unwrap());
+    assert!(
+        !table.put(&row("a", 2, "stale".into())).await.unwrap(),
+        "version 2 is taken"
+    );
+    assert!(
+        !table.put(&row("a", 4, "ahead".into())).await.unwrap(),
+        "version 3 was not read"
+    );
+    let got = table.query("p", Some("a")).await.unwrap();
+    assert_eq!((got.len(), got[0].ver, got[0].body.as_str()), (1, 2, "two"));
+    // 30 rows of 100 KB: more than one 1 MB page.
+    let big = "x".repeat(100_000);
+    for i in 0..30 {
+        assert!(table
+            .put(&row(&format!("b{i:02}"), 1, big.clone()))
+            .await
+            .unwrap());
+    }
+    let before = table.calls();
+    let all = table.query("p", None).await.unwrap();
+    assert_eq!(all.len(), 31);
+    assert!(table.calls() - before >= 3, "several pages");
+    let keys: Vec<(String, String)> = all.iter().map(|r| (r.pk.clone(), r.sk.clone())).collect();
+    table.delete(&keys[..25]).await.unwrap();
+    table.delete(&keys[25..]).await.unwrap();
+    assert!(table.query("p", None).await.unwrap().is_empty());
+}
