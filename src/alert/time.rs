@@ -33,6 +33,13 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     )
 }
 
+/// Milliseconds since the epoch now (0 on a clock set before 1970).
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// Milliseconds since the epoch as an RFC 3339 UTC timestamp, `2026-11-28T10:05:00.123Z`.
 #[cfg_attr(not(feature = "lambda"), allow(dead_code))]
 pub fn rfc3339(ms: u64) -> String {

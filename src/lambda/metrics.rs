@@ -14,7 +14,6 @@ use crate::alert::severity::Severity;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const NAMESPACE: &str = "trailwatch";
 /// The dimension naming the function.
@@ -102,10 +101,7 @@ impl Tally {
 
     /// The EMF lines for this tally, in the context Lambda gives the function.
     pub fn lines(&self) -> Vec<String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        self.lines_at(Context::from_env(), now)
+        self.lines_at(Context::from_env(), crate::alert::time::now_millis())
     }
 
     /// The EMF lines for this tally at `now` (ms since the epoch).

@@ -32,7 +32,7 @@ use crate::rules::catalog::Catalog;
 use anyhow::Context as _;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// The catalog: built-in detectors, the layer's, less the disabled ones (which must exist).
 pub fn catalog(config: &Config, extra: &Path) -> anyhow::Result<Catalog> {
@@ -85,9 +85,7 @@ const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
 /// A value too small to be a date is read as milliseconds from now: the `cargo lambda`
 /// emulator sends the timeout itself.
 pub fn deadline_instant(deadline_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let now_ms = crate::alert::time::now_millis();
     let left = if deadline_ms < EPOCH_MS_FLOOR {
         deadline_ms
     } else {
@@ -226,10 +224,7 @@ mod tests {
 
     #[test]
     fn deadlines_absolute_and_relative() {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
+        let now_ms = crate::alert::time::now_millis();
         let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_millis();
         let absolute = left(deadline_instant(now_ms + 60_000));
         assert!((59_000..=60_000).contains(&absolute), "{absolute}");

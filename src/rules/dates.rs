@@ -2,8 +2,6 @@
 
 use crate::alert::time;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// Why a text is not a date.
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a date (YYYY-MM-DD)")]
@@ -29,10 +27,8 @@ pub fn parse(text: &str) -> Result<String, NotADate> {
 
 /// Today (UTC), plus `ahead` days.
 pub fn today_plus(ahead: i64) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = time::civil_from_days(secs as i64 / 86_400 + ahead);
+    let days = (time::now_millis() / 86_400_000) as i64;
+    let (y, m, d) = time::civil_from_days(days + ahead);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

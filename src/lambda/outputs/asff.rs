@@ -12,7 +12,6 @@ use aws_sdk_securityhub::types::{
     SeverityLabel, Workflow, WorkflowStatus,
 };
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// ASFF's limits, in characters (a test may make them smaller).
 #[derive(Debug, Clone, Copy)]
@@ -61,10 +60,7 @@ fn cut(s: &str, max: usize) -> String {
 
 /// The current time as ASFF wants it (`2026-11-28T10:20:00.000Z`).
 pub fn now_rfc3339() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    rfc3339(ms)
+    rfc3339(crate::alert::time::now_millis())
 }
 
 /// ASFF `Types` from the detector's tags: ATT&CK tactics as `TTPs/...`, CIS controls as the

@@ -76,9 +76,7 @@ impl Table for AnyTable {
 
 /// The seconds since the epoch now.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    (crate::alert::time::now_millis() / 1000) as i64
 }
 
 /// The state of one function: its table and settings.
