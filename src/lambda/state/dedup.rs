@@ -4,12 +4,12 @@
 //! on the versions read.
 
 use super::table::{Row, Table, TableError};
+use crate::alert::id::alert_id;
 use crate::alert::Alert;
 use crate::correlate::dedup::{Open, WindowKey};
 use crate::correlate::Dedup;
 use crate::redact::Redacted;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 const DEDUP: &str = "dedup";
@@ -25,8 +25,7 @@ struct WindowRow {
 }
 
 fn sk(key: &WindowKey) -> String {
-    let d = Sha256::digest(format!("{}\0{}", key.0, key.1).as_bytes());
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    alert_id(&[&key.0, &key.1])
 }
 
 /// What to publish of `alerts` given the windows of `windows` (detector id, seconds), with

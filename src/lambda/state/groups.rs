@@ -10,11 +10,11 @@
 //! conditioned on the versions it read.
 
 use super::table::{Row, Table, TableError};
+use crate::alert::id::alert_id;
 use crate::correlate::rule::BUCKET;
 use crate::correlate::store::{Bucket, GroupKey, GroupState};
 use crate::correlate::Correlations;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The partition of group rows.
@@ -60,10 +60,12 @@ pub struct Snapshot {
     pub evicted: u64,
 }
 
+/// A group's row key: the hash of its correlation and group values (any length, any text).
 fn hash(key: &GroupKey) -> String {
-    let text = serde_json::to_string(key).unwrap_or_default();
-    let d = Sha256::digest(text.as_bytes());
-    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let group: Vec<&str> = std::iter::once(key.correlation.as_str())
+        .chain(key.group.iter().map(String::as_str))
+        .collect();
+    alert_id(&group)
 }
 
 pub(super) fn minutes_pk(key: &GroupKey) -> String {
