@@ -7,28 +7,22 @@
 use crate::alert::time;
 
 /// Seconds since 1970-01-01T00:00:00Z of a CloudTrail `eventTime`; `None` when it is not one.
+/// Only CloudTrail's own form (`T`, `Z`, two-digit fields, fractions of digits) is taken; the
+/// calendar is [`time::epoch_millis`]'s.
 pub fn parse_event_time(text: &str) -> Option<i64> {
     let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
-        return None;
-    }
-    if b[16] != b':' || *b.last()? != b'Z' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let fraction_ok =
-        b.len() == 20 || (b[19] == b'.' && b[20..b.len() - 1].iter().all(u8::is_ascii_digit));
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    fraction_ok.then(|| days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && b[10] == b'T'
+        && b.last() == Some(&b'Z')
+        && [0..4, 5..7, 8..10, 11..13, 14..16, 17..19]
+            .into_iter()
+            .all(digits)
+        && (b.len() == 20 || (b[19] == b'.' && digits(20..b.len() - 1)));
+    shape
+        .then(|| time::epoch_millis(text))?
+        .map(|ms| ms.div_euclid(1000))
 }
 
 /// `2024-05-01T12:34:56Z` for seconds since the epoch.
@@ -61,12 +55,6 @@ pub fn parse_duration(text: &str) -> Option<i64> {
     (n > 0).then(|| n.checked_mul(unit))?
 }
 
-/// [`time::days_from_civil`] on the whole numbers this module reads.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    // Month and day were read as at most two digits each.
-    time::days_from_civil(y, m as u32, d as u32)
-}
-
 /// [`time::civil_from_days`] as whole numbers.
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let (y, m, d) = time::civil_from_days(z);
@@ -97,6 +85,8 @@ mod tests {
             "2024-13-01T00:00:00Z",
             "2024-02-29T23:59:59",
             "x024-02-29T23:59:59Z",
+            "2023-02-29T00:00:00Z",
+            "2024-02-29T23:59:59.1xZ",
         ] {
             assert_eq!(parse_event_time(bad), None, "{bad}");
         }
