@@ -196,7 +196,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             .alerts
             .into_iter()
             .map(redact::alert)
-            .filter(|a| a.detector.starts_with("trail-") || a.severity >= job.min_severity)
+            .filter(|a| job.publishes(a))
             .collect();
         let windows = self.pipeline.catalog.dedup_windows();
         if !windows.is_empty() {

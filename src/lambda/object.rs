@@ -7,6 +7,7 @@ use super::outputs::sns::SnsOutput;
 use super::outputs::Outputs;
 use super::publish::{AlertSink, Backoff};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
+use super::state::silence::{TRAIL_RESUMED, TRAIL_SILENT};
 use super::state::{AnyTable, State};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::severity::Severity;
@@ -51,6 +52,15 @@ pub struct Job {
     pub min_severity: Severity,
     /// A Batch Operations job over old logs: the state across deliveries is left alone.
     pub backfill: bool,
+}
+
+impl Job {
+    /// Whether `a` is published: at or above the minimum severity, or about the trails
+    /// (`trail-silent`, `trail-resumed`: operational, like `ingest-error`).
+    pub fn publishes(&self, a: &Alert) -> bool {
+        a.severity >= self.min_severity
+            || [TRAIL_SILENT, TRAIL_RESUMED].contains(&a.detector.as_str())
+    }
 }
 
 impl Deadline {
@@ -121,15 +131,12 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             }
         };
         let mut tally = Tally::default();
-        let mut alerts = Vec::new();
-        for a in analysis
+        let mut alerts: Vec<_> = analysis
             .alerts
             .iter()
-            .filter(|a| a.severity >= job.min_severity)
-        {
-            tally.alert(&a.detector, a.severity);
-            alerts.push(a.clone());
-        }
+            .filter(|a| job.publishes(a))
+            .cloned()
+            .collect();
         if let Err(e) = self
             .remember(&object, &analysis, &mut alerts, &mut tally, job)
             .await
@@ -138,10 +145,11 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
         }
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
-            let alert = ingest_alert(&object, e.reason(), None);
-            tally.alert(&alert.detector, alert.severity);
             tally.ingest_errors += 1;
-            alerts.push(alert);
+            alerts.push(ingest_alert(&object, e.reason(), None));
+        }
+        for a in &alerts {
+            tally.alert(&a.detector, a.severity);
         }
         if let Some(why) = self.deliver(&alerts).await {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");

@@ -15,7 +15,8 @@ use crate::redact::{self, Redacted};
 impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
     /// With a state table: counts the object's observations, records its trail's delivery,
     /// adds the alerts that raises (correlation, `trail-resumed`) to `alerts`, and holds back
-    /// what dedup windows hold. `Err`: the table failed, the object is to be retried.
+    /// what dedup windows hold; `tally` gets the state's counts (the caller counts the alerts).
+    /// `Err`: the table failed, the object is to be retried.
     pub(super) async fn remember(
         &self,
         object: &ObjectRef,
@@ -40,13 +41,12 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             .delivered(set, (bucket, key), newest, observed, unix_now())
             .await
             .map_err(|e| retry(e, "correlation state"))?;
-        for a in d.alerts.into_iter().map(redact::alert) {
-            let operational = a.detector.starts_with("trail-");
-            if operational || a.severity >= job.min_severity {
-                tally.alert(&a.detector, a.severity);
-                alerts.push(a);
-            }
-        }
+        alerts.extend(
+            d.alerts
+                .into_iter()
+                .map(redact::alert)
+                .filter(|a| job.publishes(a)),
+        );
         tally.late = d.late;
         if d.late > 0 {
             tracing::warn!(
@@ -65,10 +65,6 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                 .await
                 .map_err(|e| retry(e, "dedup windows"))?;
             *alerts = published;
-            tally.alerts.clear();
-            for a in alerts.iter() {
-                tally.alert(&a.detector, a.severity);
-            }
             tally.held = held;
             tracing::info!(bucket, key, held, "alerts held back by dedup windows");
         }
