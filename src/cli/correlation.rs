@@ -84,10 +84,7 @@ pub fn open(
             let Some(store) = saved.remove("correlation") else {
                 return Err(corrupt("no `correlation`".into()).into());
             };
-            (
-                MemoryStore::load(&store.to_string(), &file, o.max_groups)?,
-                windows,
-            )
+            (MemoryStore::load(store, &file, o.max_groups)?, windows)
         }
         Some(path) => {
             // Refused now rather than after a long scan: the folder must exist to save in it.
@@ -133,7 +130,7 @@ pub fn save(
     let Some(path) = &o.state else {
         return Ok(());
     };
-    let store: Value = serde_json::from_str(&engine.store.save()).unwrap_or(Value::Null);
+    let store = engine.store.save();
     let windows: Vec<(&WindowKey, &Open)> = dedup.windows().iter().collect();
     let text = json!({ "correlation": store, "dedup": windows }).to_string();
     std::fs::write(path, text).map_err(|source| StateError::Io {

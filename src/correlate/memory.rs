@@ -32,32 +32,35 @@ impl MemoryStore {
         }
     }
 
-    /// The store saved in `text` (from [`MemoryStore::save`]); `file` names it in errors.
-    pub fn load(text: &str, file: &str, cap: usize) -> Result<MemoryStore, StoreError> {
-        let mut s: MemoryStore = serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-            file: file.to_owned(),
-            message: e.to_string(),
-        })?;
+    /// The store saved as `saved` (from [`MemoryStore::save`]); `file` names it in errors.
+    pub fn load(
+        saved: serde_json::Value,
+        file: &str,
+        cap: usize,
+    ) -> Result<MemoryStore, StoreError> {
+        let mut s: MemoryStore =
+            serde_json::from_value(saved).map_err(|e| StoreError::Corrupt {
+                file: file.to_owned(),
+                message: e.to_string(),
+            })?;
         s.index = std::mem::take(&mut s.groups).into_iter().collect();
         s.cap = cap.max(1);
         Ok(s)
     }
 
-    /// The store as text, for [`MemoryStore::load`].
-    pub fn save(&self) -> String {
-        let copy = MemoryStore {
-            groups: self
-                .index
-                .iter()
-                .map(|(k, g)| (k.clone(), g.clone()))
-                .collect(),
-            ..MemoryStore::new(self.cap)
-        };
-        let copy = MemoryStore {
+    /// The store as JSON, for [`MemoryStore::load`]: its groups and watermark.
+    pub fn save(&self) -> serde_json::Value {
+        /// The saved fields of [`MemoryStore`], borrowed.
+        #[derive(Serialize)]
+        struct Saved<'a> {
+            groups: Vec<(&'a GroupKey, &'a GroupState)>,
+            watermark: i64,
+        }
+        let saved = Saved {
+            groups: self.index.iter().collect(),
             watermark: self.watermark,
-            ..copy
         };
-        serde_json::to_string(&copy).unwrap_or_default()
+        serde_json::to_value(saved).unwrap_or_default()
     }
 
     /// Evicts the groups least recently active (by their newest bucket) to make room.

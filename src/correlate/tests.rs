@@ -313,8 +313,7 @@ fn windows_are_dropped_once_decided_and_state_survives_a_save() {
     )
     .unwrap();
     assert!(e.close(T0 + 1).unwrap().is_empty());
-    let text = e.store.save();
-    let store = MemoryStore::load(&text, "state.json", DEFAULT_MAX_GROUPS).unwrap();
+    let store = MemoryStore::load(e.store.save(), "state.json", DEFAULT_MAX_GROUPS).unwrap();
     let set = Arc::new(Correlations::new(vec![count3()]));
     let mut next = Engine::new(set, store, DEFAULT_LATENESS);
     next.observe(
@@ -332,7 +331,7 @@ fn windows_are_dropped_once_decided_and_state_survives_a_save() {
         next.store.groups().unwrap().is_empty(),
         "decided windows are dropped"
     );
-    let e = MemoryStore::load("{", "bad.json", 1)
+    let e = MemoryStore::load(json!(["not", "a", "store"]), "bad.json", 1)
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("bad.json: "), "{e}");
