@@ -14,7 +14,7 @@ use crate::correlate::time::format_time;
 use crate::lambda::ingest::operational;
 use crate::lambda::triggers::key_account_region;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 /// The detector id of a trail that stopped delivering.
 pub const TRAIL_SILENT: &str = "trail-silent";
@@ -117,26 +117,28 @@ pub async fn check<T: Table>(table: &T, now: i64, after: i64) -> Result<Vec<Aler
     Ok(alerts)
 }
 
-fn evidence(t: &Trail) -> Map<String, Value> {
-    let mut e = Map::new();
-    e.insert("prefix".into(), json!(t.prefix));
-    e.insert("last_event_time".into(), json!(t.last_event));
-    e.insert("last_delivery".into(), json!(format_time(t.last_delivery)));
-    e
+/// An operational alert `detector` about trail `t` over the period `from` to `to`; its id
+/// hashes detector, account, region and `id_at`.
+fn about(detector: &str, t: &Trail, (from, to): (i64, i64), id_at: i64) -> Alert {
+    let id = alert_id(&[detector, &t.account, &t.region, &id_at.to_string()]);
+    let source = Source::Window {
+        start: format_time(from),
+        end: format_time(to),
+    };
+    let mut a = operational(detector, id, source);
+    a.account.clone_from(&t.account);
+    a.region.clone_from(&t.region);
+    (a.first_seen, a.last_seen) = (format_time(from), format_time(to));
+    a.evidence.insert("prefix".into(), json!(t.prefix));
+    a.evidence
+        .insert("last_event_time".into(), json!(t.last_event));
+    a.evidence
+        .insert("last_delivery".into(), json!(format_time(t.last_delivery)));
+    a
 }
 
 fn silent(t: &Trail, now: i64) -> Alert {
-    let id = alert_id(&[
-        TRAIL_SILENT,
-        &t.account,
-        &t.region,
-        &t.last_delivery.to_string(),
-    ]);
-    let source = Source::Window {
-        start: format_time(t.last_delivery),
-        end: format_time(now),
-    };
-    let mut a = operational(TRAIL_SILENT, id, source);
+    let mut a = about(TRAIL_SILENT, t, (t.last_delivery, now), t.last_delivery);
     let minutes = (now - t.last_delivery) / 60;
     a.severity = Severity::High;
     a.title = "CloudTrail stopped delivering logs".into();
@@ -148,11 +150,6 @@ fn silent(t: &Trail, now: i64) -> Alert {
         format_time(t.last_delivery),
         t.last_event
     );
-    a.account.clone_from(&t.account);
-    a.region.clone_from(&t.region);
-    a.first_seen = format_time(t.last_delivery);
-    a.last_seen = format_time(now);
-    a.evidence = evidence(t);
     a.evidence.insert("silent_minutes".into(), json!(minutes));
     a.remediation = "Check the trail (`aws cloudtrail get-trail-status`): logging on, delivery \
                      errors, the bucket and its policy, the KMS key. Look for StopLogging, \
@@ -162,17 +159,8 @@ fn silent(t: &Trail, now: i64) -> Alert {
 }
 
 fn resumed(before: &Trail, now: &Trail) -> Alert {
-    let id = alert_id(&[
-        TRAIL_RESUMED,
-        &now.account,
-        &now.region,
-        &now.last_delivery.to_string(),
-    ]);
-    let source = Source::Window {
-        start: format_time(before.last_delivery),
-        end: format_time(now.last_delivery),
-    };
-    let mut a = operational(TRAIL_RESUMED, id, source);
+    let period = (before.last_delivery, now.last_delivery);
+    let mut a = about(TRAIL_RESUMED, now, period, now.last_delivery);
     a.severity = Severity::Informational;
     a.title = "CloudTrail delivers logs again".into();
     a.summary = format!(
@@ -181,11 +169,6 @@ fn resumed(before: &Trail, now: &Trail) -> Alert {
         now.region,
         (now.last_delivery - before.last_delivery) / 60
     );
-    a.account.clone_from(&now.account);
-    a.region.clone_from(&now.region);
-    a.first_seen = format_time(before.last_delivery);
-    a.last_seen = format_time(now.last_delivery);
-    a.evidence = evidence(now);
     a.remediation = "Review the silent period: events of those minutes may be missing for good \
                      if logging was stopped."
         .into();
