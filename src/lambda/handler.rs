@@ -200,10 +200,11 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             .collect();
         let windows = self.pipeline.catalog.dedup_windows();
         if !windows.is_empty() {
-            let (published, _) = dedup::admit(&state.table, &windows, &alerts, now)
+            let (published, held) = dedup::admit(&state.table, &windows, &alerts, now)
                 .await
                 .map_err(|e| Failure::Scheduled(e.to_string()))?;
             alerts = published;
+            tally.held = held;
         }
         for a in &alerts {
             tally.alert(&a.detector, a.severity);
