@@ -16,6 +16,7 @@ mod record;
 pub mod redact;
 pub mod rules;
 pub mod scan;
+pub mod stage;
 
 pub use alert::finding::Finding;
 pub use alert::severity::Severity;

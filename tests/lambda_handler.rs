@@ -561,7 +561,7 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
     let source = FakeSource::default()
         .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
         .with("archive", backfill_key, Fake::Data(one_alert_delivery()));
-    let sink = FakeSink::default();
+    let sink = Arc::new(FakeSink::default());
     let config = config(&[("STATE_TABLE", "state")]);
     let settings = config.state.clone().expect("STATE_TABLE read");
     assert_eq!(
@@ -580,9 +580,12 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
         table: AnyTable::Memory(Arc::clone(&table)),
         settings,
     });
-    let mut h = trailwatch::lambda::Handler::new(source, sink, catalog, config).with_state(state);
+    let mut h = fakes::unbuilt(source, &sink, config, catalog).with_state(state);
     h.metrics = Box::new(|_| {});
-    let h = Arc::new(h);
+    let h = fakes::Harness {
+        handler: Arc::new(h),
+        sink,
+    };
 
     h.handle(s3_event(&[(BUCKET, ORG_KEY)]), far_deadline())
         .await

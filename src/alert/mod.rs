@@ -150,3 +150,37 @@ pub struct Alert {
 fn this_schema() -> &'static str {
     SCHEMA
 }
+
+/// An operational alert (medium, one event) with only its detector, id and source: the caller
+/// fills in title, summary, evidence and the rest.
+#[cfg_attr(not(feature = "lambda"), allow(dead_code))]
+pub fn operational(detector: &str, id: String, source: Source) -> Alert {
+    Alert {
+        schema: SCHEMA,
+        id,
+        subject: String::new(),
+        detector: detector.into(),
+        title: String::new(),
+        severity: Severity::Medium,
+        summary: String::new(),
+        account: String::new(),
+        account_name: String::new(),
+        environment: String::new(),
+        region: String::new(),
+        principal: String::new(),
+        source_ip: String::new(),
+        user_agent: String::new(),
+        first_seen: String::new(),
+        last_seen: String::new(),
+        count: 1,
+        event_ids: Vec::new(),
+        event_names: Vec::new(),
+        evidence: Map::new(),
+        remediation: String::new(),
+        references: Vec::new(),
+        source,
+        tags: Vec::new(),
+        calls: Default::default(),
+        truncated: false,
+    }
+}

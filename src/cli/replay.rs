@@ -1,9 +1,10 @@
 //! `trailwatch replay`: scans local deliveries with the same core as the Lambda.
 
-use super::correlation::{self, CorrelationOptions, ReplayEngine};
+use super::correlation::{self, CorrelationOptions};
 use super::inputs::{self, Input};
+use super::memory::ReplayMemory;
+use super::summary::summary;
 use super::top::{self, Top};
-use super::totals::{summary, Totals};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::correlate::Dedup;
@@ -11,6 +12,7 @@ use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
 use crate::redact::Redacted;
 use crate::scan::{Contents, ScanError};
+use crate::stage::{block_on, Counts, Delivery, Stage};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -73,24 +75,30 @@ struct FileResult {
 pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<i32> {
     let started = Instant::now();
     let opened = correlation::open(&job.pipeline.catalog.correlations, &job.correlation);
-    let (mut engine, windows) = match opened {
+    let (engine, windows) = match opened {
         Ok(e) => e,
         Err(e) => {
             writeln!(err, "trailwatch: --state {e}")?;
             return Ok(2);
         }
     };
-    let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
-    let mut totals = Totals {
-        dedup: Dedup::new(job.pipeline.catalog.dedup_windows()),
-        ..Totals::default()
-    };
+    let mut dedup = Dedup::new(job.pipeline.catalog.dedup_windows());
     for (key, window) in windows {
-        totals.dedup.restore(key, window);
+        dedup.restore(key, window);
     }
+    let mut run = Run {
+        job,
+        stage: Stage {
+            min_severity: job.min_severity,
+        },
+        memory: ReplayMemory::new(engine, dedup, job.correlation.clone()),
+        counts: Counts::default(),
+        top: Top::default(),
+    };
+    let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     for (name, why) in &missing {
         writeln!(err, "trailwatch: {name}: {why}")?;
-        totals.failed += 1;
+        run.counts.failed += 1;
     }
     let total_size: u64 = inputs.iter().map(Input::size).sum();
     let bar = if job.progress && total_size > 32 << 20 && std::io::stderr().is_terminal() {
@@ -130,12 +138,12 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
             while let Some(r) = pending.remove(&want) {
                 want += 1;
                 if outcome.is_ok() {
-                    outcome = bar.suspend(|| emit(job, &r, &mut engine, &mut totals, out, err));
+                    outcome = bar.suspend(|| run.file(&r, out, err));
                     bar.set_message(format!(
                         "{} of {} files, {} records",
-                        totals.files,
+                        run.counts.files,
                         inputs.len(),
-                        totals.records
+                        run.counts.records
                     ));
                 }
             }
@@ -143,44 +151,17 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     });
     bar.finish_and_clear();
     outcome?;
-    let mut watermark = None;
-    match correlation::decide(&mut engine, &job.correlation) {
-        Ok((alerts, at)) => {
-            watermark = at;
-            for a in alerts {
-                emit_alert(job, &crate::redact::alert(a), &mut totals, out)?;
-            }
-        }
-        Err(e) => {
-            totals.failed += 1;
-            writeln!(err, "trailwatch: --state {e}")?;
-        }
-    }
-    let summaries = match watermark {
-        Some(at) => totals.dedup.close(at),
-        None => totals.dedup.flush(),
-    };
-    for a in summaries {
-        write_alert(job, &a, &mut totals, out)?;
-    }
-    if let Err(e) = correlation::save(&engine, &totals.dedup, &job.correlation) {
-        totals.failed += 1;
-        writeln!(err, "trailwatch: --state {e}")?;
-    }
-    totals.late = engine.late;
-    totals.evicted = crate::correlate::Store::evicted(&engine.store);
-    if let Some(top) = &job.top {
-        noisiest(top, &totals.top, out, err)?;
-    }
+    run.end(out, err)?;
+    let counts = &run.counts;
     out.flush()?;
     if inputs.is_empty() && missing.is_empty() {
         writeln!(err, "trailwatch: no deliveries (*.json.gz, *.json) found")?;
     }
-    summary(&totals, started.elapsed().as_secs_f64(), err)?;
+    summary(counts, started.elapsed().as_secs_f64(), err)?;
     let tripped = job
         .fail_on
-        .filter(|f| totals.worst.is_some_and(|w| w >= *f));
-    if let (Some(f), Some(w)) = (tripped, totals.worst) {
+        .filter(|f| counts.worst.is_some_and(|w| w >= *f));
+    if let (Some(f), Some(w)) = (tripped, counts.worst) {
         if w < job.min_severity {
             writeln!(
                 err,
@@ -194,19 +175,28 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         writeln!(
             err,
             "trailwatch: interrupted: {} of {} inputs scanned",
-            totals.files,
+            counts.files,
             inputs.len() + missing.len()
         )?;
     }
     Ok(if stopped {
         130
-    } else if totals.failed > 0 {
+    } else if counts.failed > 0 {
         2
     } else if tripped.is_some() {
         1
     } else {
         0
     })
+}
+
+/// One run in progress: the stage after the pipeline, its memory and counts.
+struct Run<'j> {
+    job: &'j Replay,
+    stage: Stage,
+    memory: ReplayMemory,
+    counts: Counts,
+    top: Top,
 }
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
@@ -244,90 +234,120 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
     }
 }
 
-fn emit(
-    job: &Replay,
-    r: &FileResult,
-    engine: &mut ReplayEngine,
-    t: &mut Totals,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> std::io::Result<()> {
-    t.files += 1;
-    if let Some(e) = &r.open_error {
-        t.failed += 1;
-        return writeln!(err, "trailwatch: {}: {e}", r.name);
-    }
-    let Some(Analysis {
-        report,
-        alerts,
-        findings,
-        suppressed,
-        observations,
-    }) = &r.analysis
-    else {
-        return Ok(());
-    };
-    let not_a_log = matches!(
-        report.error,
-        Some(ScanError::NoRecords | ScanError::TriggerEvent)
-    );
-    if r.found && not_a_log {
-        // A directory may hold other JSON files (trigger events, exports): skip them with a note.
-        t.not_logs += 1;
-        return writeln!(
-            err,
-            "trailwatch: {}: not a CloudTrail log file, skipped",
-            r.name
+impl Run<'_> {
+    /// One file's result, in the order of the inputs: notes, then its alerts.
+    fn file(
+        &mut self,
+        r: &FileResult,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        self.counts.files += 1;
+        if let Some(e) = &r.open_error {
+            self.counts.failed += 1;
+            return writeln!(err, "trailwatch: {}: {e}", r.name);
+        }
+        let Some(analysis) = &r.analysis else {
+            return Ok(());
+        };
+        let report = &analysis.report;
+        let not_a_log = matches!(
+            report.error,
+            Some(ScanError::NoRecords | ScanError::TriggerEvent)
         );
+        if r.found && not_a_log {
+            // A directory may hold other JSON files (trigger events, exports): skip them.
+            self.counts.not_logs += 1;
+            return writeln!(
+                err,
+                "trailwatch: {}: not a CloudTrail log file, skipped",
+                r.name
+            );
+        }
+        for w in &report.warnings {
+            writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
+        }
+        let unlisted = report
+            .skipped
+            .saturating_sub(report.warnings.len() as u64 + report.trigger_records);
+        if unlisted > 0 {
+            writeln!(
+                err,
+                "trailwatch: {}: warning: {unlisted} more records skipped",
+                r.name
+            )?;
+        }
+        if report.contents == Contents::Digest {
+            writeln!(
+                err,
+                "trailwatch: {}: CloudTrail digest file, skipped",
+                r.name
+            )?;
+        }
+        if let Some(e) = &report.error {
+            self.counts.failed += 1;
+            writeln!(err, "trailwatch: {}: {e}", r.name)?;
+        }
+        let delivery = Delivery {
+            name: &r.name,
+            object: None,
+            newest_event: &report.newest_event,
+            clock: None,
+        };
+        let decided = self.stage.delivery(
+            analysis,
+            Vec::new(),
+            delivery,
+            &mut self.memory,
+            &mut self.counts,
+        );
+        let Ok(published) = block_on(decided);
+        self.faults(err)?;
+        for a in &published {
+            self.write(a, out)?;
+        }
+        for f in analysis.findings.iter().filter(|_| self.job.top.is_none()) {
+            output::write_finding_json(out, f)?;
+        }
+        Ok(())
     }
-    t.records += report.records;
-    // A trigger event's records are said once, as the file's error.
-    t.skipped += report.skipped.saturating_sub(report.trigger_records);
-    t.tls_unparsed += report.tls_unparsed;
-    t.deep_subtrees += report.deep_subtrees;
-    t.bytes += report.bytes;
-    t.suppressed.add(suppressed);
-    for w in &report.warnings {
-        writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
+
+    /// The end of the run: the windows still open decided, the state saved, `--top`.
+    fn end(&mut self, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
+        let Ok(published) = block_on(self.stage.due(None, &mut self.memory, &mut self.counts));
+        for a in &published {
+            self.write(a, out)?;
+        }
+        self.memory.save();
+        self.faults(err)?;
+        if let Some(top) = &self.job.top {
+            noisiest(top, &self.top, out, err)?;
+        }
+        Ok(())
     }
-    let unlisted = report
-        .skipped
-        .saturating_sub(report.warnings.len() as u64 + report.trigger_records);
-    if unlisted > 0 {
-        writeln!(
-            err,
-            "trailwatch: {}: warning: {unlisted} more records skipped",
-            r.name
-        )?;
+
+    /// Reports (and counts) the faults of the state since the last call.
+    fn faults(&mut self, err: &mut dyn Write) -> std::io::Result<()> {
+        for fault in std::mem::take(&mut self.memory.faults) {
+            self.counts.failed += 1;
+            writeln!(err, "trailwatch: {fault}")?;
+        }
+        Ok(())
     }
-    if report.contents == Contents::Digest {
-        t.digests += 1;
-        writeln!(
-            err,
-            "trailwatch: {}: CloudTrail digest file, skipped",
-            r.name
-        )?;
+
+    /// Writes one published alert in the run's format (or counts it for `--top`).
+    fn write(&mut self, a: &Redacted<Alert>, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.job.top.is_some() {
+            self.top.add(a);
+            return Ok(());
+        }
+        match self.job.format {
+            Format::Pretty => output::write_alert_pretty(out, a),
+            Format::Jsonl => output::write_alert_json(out, a),
+            Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a),
+            Format::Findings => Ok(()),
+        }
     }
-    if let Some(e) = &report.error {
-        t.failed += 1;
-        writeln!(err, "trailwatch: {}: {e}", r.name)?;
-    }
-    if let Err(e) = engine.observe(&r.name, observations) {
-        t.failed += 1;
-        writeln!(err, "trailwatch: {}: {e}", r.name)?;
-    }
-    // Every record moves the run's clock, not only the findings of base rules: windows (and
-    // dedup windows) close when the logs have moved past them.
-    if let Some(at) = crate::correlate::time::parse_event_time(&report.newest_event) {
-        engine.newest = engine.newest.max(at);
-    }
-    for a in alerts {
-        emit_alert(job, a, t, out)?;
-    }
-    for f in findings.iter().filter(|_| job.top.is_none()) {
-        output::write_finding_json(out, f)?;
-    }
-    Ok(())
 }
 
 /// The `--top` table, and the `--suggest-filters` file.
@@ -347,46 +367,4 @@ fn noisiest(
         writeln!(err, "trailwatch: suggested filters for {} groups written to {}: fill in `reason` and `owner`, review, commit", rows.len(), path.display())?;
     }
     Ok(())
-}
-
-/// Writes one alert unless a deduplication window holds it back.
-fn emit_alert(
-    job: &Replay,
-    a: &Redacted<Alert>,
-    t: &mut Totals,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    if t.dedup.is_empty() {
-        return write_alert(job, a, t, out);
-    }
-    let publish = t.dedup.admit(a.clone());
-    for a in publish {
-        write_alert(job, &a, t, out)?;
-    }
-    Ok(())
-}
-
-/// Writes one alert in the run's format, if at or above the minimum severity (or counts it
-/// for `--top`).
-fn write_alert(
-    job: &Replay,
-    a: &Redacted<Alert>,
-    t: &mut Totals,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    t.worst = t.worst.max(Some(a.severity));
-    if a.severity < job.min_severity {
-        return Ok(());
-    }
-    *t.alerts.entry(a.detector.clone()).or_default() += 1;
-    if job.top.is_some() {
-        t.top.add(a);
-        return Ok(());
-    }
-    match job.format {
-        Format::Pretty => output::write_alert_pretty(out, a),
-        Format::Jsonl => output::write_alert_json(out, a),
-        Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a),
-        Format::Findings => Ok(()),
-    }
 }

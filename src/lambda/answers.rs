@@ -3,25 +3,23 @@
 
 use super::handler::Handler;
 use super::ingest::ingest_alert;
-use super::metrics::Tally;
 use super::object::{Job, Outcome};
-use super::publish::{publish_all, AlertSink};
 use super::s3::ObjectSource;
-use super::sns;
 use super::triggers::{BatchJob, ObjectRef, SqsMessage};
+use crate::stage::Counts;
 use aws_lambda_events::event::s3::batch_job::{S3BatchJobResponse, S3BatchJobResult};
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
+impl<S: ObjectSource> Handler<S> {
     /// SQS: only the messages with an object to retry come back (`batchItemFailures`). A body
     /// that is not understood is reported with an `ingest-error` alert, not retried.
     pub(super) async fn sqs(
         self: &Arc<Self>,
         messages: Vec<SqsMessage>,
         job: Job,
-        tally: &mut Tally,
+        counts: &mut Counts,
     ) -> Value {
         let all: Vec<ObjectRef> = messages
             .iter()
@@ -36,13 +34,13 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             let failed = match &m.objects {
                 Err(why) => {
                     !self
-                        .report_bad_message(&m.id, &why.to_string(), tally)
+                        .report_bad_message(&m.id, &why.to_string(), counts)
                         .await
                 }
                 Ok(objects) => objects.iter().any(|o| match outcomes.get(o) {
-                    Some(Outcome::Done { tally: t, .. }) => {
+                    Some(Outcome::Done { counts: t, .. }) => {
                         if counted.insert(o) {
-                            tally.add(t);
+                            counts.add(t);
                         }
                         false
                     }
@@ -59,14 +57,12 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
 
     /// Publishes the `ingest-error` alert for a message that is not understood; `false` if
     /// that could not be published (the message is then retried).
-    async fn report_bad_message(&self, id: &str, why: &str, tally: &mut Tally) -> bool {
+    async fn report_bad_message(&self, id: &str, why: &str, counts: &mut Counts) -> bool {
         tracing::error!(message_id = id, reason = %why, "SQS message not understood");
         let alert = ingest_alert(&ObjectRef::new("", ""), why, Some(id));
-        let message = sns::message(&alert, self.config.fifo());
-        match publish_all(&self.sink, &[message], self.backoff).await {
-            Ok(_) => {
-                tally.ingest_errors += 1;
-                tally.alert(&alert.detector, alert.severity);
+        match self.operational(alert, counts).await {
+            Ok(()) => {
+                counts.ingest_errors += 1;
                 true
             }
             Err(e) => {
@@ -81,7 +77,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         self: &Arc<Self>,
         batch: BatchJob,
         mut job: Job,
-        tally: &mut Tally,
+        counts: &mut Counts,
     ) -> Value {
         // A backfill over logs already delivered: no state across deliveries (it would mark
         // trails as delivering now, and its records are late for today's windows).
@@ -89,7 +85,7 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         // Schema 2.0 jobs may pass `minSeverity` in their user arguments.
         let refused = match &batch.min_severity {
             Ok(Some(level)) => {
-                job.min_severity = *level;
+                job.stage.min_severity = *level;
                 None
             }
             Ok(None) => None,
@@ -116,13 +112,13 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                     Err(why) => ("PermanentFailure", why.to_string()),
                     Ok(o) => match outcomes.get(o) {
                         Some(Outcome::Done {
-                            tally: t,
+                            counts: t,
                             ingest_error,
                         }) => {
                             if counted.insert(o) {
-                                tally.add(t);
+                                counts.add(t);
                             }
-                            let alerts: u64 = t.alerts.values().sum();
+                            let alerts = t.alerts_total();
                             match ingest_error {
                                 Some(e) => ("PermanentFailure", e.reason().to_owned()),
                                 None => (

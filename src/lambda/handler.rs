@@ -1,35 +1,42 @@
 //! One invocation: read the trigger, process its objects concurrently, answer in the shape
 //! the trigger expects (a summary here; SQS and Batch Operations answers in `answers.rs`).
+//! What each object publishes is decided by the stage after the pipeline (`crate::stage`),
+//! with the state table as its memory (`memory.rs`).
 
 use super::config::Config;
 use super::error::{Failure, ObjectError};
-use super::metrics::Tally;
+use super::memory::TableMemory;
 use super::object::{Deadline, Job, Outcome, Worker};
-use super::publish::{AlertSink, Backoff};
+use super::outputs::Outputs;
+use super::retry::Backoff;
+use super::rule_source::{config_alert, RuleSource};
 use super::s3::ObjectSource;
-use super::state::{dedup, unix_now, AnyTable, State, Table};
+use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{self, ObjectRef, Trigger};
-use crate::delivery::Pipeline;
+use crate::alert::Alert;
+use crate::delivery::{Analysis, Pipeline};
 use crate::detectors::Settings;
-use crate::redact;
+use crate::redact::Redacted;
 use crate::rules::catalog::Catalog;
+use crate::stage::{Counts, Delivery, NoMemory, Stage};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// Everything an invocation needs, built once at init and shared by every invocation.
-pub struct Handler<S, K> {
+pub struct Handler<S> {
     /// Where objects are read from.
     pub source: S,
-    /// Where alerts are published.
-    pub sink: K,
-    /// The detectors, their settings and the ones turned off.
-    pub pipeline: Arc<Pipeline>,
+    /// Where alerts go (`OUTPUTS`): SNS, Security Hub, EventBridge.
+    pub outputs: Outputs,
+    /// The detectors, their settings and the ones turned off: replaced when the rule source
+    /// changes.
+    pipeline: RwLock<Arc<Pipeline>>,
     /// The function's settings.
     pub config: Config,
-    /// How publishing and reading retry.
+    /// How reading an object retries.
     pub backoff: Backoff,
     /// Time kept for publishing (at most; a quarter of a short invocation): no object is
     /// started with less than twice this left, and a scan still running when only this is
@@ -37,33 +44,38 @@ pub struct Handler<S, K> {
     pub reserve: Duration,
     /// Where metric lines go (stdout in the function).
     pub metrics: Box<dyn Fn(&str) + Send + Sync>,
-    /// Where alerts go besides SNS (`OUTPUTS`): none unless [`Handler::with_outputs`].
-    pub outputs: super::outputs::Outputs,
     /// State across deliveries: none unless [`Handler::with_state`].
     pub state: Option<Arc<State<AnyTable>>>,
+    /// Rules that follow `DETECTORS_URI`: none unless [`Handler::with_rules`].
+    rules: Option<RuleSource>,
 }
 
-impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
-    /// A handler with the default backoff and reserve, writing metric lines to stdout.
-    pub fn new(source: S, sink: K, catalog: Catalog, config: Config) -> Handler<S, K> {
-        let pipeline = Pipeline {
-            catalog,
-            settings: Settings {
-                fips_required: config.fips_required.clone(),
-                trusted_accounts: config.trusted_accounts.clone(),
-            },
-            disabled: config.disabled.clone(),
-        };
+/// The pipeline for `catalog` with the settings of `config`.
+fn pipeline(catalog: Catalog, config: &Config) -> Pipeline {
+    Pipeline {
+        catalog,
+        settings: Settings {
+            fips_required: config.fips_required.clone(),
+            trusted_accounts: config.trusted_accounts.clone(),
+        },
+        disabled: config.disabled.clone(),
+    }
+}
+
+impl<S: ObjectSource> Handler<S> {
+    /// A handler publishing to `outputs`, with the default backoff and reserve, writing metric
+    /// lines to stdout.
+    pub fn new(source: S, outputs: Outputs, catalog: Catalog, config: Config) -> Handler<S> {
         Handler {
             source,
-            sink,
-            pipeline: Arc::new(pipeline),
+            outputs,
+            pipeline: RwLock::new(Arc::new(pipeline(catalog, &config))),
             config,
             backoff: Backoff::DEFAULT,
             reserve: Duration::from_secs(5),
             metrics: Box::new(|line| println!("{line}")),
-            outputs: super::outputs::Outputs::default(),
             state: None,
+            rules: None,
         }
     }
 
@@ -73,10 +85,74 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         self
     }
 
-    /// The handler publishing to `outputs` (SNS among them or not).
-    pub fn with_outputs(mut self, outputs: super::outputs::Outputs) -> Self {
-        self.outputs = outputs;
+    /// The handler following the rule source `rules` (see [`Handler::refresh_rules`]).
+    pub fn with_rules(mut self, rules: RuleSource) -> Self {
+        self.rules = Some(rules);
         self
+    }
+
+    /// The pipeline in force.
+    pub fn pipeline(&self) -> Arc<Pipeline> {
+        Arc::clone(&self.pipeline.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Before an invocation starting at `now`: the rule source is checked, if due, and a new
+    /// set replaces the pipeline. A set that does not load keeps the pipeline in force and
+    /// publishes one `config-error` alert (through the outputs, like every alert).
+    pub async fn refresh_rules(&self, now: Instant) {
+        let Some(rules) = &self.rules else {
+            return;
+        };
+        match rules.refresh(now).await {
+            Ok(None) => {}
+            Ok(Some(catalog)) => {
+                let new = Arc::new(pipeline(catalog, &self.config));
+                *self.pipeline.write().unwrap_or_else(|p| p.into_inner()) = new;
+            }
+            Err(e) => {
+                tracing::error!(file = %e.file, reason = %e.reason, "rule source not loaded: the last good set stays in force");
+                let mut counts = Counts::default();
+                let alert = config_alert(&e, rules.uri());
+                if self.operational(alert, &mut counts).await.is_err() {
+                    tracing::error!("config-error alert not published");
+                }
+                self.emit(&counts);
+            }
+        }
+    }
+
+    /// Publishes an operational alert (`config-error`, `ingest-error` for a queue message)
+    /// through the stage and the outputs; `counts` counts it once it is published.
+    pub(super) async fn operational(
+        &self,
+        alert: Redacted<Alert>,
+        counts: &mut Counts,
+    ) -> Result<(), String> {
+        let stage = Stage {
+            min_severity: self.config.min_severity,
+        };
+        let delivery = Delivery {
+            name: "",
+            object: None,
+            newest_event: "",
+            clock: Some(unix_now()),
+        };
+        let mut mine = Counts::default();
+        let none = Analysis::default();
+        let Ok(alerts) = stage
+            .delivery(&none, vec![alert], delivery, &mut NoMemory, &mut mine)
+            .await;
+        match self.outputs.publish(&alerts).await {
+            Ok(()) => {
+                counts.add(&mine);
+                Ok(())
+            }
+            Err(errors) => Err(errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
     }
 
     /// Handles one event; `deadline` is when Lambda stops the invocation.
@@ -89,36 +165,39 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
             Ok(t) => t,
             Err(why) => {
                 tracing::error!(reason = %why, "event not understood");
-                let tally = Tally {
+                let counts = Counts {
                     ingest_errors: 1,
-                    ..Tally::default()
+                    ..Counts::default()
                 };
-                self.emit(&tally);
+                self.emit(&counts);
                 return Err(Failure::Event(why));
             }
         };
         let job = Job {
             deadline: Deadline::new(deadline, self.reserve),
-            min_severity: self.config.min_severity,
+            stage: Stage {
+                min_severity: self.config.min_severity,
+            },
             backfill: false,
         };
-        let mut tally = Tally::default();
+        let mut counts = Counts::default();
         let answer = match trigger {
             Trigger::Test => {
                 tracing::info!("s3:TestEvent acknowledged");
                 Ok(json!({ "test_event": "acknowledged" }))
             }
-            Trigger::Objects(objects) => self.objects(objects, job, &mut tally).await,
-            Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut tally).await),
-            Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut tally).await),
-            Trigger::Scheduled(at) => self.scheduled(at, job, &mut tally).await,
+            Trigger::Objects(objects) => self.objects(objects, job, &mut counts).await,
+            Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut counts).await),
+            Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut counts).await),
+            Trigger::Scheduled(at) => self.scheduled(at, job, &mut counts).await,
         };
-        self.emit(&tally);
+        self.emit(&counts);
         answer
     }
 
-    fn emit(&self, tally: &Tally) {
-        for line in tally.lines() {
+    fn emit(&self, counts: &Counts) {
+        let now = crate::alert::time::now_millis();
+        for line in super::metrics::lines(counts, &self.config.metrics, now) {
             (self.metrics)(&line);
         }
     }
@@ -155,68 +234,53 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         outcomes
     }
 
-    fn worker(&self) -> Worker<'_, S, K> {
+    fn worker(&self) -> Worker<'_, S> {
         Worker {
             source: &self.source,
-            sink: &self.sink,
-            pipeline: &self.pipeline,
+            pipeline: self.pipeline(),
             backoff: self.backoff,
-            fifo: self.config.fifo(),
             outputs: &self.outputs,
             state: self.state.as_deref(),
         }
     }
 
-    /// The scheduled check: correlation windows due and silent trails at the event's time.
+    /// The scheduled check: correlation windows due, silent trails and dedup windows closed
+    /// at the event's time, through the stage.
     async fn scheduled(
         self: &Arc<Self>,
         at: Option<i64>,
         job: Job,
-        tally: &mut Tally,
+        counts: &mut Counts,
     ) -> Result<Value, Failure> {
         let Some(state) = &self.state else {
             tracing::warn!("scheduled check: STATE_TABLE is not set, nothing to check");
             return Ok(json!({ "scheduled": "no state table (STATE_TABLE)" }));
         };
         let now = at.unwrap_or_else(unix_now);
-        let set = &self.pipeline.catalog.correlations;
+        let pipeline = self.pipeline();
+        let mut memory = TableMemory::new(Some(state), &pipeline, job.budget());
         let calls_before = state.table.calls();
-        let checked = state.scheduled(set, now).await.map_err(|e| {
+        let mut mine = Counts::default();
+        let decided = job.stage.due(Some(now), &mut memory, &mut mine).await;
+        let alerts = decided.map_err(|e| {
             tracing::error!(error = %e, "scheduled check failed");
             Failure::Scheduled(e.to_string())
         })?;
-        tally.evicted = checked.evicted;
-        if checked.evicted > 0 {
+        mine.state_calls = state.table.calls() - calls_before;
+        if mine.evicted > 0 {
             tracing::warn!(
-                evicted = checked.evicted,
+                evicted = mine.evicted,
                 "correlation groups evicted (MAX_GROUPS reached)"
             );
-        }
-        let mut alerts: Vec<_> = checked
-            .alerts
-            .into_iter()
-            .map(redact::alert)
-            .filter(|a| job.publishes(a))
-            .collect();
-        let windows = self.pipeline.catalog.dedup_windows();
-        if !windows.is_empty() {
-            let (published, held) = dedup::admit(&state.table, &windows, &alerts, now)
-                .await
-                .map_err(|e| Failure::Scheduled(e.to_string()))?;
-            alerts = published;
-            tally.held = held;
-        }
-        for a in &alerts {
-            tally.alert(&a.detector, a.severity);
         }
         if let Some(why) = self.worker().deliver(&alerts).await {
             tracing::error!(error = %why, "scheduled check: alerts not published");
             return Err(Failure::Scheduled(why));
         }
-        tally.state_calls = state.table.calls() - calls_before;
+        counts.add(&mine);
         tracing::info!(
             alerts = alerts.len(),
-            state_calls = tally.state_calls,
+            state_calls = mine.state_calls,
             "scheduled check done"
         );
         Ok(json!({ "scheduled": "checked", "alerts": alerts.len() }))
@@ -227,15 +291,15 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
         self: &Arc<Self>,
         objects: Vec<ObjectRef>,
         job: Job,
-        tally: &mut Tally,
+        counts: &mut Counts,
     ) -> Result<Value, Failure> {
         let outcomes = self.run(objects.clone(), job).await;
         let (mut done, mut skipped, mut retry) = (0, 0, Vec::new());
         for object in &objects {
             match outcomes.get(object) {
-                Some(Outcome::Done { tally: t, .. }) => {
+                Some(Outcome::Done { counts: t, .. }) => {
                     done += 1;
-                    tally.add(t);
+                    counts.add(t);
                 }
                 Some(Outcome::Skipped(_)) => skipped += 1,
                 Some(Outcome::Retry(e)) => retry.push(e.clone()),
@@ -249,9 +313,9 @@ impl<S: ObjectSource, K: AlertSink> Handler<S, K> {
                 first: first.clone(),
             });
         }
-        let alerts: u64 = tally.alerts.values().sum();
+        let alerts = counts.alerts_total();
         Ok(
-            json!({ "objects": done, "skipped": skipped, "alerts": alerts, "ingest_errors": tally.ingest_errors }),
+            json!({ "objects": done, "skipped": skipped, "alerts": alerts, "ingest_errors": counts.ingest_errors }),
         )
     }
 }

@@ -2,13 +2,11 @@
 
 use super::triggers::{key_account_region, ObjectRef};
 use crate::alert::id::alert_id;
-use crate::alert::severity::Severity;
-use crate::alert::{Alert, Source, SCHEMA};
+use crate::alert::{operational, Alert, Source};
 use crate::redact::{self, Redacted};
 use serde_json::{Map, Value};
 
-/// The id of the operational alert for an unreadable object.
-pub const INGEST_ERROR: &str = "ingest-error";
+pub use crate::stage::INGEST_ERROR;
 
 /// The operational alert for an object (or SQS message) that could not be read.
 pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) -> Redacted<Alert> {
@@ -48,37 +46,4 @@ pub fn ingest_alert(object: &ObjectRef, reason: &str, message_id: Option<&str>) 
                          before the fault were scanned; the rest of the file was not."
         .into();
     redact::alert(alert)
-}
-
-/// An operational alert (medium, one event) with only its detector, id and source: the caller
-/// fills in title, summary, evidence and the rest.
-pub fn operational(detector: &str, id: String, source: Source) -> Alert {
-    Alert {
-        schema: SCHEMA,
-        id,
-        subject: String::new(),
-        detector: detector.into(),
-        title: String::new(),
-        severity: Severity::Medium,
-        summary: String::new(),
-        account: String::new(),
-        account_name: String::new(),
-        environment: String::new(),
-        region: String::new(),
-        principal: String::new(),
-        source_ip: String::new(),
-        user_agent: String::new(),
-        first_seen: String::new(),
-        last_seen: String::new(),
-        count: 1,
-        event_ids: Vec::new(),
-        event_names: Vec::new(),
-        evidence: serde_json::Map::new(),
-        remediation: String::new(),
-        references: Vec::new(),
-        source,
-        tags: Vec::new(),
-        calls: Default::default(),
-        truncated: false,
-    }
 }

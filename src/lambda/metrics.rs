@@ -5,40 +5,27 @@
 //! metric has the dimension `FunctionName` (the function's own name), so two stacks in one
 //! account keep their metrics apart.
 //!
+//! The counts are the stage's [`Counts`], the same replay's summary reads.
+//!
 //! Each line also carries `level` and an RFC 3339 `timestamp`, as Lambda's JSON log format
 //! asks: without them Lambda takes a line for INFO, and an application log level above INFO
 //! would drop the metrics. Metric lines are INFO, or the application log level when that is
 //! higher, so the filter always keeps them.
 
-use crate::alert::severity::Severity;
+use crate::stage::Counts;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 pub const NAMESPACE: &str = "trailwatch";
 /// The dimension naming the function.
 pub const FUNCTION_DIMENSION: &str = "FunctionName";
 
-/// What every metric line of this process shares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What every metric line of this process shares (read with the configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Context {
     /// `AWS_LAMBDA_FUNCTION_NAME`; no `FunctionName` dimension without it (tests, replay).
     pub function: Option<String>,
-    /// The `level` of metric lines.
+    /// The `level` of metric lines ([`metric_level`]).
     pub level: &'static str,
-}
-
-impl Context {
-    /// From the variables Lambda sets: the function's name and its application log level.
-    pub fn from_env() -> &'static Context {
-        static CONTEXT: OnceLock<Context> = OnceLock::new();
-        CONTEXT.get_or_init(|| Context {
-            function: std::env::var("AWS_LAMBDA_FUNCTION_NAME")
-                .ok()
-                .filter(|f| !f.trim().is_empty()),
-            level: metric_level(std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().as_deref()),
-        })
-    }
 }
 
 /// INFO, or the application log level when that is higher (Lambda's level names).
@@ -56,100 +43,51 @@ pub fn metric_level(application: Option<&str>) -> &'static str {
 
 use crate::alert::time::rfc3339;
 
-/// What one invocation did, summed over its objects.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tally {
-    pub records: u64,
-    pub bytes: u64,
-    pub ingest_errors: u64,
-    pub alerts: BTreeMap<(String, Severity), u64>,
-    /// Findings dropped by filters, by (detector, filter).
-    pub suppressed: BTreeMap<(String, String), u64>,
-    /// Calls to the state table.
-    pub state_calls: u64,
-    /// Base-rule matches too late for their correlation windows (one per rule a record feeds).
-    pub late: u64,
-    /// Alerts held back by dedup windows.
-    pub held: u64,
-    /// Correlation groups evicted (`MAX_GROUPS`).
-    pub evicted: u64,
-}
-
-impl Tally {
-    pub fn add(&mut self, other: &Tally) {
-        self.records += other.records;
-        self.bytes += other.bytes;
-        self.ingest_errors += other.ingest_errors;
-        self.state_calls += other.state_calls;
-        self.late += other.late;
-        self.held += other.held;
-        self.evicted += other.evicted;
-        for (k, n) in &other.alerts {
-            *self.alerts.entry(k.clone()).or_default() += n;
-        }
-        for (k, n) in &other.suppressed {
-            *self.suppressed.entry(k.clone()).or_default() += n;
-        }
-    }
-
-    pub fn alert(&mut self, detector: &str, severity: Severity) {
-        *self
-            .alerts
-            .entry((detector.to_owned(), severity))
-            .or_default() += 1;
-    }
-
-    /// The EMF lines for this tally, in the context Lambda gives the function.
-    pub fn lines(&self) -> Vec<String> {
-        self.lines_at(Context::from_env(), crate::alert::time::now_millis())
-    }
-
-    /// The EMF lines for this tally at `now` (ms since the epoch).
-    pub fn lines_at(&self, context: &Context, now: u64) -> Vec<String> {
-        let function: Vec<(&str, &str)> = context
-            .function
-            .as_deref()
-            .map(|f| (FUNCTION_DIMENSION, f))
-            .into_iter()
-            .collect();
-        let line = |dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]| {
-            let mut all = function.clone();
-            all.extend_from_slice(dimensions);
-            emf(now, context.level, &all, metrics)
-        };
-        let mut out = vec![line(
+/// The EMF lines for `counts` at `now` (ms since the epoch).
+pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
+    let function: Vec<(&str, &str)> = context
+        .function
+        .as_deref()
+        .map(|f| (FUNCTION_DIMENSION, f))
+        .into_iter()
+        .collect();
+    let line = |dimensions: &[(&str, &str)], metrics: &[(&str, &str, u64)]| {
+        let mut all = function.clone();
+        all.extend_from_slice(dimensions);
+        emf(now, context.level, &all, metrics)
+    };
+    let mut out = vec![line(
+        &[],
+        &[
+            ("RecordsScanned", "Count", counts.records),
+            ("BytesScanned", "Bytes", counts.input_bytes),
+            ("IngestErrors", "Count", counts.ingest_errors),
+        ],
+    )];
+    if counts.state_calls + counts.late + counts.held + counts.evicted > 0 {
+        out.push(line(
             &[],
             &[
-                ("RecordsScanned", "Count", self.records),
-                ("BytesScanned", "Bytes", self.bytes),
-                ("IngestErrors", "Count", self.ingest_errors),
+                ("StateCalls", "Count", counts.state_calls),
+                ("LateRecords", "Count", counts.late),
+                ("DedupHeld", "Count", counts.held),
+                ("GroupsEvicted", "Count", counts.evicted),
             ],
-        )];
-        if self.state_calls + self.late + self.held + self.evicted > 0 {
-            out.push(line(
-                &[],
-                &[
-                    ("StateCalls", "Count", self.state_calls),
-                    ("LateRecords", "Count", self.late),
-                    ("DedupHeld", "Count", self.held),
-                    ("GroupsEvicted", "Count", self.evicted),
-                ],
-            ));
-        }
-        for ((detector, severity), n) in &self.alerts {
-            out.push(line(
-                &[("detector", detector), ("severity", severity.as_str())],
-                &[("Alerts", "Count", *n)],
-            ));
-        }
-        for ((detector, filter), n) in &self.suppressed {
-            out.push(line(
-                &[("detector", detector), ("filter", filter)],
-                &[("Suppressed", "Count", *n)],
-            ));
-        }
-        out
+        ));
     }
+    for ((detector, severity), n) in &counts.alerts {
+        out.push(line(
+            &[("detector", detector), ("severity", severity.as_str())],
+            &[("Alerts", "Count", *n)],
+        ));
+    }
+    for ((detector, filter), n) in &counts.suppressed.dropped {
+        out.push(line(
+            &[("detector", detector), ("filter", filter)],
+            &[("Suppressed", "Count", *n)],
+        ));
+    }
+    out
 }
 
 fn emf(
@@ -189,42 +127,44 @@ fn emf(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::severity::Severity;
 
     #[test]
     fn lines_are_valid_emf() {
-        let mut t = Tally {
+        let mut t = Counts {
             records: 7,
-            bytes: 900,
+            input_bytes: 900,
             ingest_errors: 1,
-            ..Tally::default()
+            ..Counts::default()
         };
-        t.alert("tls-outdated", Severity::Medium);
-        t.alert("tls-outdated", Severity::Medium);
+        t.alerts
+            .insert(("tls-outdated".into(), Severity::Medium), 2);
         t.suppressed
+            .dropped
             .insert(("security-group-changes".into(), "deploy-role".into()), 3);
-        let mut sum = Tally::default();
+        let mut sum = Counts::default();
         sum.add(&t);
         sum.add(&t);
         let context = Context {
             function: None,
             level: "INFO",
         };
-        let lines = sum.lines_at(&context, 1_764_547_199_999);
-        assert_eq!(lines.len(), 3);
-        let suppressed: Value = serde_json::from_str(&lines[2]).unwrap();
+        let out = lines(&sum, &context, 1_764_547_199_999);
+        assert_eq!(out.len(), 3);
+        let suppressed: Value = serde_json::from_str(&out[2]).unwrap();
         assert_eq!(suppressed["Suppressed"], 6);
         assert_eq!(suppressed["filter"], "deploy-role");
         assert_eq!(
             suppressed["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
             json!(["detector", "filter"])
         );
-        let first: Value = serde_json::from_str(&lines[0]).unwrap();
+        let first: Value = serde_json::from_str(&out[0]).unwrap();
         assert_eq!(first["RecordsScanned"], 14);
         assert_eq!(first["IngestErrors"], 2);
         let def = &first["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(def["Namespace"], NAMESPACE);
         assert_eq!(def["Metrics"][1]["Name"], "BytesScanned");
-        let alerts: Value = serde_json::from_str(&lines[1]).unwrap();
+        let alerts: Value = serde_json::from_str(&out[1]).unwrap();
         assert_eq!(alerts["Alerts"], 4);
         assert_eq!(alerts["detector"], "tls-outdated");
         assert_eq!(alerts["severity"], "medium");
@@ -239,13 +179,14 @@ mod tests {
 
     #[test]
     fn every_metric_names_the_function_and_survives_the_log_level() {
-        let mut t = Tally::default();
-        t.alert("ingest-error", Severity::Medium);
+        let mut t = Counts::default();
+        t.alerts
+            .insert(("ingest-error".into(), Severity::Medium), 1);
         let context = Context {
             function: Some("trailwatch-Function-AbC".into()),
             level: metric_level(Some("warn")),
         };
-        for text in t.lines_at(&context, 0) {
+        for text in lines(&t, &context, 0) {
             let line: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(line["level"], "WARN");
             assert_eq!(line["timestamp"], "1970-01-01T00:00:00.000Z");
@@ -271,14 +212,14 @@ mod tests {
             function: None,
             level: metric_level(None),
         };
-        assert_eq!(Tally::default().lines_at(&context, 0).len(), 1);
-        let t = Tally {
+        assert_eq!(lines(&Counts::default(), &context, 0).len(), 1);
+        let t = Counts {
             state_calls: 7,
             held: 2,
-            ..Tally::default()
+            ..Counts::default()
         };
-        let lines = t.lines_at(&context, 0);
-        let state: Value = serde_json::from_str(&lines[1]).unwrap();
+        let out = lines(&t, &context, 0);
+        let state: Value = serde_json::from_str(&out[1]).unwrap();
         assert_eq!(
             (state["StateCalls"].as_u64(), state["DedupHeld"].as_u64()),
             (Some(7), Some(2))

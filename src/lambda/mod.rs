@@ -1,19 +1,25 @@
 //! The AWS Lambda front end: S3 deliveries in, SNS alerts out.
 //!
 //! `run` is the function's bootstrap: it validates the configuration once, builds the AWS
-//! clients once, and serves invocations. The handler is generic over [`ObjectSource`] and
-//! [`AlertSink`], so tests run it in process with fakes.
+//! clients once, and serves invocations. The handler is generic over [`ObjectSource`], and
+//! its outputs are [`outputs::Output`]s (SNS through an [`AlertSink`]), so tests run it in
+//! process with fakes.
+//!
+//! The order of the modules, each importing only those before it: `retry`, `config`,
+//! `triggers`, `error`, `s3`, `sns`, `publish`, `ingest`, `metrics`, `outputs`, `state`,
+//! `memory`, `rule_source`, `object`, `handler`, `answers`.
 
 mod answers;
-mod config;
+pub mod config;
 mod error;
 mod handler;
 pub mod ingest;
+mod memory;
 mod metrics;
 mod object;
-mod object_state;
 pub mod outputs;
 pub mod publish;
+pub mod retry;
 pub mod rule_source;
 pub mod s3;
 pub mod sns;
@@ -24,7 +30,8 @@ pub use config::{Config, ConfigError};
 pub use error::{Failure, ObjectError};
 pub use handler::Handler;
 pub use object::Outcome;
-pub use publish::{AlertSink, Backoff, EntryFailure, SinkError};
+pub use publish::{AlertSink, EntryFailure, SinkError};
+pub use retry::Backoff;
 pub use s3::{ObjectReader, ObjectSource, SourceError};
 pub use triggers::ObjectRef;
 
@@ -99,7 +106,6 @@ pub fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     init_logging(&config);
     let catalog = catalog(&config, &config.detectors_dir)?;
-    let outputs = outputs::OutputsConfig::from_vars(&|n| std::env::var(n).ok())?;
     // Checked once the configuration is: a local run learns about both. The runtime library
     // panics without the function's own variables, which Lambda always sets.
     for variable in [
@@ -119,7 +125,7 @@ pub fn run() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(config, catalog, outputs))
+    runtime.block_on(serve(config, catalog))
 }
 
 /// The S3 and SNS clients for one shared AWS configuration.
@@ -135,11 +141,7 @@ pub fn clients(
     (s3, aws_sdk_sns::Client::new(shared))
 }
 
-async fn serve(
-    config: Config,
-    catalog: Catalog,
-    outputs: outputs::OutputsConfig,
-) -> anyhow::Result<()> {
+async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
     let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(4);
     let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(retry)
@@ -150,7 +152,22 @@ async fn serve(
     let path_style = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    let (s3, sns) = clients(&shared, path_style);
+    let (s3, _) = clients(&shared, path_style);
+    tracing::info!(
+        topic = %config.topic_arn,
+        min_severity = %config.min_severity,
+        max_concurrency = config.max_concurrency,
+        detectors = catalog.descriptors.len(),
+        disabled = ?config.disabled,
+        outputs = ?config.outputs.outputs.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
+        state_table = config.state.as_ref().map_or("", |s| s.table.as_str()),
+        "trailwatch ready"
+    );
+    let outputs = outputs::build(&config, &shared);
+    let rules = config
+        .detectors_uri
+        .clone()
+        .map(|uri| rule_source::RuleSource::new(uri, s3.clone(), catalog.clone()));
     let state = config.state.as_ref().map(|settings| {
         let table = state::dynamo::DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&shared),
@@ -161,43 +178,21 @@ async fn serve(
             settings: settings.clone(),
         })
     });
-    let topic = config.topic_arn.clone();
-    tracing::info!(
-        topic = %topic,
-        min_severity = %config.min_severity,
-        max_concurrency = config.max_concurrency,
-        detectors = catalog.descriptors.len(),
-        disabled = ?config.disabled,
-        outputs = ?outputs.outputs.iter().map(|(k, _)| k.name()).collect::<Vec<_>>(),
-        state_table = config.state.as_ref().map_or("", |s| s.table.as_str()),
-        "trailwatch ready"
-    );
-    let make = {
-        let (s3, config, shared) = (s3.clone(), config.clone(), shared.clone());
-        move |catalog| {
-            let sink = publish::SnsSink::new(sns.clone(), topic.clone());
-            let handler =
-                Handler::new(s3::S3Source::new(s3.clone()), sink, catalog, config.clone())
-                    .with_outputs(outputs::build(&outputs, &shared));
-            match &state {
-                Some(s) => handler.with_state(Arc::clone(s)),
-                None => handler,
-            }
-        }
-    };
-    let serving = Arc::new(rule_source::Serving::new(
-        &config,
-        &s3,
-        catalog,
-        Box::new(make),
-    ));
+    let mut handler = Handler::new(s3::S3Source::new(s3), outputs, catalog, config);
+    if let Some(state) = state {
+        handler = handler.with_state(state);
+    }
+    if let Some(rules) = rules {
+        handler = handler.with_rules(rules);
+    }
+    let handler = Arc::new(handler);
     // The rule source (if any) loads at init.
-    serving.handler(Instant::now()).await;
+    handler.refresh_rules(Instant::now()).await;
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let serving = Arc::clone(&serving);
+            let handler = Arc::clone(&handler);
             async move {
-                let handler = serving.handler(Instant::now()).await;
+                handler.refresh_rules(Instant::now()).await;
                 let deadline = deadline_instant(event.context.deadline);
                 tracing::debug!(
                     deadline_ms = event.context.deadline,

@@ -2,19 +2,17 @@
 
 use super::error::ObjectError;
 use super::ingest::ingest_alert;
-use super::metrics::Tally;
-use super::outputs::sns::SnsOutput;
+use super::memory::TableMemory;
 use super::outputs::Outputs;
-use super::publish::{AlertSink, Backoff};
+use super::retry::{Backoff, Contention};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
-use super::state::silence::{TRAIL_RESUMED, TRAIL_SILENT};
-use super::state::{AnyTable, State};
+use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{is_log_key, ObjectRef};
-use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
 use crate::redact::Redacted;
 use crate::scan::Contents;
+use crate::stage::{Counts, Delivery, Stage};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,7 +24,7 @@ pub enum Outcome {
     /// could not be read to its end: an `ingest-error` alert was published for it.
     Done {
         /// What was scanned and published.
-        tally: Tally,
+        counts: Counts,
         /// Why the object could not be read to its end, if so.
         ingest_error: Option<ObjectError>,
     },
@@ -48,18 +46,19 @@ pub struct Deadline {
 #[derive(Debug, Clone, Copy)]
 pub struct Job {
     pub deadline: Deadline,
-    /// Alerts below are not published (`MIN_SEVERITY`, or a Batch Operations job's argument).
-    pub min_severity: Severity,
+    /// The stage after the pipeline: its minimum severity is `MIN_SEVERITY`, or a Batch
+    /// Operations job's argument.
+    pub stage: Stage,
     /// A Batch Operations job over old logs: the state across deliveries is left alone.
     pub backfill: bool,
 }
 
 impl Job {
-    /// Whether `a` is published: at or above the minimum severity, or about the trails
-    /// (`trail-silent`, `trail-resumed`: operational, like `ingest-error`).
-    pub fn publishes(&self, a: &Alert) -> bool {
-        a.severity >= self.min_severity
-            || [TRAIL_SILENT, TRAIL_RESUMED].contains(&a.detector.as_str())
+    /// The budget of the state table's optimistic loops: they give up when only the time
+    /// kept for publishing is left.
+    pub fn budget(&self) -> Contention {
+        let until = self.deadline.at.checked_sub(self.deadline.reserve);
+        Contention::DEFAULT.until(until.unwrap_or(self.deadline.at))
     }
 }
 
@@ -81,21 +80,20 @@ impl Deadline {
     }
 }
 
-/// What processing an object needs: where it comes from, where alerts go, how to analyse.
-pub struct Worker<'a, S, K> {
+/// What processing an object needs: where it comes from, how to analyse, where alerts go.
+pub struct Worker<'a, S> {
     pub source: &'a S,
-    pub sink: &'a K,
-    pub pipeline: &'a Arc<Pipeline>,
+    /// The pipeline in force when the object started.
+    pub pipeline: Arc<Pipeline>,
+    /// How reading retries.
     pub backoff: Backoff,
-    /// The topic is FIFO: messages carry group and deduplication ids.
-    pub fifo: bool,
-    /// Where alerts go besides (or instead of) SNS.
+    /// Where alerts go (`OUTPUTS`).
     pub outputs: &'a Outputs,
     /// State across deliveries (correlation windows, trails), when `STATE_TABLE` is set.
     pub state: Option<&'a State<AnyTable>>,
 }
 
-impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
+impl<S: ObjectSource> Worker<'_, S> {
     /// Processes one object; never fails as a whole (the outcome says what happened).
     pub async fn process(&self, object: ObjectRef, job: Job) -> Outcome {
         let deadline = job.deadline;
@@ -130,36 +128,61 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                 }
             }
         };
-        let mut tally = Tally::default();
-        let mut alerts: Vec<_> = analysis
-            .alerts
-            .iter()
-            .filter(|a| job.publishes(a))
-            .cloned()
-            .collect();
-        if let Err(e) = self
-            .remember(&object, &analysis, &mut alerts, &mut tally, job)
-            .await
-        {
-            return Outcome::Retry(e);
-        }
+        let mut counts = Counts {
+            files: 1,
+            ..Counts::default()
+        };
+        let mut extra = Vec::new();
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
-            tally.ingest_errors += 1;
-            alerts.push(ingest_alert(&object, e.reason(), None));
+            counts.ingest_errors += 1;
+            extra.push(ingest_alert(&object, e.reason(), None));
         }
-        for a in &alerts {
-            tally.alert(&a.detector, a.severity);
+        // A backfill is not a delivery: it leaves the state across deliveries alone.
+        let state = self.state.filter(|_| !job.backfill);
+        let mut memory = TableMemory::new(state, &self.pipeline, job.budget());
+        let calls_before = state.map_or(0, |s| s.table.calls());
+        let name = format!("s3://{bucket}/{key}");
+        let delivery = Delivery {
+            name: &name,
+            object: Some((bucket, key)),
+            newest_event: &analysis.report.newest_event,
+            clock: Some(unix_now()),
+        };
+        let decided = job
+            .stage
+            .delivery(&analysis, extra, delivery, &mut memory, &mut counts)
+            .await;
+        let alerts = match decided {
+            Ok(alerts) => alerts,
+            Err(e) => {
+                tracing::error!(bucket, key, error = %e, "state not updated, left for a later try");
+                return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
+            }
+        };
+        counts.state_calls = state.map_or(0, |s| s.table.calls()) - calls_before;
+        if counts.late > 0 {
+            tracing::warn!(
+                bucket,
+                key,
+                late = counts.late,
+                "base-rule matches too late for their correlation windows"
+            );
+        }
+        if counts.held > 0 {
+            tracing::info!(
+                bucket,
+                key,
+                held = counts.held,
+                "alerts held back by dedup windows"
+            );
         }
         if let Some(why) = self.deliver(&alerts).await {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
-        let report = analysis.report;
-        tally.suppressed = analysis.suppressed.dropped;
-        let suppressed: u64 = tally.suppressed.values().sum();
-        tally.records = report.records;
-        tally.bytes = report.input_bytes;
+        let report = &analysis.report;
+        let suppressed = counts.suppressed.dropped.values().sum::<u64>();
         if report.contents == Contents::Digest {
             tracing::info!(bucket, key, "CloudTrail digest file, skipped");
         }
@@ -174,25 +197,19 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
             ms = started.elapsed().as_millis() as u64,
             alerts = alerts.len(),
             suppressed,
-            state_calls = tally.state_calls,
+            state_calls = counts.state_calls,
             "object scanned"
         );
         Outcome::Done {
-            tally,
+            counts,
             ingest_error: problem,
         }
     }
 
-    /// Sends the alerts to every output (SNS among them), each whatever the others did; says
-    /// why the object must be retried when a required output failed.
+    /// Sends the alerts to every output, each whatever the others did; says why the object
+    /// must be retried when a required output failed.
     pub(super) async fn deliver(&self, alerts: &[Redacted<Alert>]) -> Option<String> {
-        let sns = SnsOutput {
-            sink: self.sink,
-            fifo: self.fifo,
-            backoff: self.backoff,
-            schema: self.outputs.schema,
-        };
-        let errors = self.outputs.publish_with(Some(&sns), alerts).await.err()?;
+        let errors = self.outputs.publish(alerts).await.err()?;
         let why: Vec<String> = errors.iter().map(ToString::to_string).collect();
         Some(why.join("; "))
     }
@@ -213,7 +230,7 @@ impl<S: ObjectSource, K: AlertSink> Worker<'_, S, K> {
                 }
             }
         };
-        let pipeline = Arc::clone(self.pipeline);
+        let pipeline = Arc::clone(&self.pipeline);
         let owned = object.clone();
         let cutoff = deadline
             .at

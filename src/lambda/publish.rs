@@ -1,11 +1,11 @@
-//! Publishing messages: the `AlertSink` trait, its SNS implementation, and the retry loop
-//! around `PublishBatch` (whole-call failures and per-entry `Failed` results).
+//! Publishing SNS messages: the `AlertSink` trait, its SNS implementation, and `PublishBatch`
+//! through the one batch retry helper (whole-call failures and per-entry `Failed` results).
 
-use super::s3::{describe, is_transient};
+pub use super::retry::Backoff;
+use super::retry::{describe, is_transient, send_all, CallFailed, Refused, Sent, Verdict};
 use super::sns::{batches, Message};
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use std::future::Future;
-use std::time::Duration;
 
 /// One entry of a batch that SNS did not accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,102 +37,67 @@ pub trait AlertSink: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<EntryFailure>, SinkError>> + Send;
 }
 
-/// How often and how patiently to retry.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    /// Tries in all, the first included.
-    pub attempts: u32,
-    /// The first delay; each next one doubles.
-    pub first: Duration,
-}
-
-impl Backoff {
-    /// Three tries, from 200 ms.
-    pub const DEFAULT: Backoff = Backoff {
-        attempts: 4,
-        first: Duration::from_millis(200),
-    };
-
-    /// The pause before attempt `n` (1-based for retries): doubling, capped at 5 s.
-    pub fn delay(&self, n: u32) -> Duration {
-        self.first
-            .saturating_mul(1 << n.saturating_sub(1).min(5))
-            .min(Duration::from_secs(5))
+impl<K: AlertSink> AlertSink for std::sync::Arc<K> {
+    fn publish_batch(
+        &self,
+        entries: &[(String, &Message)],
+    ) -> impl Future<Output = Result<Vec<EntryFailure>, SinkError>> + Send {
+        (**self).publish_batch(entries)
     }
 }
 
-/// What a publish achieved.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// Messages published.
-    pub sent: usize,
-    /// Entries SNS refused as malformed (logged; a retry cannot help).
-    pub rejected: usize,
-}
+/// What a publish achieved: messages published, and those SNS refused as malformed (logged;
+/// a retry cannot help).
+pub type Published = Sent;
 
-/// Publishes every message, retrying failed calls and failed entries with backoff. An error
-/// means some messages may not have gone out: the caller reports the work failed so that it
-/// is retried (alert ids are stable, so FIFO topics drop the repeats).
+/// Publishes every message, retrying failed calls and failed entries with backoff (the one
+/// batch helper, [`send_all`]). An error means some messages may not have gone out: the
+/// caller reports the work failed so that it is retried (alert ids are stable, so FIFO
+/// topics drop the repeats).
 pub async fn publish_all<K: AlertSink>(
     sink: &K,
     messages: &[Message],
     backoff: Backoff,
 ) -> Result<Published, SinkError> {
-    let mut done = Published::default();
-    for batch in batches(messages) {
-        let mut pending: Vec<&Message> = batch;
-        let mut attempt = 0;
-        while !pending.is_empty() {
-            if attempt > 0 {
-                tokio::time::sleep(backoff.delay(attempt)).await;
-            }
-            attempt += 1;
-            let entries: Vec<(String, &Message)> = pending
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (i.to_string(), *m))
-                .collect();
-            let failures = match sink.publish_batch(&entries).await {
-                Ok(f) => f,
-                Err(e) if e.transient && attempt < backoff.attempts => {
-                    tracing::warn!(attempt, error = %e, "PublishBatch failed, retrying");
-                    continue;
+    let batches = batches(messages);
+    send_all(batches, backoff, |batch: Vec<&Message>| async move {
+        let entries: Vec<(String, &Message)> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i.to_string(), *m))
+            .collect();
+        let failures = sink.publish_batch(&entries).await.map_err(|e| CallFailed {
+            retryable: e.transient,
+            message: e.message,
+        })?;
+        Ok(failures
+            .into_iter()
+            .filter_map(|f| {
+                let index = f.id.parse().ok()?;
+                if f.sender_fault {
+                    let alert = batch
+                        .get(index)
+                        .map_or("", |m: &&Message| m.alert_id.as_str());
+                    tracing::error!(alert, code = %f.code, "SNS rejected the alert");
                 }
-                Err(e) => return Err(e),
-            };
-            let mut retry = Vec::new();
-            for (id, m) in &entries {
-                match failures.iter().find(|f| &f.id == id) {
-                    None => done.sent += 1,
-                    Some(f) if f.sender_fault => {
-                        tracing::error!(alert = %m.alert_id, code = %f.code, "SNS rejected the alert");
-                        done.rejected += 1;
-                    }
-                    Some(_) => retry.push(*m),
-                }
-            }
-            if !retry.is_empty() && attempt >= backoff.attempts {
-                let codes: Vec<&str> = failures.iter().map(|f| f.code.as_str()).collect();
-                return Err(SinkError {
-                    transient: true,
-                    message: format!(
-                        "{} alerts still failed after {attempt} attempts ({})",
-                        retry.len(),
-                        codes.join(", ")
-                    ),
-                });
-            }
-            if !retry.is_empty() {
-                tracing::warn!(
-                    attempt,
-                    failed = retry.len(),
-                    "PublishBatch entries failed, retrying"
-                );
-            }
-            pending = retry;
-        }
-    }
-    Ok(done)
+                let verdict = if f.sender_fault {
+                    Verdict::Reject
+                } else {
+                    Verdict::Retry
+                };
+                Some(Refused {
+                    index,
+                    code: f.code,
+                    verdict,
+                })
+            })
+            .collect())
+    })
+    .await
+    .map_err(|e| SinkError {
+        transient: e.retryable,
+        message: format!("{} alerts not published ({})", e.failed, e.message),
+    })
 }
 
 /// The SNS topic that receives alerts.

@@ -7,62 +7,21 @@
 //! set is read and built anew. A set that does not load as a whole keeps the last good one in
 //! force, and one `config-error` alert names the file and the reason (once per broken set).
 
-use super::config::Config;
-use super::handler::Handler;
-use super::ingest::operational;
-use super::publish::{publish_all, AlertSink};
-use super::s3::{describe, ObjectSource};
-use super::sns;
+pub use super::config::{BadUri, RuleUri};
+use super::retry::describe;
 use crate::alert::id::alert_id;
+use crate::alert::operational;
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::redact::{self, Redacted};
 use crate::rules::catalog::{Catalog, CatalogError};
 use std::collections::BTreeMap;
-use std::str::FromStr;
-use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// How often, at most, the prefix is listed for changes.
 pub const CHECK_EVERY: Duration = Duration::from_secs(300);
 /// The detector id of the operational alert for a rule file that does not load.
-pub const CONFIG_ERROR: &str = "config-error";
-
-/// Where the rules are: a bucket and a key prefix (empty, or ending in `/`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleUri {
-    /// The bucket.
-    pub bucket: String,
-    /// The key prefix.
-    pub prefix: String,
-}
-
-/// A `DETECTORS_URI` that is not `s3://bucket/prefix/`.
-#[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not s3://BUCKET/PREFIX/")]
-pub struct BadUri(String);
-
-impl FromStr for RuleUri {
-    type Err = BadUri;
-    fn from_str(s: &str) -> Result<RuleUri, BadUri> {
-        let rest = s
-            .trim()
-            .strip_prefix("s3://")
-            .ok_or_else(|| BadUri(s.into()))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() || bucket.contains(char::is_whitespace) {
-            return Err(BadUri(s.into()));
-        }
-        let mut prefix = prefix.to_owned();
-        if !prefix.is_empty() && !prefix.ends_with('/') {
-            prefix.push('/');
-        }
-        Ok(RuleUri {
-            bucket: bucket.into(),
-            prefix,
-        })
-    }
-}
+pub use crate::stage::CONFIG_ERROR;
 
 /// Why the rule set was not (re)loaded: the reason names the file (`s3://bucket/key`).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -112,19 +71,17 @@ impl RuleUri {
     }
 }
 
-/// The handler in force, rebuilt when the rule source changes.
-pub struct Reloading<S, K> {
+/// The rule files of `DETECTORS_URI`, checked for changes at most every [`CHECK_EVERY`].
+pub struct RuleSource {
     uri: RuleUri,
     s3: aws_sdk_s3::Client,
     /// The built-in detectors and the layer's.
     base: Catalog,
-    make: Box<dyn Fn(Catalog) -> Handler<S, K> + Send + Sync>,
-    current: RwLock<Arc<Handler<S, K>>>,
-    state: tokio::sync::Mutex<State>,
+    checks: tokio::sync::Mutex<Checks>,
 }
 
 #[derive(Default)]
-struct State {
+struct Checks {
     checked: Option<Instant>,
     /// Whether a set from the source is in force.
     loaded: bool,
@@ -133,57 +90,42 @@ struct State {
     broken: Option<BTreeMap<String, String>>,
 }
 
-impl<S: ObjectSource, K: AlertSink> Reloading<S, K> {
-    /// Starts from `base` (built-in and layer detectors); `make` builds a handler for a catalog.
-    /// The rule source is read on the first [`Reloading::handler`] call.
-    pub fn new(
-        uri: RuleUri,
-        s3: aws_sdk_s3::Client,
-        base: Catalog,
-        make: Box<dyn Fn(Catalog) -> Handler<S, K> + Send + Sync>,
-    ) -> Reloading<S, K> {
-        let current = RwLock::new(Arc::new(make(base.clone())));
-        Reloading {
+impl RuleSource {
+    /// The files under `uri`, loaded on top of `base` (built-in and layer detectors). They
+    /// are first read on the first [`RuleSource::refresh`].
+    pub fn new(uri: RuleUri, s3: aws_sdk_s3::Client, base: Catalog) -> RuleSource {
+        RuleSource {
             uri,
             s3,
             base,
-            make,
-            current,
-            state: tokio::sync::Mutex::new(State::default()),
+            checks: tokio::sync::Mutex::new(Checks::default()),
         }
     }
 
-    /// The handler to serve with at `now`: first the rule source is checked, if due; a set
-    /// that does not load publishes one `config-error` alert and leaves the handler as it was.
-    pub async fn handler(&self, now: Instant) -> Arc<Handler<S, K>> {
-        let mut state = self.state.lock().await;
-        let due = state
+    /// Where the rules are.
+    pub fn uri(&self) -> &RuleUri {
+        &self.uri
+    }
+
+    /// At `now`, if a check is due: the new catalog when the files changed and load as a
+    /// whole; `Err` once per broken set (the set in force stays); `Ok(None)` otherwise.
+    pub async fn refresh(&self, now: Instant) -> Result<Option<Catalog>, RuleSourceError> {
+        let mut checks = self.checks.lock().await;
+        let due = checks
             .checked
             .is_none_or(|t| now.saturating_duration_since(t) >= CHECK_EVERY);
-        if due {
-            state.checked = Some(now);
-            if let Err(e) = self.check(&mut state).await {
-                tracing::error!(file = %e.file, reason = %e.reason, "rule source not loaded: the last good set stays in force");
-                let h = self.current();
-                let alert = config_alert(&e, &self.uri);
-                let message = sns::message(&alert, h.config.fifo());
-                if let Err(e) = publish_all(&h.sink, &[message], h.backoff).await {
-                    tracing::error!(error = %e, "config-error alert not published");
-                }
-            }
+        if !due {
+            return Ok(None);
         }
-        self.current()
+        checks.checked = Some(now);
+        self.check(&mut checks).await
     }
 
-    fn current(&self) -> Arc<Handler<S, K>> {
-        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    /// Lists, and when something changed, loads and swaps. `Err` once per broken listing.
-    async fn check(&self, state: &mut State) -> Result<(), RuleSourceError> {
+    /// Lists, and when something changed, loads. `Err` once per broken listing.
+    async fn check(&self, state: &mut Checks) -> Result<Option<Catalog>, RuleSourceError> {
         let listing = self.uri.list(&self.s3).await?;
         if (state.loaded && listing == state.good) || state.broken.as_ref() == Some(&listing) {
-            return Ok(());
+            return Ok(None);
         }
         match self.load(&listing).await {
             Ok(catalog) => {
@@ -197,9 +139,7 @@ impl<S: ObjectSource, K: AlertSink> Reloading<S, K> {
                     filters = catalog.filters.len(),
                     "rule source loaded"
                 );
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) =
-                    Arc::new((self.make)(catalog));
-                Ok(())
+                Ok(Some(catalog))
             }
             Err(e) => {
                 state.broken = Some(listing);
@@ -250,43 +190,6 @@ impl<S: ObjectSource, K: AlertSink> Reloading<S, K> {
             },
         })?;
         Ok(catalog)
-    }
-}
-
-/// What serves invocations: one handler for the life of the container, or one that follows
-/// the rule source (`DETECTORS_URI`).
-pub enum Serving<S, K> {
-    /// Rules fixed at init.
-    Fixed(Arc<Handler<S, K>>),
-    /// Rules that follow the rule source.
-    Reloading(Box<Reloading<S, K>>),
-}
-
-impl<S: ObjectSource, K: AlertSink> Serving<S, K> {
-    /// A handler for `base` built by `make`, following `config`'s rule source if it has one.
-    pub fn new(
-        config: &Config,
-        s3: &aws_sdk_s3::Client,
-        base: Catalog,
-        make: Box<dyn Fn(Catalog) -> Handler<S, K> + Send + Sync>,
-    ) -> Serving<S, K> {
-        match &config.detectors_uri {
-            Some(uri) => Serving::Reloading(Box::new(Reloading::new(
-                uri.clone(),
-                s3.clone(),
-                base,
-                make,
-            ))),
-            None => Serving::Fixed(Arc::new(make(base))),
-        }
-    }
-
-    /// The handler for an invocation starting at `now`.
-    pub async fn handler(&self, now: Instant) -> Arc<Handler<S, K>> {
-        match self {
-            Serving::Fixed(h) => Arc::clone(h),
-            Serving::Reloading(r) => r.handler(now).await,
-        }
     }
 }
 

@@ -4,10 +4,11 @@
 //! thread. A pump task moves the body's chunks over a small bounded channel and the reader
 //! takes them with `blocking_recv`: at most a few chunks are held, whatever the object size.
 
+pub use super::retry::{describe, is_transient};
 use super::triggers::ObjectRef;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::Region;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use std::collections::HashMap;
 use std::future::Future;
@@ -71,19 +72,6 @@ pub trait ObjectSource: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ObjectReader, SourceError>> + Send;
 }
 
-/// Whether an AWS SDK error is worth retrying: throttling, 5xx, timeouts, connection faults.
-/// (The SDK has already retried these with backoff before it returns them.)
-pub fn is_transient<E>(e: &SdkError<E, HttpResponse>) -> bool {
-    match e {
-        SdkError::ServiceError(s) => {
-            let status = s.raw().status().as_u16();
-            status >= 500 || status == 429 || status == 408
-        }
-        SdkError::ConstructionFailure(_) => false,
-        _ => true,
-    }
-}
-
 /// Whether an S3 answer is about access: the role may not read the object (a missing
 /// `s3:GetObject` grant, a bucket policy that denies it, expired credentials), or S3 may not
 /// use the object's KMS key for the role (a missing `kms:Decrypt` grant, a disabled key).
@@ -131,25 +119,6 @@ pub fn redirect_region<E>(e: &SdkError<E, HttpResponse>) -> Option<String> {
         .get("x-amz-bucket-region")
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
-}
-
-/// A one-line description of an AWS SDK error: the service's code and message with the HTTP
-/// status, or the cause chain of a timeout or connection fault.
-pub fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match e {
-        SdkError::ServiceError(s) => {
-            let status = s.raw().status().as_u16();
-            let code = e.code().unwrap_or("error");
-            match e.message() {
-                Some(m) => format!("{code}: {m} (HTTP {status})"),
-                None => format!("{code} (HTTP {status})"),
-            }
-        }
-        _ => DisplayErrorContext(e).to_string(),
-    }
 }
 
 /// Reads objects with `GetObject`. A bucket in another region than the client's is found

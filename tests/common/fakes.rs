@@ -12,6 +12,8 @@ use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use trailwatch::lambda::outputs::sns::SnsOutput;
+use trailwatch::lambda::outputs::Outputs;
 use trailwatch::lambda::sns::Message;
 use trailwatch::lambda::{
     AlertSink, Backoff, Config, EntryFailure, Handler, ObjectReader, ObjectRef, ObjectSource,
@@ -231,18 +233,57 @@ pub fn config(vars: &[(&str, &str)]) -> Config {
     Config::from_lookup(&|k| all.get(k).cloned()).unwrap()
 }
 
-pub type FakeHandler = Handler<FakeSource, FakeSink>;
+pub type FakeHandler = Handler<FakeSource>;
 pub type MetricLines = Arc<Mutex<Vec<String>>>;
 
+/// A handler over fakes, and the fake topic it publishes to.
+pub struct Harness {
+    pub handler: Arc<FakeHandler>,
+    /// The SNS output's sink (`OUTPUTS` is `sns`).
+    pub sink: Arc<FakeSink>,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Arc<FakeHandler>;
+    fn deref(&self) -> &Arc<FakeHandler> {
+        &self.handler
+    }
+}
+
+/// Fast retries, for tests.
+pub const FAST: Backoff = Backoff {
+    attempts: 3,
+    first: Duration::from_millis(1),
+};
+
+/// The SNS output of `config` over `sink`, with fast retries.
+pub fn sns_outputs(sink: &Arc<FakeSink>, config: &Config) -> Outputs {
+    let mut sns = SnsOutput::new(Arc::clone(sink), config);
+    sns.backoff = FAST;
+    let mut outputs = Outputs::default();
+    outputs.push(Box::new(sns), true);
+    outputs
+}
+
 /// A handler over fakes, with fast retries and the metric lines kept in `metrics`.
-pub fn handler(
-    source: FakeSource,
-    sink: FakeSink,
-    config: Config,
-) -> (Arc<FakeHandler>, MetricLines) {
+pub fn handler(source: FakeSource, sink: FakeSink, config: Config) -> (Harness, MetricLines) {
     let catalog =
         trailwatch::lambda::catalog(&config, std::path::Path::new("/nonexistent")).unwrap();
     handler_with(source, sink, config, catalog)
+}
+
+/// A handler over fakes publishing to `sink`, unbuilt (to add state), with fast retries.
+pub fn unbuilt(
+    source: FakeSource,
+    sink: &Arc<FakeSink>,
+    config: Config,
+    catalog: trailwatch::Catalog,
+) -> FakeHandler {
+    let outputs = sns_outputs(sink, &config);
+    let mut h = Handler::new(source, outputs, catalog, config);
+    h.backoff = FAST;
+    h.reserve = Duration::from_millis(200);
+    h
 }
 
 /// [`handler`] with the given detectors.
@@ -251,17 +292,14 @@ pub fn handler_with(
     sink: FakeSink,
     config: Config,
     catalog: trailwatch::Catalog,
-) -> (Arc<FakeHandler>, MetricLines) {
-    let mut h = Handler::new(source, sink, catalog, config);
-    h.backoff = Backoff {
-        attempts: 3,
-        first: Duration::from_millis(1),
-    };
-    h.reserve = Duration::from_millis(200);
+) -> (Harness, MetricLines) {
+    let sink = Arc::new(sink);
+    let mut h = unbuilt(source, &sink, config, catalog);
     let lines = Arc::new(Mutex::new(Vec::new()));
     let kept = Arc::clone(&lines);
     h.metrics = Box::new(move |l| kept.lock().unwrap().push(l.to_owned()));
-    (Arc::new(h), lines)
+    let handler = Arc::new(h);
+    (Harness { handler, sink }, lines)
 }
 
 pub fn far_deadline() -> Instant {

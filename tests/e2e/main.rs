@@ -23,6 +23,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use trailwatch::lambda::outputs::sns::SnsOutput;
+use trailwatch::lambda::outputs::Outputs;
 use trailwatch::lambda::publish::SnsSink;
 use trailwatch::lambda::s3::S3Source;
 use trailwatch::lambda::{Backoff, Config, Handler};
@@ -172,26 +174,28 @@ pub fn config(topic: &str) -> Config {
     Config::from_lookup(&move |k| (k == "TOPIC_ARN").then(|| topic.clone())).unwrap()
 }
 
-fn handler(
-    shared: &aws_config::SdkConfig,
-    topic: &str,
-    attempts: u32,
-) -> Arc<Handler<S3Source, SnsSink>> {
+fn handler(shared: &aws_config::SdkConfig, topic: &str, attempts: u32) -> Arc<Handler<S3Source>> {
     let config = config(topic);
     let (s3, sns) = trailwatch::lambda::clients(shared, true);
     let catalog = trailwatch::lambda::catalog(&config, Path::new("/nonexistent")).unwrap();
-    let mut h = Handler::new(
-        S3Source::new(s3),
-        SnsSink::new(sns, topic.to_owned()),
-        catalog,
-        config,
-    );
-    h.backoff = Backoff {
+    let backoff = Backoff {
         attempts,
         first: Duration::from_millis(20),
     };
+    let outputs = sns_outputs(SnsSink::new(sns, topic.to_owned()), &config, backoff);
+    let mut h = Handler::new(S3Source::new(s3), outputs, catalog, config);
+    h.backoff = backoff;
     h.metrics = Box::new(|_| {});
     Arc::new(h)
+}
+
+/// The SNS output alone, through `sink`, retrying with `backoff`.
+pub fn sns_outputs(sink: SnsSink, config: &Config, backoff: Backoff) -> Outputs {
+    let mut sns = SnsOutput::new(sink, config);
+    sns.backoff = backoff;
+    let mut outputs = Outputs::default();
+    outputs.push(Box::new(sns), true);
+    outputs
 }
 
 fn trigger(name: &str) -> Value {

@@ -6,10 +6,9 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use trailwatch::lambda::outputs::{self, OutputsConfig};
-use trailwatch::lambda::publish::SnsSink;
+use trailwatch::lambda::outputs;
 use trailwatch::lambda::s3::S3Source;
-use trailwatch::lambda::Handler;
+use trailwatch::lambda::{Config, Handler};
 
 const PRODUCT: &str = "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default";
 
@@ -97,21 +96,18 @@ async fn security_hub_and_eventbridge_receive_the_alerts() {
         ("SECURITYHUB_PRODUCT_ARN", PRODUCT),
         ("ALERT_SCHEMA", "ocsf"),
     ];
-    let outputs_config = OutputsConfig::from_vars(&|n| {
-        vars.iter()
+    let topic = alerts.topic.clone();
+    let config = Config::from_lookup(&move |n| match n {
+        "TOPIC_ARN" => Some(topic.clone()),
+        _ => vars
+            .iter()
             .find(|(k, _)| *k == n)
-            .map(|(_, v)| v.to_string())
+            .map(|(_, v)| v.to_string()),
     })
     .unwrap();
-    let config = super::config(&alerts.topic);
     let catalog = trailwatch::lambda::catalog(&config, Path::new("/nonexistent")).unwrap();
-    let mut h: Handler<S3Source, SnsSink> = Handler::new(
-        S3Source::new(s3),
-        SnsSink::new(sns, alerts.topic.clone()),
-        catalog,
-        config,
-    )
-    .with_outputs(outputs::build(&outputs_config, &shared));
+    let outputs = outputs::build(&config, &shared);
+    let mut h: Handler<S3Source> = Handler::new(S3Source::new(s3), outputs, catalog, config);
     h.metrics = Box::new(|_| {});
     let h = Arc::new(h);
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use trailwatch::lambda::publish::SnsSink;
-use trailwatch::lambda::rule_source::Serving;
+use trailwatch::lambda::rule_source::RuleSource;
 use trailwatch::lambda::s3::S3Source;
 use trailwatch::lambda::{Backoff, Config, Handler};
 
@@ -60,27 +60,25 @@ async fn rules_from_s3_update_without_a_redeploy() {
         Config::from_lookup(&move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .unwrap();
     let base = trailwatch::lambda::catalog(&config, Path::new("/nonexistent")).unwrap();
-    let make = {
-        let (s3, config) = (s3.clone(), config.clone());
-        move |catalog| {
-            let sink = SnsSink::new(sns.clone(), topic.clone());
-            let mut h = Handler::new(S3Source::new(s3.clone()), sink, catalog, config.clone());
-            h.backoff = Backoff {
-                attempts: 3,
-                first: Duration::from_millis(20),
-            };
-            h.metrics = Box::new(|_| {});
-            h
-        }
+    let backoff = Backoff {
+        attempts: 3,
+        first: Duration::from_millis(20),
     };
-    let serving = Serving::new(&config, &s3, base, Box::new(make));
+    let uri = config.detectors_uri.clone().expect("DETECTORS_URI read");
+    let outputs = super::sns_outputs(SnsSink::new(sns, topic), &config, backoff);
+    let mut h = Handler::new(S3Source::new(s3.clone()), outputs, base.clone(), config)
+        .with_rules(RuleSource::new(uri, s3.clone(), base));
+    h.backoff = backoff;
+    h.metrics = Box::new(|_| {});
+    let serving = std::sync::Arc::new(h);
     let event = json!({"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": LOGS}, "object": {"key": ORG_KEY}}}]});
     let t0 = Instant::now();
     let run = |at: Duration| {
         let (serving, event) = (&serving, event.clone());
         async move {
-            let h = serving.handler(t0 + at).await;
-            h.handle(event, Instant::now() + Duration::from_secs(300))
+            serving.refresh_rules(t0 + at).await;
+            serving
+                .handle(event, Instant::now() + Duration::from_secs(300))
                 .await
                 .unwrap();
         }

@@ -122,7 +122,7 @@ fn an_operational_alert_about_a_window_is_a_valid_finding() {
         start: "2026-11-28T10:00:00Z".into(),
         end: "2026-11-28T11:15:00Z".into(),
     };
-    let mut a = crate::lambda::ingest::operational(
+    let mut a = crate::alert::operational(
         "trail-silent",
         "0123456789abcdef0123456789abcdef".into(),
         source,

@@ -2,10 +2,9 @@
 //! alert`, the alert (or its OCSF finding) as `Detail`; at most 10 entries and 256 KiB a call,
 //! refused entries retried.
 
-use super::retry::{send_all, CallFailed, Refused};
-use super::{AlertSchema, Output, PublishFuture};
+use super::{send_batches, AlertSchema, Output, PublishFuture};
 use crate::alert::Alert;
-use crate::lambda::publish::Backoff;
+use crate::lambda::retry::{Backoff, CallFailed, Refused, Verdict};
 use crate::redact::Redacted;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
@@ -124,10 +123,15 @@ impl EventBridge {
                     code.as_str(),
                     "ThrottlingException" | "InternalFailure" | "InternalException"
                 );
+                let verdict = if retryable {
+                    Verdict::Retry
+                } else {
+                    Verdict::Fail
+                };
                 Some(Refused {
                     index,
                     code,
-                    retryable,
+                    verdict,
                 })
             })
             .collect())
@@ -142,7 +146,7 @@ impl Output for EventBridge {
     fn publish<'a>(&'a self, alerts: &'a [Redacted<Alert>]) -> PublishFuture<'a> {
         Box::pin(async move {
             let events = alerts.iter().map(|a| event(a, self.schema)).collect();
-            send_all(self.name(), batches(events), self.backoff, |b| self.put(b)).await
+            send_batches(self.name(), batches(events), self.backoff, |b| self.put(b)).await
         })
     }
 }

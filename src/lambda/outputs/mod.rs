@@ -1,18 +1,21 @@
 //! Where the Lambda sends a delivery's alerts: one [`Output`] trait, one small module per
-//! destination (SNS, Security Hub, EventBridge), and [`Outputs`], the set `OUTPUTS` names. Every output takes only [`Redacted`] alerts and only formats. A failure in one output
+//! destination (SNS, Security Hub, EventBridge), and [`Outputs`], the set `OUTPUTS` names.
+//! Every output takes only [`Redacted`] alerts and only formats; every batch output retries
+//! through [`send_batches`]. A failure in one output
 //! does not stop the others; the object is retried only when a required output failed.
 
 pub mod asff;
-pub mod config;
 pub mod eventbridge;
-pub mod retry;
 pub mod securityhub;
 pub mod sns;
 
 use crate::alert::Alert;
+use crate::lambda::config::Config;
+pub use crate::lambda::config::{AlertSchema, OutputKind, OutputsConfig};
+use crate::lambda::publish::SnsSink;
+use crate::lambda::retry::{send_all, Backoff, CallFailed, Refused};
 use crate::lambda::sns::{Message, MAX_PAYLOAD};
 use crate::redact::Redacted;
-pub use config::{AlertSchema, OutputKind, OutputsConfig};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -42,27 +45,10 @@ pub struct OutputError {
     pub message: String,
 }
 
-/// The outputs a function publishes to besides SNS, each required or not, and whether SNS is
-/// one of them.
+/// The outputs `OUTPUTS` names, each required (its failure retries the object) or not.
+#[derive(Default)]
 pub struct Outputs {
     outputs: Vec<(Box<dyn Output>, bool)>,
-    /// Alerts go to the SNS topic (`sns` in `OUTPUTS`, the default).
-    pub sns: bool,
-    /// A failure of SNS retries the object (`sns` not in `OPTIONAL_OUTPUTS`).
-    pub sns_required: bool,
-    /// The shape of SNS bodies.
-    pub schema: AlertSchema,
-}
-
-impl Default for Outputs {
-    fn default() -> Self {
-        Outputs {
-            outputs: Vec::new(),
-            sns: true,
-            sns_required: true,
-            schema: AlertSchema::Trailwatch,
-        }
-    }
 }
 
 impl Outputs {
@@ -71,7 +57,7 @@ impl Outputs {
         self.outputs.push((output, required));
     }
 
-    /// The names of the outputs besides SNS.
+    /// The names of the outputs.
     pub fn names(&self) -> Vec<&'static str> {
         self.outputs.iter().map(|(o, _)| o.name()).collect()
     }
@@ -80,26 +66,14 @@ impl Outputs {
     /// failures of required outputs (the object is to be retried); failures of optional
     /// outputs are logged only.
     pub async fn publish(&self, alerts: &[Redacted<Alert>]) -> Result<(), Vec<OutputError>> {
-        self.publish_with(None, alerts).await
-    }
-
-    /// [`Outputs::publish`] with the SNS output first, when `OUTPUTS` names it (its sink
-    /// lives with the handler, so it is handed in per delivery).
-    pub async fn publish_with(
-        &self,
-        sns: Option<&dyn Output>,
-        alerts: &[Redacted<Alert>],
-    ) -> Result<(), Vec<OutputError>> {
         if alerts.is_empty() {
             return Ok(());
         }
-        let sns = sns.filter(|_| self.sns).map(|o| (o, self.sns_required));
-        let others = self.outputs.iter().map(|(o, r)| (o.as_ref(), *r));
         let mut failed = Vec::new();
-        for (o, required) in sns.into_iter().chain(others) {
+        for (o, required) in &self.outputs {
             match o.publish(alerts).await {
                 Ok(sent) => tracing::info!(output = o.name(), sent, "alerts delivered"),
-                Err(e) if required => {
+                Err(e) if *required => {
                     tracing::error!(output = o.name(), error = %e, "required output failed");
                     failed.push(e);
                 }
@@ -111,6 +85,30 @@ impl Outputs {
         } else {
             Err(failed)
         }
+    }
+}
+
+/// Sends `batches` for the output `name` through the one batch retry helper: the number of
+/// alerts accepted, or what could not be delivered.
+pub async fn send_batches<T, F, Fut>(
+    name: &'static str,
+    batches: Vec<Vec<T>>,
+    backoff: Backoff,
+    send: F,
+) -> Result<usize, OutputError>
+where
+    T: Clone,
+    F: Fn(Vec<T>) -> Fut,
+    Fut: Future<Output = Result<Vec<Refused>, CallFailed>>,
+{
+    match send_all(batches, backoff, send).await {
+        Ok(done) => Ok(done.sent),
+        Err(e) => Err(OutputError {
+            output: name,
+            failed: e.failed,
+            retryable: e.retryable,
+            message: e.message,
+        }),
     }
 }
 
@@ -143,31 +141,26 @@ pub fn ocsf_bodies(
 }
 
 /// The outputs `config` names, with clients from the shared AWS configuration (built once).
-pub fn build(config: &OutputsConfig, shared: &aws_config::SdkConfig) -> Outputs {
-    let mut outputs = Outputs {
-        sns: false,
-        schema: config.schema,
-        ..Outputs::default()
-    };
-    for &(kind, required) in &config.outputs {
-        match kind {
-            OutputKind::Sns => (outputs.sns, outputs.sns_required) = (true, required),
-            OutputKind::SecurityHub => outputs.push(
-                Box::new(securityhub::SecurityHub::new(
-                    aws_sdk_securityhub::Client::new(shared),
-                    config.product_arn.clone(),
-                )),
-                required,
-            ),
-            OutputKind::EventBridge => outputs.push(
-                Box::new(eventbridge::EventBridge::new(
-                    aws_sdk_eventbridge::Client::new(shared),
-                    config.event_bus.clone(),
-                    config.schema,
-                )),
-                required,
-            ),
-        }
+pub fn build(config: &Config, shared: &aws_config::SdkConfig) -> Outputs {
+    let o = &config.outputs;
+    let mut outputs = Outputs::default();
+    for &(kind, required) in &o.outputs {
+        let output: Box<dyn Output> = match kind {
+            OutputKind::Sns => Box::new(sns::SnsOutput::new(
+                SnsSink::new(aws_sdk_sns::Client::new(shared), config.topic_arn.clone()),
+                config,
+            )),
+            OutputKind::SecurityHub => Box::new(securityhub::SecurityHub::new(
+                aws_sdk_securityhub::Client::new(shared),
+                o.product_arn.clone(),
+            )),
+            OutputKind::EventBridge => Box::new(eventbridge::EventBridge::new(
+                aws_sdk_eventbridge::Client::new(shared),
+                o.event_bus.clone(),
+                o.schema,
+            )),
+        };
+        outputs.push(output, required);
     }
     outputs
 }

@@ -3,10 +3,9 @@
 //! its findings instead of adding new ones.
 
 use super::asff::{finding, Limits};
-use super::retry::{send_all, CallFailed, Refused};
-use super::{Output, PublishFuture};
+use super::{send_batches, Output, PublishFuture};
 use crate::alert::Alert;
-use crate::lambda::publish::Backoff;
+use crate::lambda::retry::{Backoff, CallFailed, Refused, Verdict};
 use crate::redact::Redacted;
 use aws_sdk_securityhub::types::AwsSecurityFinding;
 
@@ -49,10 +48,15 @@ impl SecurityHub {
                 let index = ids.iter().position(|id| Some(id.as_str()) == f.id())?;
                 let code = f.error_code().unwrap_or("error").to_owned();
                 let retryable = !code.starts_with("Invalid") && code != "AccessDeniedException";
+                let verdict = if retryable {
+                    Verdict::Retry
+                } else {
+                    Verdict::Fail
+                };
                 Some(Refused {
                     index,
                     code,
-                    retryable,
+                    verdict,
                 })
             })
             .collect())
@@ -73,7 +77,7 @@ impl Output for SecurityHub {
                 .collect();
             let batches: Vec<Vec<AwsSecurityFinding>> =
                 findings.chunks(MAX_FINDINGS).map(<[_]>::to_vec).collect();
-            send_all(self.name(), batches, self.backoff, |b| self.import(b)).await
+            send_batches(self.name(), batches, self.backoff, |b| self.import(b)).await
         })
     }
 }

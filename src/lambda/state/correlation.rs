@@ -5,14 +5,12 @@
 
 use super::groups::{minutes_pk, Loaded, Scope, Snapshot};
 use super::table::{Table, TableError};
+use super::Contention;
 use crate::alert::Alert;
 use crate::correlate::store::{Event, GroupKey, GroupState};
 use crate::correlate::{Correlations, Engine, Observation, Store, StoreError};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-/// Fresh snapshots tried when other invocations keep writing first.
-const ATTEMPTS: usize = 6;
 
 impl Store for Snapshot {
     fn add(
@@ -113,6 +111,7 @@ pub async fn correlate<T: Table>(
     (delivery, observations): (&str, &[Observation]),
     scope: Option<usize>,
     now: i64,
+    budget: Contention,
 ) -> Result<Correlated, TableError> {
     let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
     let scope = match scope {
@@ -123,7 +122,8 @@ pub async fn correlate<T: Table>(
         table: table.name().to_owned(),
         message: e.to_string(),
     };
-    for _ in 0..ATTEMPTS {
+    let mut tries = budget.tries();
+    while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
         engine.observe(delivery, observations).map_err(internal)?;
@@ -143,6 +143,9 @@ pub async fn correlate<T: Table>(
     }
     Err(TableError {
         table: table.name().to_owned(),
-        message: format!("other invocations kept writing the same groups ({ATTEMPTS} tries)"),
+        message: format!(
+            "other invocations kept writing the same groups ({} tries)",
+            tries.made()
+        ),
     })
 }

@@ -4,6 +4,7 @@
 //! on the versions read.
 
 use super::table::{Row, Table, TableError};
+use super::Contention;
 use crate::alert::id::alert_id;
 use crate::alert::Alert;
 use crate::correlate::dedup::{Open, WindowKey};
@@ -15,8 +16,6 @@ use std::collections::BTreeMap;
 const DEDUP: &str = "dedup";
 /// Rows outlive their windows by this much, then the table's TTL removes them.
 const KEEP: i64 = 86_400;
-/// Fresh reads tried when other invocations keep writing the same windows.
-const ATTEMPTS: usize = 6;
 
 #[derive(Serialize, Deserialize)]
 struct WindowRow {
@@ -35,8 +34,10 @@ pub async fn admit<T: Table>(
     windows: &[(String, i64)],
     alerts: &[Redacted<Alert>],
     now: i64,
+    budget: Contention,
 ) -> Result<(Vec<Redacted<Alert>>, u64), TableError> {
-    for _ in 0..ATTEMPTS {
+    let mut tries = budget.tries();
+    while tries.next().await {
         let mut dedup = Dedup::new(windows.iter().cloned());
         let mut loaded: BTreeMap<String, (u64, String)> = BTreeMap::new();
         for row in table.query(DEDUP, None).await? {
@@ -58,7 +59,8 @@ pub async fn admit<T: Table>(
     Err(TableError {
         table: table.name().to_owned(),
         message: format!(
-            "other invocations kept writing the same dedup windows ({ATTEMPTS} tries)"
+            "other invocations kept writing the same dedup windows ({} tries)",
+            tries.made()
         ),
     })
 }

@@ -9,23 +9,27 @@
 //!   the versions it read.
 //! - [`silence`]: `trail-silent` and `trail-resumed`.
 //! - [`dedup`]: deduplication windows (`dedup: 60m`) across deliveries.
-//! - [`settings`]: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`.
+//! - Settings (`STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`) are read with the rest of
+//!   the configuration ([`StateSettings`]).
+//!
+//! Every loop that rereads and writes again when another invocation wrote first runs within a
+//! [`Contention`] budget (jittered backoff, the invocation's time).
 
 pub mod correlation;
 pub mod dedup;
 pub mod dynamo;
 pub mod groups;
-pub mod settings;
 pub mod silence;
 pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use settings::StateSettings;
+pub use crate::lambda::config::StateSettings;
 pub use table::{MemoryTable, Row, Table, TableError};
 
 use crate::alert::Alert;
 use crate::correlate::{Correlations, Observation};
+pub use crate::lambda::retry::Contention;
 use std::sync::Arc;
 
 /// The function's table: DynamoDB, or (in tests) one in memory.
@@ -116,17 +120,20 @@ impl<T: Table> State<T> {
         newest: &str,
         observations: &[Observation],
         now: i64,
+        budget: Contention,
     ) -> Result<Delivered, TableError> {
         let mut out = Delivered::default();
         if !observations.is_empty() {
             let lateness = self.settings.lateness;
             let delivery = format!("s3://{bucket}/{key}");
             let what = (delivery.as_str(), observations);
-            let c = correlation::correlate(&self.table, set, lateness, what, None, now).await?;
+            let c =
+                correlation::correlate(&self.table, set, lateness, what, None, now, budget).await?;
             out.alerts = c.alerts;
             out.late = c.late;
         }
-        if let Some(resumed) = silence::delivered(&self.table, bucket, key, newest, now).await? {
+        let trail = (bucket, key, newest);
+        if let Some(resumed) = silence::delivered(&self.table, trail, now, budget).await? {
             out.alerts.push(resumed);
         }
         Ok(out)
@@ -137,11 +144,13 @@ impl<T: Table> State<T> {
         &self,
         set: &Arc<Correlations>,
         now: i64,
+        budget: Contention,
     ) -> Result<Checked, TableError> {
         let mut out = Checked::default();
         if !set.is_empty() {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
-            let c = correlation::correlate(&self.table, set, lateness, ("", &[]), cap, now).await?;
+            let c = correlation::correlate(&self.table, set, lateness, ("", &[]), cap, now, budget)
+                .await?;
             out.alerts = c.alerts;
             out.evicted = c.evicted;
         }

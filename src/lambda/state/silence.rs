@@ -7,23 +7,19 @@
 //! delivery.
 
 use super::table::{Row, Table, TableError};
+use super::Contention;
 use crate::alert::id::alert_id;
+use crate::alert::operational;
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::correlate::time::format_time;
-use crate::lambda::ingest::operational;
 use crate::lambda::triggers::key_account_region;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// The detector id of a trail that stopped delivering.
-pub const TRAIL_SILENT: &str = "trail-silent";
-/// The detector id of a silent trail that delivers again.
-pub const TRAIL_RESUMED: &str = "trail-resumed";
+pub use crate::stage::{TRAIL_RESUMED, TRAIL_SILENT};
 const TRAILS: &str = "trails";
 const KEEP: i64 = 90 * 86_400;
-/// Writes tried when other invocations keep updating the same row.
-const ATTEMPTS: usize = 4;
 
 /// What the table keeps of one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,10 +53,9 @@ fn row(t: &Trail, ver: u64) -> Row {
 /// recorded.
 pub async fn delivered<T: Table>(
     table: &T,
-    bucket: &str,
-    key: &str,
-    newest: &str,
+    (bucket, key, newest): (&str, &str, &str),
     now: i64,
+    budget: Contention,
 ) -> Result<Option<Alert>, TableError> {
     let (account, region) = key_account_region(key);
     if account.is_empty() || region.is_empty() {
@@ -68,7 +63,8 @@ pub async fn delivered<T: Table>(
     }
     let prefix = key.find("AWSLogs/").map_or("", |i| &key[..i]);
     let sk = format!("{account}/{region}");
-    for _ in 0..ATTEMPTS {
+    let mut tries = budget.tries();
+    while tries.next().await {
         let stored = table.query(TRAILS, Some(&sk)).await?.into_iter().next();
         let (before, ver) = match &stored {
             Some(r) => (serde_json::from_str::<Trail>(&r.body).ok(), r.ver),
@@ -93,7 +89,7 @@ pub async fn delivered<T: Table>(
     }
     Err(TableError {
         table: table.name().to_owned(),
-        message: format!("the row of {sk} kept changing ({ATTEMPTS} tries)"),
+        message: format!("the row of {sk} kept changing ({} tries)", tries.made()),
     })
 }
 

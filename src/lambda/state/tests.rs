@@ -71,7 +71,9 @@ async fn checked(
     set: &Arc<Correlations>,
     now: i64,
 ) -> Result<Vec<Alert>, TableError> {
-    s.scheduled(set, now).await.map(|c| c.alerts)
+    s.scheduled(set, now, Contention::DEFAULT)
+        .await
+        .map(|c| c.alerts)
 }
 
 async fn deliver(
@@ -81,10 +83,17 @@ async fn deliver(
     o: &[Observation],
     now: i64,
 ) -> Vec<Alert> {
-    s.delivered(set, ("logs", key), "2025-11-30T11:00:00Z", o, now)
-        .await
-        .unwrap()
-        .alerts
+    s.delivered(
+        set,
+        ("logs", key),
+        "2025-11-30T11:00:00Z",
+        o,
+        now,
+        Contention::DEFAULT,
+    )
+    .await
+    .unwrap()
+    .alerts
 }
 
 #[tokio::test]
@@ -124,7 +133,14 @@ async fn a_record_later_than_its_window_allows_is_not_counted() {
     let (s, set) = (state(), set(1));
     let late = T0 + 600 + DEFAULT_LATENESS + 60;
     let d = s
-        .delivered(&set, ("logs", KEY), "", &burst("ip", 0, 3, T0), late)
+        .delivered(
+            &set,
+            ("logs", KEY),
+            "",
+            &burst("ip", 0, 3, T0),
+            late,
+            Contention::DEFAULT,
+        )
         .await
         .unwrap();
     assert_eq!(d.late, 3);
@@ -196,7 +212,14 @@ async fn a_table_that_is_down_fails_the_delivery() {
     let (s, set) = (state(), set(1));
     *s.table.down.lock().unwrap() = Some("throttled".into());
     let e = s
-        .delivered(&set, ("logs", KEY), "", &burst("ip", 0, 1, T0), T0)
+        .delivered(
+            &set,
+            ("logs", KEY),
+            "",
+            &burst("ip", 0, 1, T0),
+            T0,
+            Contention::DEFAULT,
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("throttled"), "{e}");
@@ -257,24 +280,36 @@ async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
     let windows = vec![("resource-public".to_owned(), 3600)];
     let alert = |id: &str, at: i64| {
         let source = Source::File { file: "f".into() };
-        let mut a = crate::lambda::ingest::operational("resource-public", id.into(), source);
+        let mut a = crate::alert::operational("resource-public", id.into(), source);
         a.subject = "bucket-x".into();
         (a.first_seen, a.last_seen) = (format_time(at), format_time(at));
         crate::redact::alert(a)
     };
-    let (out, held) = dedup::admit(&s.table, &windows, &[alert("a1", T0)], T0 + 60)
-        .await
-        .unwrap();
+    let (out, held) = dedup::admit(
+        &s.table,
+        &windows,
+        &[alert("a1", T0)],
+        T0 + 60,
+        Contention::DEFAULT,
+    )
+    .await
+    .unwrap();
     assert_eq!((out.len(), held), (1, 0));
-    let (out, held) = dedup::admit(&s.table, &windows, &[alert("a2", T0 + 600)], T0 + 660)
-        .await
-        .unwrap();
+    let (out, held) = dedup::admit(
+        &s.table,
+        &windows,
+        &[alert("a2", T0 + 600)],
+        T0 + 660,
+        Contention::DEFAULT,
+    )
+    .await
+    .unwrap();
     assert_eq!((out.len(), held), (0, 1), "held back by the window of a1");
-    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3000)
+    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3000, Contention::DEFAULT)
         .await
         .unwrap();
     assert!(out.is_empty(), "the window is still open");
-    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3600)
+    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3600, Contention::DEFAULT)
         .await
         .unwrap();
     assert_eq!(out.len(), 1);
@@ -339,7 +374,10 @@ async fn beyond_max_groups_the_least_recently_active_are_evicted_and_counted() {
         let o = burst(ip, 0, 3, T0 + 120 * n as i64);
         deliver(&s, &set, &format!("{KEY}{n}"), &o, T0 + 300).await;
     }
-    let c = s.scheduled(&set, T0 + 86_400).await.unwrap();
+    let c = s
+        .scheduled(&set, T0 + 86_400, Contention::DEFAULT)
+        .await
+        .unwrap();
     assert_eq!(c.evicted, 1);
     let mut groups: Vec<String> = c
         .alerts
@@ -382,10 +420,14 @@ fn state_settings_are_checked_with_or_without_a_table() {
     };
     assert_eq!(StateSettings::from_lookup(&lookup(&[])), Ok(None));
     let bad = StateSettings::from_lookup(&lookup(&[("SILENCE_AFTER", "1x")])).unwrap_err();
-    assert_eq!(bad.0, "SILENCE_AFTER");
-    assert!(bad.1.contains("`1x` is not a duration"), "{}", bad.1);
+    assert_eq!(bad.variable, "SILENCE_AFTER");
+    assert!(
+        bad.message.contains("`1x` is not a duration"),
+        "{}",
+        bad.message
+    );
     let bad = StateSettings::from_lookup(&lookup(&[("STATE_TABLE", "t"), ("MAX_GROUPS", "0")]));
-    assert_eq!(bad.unwrap_err().0, "MAX_GROUPS");
+    assert_eq!(bad.unwrap_err().variable, "MAX_GROUPS");
     let ok = StateSettings::from_lookup(&lookup(&[("STATE_TABLE", "t"), ("SILENCE_AFTER", "2h")]));
     assert_eq!(ok.unwrap().map(|s| s.silence_after), Some(7200));
 }

@@ -1,39 +1,18 @@
-//! What a replay run counted, and the summary it writes to stderr at the end.
+//! The summary a replay run writes to stderr at the end, from its [`Counts`].
 
-use super::top::Top;
-use crate::alert::severity::Severity;
-use crate::correlate::Dedup;
 use crate::rules::filtered::FilterTally;
-use std::collections::BTreeMap;
+use crate::stage::Counts;
 use std::io::Write;
 
-/// The counts of one replay run.
-#[derive(Default)]
-pub(super) struct Totals {
-    pub(super) files: u64,
-    pub(super) failed: u64,
-    pub(super) digests: u64,
-    pub(super) not_logs: u64,
-    pub(super) records: u64,
-    pub(super) skipped: u64,
-    pub(super) tls_unparsed: u64,
-    pub(super) deep_subtrees: u64,
-    pub(super) bytes: u64,
-    pub(super) alerts: BTreeMap<String, u64>,
-    pub(super) worst: Option<Severity>,
-    pub(super) suppressed: FilterTally,
-    pub(super) top: Top,
-    /// Correlation: records later than the allowed lateness, groups evicted by the cap.
-    pub(super) late: u64,
-    pub(super) evicted: u64,
-    /// Deduplication windows, and the alerts they held back.
-    pub(super) dedup: Dedup,
-}
-
-pub(super) fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
+/// The summary lines of a run that took `seconds`.
+pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io::Result<()> {
     let mb = t.bytes as f64 / 1e6;
-    let alerts: u64 = t.alerts.values().sum();
-    let by: Vec<String> = t.alerts.iter().map(|(d, n)| format!("{d} {n}")).collect();
+    let alerts = t.alerts_total();
+    let by: Vec<String> = t
+        .alerts_by_detector()
+        .iter()
+        .map(|(d, n)| format!("{d} {n}"))
+        .collect();
     let by = if by.is_empty() {
         String::new()
     } else {
@@ -81,10 +60,10 @@ pub(super) fn summary(t: &Totals, seconds: f64, err: &mut dyn Write) -> std::io:
             counted(t.late, "base-rule match")
         ));
     }
-    if t.dedup.held > 0 {
+    if t.held > 0 {
         notes.push(format!(
             "{} held back by dedup windows",
-            counted(t.dedup.held, "alert")
+            counted(t.held, "alert")
         ));
     }
     if t.evicted > 0 {

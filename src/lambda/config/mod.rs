@@ -1,8 +1,20 @@
-//! The function's configuration: environment variables, validated once at init.
+//! The function's configuration: every environment variable it reads, validated once at init
+//! into typed values ([`Config`], with its parts [`OutputsConfig`], [`StateSettings`],
+//! [`RuleUri`] and the metrics' context). One error type, [`ConfigError`], names the variable.
 //!
 //! A missing or bad value fails init with a message that names the variable. The AWS SDK's
 //! own variables (`AWS_ENDPOINT_URL*`, `AWS_USE_FIPS_ENDPOINT`, `AWS_REGION`) are read by the
 //! SDK itself and are not repeated here.
+
+mod error;
+pub mod outputs;
+pub mod rule_uri;
+pub mod state;
+
+pub use error::{bad, ConfigError};
+pub use outputs::{AlertSchema, OutputKind, OutputsConfig};
+pub use rule_uri::{BadUri, RuleUri};
+pub use state::StateSettings;
 
 use crate::alert::severity::Severity;
 use crate::detectors::fips_policy::{self, FipsPolicy};
@@ -11,23 +23,6 @@ use crate::detectors::trusted::{self, TrustedAccounts};
 /// Objects processed at once in one invocation when `MAX_CONCURRENCY` is not set.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 const MAX_CONCURRENCY_LIMIT: usize = 64;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{variable}: {message}")]
-/// A setting that is missing or wrong: the variable and why.
-pub struct ConfigError {
-    /// The environment variable.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        message: message.into(),
-    }
-}
 
 /// Extra detector files (a Lambda layer unpacks to `/opt`).
 pub const LAYER_DETECTORS: &str = "/opt/trailwatch/detectors";
@@ -56,10 +51,15 @@ pub struct Config {
     pub detectors_dir: std::path::PathBuf,
     /// `DETECTORS_URI`: `s3://bucket/prefix/` holding rules, filters and accounts files,
     /// loaded at init and checked for changes at most every five minutes.
-    pub detectors_uri: Option<super::rule_source::RuleUri>,
+    pub detectors_uri: Option<RuleUri>,
     /// `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`: state across deliveries
     /// (correlation windows, silent trails); none without `STATE_TABLE`.
-    pub state: Option<super::state::StateSettings>,
+    pub state: Option<StateSettings>,
+    /// `OUTPUTS`, `OPTIONAL_OUTPUTS`, `ALERT_SCHEMA`, `EVENT_BUS_NAME`,
+    /// `SECURITYHUB_PRODUCT_ARN`: where alerts go.
+    pub outputs: OutputsConfig,
+    /// `AWS_LAMBDA_FUNCTION_NAME` and the log level: what every metric line carries.
+    pub metrics: crate::lambda::metrics::Context,
 }
 
 impl Config {
@@ -71,12 +71,11 @@ impl Config {
     /// Reads the configuration through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let outputs = OutputsConfig::from_vars(&set)?;
         // The topic is required when alerts go to SNS (`OUTPUTS` names it, or is not set).
-        let sns_wanted = set("OUTPUTS")
-            .is_none_or(|v| v.split(',').any(|o| o.trim().eq_ignore_ascii_case("sns")));
         let topic_arn = match set("TOPIC_ARN") {
             Some(t) => t.trim().to_owned(),
-            None if !sns_wanted => String::new(),
+            None if !outputs.has(OutputKind::Sns) => String::new(),
             None => {
                 return Err(bad(
                     "TOPIC_ARN",
@@ -130,12 +129,16 @@ impl Config {
         };
         let log_level = match level {
             None => tracing::Level::INFO,
-            Some(v) => parse_level(&v).ok_or_else(|| {
+            Some(ref v) => parse_level(v).ok_or_else(|| {
                 bad(
                     level_var,
                     format!("`{v}` is not one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"),
                 )
             })?,
+        };
+        let metrics = crate::lambda::metrics::Context {
+            function: set("AWS_LAMBDA_FUNCTION_NAME").map(|f| f.trim().to_owned()),
+            level: crate::lambda::metrics::metric_level(level.as_deref()),
         };
         let json_logs = match set("AWS_LAMBDA_LOG_FORMAT") {
             None => true,
@@ -151,10 +154,11 @@ impl Config {
         let detectors_uri = set("DETECTORS_URI")
             .map(|v| v.parse())
             .transpose()
-            .map_err(|e: super::rule_source::BadUri| bad("DETECTORS_URI", e.to_string()))?;
-        let state = super::state::StateSettings::from_lookup(&set)
-            .map_err(|(variable, message)| bad(variable, message))?;
+            .map_err(|e: BadUri| bad("DETECTORS_URI", e.to_string()))?;
+        let state = StateSettings::from_lookup(&set)?;
         Ok(Config {
+            outputs,
+            metrics,
             state,
             detectors_uri,
             topic_arn,
@@ -203,11 +207,21 @@ mod tests {
     #[test]
     fn the_topic_is_needed_only_when_alerts_go_to_sns() {
         let without = |outputs: &'static str| {
-            Config::from_lookup(&move |k| (k == "OUTPUTS").then(|| outputs.to_owned()))
+            Config::from_lookup(&move |k| match k {
+                "OUTPUTS" => Some(outputs.to_owned()),
+                "SECURITYHUB_PRODUCT_ARN" => Some(
+                    "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default"
+                        .to_owned(),
+                ),
+                _ => None,
+            })
         };
         assert!(without("securityhub,eventbridge").is_ok());
         let e = without("securityhub,sns").unwrap_err();
         assert_eq!(e.variable, "TOPIC_ARN");
+        // The outputs are read with the rest: one layer, one error naming the variable.
+        let e = without("sns,pagerduty").unwrap_err();
+        assert_eq!(e.variable, "OUTPUTS");
         assert!(
             Config::from_lookup(&|_| None).is_err(),
             "sns is the default output"

@@ -4,6 +4,8 @@ use crate::correlate::store::DEFAULT_MAX_GROUPS;
 use crate::correlate::time::parse_duration;
 use crate::correlate::DEFAULT_LATENESS;
 
+use super::{bad, ConfigError};
+
 /// A trail is silent after this long without a delivery, unless `SILENCE_AFTER` says.
 pub const DEFAULT_SILENCE_AFTER: i64 = 60 * 60;
 
@@ -23,14 +25,14 @@ pub struct StateSettings {
 
 impl StateSettings {
     /// The settings from `set` (a variable's value, when set and not blank); `None` without
-    /// `STATE_TABLE`. `Err((variable, message))` names a bad value.
+    /// `STATE_TABLE`. An error names the variable.
     pub fn from_lookup(
         set: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<StateSettings>, (&'static str, String)> {
+    ) -> Result<Option<StateSettings>, ConfigError> {
         let span = |name: &'static str, default: i64| match set(name) {
             None => Ok(default),
             Some(v) => parse_duration(v.trim()).filter(|s| *s > 0).ok_or_else(|| {
-                (
+                bad(
                     name,
                     format!("`{v}` is not {}", crate::correlate::time::DURATION),
                 )
@@ -46,7 +48,7 @@ impl StateSettings {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| ("MAX_GROUPS", format!("`{v}` is not a whole number above 0")))?,
+                .ok_or_else(|| bad("MAX_GROUPS", format!("`{v}` is not a whole number above 0")))?,
         };
         let Some(table) = set("STATE_TABLE") else {
             return Ok(None);

@@ -1,7 +1,7 @@
 //! The outputs' settings: `OUTPUTS`, `OPTIONAL_OUTPUTS`, `ALERT_SCHEMA`, `EVENT_BUS_NAME`,
 //! `SECURITYHUB_PRODUCT_ARN`, read once at init; a bad value names its variable.
 
-use crate::lambda::ConfigError;
+use super::ConfigError;
 
 /// One destination `OUTPUTS` can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,97 @@
+//! The Lambda's [`Memory`] for the stage after the pipeline: the state table
+//! (`STATE_TABLE`), or nothing without one (and for backfills). Windows close by the clock.
+
+use super::retry::Contention;
+use super::state::{dedup, unix_now, AnyTable, State, TableError};
+use crate::alert::Alert;
+use crate::correlate::Observation;
+use crate::delivery::Pipeline;
+use crate::redact::Redacted;
+use crate::stage::{Admitted, Delivery, Memory, Raised, When};
+
+/// The state table seen by one object or one scheduled check.
+pub(super) struct TableMemory<'a> {
+    state: Option<&'a State<AnyTable>>,
+    pipeline: &'a Pipeline,
+    budget: Contention,
+}
+
+impl<'a> TableMemory<'a> {
+    /// The memory over `state` (none: nothing kept) for the rules of `pipeline`, its
+    /// optimistic loops within `budget`.
+    pub(super) fn new(
+        state: Option<&'a State<AnyTable>>,
+        pipeline: &'a Pipeline,
+        budget: Contention,
+    ) -> TableMemory<'a> {
+        TableMemory {
+            state,
+            pipeline,
+            budget,
+        }
+    }
+}
+
+impl Memory for TableMemory<'_> {
+    type Error = TableError;
+
+    async fn observe(
+        &mut self,
+        d: &Delivery<'_>,
+        observations: &[Observation],
+    ) -> Result<Raised, TableError> {
+        let Some(state) = self.state else {
+            return Ok(Raised::default());
+        };
+        let set = &self.pipeline.catalog.correlations;
+        let object = d.object.unwrap_or(("", d.name));
+        let now = d.clock.unwrap_or_else(unix_now);
+        let got = state
+            .delivered(set, object, d.newest_event, observations, now, self.budget)
+            .await?;
+        Ok(Raised {
+            alerts: got.alerts,
+            late: got.late,
+            evicted: 0,
+        })
+    }
+
+    async fn due(&mut self, clock: Option<i64>) -> Result<Raised, TableError> {
+        let Some(state) = self.state else {
+            return Ok(Raised::default());
+        };
+        let set = &self.pipeline.catalog.correlations;
+        let now = clock.unwrap_or_else(unix_now);
+        let checked = state.scheduled(set, now, self.budget).await?;
+        Ok(Raised {
+            alerts: checked.alerts,
+            late: 0,
+            evicted: checked.evicted,
+        })
+    }
+
+    async fn admit(
+        &mut self,
+        alerts: Vec<Redacted<Alert>>,
+        at: When,
+    ) -> Result<Admitted, TableError> {
+        let windows = self.pipeline.catalog.dedup_windows();
+        let (clock, wanted) = match at {
+            // A delivery reads the windows only when one of its alerts has one.
+            When::Delivery(clock) => {
+                let any = alerts
+                    .iter()
+                    .any(|a| windows.iter().any(|(d, _)| *d == a.detector));
+                (clock, any)
+            }
+            When::Due(clock) => (clock, !windows.is_empty()),
+        };
+        let Some(state) = self.state.filter(|_| wanted) else {
+            return Ok(Admitted { alerts, held: 0 });
+        };
+        let now = clock.unwrap_or_else(unix_now);
+        let (alerts, held) =
+            dedup::admit(&state.table, &windows, &alerts, now, self.budget).await?;
+        Ok(Admitted { alerts, held })
+    }
+}
