@@ -7,6 +7,5 @@ pub(crate) mod dates;
 pub(crate) mod filter;
 pub(crate) mod filter_inline;
 pub(crate) mod filtered;
-pub(crate) mod glob;
 pub mod sigma;
 pub mod sigma_detector;
