@@ -7,8 +7,9 @@
 //! which the filter is not applied), `action` (`drop`, the default, or `lower`) and
 //! `set_severity` (with `lower`: the severity to set instead of one step lower).
 
-use super::catalog::{file_stem, CatalogError};
 use super::dates;
+use super::error::CatalogError;
+use super::source::file_stem;
 use crate::alert::severity::Severity;
 use crate::rules::sigma::SigmaMatcher;
 use serde::Deserialize;
