@@ -24,7 +24,10 @@
 //! kind            sigma                              native | Sigma | correlation, as a type
 //! raw             error, sigma                       a rule file's YAML shape (serde)
 //! sigma_detector  sigma                              Sigma rules as one detector
-//! filter          error, source, dates, sigma        filter files
+//! filter          filter_file, filter_probe, error,  filter files, checked and compiled
+//!                 source, dates, sigma
+//! filter_probe    sigma                              what a filter's condition is checked on
+//! filter_file     -                                  a filter file's YAML shape (serde)
 //! accounts        error, source                      accounts files
 //! sigma/          -                                  the Sigma engine
 //! dates           -                                  `YYYY-MM-DD` dates
@@ -39,7 +42,9 @@ mod descriptor;
 mod entry;
 mod error;
 pub(crate) mod filter;
+mod filter_file;
 pub(crate) mod filter_inline;
+mod filter_probe;
 pub(crate) mod filtered;
 pub(crate) mod inline;
 mod kind;
