@@ -6,7 +6,7 @@ use crate::rules::accounts::{is_accounts_file, Accounts};
 use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
 use crate::rules::dates;
 use crate::rules::filter::{is_filter, Action, Filter};
-use crate::rules::filter_inline;
+use crate::rules::{filter_inline, inline};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,9 +18,9 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
         .descriptors
         .iter()
         .map(|d| {
-            let kind = match &d.skipped {
+            let kind = match d.kind.skipped() {
                 Some(_) => "sigma (not run: logsource)".to_owned(),
-                None => d.kind().to_owned(),
+                None => d.kind.name().to_owned(),
             };
             [
                 d.detector_id().to_owned(),
@@ -114,7 +114,7 @@ pub fn test(
         writeln!(out, "FAIL {why}")?;
     }
     for d in &catalog.descriptors {
-        let (count, failures) = catalog.run_tests(d, settings);
+        let (count, failures) = inline::run_rule(catalog, d, settings);
         for f in &failures {
             writeln!(out, "FAIL {f}")?;
         }
@@ -211,7 +211,7 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                 refused += 1;
                 writeln!(out, "error   {why}")?;
             }
-            Ok(d) => match &d.skipped {
+            Ok(d) => match d.kind.skipped() {
                 Some(why) => {
                     skipped += 1;
                     writeln!(out, "skipped {file}: {} not run: {why}", d.detector_id())?;
@@ -220,7 +220,7 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                     loaded += 1;
                     let n = d.tests.len();
                     let id = d.detector_id();
-                    writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind())?;
+                    writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind.name())?;
                 }
             },
         }

@@ -3,41 +3,16 @@
 //!
 //! Resource policies (S3 bucket and access point, SQS, SNS, Secrets Manager, ECR, Glacier,
 //! OpenSearch, EFS, Backup, IAM role trust) go through [`super::policy_doc`]; attributes,
-//! ACLs and network rules through [`super::exposure_attrs`]. Records are told apart by
-//! `eventSource` and `eventName` before anything else is read.
+//! ACLs and network rules through [`super::exposure_attrs`]; what they build, [`Exposure`], is
+//! in [`super::exposure_base`]. Records are told apart by `eventSource` and `eventName` before
+//! anything else is read.
 
 use super::exposure_attrs;
+use super::exposure_base::{own_account, Exposure};
 use super::kms_ref::str_at;
-use super::policy_doc::{self, Grant, Policy};
+use super::policy_doc::{self, Policy};
 use crate::record::Record;
 use serde_json::Value;
-
-/// One call's exposure of one resource.
-#[derive(Debug, Default)]
-pub struct Exposure {
-    /// What the resource is, for a human ("S3 bucket").
-    pub kind: &'static str,
-    pub resource: String,
-    /// Holds data itself (S3, snapshots, images, secrets, EFS, Backup): public is critical.
-    pub data_store: bool,
-    /// Grants to anyone.
-    pub public: Vec<Grant>,
-    /// Grants to another account or organization, with whom.
-    pub shared: Vec<(String, Grant)>,
-    /// A policy was set that could not be read.
-    pub unreadable: bool,
-}
-
-impl Exposure {
-    pub fn new(kind: &'static str, data_store: bool, resource: impl Into<String>) -> Exposure {
-        Exposure {
-            kind,
-            data_store,
-            resource: resource.into(),
-            ..Exposure::default()
-        }
-    }
-}
 
 /// A call that sets a resource policy: where the policy and the resource's name are.
 struct PolicyCall {
@@ -178,26 +153,4 @@ fn read_at(params: &Value, path: &str) -> Policy {
         return Policy::Absent;
     }
     policy_doc::read(value)
-}
-
-/// The account that owns the resource: the account of its ARN or queue URL, else the record's.
-pub fn own_account<'r>(resource: &'r str, record: &'r Record<'_>) -> &'r str {
-    let from_arn = resource.split(':').nth(4);
-    let from_url = resource
-        .strip_prefix("https://")
-        .and_then(|u| u.split('/').nth(1));
-    [from_arn, from_url]
-        .into_iter()
-        .flatten()
-        .find(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .unwrap_or_else(|| record.account())
-}
-
-/// The objects of a list, or the one object where a list may hold one (XML-born requests).
-pub fn items(v: Option<&Value>) -> Vec<&Value> {
-    match v {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    }
 }

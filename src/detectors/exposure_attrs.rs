@@ -2,25 +2,16 @@
 //! Lambda permissions and function URLs, RDS instances made publicly accessible, S3 ACLs.
 //! Network rules open to the world are in [`super::exposure_net`].
 
-use super::exposure::{items, own_account, Exposure};
+use super::exposure_base::{grant, items, own_account, Exposure};
 use super::exposure_net;
 use super::kms_ref::{principal_account, str_at};
 use super::policy_cond::texts;
-use super::policy_doc::Grant;
 use crate::record::Record;
 use serde_json::Value;
 
 /// S3 groups that mean anyone (`AllUsers`) or any AWS account (`AuthenticatedUsers`).
 const S3_GROUPS: &[&str] = &["/global/AllUsers", "/global/AuthenticatedUsers"];
 const PUBLIC_CANNED: &[&str] = &["public-read", "public-read-write", "authenticated-read"];
-
-pub fn grant(statement: &str, principal: &str, actions: &[&str]) -> Grant {
-    Grant {
-        statement: statement.to_owned(),
-        principal: principal.to_owned(),
-        actions: actions.iter().map(|a| a.to_string()).collect(),
-    }
-}
 
 pub fn of(record: &Record<'_>, source: &str, name: &str) -> Option<Exposure> {
     let params = || Record::parse_part(record.request_parameters);

@@ -1,8 +1,7 @@
 //! Network rules open to the world: security group ingress and network ACL entries allowing
 //! any address (a `/0` prefix: `0.0.0.0/0`, `::/0`) on ports other than 80 and 443.
 
-use super::exposure::{items, Exposure};
-use super::exposure_attrs::grant;
+use super::exposure_base::{grant, items, Exposure};
 use super::kms_ref::str_at;
 use crate::record::Record;
 use serde_json::Value;

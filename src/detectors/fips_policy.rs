@@ -3,7 +3,7 @@
 //! A comma list of region globs (`*` matches any run of characters) and 12-digit account ids,
 //! or `all`, or `none`. The default is `us-gov-*` (AWS GovCloud).
 
-use crate::rules::glob;
+use crate::glob;
 use std::fmt;
 use std::str::FromStr;
 

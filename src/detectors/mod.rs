@@ -9,6 +9,7 @@ use crate::record::{Record, RecordError};
 mod cmk_downgrade;
 mod exposure;
 mod exposure_attrs;
+mod exposure_base;
 mod exposure_net;
 pub mod fips_endpoint;
 mod fips_hosts;

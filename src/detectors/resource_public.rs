@@ -4,7 +4,8 @@
 //! Backup), high otherwise. A policy that cannot be read is reported at medium: the change
 //! cannot be assessed, so it is not let through. What is covered: [`super::exposure`].
 
-use super::exposure::{self, Exposure};
+use super::exposure;
+use super::exposure_base::Exposure;
 use super::Detector;
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;

@@ -5,14 +5,12 @@
 //! YAML: `accounts: [{id: '111122223333', name: prod-payments, environment: prod, owner: ...}]`.
 //! CSV: a head line `id,name,environment,owner`, then one account a line (no quoting).
 
-use super::catalog::CatalogError;
+use super::error::CatalogError;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::Path;
 
-/// The file names an accounts file may have.
-pub const FILE_NAMES: [&str; 3] = ["accounts.yml", "accounts.yaml", "accounts.csv"];
+pub use super::source::is_accounts_file;
 
 /// What is known of one account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -41,12 +39,6 @@ struct AccountsFile {
 #[derive(Debug, Clone, Default)]
 pub struct Accounts {
     by_id: HashMap<String, Account>,
-}
-
-/// Whether `path` is an accounts file (by its name).
-pub fn is_accounts_file(path: &str) -> bool {
-    let name = Path::new(path).file_name().and_then(|n| n.to_str());
-    name.is_some_and(|n| FILE_NAMES.contains(&n))
 }
 
 impl Accounts {

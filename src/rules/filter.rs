@@ -6,82 +6,23 @@
 //! `selection` matches). Our keys: `reason` and `owner` (required), `expires` (a date, past
 //! which the filter is not applied), `action` (`drop`, the default, or `lower`) and
 //! `set_severity` (with `lower`: the severity to set instead of one step lower).
+//!
+//! The file's shape is [`super::filter_file`]; the checks on a filter's condition and its
+//! text pre-test are [`super::filter_probe`]. Imports those, [`super::error`],
+//! [`super::source`], [`super::dates`] and the Sigma engine.
 
-use super::catalog::{file_stem, CatalogError};
 use super::dates;
+use super::error::CatalogError;
+use super::filter_file::FilterFile;
+use super::filter_probe::{probe_record, screen_of};
+use super::source::file_stem;
 use crate::alert::severity::Severity;
 use crate::rules::sigma::SigmaMatcher;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// What a filter does to a finding whose record fails its condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// The finding is counted and not published.
-    #[default]
-    Drop,
-    /// The finding is kept at a lower severity.
-    Lower,
-}
-
-/// What an inline test of a filter expects of the named detector's finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FilterExpect {
-    /// The filter applies to the finding (dropped, or lowered).
-    Filtered,
-    /// The finding passes the filter unchanged.
-    Kept,
-}
-
-/// One inline test of a filter: a record, and what becomes of a detector's finding on it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FilterTest {
-    /// What the test is about.
-    pub name: String,
-    /// Filtered or kept.
-    pub expect: FilterExpect,
-    /// The detector whose finding is looked at (default: the first of `rules:`).
-    #[serde(default)]
-    pub detector: Option<String>,
-    /// The CloudTrail record.
-    pub record: Value,
-}
-
-/// A filter file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FilterFile {
-    title: String,
-    #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    author: Option<String>,
-    #[serde(default)]
-    date: Option<Value>,
-    #[serde(default)]
-    logsource: Option<Value>,
-    reason: Option<String>,
-    owner: Option<String>,
-    #[serde(default)]
-    expires: Option<Value>,
-    #[serde(default)]
-    action: Action,
-    #[serde(default)]
-    set_severity: Option<String>,
-    filter: Map<String, Value>,
-    #[serde(default)]
-    tests: Vec<FilterTest>,
-}
+pub use super::filter_file::{Action, FilterExpect, FilterTest};
 
 /// A loaded filter: validated and compiled, its `rules:` not yet resolved to detector ids.
 #[derive(Debug, Clone)]
@@ -289,48 +230,4 @@ impl Filter {
             .unwrap_or_else(|| severity.lower())
             .min(severity)
     }
-}
-
-/// The text pre-test of the negated condition (`not (condition)`), if the engine finds one.
-fn screen_of(detection: &Map<String, Value>) -> Option<String> {
-    let condition = detection.get("condition")?.as_str()?;
-    let mut negated = detection.clone();
-    negated.insert(
-        "condition".into(),
-        Value::from(format!("not ({condition})")),
-    );
-    let m = SigmaMatcher::compile(&Value::Object(negated)).ok()?;
-    m.prefilter_pattern().map(str::to_owned)
-}
-
-/// A record holding a nonsense text at every field the selections name: a filter that drops
-/// its findings matches any value.
-fn probe_record(detection: &Map<String, Value>) -> Value {
-    let mut record = Value::Object(Map::new());
-    let mut add = |key: &str| {
-        let field = key.split('|').next().unwrap_or(key);
-        let mut at = &mut record;
-        for part in field.split('.') {
-            if !at.is_object() {
-                *at = Value::Object(Map::new());
-            }
-            at = at
-                .as_object_mut()
-                .map(|m| m.entry(part.to_owned()).or_insert(Value::Null))
-                .unwrap_or_else(|| unreachable!("made an object above"));
-        }
-        *at = Value::from("trailwatch-probe\u{1}value");
-    };
-    for (name, v) in detection {
-        if name == "condition" {
-            continue;
-        }
-        let maps: Vec<&Map<String, Value>> = match v {
-            Value::Object(m) => vec![m],
-            Value::Array(items) => items.iter().filter_map(Value::as_object).collect(),
-            _ => Vec::new(),
-        };
-        maps.iter().flat_map(|m| m.keys()).for_each(|k| add(k));
-    }
-    record
 }

@@ -3,7 +3,7 @@
 //! Aggregations (`| count() ...`) and `near` are refused.
 
 use super::SigmaError;
-use crate::rules::glob;
+use crate::glob;
 
 /// A parsed condition over selection indices.
 #[derive(Debug)]

@@ -1,0 +1,148 @@
+//! Tests of [`super`]: the catalog assembled from the embedded files and extra directories,
+//! its ids, and its correlation rules linked to their base rules.
+
+use super::*;
+use crate::detectors;
+use crate::record::Record;
+
+#[test]
+fn every_native_detector_has_a_descriptor() {
+    let catalog = Catalog::embedded().unwrap();
+    for (id, _) in detectors::NATIVE {
+        assert!(
+            catalog
+                .descriptors
+                .iter()
+                .any(|d| d.kind.native() == Some(*id)),
+            "{id}"
+        );
+    }
+}
+
+/// `make test` loads all SigmaHQ CloudTrail rules (read beside the repository, never
+/// copied into it) and fails if any is refused.
+#[test]
+fn loads_every_sigmahq_cloudtrail_rule() {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/sigma"
+    ));
+    if !dir.exists() {
+        eprintln!("skipping: {} not present", dir.display());
+        return;
+    }
+    let mut catalog = Catalog::embedded().unwrap();
+    let before = catalog.descriptors.len();
+    catalog.add_dir(dir).unwrap();
+    let added = &catalog.descriptors[before..];
+    assert_eq!(added.len(), 57);
+    for d in added {
+        assert!(
+            d.kind.matcher().is_some(),
+            "{}: {:?}",
+            d.source,
+            d.kind.skipped()
+        );
+        assert!(d.name.is_none());
+    }
+    // Without `name`, the file stem is the id.
+    assert!(added
+        .iter()
+        .any(|d| d.detector_id() == "aws_root_account_usage"));
+    let natives = catalog
+        .descriptors
+        .iter()
+        .filter(|d| d.kind.native().is_some());
+    let detectors = catalog.detectors(&Settings::default(), &[]);
+    assert_eq!(
+        detectors.len(),
+        natives.count() + 1,
+        "each native detector and one for all Sigma rules"
+    );
+}
+
+#[test]
+fn disabled_ids_must_exist_and_turn_detectors_off() {
+    let catalog = Catalog::load(&[], &["root-activity".into()]).unwrap();
+    let e = Catalog::load(&[], &["no-such-id".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no-such-id"), "{e}");
+    let record = Record::parse(
+        br#"{"eventName":"ListBuckets","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root"}}"#,
+    )
+    .unwrap();
+    let run = |disabled: &[String]| {
+        let mut out = Vec::new();
+        for mut d in catalog.detectors(&Settings::default(), disabled) {
+            d.inspect(&record, &mut out);
+        }
+        out.iter()
+            .map(|f| f.detector.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(&[]), ["root-activity"]);
+    assert!(run(&["root-activity".into()]).is_empty());
+    assert_eq!(parse_ids(" a, ,b,"), ["a", "b"]);
+}
+
+fn with(extra: &str) -> Result<Catalog, CatalogError> {
+    let mut c = Catalog::embedded()?;
+    c.push(Descriptor::parse(extra, "extra.yml")?)?;
+    c.link()?;
+    Ok(c)
+}
+
+#[test]
+fn links_by_name_or_sigma_id_and_refuses_what_it_cannot_honour() {
+    let rule = |rules: &str, group: &str| {
+        format!("title: x\nname: x\ncorrelation: {{type: event_count, rules: [{rules}], group-by: [{group}], timespan: 5m, condition: {{gte: 2}}}}\n")
+    };
+    let c = with(&rule(
+        "899e2c73-bcd0-403c-a8a5-382c376d664a",
+        "userIdentity.arn",
+    ))
+    .unwrap();
+    let l = c.correlations.get("x").unwrap();
+    assert_eq!(
+        l.rule.rules,
+        ["unauthorized-api-calls"],
+        "the Sigma id resolves to the detector id"
+    );
+    let e = with(&rule("no-such-rule", "sourceIPAddress"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("extra.yml: correlation: rule `no-such-rule`"),
+        "{e}"
+    );
+    let e = with(&rule(
+        "unauthorized-api-calls",
+        "requestParameters.bucketName",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("field `requestParameters.bucketName` is not carried"),
+        "{e}"
+    );
+    let e = with(&rule("console-brute-force", "sourceIPAddress"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("chaining them is not supported"), "{e}");
+    let e = with("title: x\ncorrelation: {type: temporal, rules: [a, b], timespan: 5m}\ntests: [{name: t, expect: match, record: {}}]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tested on `records`"), "{e}");
+}
+
+#[test]
+fn base_rules_of_non_generating_correlations_raise_no_alert_of_their_own() {
+    let c = Catalog::embedded().unwrap();
+    assert!(c.correlations.is_quiet("federation-token-issued"));
+    assert!(
+        !c.correlations.is_quiet("console-auth-failures"),
+        "console-brute-force generates"
+    );
+    assert!(!c.correlations.is_quiet("root-activity"));
+}
