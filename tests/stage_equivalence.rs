@@ -75,7 +75,7 @@ fn deliveries() -> Vec<Vec<u8>> {
     let all: Vec<String> = (0..24)
         .map(|i| failed_login(i, start + 20 * i as i64))
         .collect();
-    all.chunks(8).map(|part| delivery(part)).collect()
+    all.chunks(8).map(delivery).collect()
 }
 
 /// What an alert says, less what names its delivery (id, source, the summary's ids).

@@ -17,9 +17,6 @@ pub struct MemoryStore {
     evicted: u64,
 }
 
-/// Open groups kept at most, unless configured otherwise.
-pub const DEFAULT_MAX_GROUPS: usize = 100_000;
-
 impl MemoryStore {
     /// An empty store keeping at most `cap` groups.
     pub fn new(cap: usize) -> MemoryStore {

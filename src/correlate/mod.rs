@@ -23,4 +23,5 @@ pub mod time;
 pub use dedup::Dedup;
 pub use engine::{Engine, DEFAULT_LATENESS};
 pub use link::{Correlations, Linked, Observation};
-pub use store::{MemoryStore, Store, StoreError};
+pub use memory::MemoryStore;
+pub use store::{Store, StoreError};

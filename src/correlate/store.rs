@@ -1,5 +1,5 @@
 //! Where correlation counts live between deliveries: the [`Store`] trait, what it keeps per
-//! rule, group and minute ([`Bucket`]); replay's in-memory store is in `memory.rs`.
+//! rule, group and minute ([`Bucket`]); replay's in-memory store is in `memory.rs` (it imports this module).
 //!
 //! Counting is idempotent: an event already counted in a bucket (by `eventID`) is not counted
 //! again, so a file read twice, or the same records split differently, count once.
@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use super::memory::{MemoryStore, DEFAULT_MAX_GROUPS};
+/// Open groups kept at most, unless configured otherwise.
+pub const DEFAULT_MAX_GROUPS: usize = 100_000;
 
 /// Event ids kept per bucket for the alert (the count counts them all).
 pub const KEPT_IDS: usize = 20;

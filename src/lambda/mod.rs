@@ -5,8 +5,8 @@
 //! its outputs are [`outputs::Output`]s (SNS through an [`AlertSink`]), so tests run it in
 //! process with fakes.
 //!
-//! The order of the modules, each importing only those before it: `retry`, `config`,
-//! `triggers`, `error`, `s3`, `sns`, `publish`, `ingest`, `metrics`, `outputs`, `state`,
+//! The order of the modules, each importing only those before it: `retry`, `metrics`,
+//! `config`, `triggers`, `s3`, `error`, `sns`, `publish`, `ingest`, `outputs`, `state`,
 //! `memory`, `rule_source`, `object`, `handler`, `answers`.
 
 mod answers;
