@@ -14,7 +14,7 @@ use crate::redact::{self, Redacted};
 use crate::rules::catalog::Catalog;
 use crate::rules::dates;
 use crate::rules::filtered::{self, FilterTally};
-use crate::scan::{scan, ScanReport};
+use crate::scan::{scan_with, Limits, ScanReport};
 use std::io::Read;
 
 /// A delivery's file name or key: `*.json.gz` (as CloudTrail writes them) or `*.json`.
@@ -30,6 +30,8 @@ pub struct Pipeline {
     pub settings: Settings,
     /// Detector ids turned off.
     pub disabled: Vec<String>,
+    /// What one delivery may cost (record size, uncompressed size, expansion).
+    pub limits: Limits,
 }
 
 /// The outcome of one delivery: how the scan went, and its alerts and findings, masked.
@@ -64,7 +66,7 @@ impl Pipeline {
         let mut findings = Vec::new();
         let mut observations = Vec::new();
         let correlations = &*self.catalog.correlations;
-        let report = scan(input, &mut detectors, &mut |f| {
+        let report = scan_with(input, self.limits, &mut detectors, &mut |f| {
             if keep_findings.is_some_and(|min| f.severity >= min) {
                 findings.push(redact::finding(f));
             }

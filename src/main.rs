@@ -135,6 +135,14 @@ struct ReplayArgs {
     /// Correlation groups kept open at most; beyond, the least recently active are evicted.
     #[arg(long, default_value_t = trailwatch::correlate::store::DEFAULT_MAX_GROUPS, value_name = "N")]
     max_groups: usize,
+    /// A record (an element of `Records`) larger than this is skipped unread and reported
+    /// (CloudTrail's events are at most 256 KB): 1MiB, 512KiB, 65536.
+    #[arg(long, default_value = "1MiB", value_name = "SIZE", value_parser = trailwatch::scan::limits::parse_size, env = "MAX_RECORD_SIZE")]
+    max_record_size: u64,
+    /// A file is read up to this much JSON, and not past an implausible expansion (over 500
+    /// times its compressed size): what was read is analysed, the file is reported.
+    #[arg(long, default_value = "4GiB", value_name = "SIZE", value_parser = trailwatch::scan::limits::parse_size, env = "MAX_UNCOMPRESSED")]
+    max_uncompressed: u64,
 }
 
 /// Seconds of a duration such as `20m` (s, m, h or d).
@@ -273,6 +281,11 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
                 trusted_accounts: args.trusted_accounts,
             },
             disabled: args.disable,
+            limits: trailwatch::scan::Limits {
+                max_record: args.max_record_size,
+                max_uncompressed: args.max_uncompressed,
+                ..Default::default()
+            },
         },
         jobs: args.jobs.map_or((cores / 2).max(1), |n| n as usize),
         progress: !args.no_progress,

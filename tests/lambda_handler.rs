@@ -425,6 +425,7 @@ async fn real_deliveries_give_what_replay_gives() {
         catalog,
         settings: trailwatch::detectors::Settings::default(),
         disabled: Vec::new(),
+        limits: Default::default(),
     };
     let mut source = FakeSource::default();
     let mut objects = Vec::new();
@@ -637,4 +638,42 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
         .await
         .unwrap();
     assert_eq!(answer, json!({"scheduled": "no state table (STATE_TABLE)"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_over_the_size_limit_is_skipped_and_named_in_an_ingest_error() {
+    let big = record(1, "TLSv1").replace(
+        r#""eventVersion":"1.08""#,
+        &format!(r#""eventVersion":"1.08","filler":"{}""#, "x".repeat(4096)),
+    );
+    let data = delivery(&[big, record(2, "TLSv1")]);
+    let source = FakeSource::default().with(BUCKET, ORG_KEY, Fake::Data(data));
+    let config = config(&[("MAX_RECORD_SIZE", "2KiB")]);
+    let (h, _) = handler(source, FakeSink::default(), config);
+    let answer = h
+        .handle(s3_event(&[(BUCKET, ORG_KEY)]), far_deadline())
+        .await
+        .expect("the file was read to its end: nothing to retry");
+    assert_eq!(answer["ingest_errors"], 1, "{answer}");
+    let alerts = h.sink.alerts();
+    let ingest: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["detector"] == "ingest-error")
+        .collect();
+    assert_eq!(ingest.len(), 1, "{alerts:#?}");
+    let summary = ingest[0]["summary"].as_str().unwrap();
+    assert!(summary.contains(ORG_KEY), "{summary}");
+    assert!(
+        summary.contains("larger than the record limit"),
+        "{summary}"
+    );
+    let tls: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["detector"] == "tls-outdated")
+        .collect();
+    assert_eq!(
+        tls[0]["event_ids"],
+        json!(["e2"]),
+        "the record after it alerts"
+    );
 }

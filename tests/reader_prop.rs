@@ -213,6 +213,7 @@ fn split_in_pieces(
             got.push(match e {
                 Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
                 Element::NotObject => "<not an object>".into(),
+                Element::Oversized { offset, bytes } => format!("<{bytes} bytes at {offset}>"),
                 Element::Cut { text, subtrees } => {
                     format!("<{subtrees} cut>{}", String::from_utf8_lossy(text))
                 }

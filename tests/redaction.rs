@@ -15,6 +15,7 @@ static PIPELINE: std::sync::LazyLock<Pipeline> = std::sync::LazyLock::new(|| Pip
     catalog: Catalog::embedded().unwrap(),
     settings: Settings::default(),
     disabled: Vec::new(),
+    limits: Default::default(),
 });
 
 /// One delivery through the pipeline every front end uses, keeping the findings.

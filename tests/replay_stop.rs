@@ -19,6 +19,7 @@ fn a_stopped_replay_scans_nothing_more_and_says_so() {
             catalog: Catalog::embedded().unwrap(),
             settings: Settings::default(),
             disabled: Vec::new(),
+            limits: Default::default(),
         },
         jobs: 2,
         progress: false,

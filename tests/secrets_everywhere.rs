@@ -71,6 +71,7 @@ fn replay_output(rules: &std::path::Path, file: &std::path::Path, format: Format
             catalog,
             settings: Settings::default(),
             disabled: Vec::new(),
+            limits: Default::default(),
         },
         jobs: 1,
         progress: false,

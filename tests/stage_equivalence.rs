@@ -113,6 +113,7 @@ fn replayed(catalog: Catalog, settings: Settings, files: Vec<PathBuf>) -> Vec<Va
             catalog,
             settings,
             disabled: Vec::new(),
+            limits: Default::default(),
         },
         jobs: 1,
         progress: false,

@@ -31,6 +31,12 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
     if t.skipped > 0 {
         notes.push(format!("{} skipped", counted(t.skipped, "record")));
     }
+    if t.oversized > 0 {
+        notes.push(format!(
+            "{} larger than the record limit skipped unread (--max-record-size)",
+            counted(t.oversized, "record")
+        ));
+    }
     if t.digests > 0 {
         notes.push(format!("{} digest files skipped", t.digests));
     }

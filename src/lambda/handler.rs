@@ -59,6 +59,7 @@ fn pipeline(catalog: Catalog, config: &Config) -> Pipeline {
             trusted_accounts: config.trusted_accounts.clone(),
         },
         disabled: config.disabled.clone(),
+        limits: config.limits,
     }
 }
 

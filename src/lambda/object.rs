@@ -24,7 +24,7 @@ pub enum Outcome {
     /// could not be read to its end: an `ingest-error` alert was published for it.
     Done {
         /// What was scanned and published.
-        counts: Counts,
+        counts: Box<Counts>,
         /// Why the object could not be read to its end, if so.
         ingest_error: Option<ObjectError>,
     },
@@ -133,10 +133,27 @@ impl<S: ObjectSource> Worker<'_, S> {
             ..Counts::default()
         };
         let mut extra = Vec::new();
+        let oversized = analysis.report.oversized;
         if let Some(e) = &problem {
             tracing::error!(bucket, key, reason = %e.reason(), "log file unreadable");
             counts.ingest_errors += 1;
             extra.push(ingest_alert(&object, e.reason(), None));
+        } else if oversized > 0 {
+            // The rest of the file was read: the object is done, and the alert names it.
+            let warnings = &analysis.report.warnings;
+            let first = warnings.iter().find(|w| w.contains("record limit"));
+            let first = first.map_or("", String::as_str);
+            let reason = format!(
+                "{oversized} record(s) larger than the record limit (MAX_RECORD_SIZE) skipped unread, the others analysed; {first}"
+            );
+            tracing::error!(
+                bucket,
+                key,
+                oversized,
+                "records over the size limit skipped"
+            );
+            counts.ingest_errors += 1;
+            extra.push(ingest_alert(&object, &reason, None));
         }
         // A backfill is not a delivery: it leaves the state across deliveries alone.
         let state = self.state.filter(|_| !job.backfill);
@@ -201,7 +218,7 @@ impl<S: ObjectSource> Worker<'_, S> {
             "object scanned"
         );
         Outcome::Done {
-            counts,
+            counts: Box::new(counts),
             ingest_error: problem,
         }
     }

@@ -8,6 +8,8 @@ pub enum Item {
     /// A record's text, and the facts found in it here on the reading thread.
     Record(Range<usize>, TextFacts),
     NotObject,
+    /// An element over the size limit, skipped unread: where it starts and its size.
+    Oversized(u64, u64),
     /// A record nested too deep, as a copy with its deep subtrees cut, and how many were cut.
     Cut(Range<usize>, TextFacts, u32),
 }

@@ -45,6 +45,28 @@ pub enum ScanError {
     )]
     /// A `Records` array of Lambda trigger records (S3, SQS, SNS), not CloudTrail records.
     TriggerEvent,
+    #[error(
+        "stopped after {} of JSON: larger than any CloudTrail log file (the limit is a setting: --max-uncompressed, MAX_UNCOMPRESSED)",
+        super::limits::human(*limit)
+    )]
+    /// The input grew past the uncompressed limit: what was read before was analysed.
+    TooLarge {
+        /// The limit, in uncompressed bytes.
+        limit: u64,
+    },
+    #[error(
+        "stopped: {} of JSON from {} compressed ({}:1), far beyond a CloudTrail log file's ratio (a decompression bomb, or filler)",
+        super::limits::human(*uncompressed),
+        super::limits::human(*compressed),
+        uncompressed / compressed.max(&1)
+    )]
+    /// The input expands implausibly: what was read before was analysed.
+    Implausible {
+        /// Uncompressed bytes read.
+        uncompressed: u64,
+        /// Compressed bytes read.
+        compressed: u64,
+    },
 }
 
 /// What stopped the reading thread before the input's end.

@@ -9,12 +9,14 @@
 mod batch;
 mod detector;
 mod error;
+pub mod limits;
 mod parsed;
 mod produce;
 pub mod split;
 
 pub use detector::Detector;
 pub use error::ScanError;
+pub use limits::Limits;
 
 use crate::alert::finding::Finding;
 use crate::record::tls::TlsVersion;
@@ -67,6 +69,8 @@ pub struct ScanReport {
     pub trigger_records: u64,
     /// The latest `eventTime` read (as written; empty when none).
     pub newest_event: String,
+    /// Elements larger than the record limit, skipped unread (counted in `skipped` too).
+    pub oversized: u64,
 }
 
 impl ScanReport {
@@ -88,6 +92,17 @@ pub fn scan<R: Read + Send>(
     detectors: &mut [Box<dyn Detector>],
     sink: &mut dyn FnMut(&Finding<'_>),
 ) -> ScanReport {
+    scan_with(input, Limits::default(), detectors, sink)
+}
+
+/// [`scan`] within `limits`: an element over the record limit is skipped unread, and the
+/// scan stops when the input expands past its bounds.
+pub fn scan_with<R: Read + Send>(
+    input: R,
+    limits: Limits,
+    detectors: &mut [Box<dyn Detector>],
+    sink: &mut dyn FnMut(&Finding<'_>),
+) -> ScanReport {
     let mut report = ScanReport::default();
     let counted = Arc::new(AtomicU64::new(0));
     let mut found = Vec::new();
@@ -101,7 +116,7 @@ pub fn scan<R: Read + Send>(
             let _ = empty_tx.send(Batch::default());
         }
         let count = &counted;
-        s.spawn(move || produce(input, count, &full_tx, &empty_rx));
+        s.spawn(move || produce(input, limits, count, &full_tx, &empty_rx));
         for message in full_rx {
             let batch = match message {
                 Message::Batch(batch) => ParsedBatch::parse(batch),
@@ -171,6 +186,13 @@ fn inspect(
         Parsed::Unreadable(e) => return report.warn(format!("record {index}: {e}, skipped")),
         Parsed::NotObject => {
             return report.warn(format!("record {index}: not a JSON object, skipped"))
+        }
+        Parsed::Oversized(offset, bytes) => {
+            report.oversized += 1;
+            let size = limits::human(*bytes);
+            return report.warn(format!(
+                "record {index}: {size} from byte {offset}, larger than the record limit (--max-record-size, MAX_RECORD_SIZE), skipped unread"
+            ));
         }
         Parsed::Cut(record, subtrees) => {
             report.deep_subtrees += u64::from(*subtrees);

@@ -21,6 +21,8 @@ pub enum Parsed<'a> {
     /// JSON that is not a readable record.
     Unreadable(RecordError),
     NotObject,
+    /// An element over the size limit, skipped unread: where it starts and its size.
+    Oversized(u64, u64),
     /// A record read from a copy whose subtrees nested too deep were cut (this many).
     Cut(Record<'a>, u32),
 }
@@ -51,6 +53,7 @@ impl ParsedBatch {
                     Err(e) => Parsed::Unreadable(e),
                 },
                 Item::NotObject => Parsed::NotObject,
+                Item::Oversized(offset, bytes) => Parsed::Oversized(*offset, *bytes),
                 Item::Cut(range, facts, subtrees) => match read(range, facts) {
                     Ok(record) => Parsed::Cut(record, *subtrees),
                     Err(e) => Parsed::Unreadable(e),
@@ -89,6 +92,7 @@ mod tests {
                 Item::NotObject,
                 Item::Record(17..text.len(), facts),
                 Item::Cut(0..17, facts, 2),
+                Item::Oversized(40, 9_000_000),
             ],
         };
         let parsed = ParsedBatch::parse(batch);
@@ -101,11 +105,16 @@ mod tests {
                 Parsed::NotObject => "not an object",
                 Parsed::Cut(r, 2) => r.event_name(),
                 Parsed::Cut(..) => "wrong count",
+                Parsed::Oversized(40, 9_000_000) => "oversized",
+                Parsed::Oversized(..) => "wrong place",
             })
             .collect();
-        assert_eq!(kinds, ["A", "not an object", "unreadable", "A"]);
+        assert_eq!(
+            kinds,
+            ["A", "not an object", "unreadable", "A", "oversized"]
+        );
         let batch = parsed.into_batch();
         assert_eq!(batch.data, text);
-        assert_eq!(batch.items.len(), 4);
+        assert_eq!(batch.items.len(), 5);
     }
 }

@@ -6,6 +6,7 @@
 
 use super::batch::{Batch, Item};
 use super::error::{Fault, ScanError};
+use super::limits::{Limits, RATIO_AFTER};
 use super::parsed::ParsedBatch;
 use super::split::{Element, Shape, Splitter};
 use crate::record::text_facts::TextFacts;
@@ -72,6 +73,7 @@ impl Slots for SyncSender<Message> {
 /// Runs on the producer thread until the input ends, a fault, or the consumer goes away.
 pub fn produce<R: Read>(
     input: R,
+    limits: Limits,
     count: &Arc<AtomicU64>,
     full: &SyncSender<Message>,
     empty: &Receiver<Batch>,
@@ -81,7 +83,7 @@ pub fn produce<R: Read>(
         count: Arc::clone(count),
     };
     let mut buffered = BufReader::with_capacity(CHUNK, counting);
-    let mut splitter = Splitter::default();
+    let mut splitter = Splitter::new(limits.max_record);
     let (gzip, fault) = match buffered.fill_buf() {
         Ok(head) => (head.starts_with(&[0x1f, 0x8b]), None),
         Err(e) => (false, Some(Fault::Input(ScanError::Read(e.to_string())))),
@@ -92,7 +94,12 @@ pub fn produce<R: Read>(
         } else {
             Box::new(buffered)
         };
-        pump(&mut *reader, gzip, count, &mut splitter, full, empty)
+        let input = Input {
+            gzip,
+            limits,
+            count,
+        };
+        pump(&mut *reader, &input, &mut splitter, full, empty)
     });
     let end = End {
         shape: splitter.shape,
@@ -102,11 +109,37 @@ pub fn produce<R: Read>(
     let _ = full.send(Message::End(end));
 }
 
+/// What `pump` knows of the input.
+struct Input<'a> {
+    gzip: bool,
+    limits: Limits,
+    /// Bytes read as stored (compressed or not).
+    count: &'a AtomicU64,
+}
+
+impl Input<'_> {
+    /// The fault of an input that has grown past its bounds, once `out` bytes are out.
+    fn beyond_bounds(&self, out: u64) -> Option<ScanError> {
+        if out > self.limits.max_uncompressed {
+            return Some(ScanError::TooLarge {
+                limit: self.limits.max_uncompressed,
+            });
+        }
+        let stored = self.count.load(Ordering::Relaxed).max(1);
+        let ratio = out / stored;
+        (self.gzip && out > RATIO_AFTER && ratio > self.limits.max_ratio).then_some(
+            ScanError::Implausible {
+                uncompressed: out,
+                compressed: stored,
+            },
+        )
+    }
+}
+
 /// Reads, splits and sends batches; returns the fault that ended the input, if any.
 fn pump(
     reader: &mut dyn Read,
-    gzip: bool,
-    count: &AtomicU64,
+    input: &Input<'_>,
     splitter: &mut Splitter,
     full: &SyncSender<Message>,
     empty: &Receiver<Batch>,
@@ -128,6 +161,7 @@ fn pump(
                     Item::Record(start..batch.data.len(), TextFacts::of(text))
                 }
                 Element::NotObject => Item::NotObject,
+                Element::Oversized { offset, bytes } => Item::Oversized(offset, bytes),
                 Element::Cut { text, subtrees } => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
@@ -151,10 +185,14 @@ fn pump(
         }
         let ended = match (fed, status) {
             (Err(e), _) => Some(Some(Fault::Json(e))),
+            (Ok(()), _) if input.beyond_bounds(splitter.offset()).is_some() => {
+                let e = input.beyond_bounds(splitter.offset());
+                Some(e.map(Fault::Input))
+            }
             (Ok(()), Err(e)) => {
-                let offset = count.load(Ordering::Relaxed);
+                let offset = input.count.load(Ordering::Relaxed);
                 let message = e.to_string();
-                Some(Some(Fault::Input(if gzip {
+                Some(Some(Fault::Input(if input.gzip {
                     ScanError::Decompress { message, offset }
                 } else {
                     ScanError::Read(message)
@@ -270,7 +308,15 @@ mod tests {
         let mut sizes = Vec::new();
         std::thread::scope(|s| {
             let (count, text) = (&count, &text);
-            s.spawn(move || produce(text.as_bytes(), count, &full_tx, &empty_rx));
+            s.spawn(move || {
+                produce(
+                    text.as_bytes(),
+                    Limits::default(),
+                    count,
+                    &full_tx,
+                    &empty_rx,
+                )
+            });
             for message in &full_rx {
                 let batch = match message {
                     Message::Batch(batch) => batch,

@@ -12,6 +12,13 @@ pub enum Element<'a> {
     Record(&'a [u8]),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
+    /// An element larger than the splitter's limit: streamed past, never buffered.
+    Oversized {
+        /// Where it starts (uncompressed bytes).
+        offset: u64,
+        /// Its size.
+        bytes: u64,
+    },
     /// An object nested deeper than [`MAX_DEPTH`], as a copy in which each too-deep subtree is
     /// `null`: the rest of the record stays readable.
     Cut {
@@ -95,9 +102,18 @@ pub struct Splitter {
     cut: Vec<u8>,
     object: bool,
     offset: u64,
+    /// Elements larger than this are skipped unread.
+    max_element: u64,
+    /// The current element passed `max_element`: it is no longer kept.
+    oversized: bool,
+    /// Where the current element started.
+    element_start: u64,
     /// What the text held so far.
     pub shape: Shape,
 }
+
+/// A top-level key is kept up to this many bytes (only `Records` and `logFiles` matter).
+const MAX_KEY: usize = 256;
 
 impl Default for Splitter {
     fn default() -> Self {
@@ -113,6 +129,9 @@ impl Default for Splitter {
             cut: Vec::new(),
             object: false,
             offset: 0,
+            max_element: super::Limits::default().max_record,
+            oversized: false,
+            element_start: 0,
             shape: Shape::default(),
         }
     }
@@ -123,6 +142,14 @@ fn is_ws(b: u8) -> bool {
 }
 
 impl Splitter {
+    /// A splitter that skips elements larger than `max_element` bytes.
+    pub fn new(max_element: u64) -> Splitter {
+        Splitter {
+            max_element,
+            ..Splitter::default()
+        }
+    }
+
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
         self.offset
@@ -165,17 +192,23 @@ impl Splitter {
                 State::Key => {
                     if self.escape {
                         self.escape = false;
-                        self.key.push(b);
+                        if self.key.len() < MAX_KEY {
+                            self.key.push(b);
+                        }
                         i += 1;
                         continue;
                     }
                     let end = memchr2(b'"', b'\\', &buf[i..]).map_or(buf.len(), |p| i + p);
-                    self.key.extend_from_slice(&buf[i..end]);
+                    // A huge key is read past, not kept: it cannot be `Records`.
+                    let room = MAX_KEY.saturating_sub(self.key.len());
+                    self.key.extend_from_slice(&buf[i..end.min(i + room)]);
                     i = end;
                     if end < buf.len() {
                         if buf[end] == b'\\' {
                             self.escape = true;
-                            self.key.push(b'\\');
+                            if self.key.len() < MAX_KEY {
+                                self.key.push(b'\\');
+                            }
                         } else {
                             self.state = State::Colon;
                             self.unescape_key();
@@ -225,6 +258,8 @@ impl Splitter {
                 },
                 State::ElementOrEnd => {
                     self.record.clear();
+                    self.oversized = false;
+                    self.element_start = at;
                     self.object = b == b'{';
                     self.begin_value(b);
                     self.state = State::Element;
@@ -235,13 +270,24 @@ impl Splitter {
                 }
                 State::Element => {
                     let (next, done) = self.scan_value(buf, i);
-                    if self.object {
-                        self.record.extend_from_slice(&buf[i..next]);
+                    if self.object && !self.oversized {
+                        if (self.record.len() + (next - i)) as u64 > self.max_element {
+                            // Read past from here on; the memory it took goes back.
+                            self.oversized = true;
+                            self.record = Vec::with_capacity(64 * 1024);
+                        } else {
+                            self.record.extend_from_slice(&buf[i..next]);
+                        }
                     }
                     i = next;
                     if done {
                         self.state = State::ElementCommaOrEnd;
-                        on(if !self.object {
+                        on(if self.oversized {
+                            Element::Oversized {
+                                offset: self.element_start,
+                                bytes: self.offset + i as u64 - self.element_start,
+                            }
+                        } else if !self.object {
                             Element::NotObject
                         } else if self.max_depth > MAX_DEPTH {
                             let subtrees = cut_deep(&self.record, &mut self.cut);
@@ -410,6 +456,7 @@ mod tests {
             got.push(match e {
                 Element::Record(r) => (String::from_utf8_lossy(r).into_owned(), 0),
                 Element::NotObject => ("<not an object>".into(), 0),
+                Element::Oversized { offset, bytes } => (format!("<{bytes} at {offset}>"), 0),
                 Element::Cut { text, subtrees } => {
                     (String::from_utf8_lossy(text).into_owned(), subtrees)
                 }
@@ -417,6 +464,51 @@ mod tests {
         })
         .unwrap();
         got
+    }
+
+    #[test]
+    fn an_oversized_record_is_read_past_in_any_chunks_and_the_next_one_kept() {
+        let big = format!(r#"{{"a":"{}","b":[{{}}]}}"#, "x\\\"".repeat(5000));
+        let text = format!(r#"{{"Records":[{{"eventName":"A"}},{big},{{"eventName":"B"}}]}}"#);
+        for chunk in [1, 7, 4096, text.len()] {
+            let mut s = Splitter::new(1000);
+            let mut got = Vec::new();
+            for part in text.as_bytes().chunks(chunk) {
+                s.feed(part, &mut |e| {
+                    got.push(match e {
+                        Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
+                        Element::Oversized { offset, bytes } => format!("{bytes} at {offset}"),
+                        _ => "other".into(),
+                    });
+                })
+                .unwrap();
+                assert!(s.record.capacity() <= 64 * 1024, "{}", s.record.capacity());
+            }
+            let at = text.find(&big).unwrap();
+            assert_eq!(
+                got,
+                [
+                    r#"{"eventName":"A"}"#.to_owned(),
+                    format!("{} at {at}", big.len()),
+                    r#"{"eventName":"B"}"#.to_owned()
+                ],
+                "chunks of {chunk}"
+            );
+            assert!(s.shape.complete && s.shape.records_array);
+        }
+    }
+
+    #[test]
+    fn a_huge_key_is_read_past() {
+        let key = "k".repeat(100_000);
+        let text = format!(r#"{{"{key}":1,"Records":[{{"eventName":"A"}}]}}"#);
+        let mut s = Splitter::default();
+        let mut n = 0;
+        for part in text.as_bytes().chunks(333) {
+            s.feed(part, &mut |_| n += 1).unwrap();
+            assert!(s.key.len() <= MAX_KEY);
+        }
+        assert_eq!((n, s.shape.records_array), (1, true));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Counts {
     pub records: u64,
     /// Elements that could not be read as records, skipped.
     pub skipped: u64,
+    /// Records larger than the record limit, skipped unread (counted in `skipped` too).
+    pub oversized: u64,
     /// Records whose TLS version was not understood.
     pub tls_unparsed: u64,
     /// Subtrees nested too deep, not read.
@@ -58,6 +60,7 @@ impl Counts {
             (&mut self.not_logs, other.not_logs),
             (&mut self.records, other.records),
             (&mut self.skipped, other.skipped),
+            (&mut self.oversized, other.oversized),
             (&mut self.tls_unparsed, other.tls_unparsed),
             (&mut self.deep_subtrees, other.deep_subtrees),
             (&mut self.bytes, other.bytes),
@@ -82,6 +85,7 @@ impl Counts {
         self.records += report.records;
         // A trigger event's records are said once, as the file's error.
         self.skipped += report.skipped.saturating_sub(report.trigger_records);
+        self.oversized += report.oversized;
         self.tls_unparsed += report.tls_unparsed;
         self.deep_subtrees += report.deep_subtrees;
         self.bytes += report.bytes;

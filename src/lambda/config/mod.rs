@@ -60,6 +60,9 @@ pub struct Config {
     pub outputs: OutputsConfig,
     /// `AWS_LAMBDA_FUNCTION_NAME` and the log level: what every metric line carries.
     pub metrics: crate::lambda::metrics::Context,
+    /// `MAX_RECORD_SIZE` (default 1MiB), `MAX_UNCOMPRESSED` (default 4GiB): what one
+    /// delivery may cost.
+    pub limits: crate::scan::Limits,
 }
 
 impl Config {
@@ -156,7 +159,18 @@ impl Config {
             .transpose()
             .map_err(|e: BadUri| bad("DETECTORS_URI", e.to_string()))?;
         let state = StateSettings::from_lookup(&set)?;
+        let size = |variable: &'static str, default: u64| match set(variable) {
+            None => Ok(default),
+            Some(v) => crate::scan::limits::parse_size(&v).map_err(|e| bad(variable, e)),
+        };
+        let defaults = crate::scan::Limits::default();
+        let limits = crate::scan::Limits {
+            max_record: size("MAX_RECORD_SIZE", defaults.max_record)?,
+            max_uncompressed: size("MAX_UNCOMPRESSED", defaults.max_uncompressed)?,
+            ..defaults
+        };
         Ok(Config {
+            limits,
             outputs,
             metrics,
             state,
@@ -321,6 +335,14 @@ mod tests {
             (
                 &[("TOPIC_ARN", TOPIC), ("AWS_LAMBDA_LOG_FORMAT", "xml")],
                 "AWS_LAMBDA_LOG_FORMAT",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_RECORD_SIZE", "big")],
+                "MAX_RECORD_SIZE",
+            ),
+            (
+                &[("TOPIC_ARN", TOPIC), ("MAX_UNCOMPRESSED", "0")],
+                "MAX_UNCOMPRESSED",
             ),
         ];
         for (vars, variable) in cases {

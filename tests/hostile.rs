@@ -1,0 +1,161 @@
+//! Files nobody but an attacker writes into the trail bucket: bounded memory and time, and the
+//! real records around them still analysed. Peak memory is the child's own (`ru_maxrss`, read
+//! by a small Python wrapper: the project's test tools need Python anyway).
+
+mod common;
+use common::*;
+use std::process::Command;
+
+/// A real `ScheduleKeyDeletion` call (an alert of `kms-key-loss`).
+const REAL: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/eve","accountId":"111122223333"},"eventTime":"2026-11-28T10:00:00Z","eventSource":"kms.amazonaws.com","eventName":"ScheduleKeyDeletion","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.17.20","requestParameters":{"keyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","pendingWindowInDays":7},"responseElements":{"keyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","keyState":"PendingDeletion"},"eventID":"real-1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}"#;
+
+/// A gzip file of `head`, `count` copies of `block` and `tail`, as concatenated gzip members
+/// (CloudTrail's reader, and ours, reads multi-member files): a few hundred kilobytes that
+/// decompress to hundreds of megabytes, made in milliseconds.
+fn bomb(
+    dir: &std::path::Path,
+    name: &str,
+    head: &str,
+    block: &[u8],
+    count: usize,
+    tail: &str,
+) -> String {
+    let (head, block, tail) = (gzip(head.as_bytes()), gzip(block), gzip(tail.as_bytes()));
+    let mut data = head;
+    for _ in 0..count {
+        data.extend_from_slice(&block);
+    }
+    data.extend_from_slice(&tail);
+    write(dir, name, &data).display().to_string()
+}
+
+/// Runs `trailwatch args` and returns its output and its peak memory in MiB.
+fn measured(args: &[&str]) -> (std::process::Output, f64) {
+    let script = "import resource, subprocess, sys\n\
+                  p = subprocess.run(sys.argv[1:], capture_output=True)\n\
+                  sys.stdout.buffer.write(p.stdout)\n\
+                  sys.stderr.buffer.write(p.stderr)\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n\
+                  sys.exit(p.returncode)";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("python3 runs the measurement");
+    let err = text(&out.stderr);
+    let kib: f64 = err.lines().last().unwrap().trim().parse().unwrap();
+    (out, kib / 1024.0)
+}
+
+/// A mebibyte of letters that compresses about 160 times, as a long string in a real file
+/// would (the file of the report: 400 MB in 1.8 MB).
+fn letters() -> Vec<u8> {
+    let mut seed: u32 = 7;
+    let mut block = vec![b'a'; 1 << 20];
+    for b in block.iter_mut().step_by(512) {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        *b = b'b' + (seed >> 16) as u8 % 25;
+    }
+    block
+}
+
+#[test]
+fn a_400_mb_record_is_read_past_and_the_real_one_after_it_alerts() {
+    let dir = scratch("hostile-string");
+    let file = bomb(
+        &dir,
+        "string.json.gz",
+        r#"{"Records":[{"eventVersion":"1.08","filler":""#,
+        &letters(),
+        400,
+        &format!(r#""}},{REAL}]}}"#),
+    );
+    assert!(
+        std::fs::metadata(&file).unwrap().len() < 8 << 20,
+        "a small file"
+    );
+    let (out, peak) = measured(&["replay", "--format", "jsonl", &file]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(peak <= 64.0, "peak {peak:.1} MiB");
+    let alerts = text(&out.stdout);
+    assert!(
+        alerts.contains(r#""detector":"kms-key-loss""#),
+        "{alerts}\n{err}"
+    );
+    assert!(alerts.contains("real-1"), "{alerts}");
+    assert!(
+        err.contains("record 0: 400.0 MiB from byte 12, larger than the record limit"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 record larger than the record limit skipped unread"),
+        "{err}"
+    );
+}
+
+#[test]
+fn gigabytes_of_filler_stop_early_with_the_file_named() {
+    let dir = scratch("hostile-filler");
+    let file = bomb(
+        &dir,
+        "filler.json.gz",
+        &format!(r#"{{"Records":[{REAL},"#),
+        &vec![b' '; 1 << 20],
+        4096,
+        &format!("{REAL}]}}"),
+    );
+    let (out, peak) = measured(&["replay", "--format", "jsonl", &file]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "the file is reported: {err}");
+    assert!(peak <= 64.0, "peak {peak:.1} MiB");
+    assert!(err.contains("filler.json.gz: stopped:"), "{err}");
+    assert!(
+        err.contains("far beyond a CloudTrail log file's ratio"),
+        "{err}"
+    );
+    // What was read before the filler was analysed.
+    assert!(
+        text(&out.stdout).contains("real-1"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn the_uncompressed_limit_is_a_setting_and_what_came_before_is_analysed() {
+    let dir = scratch("hostile-limit");
+    let records: Vec<String> = (0..2000)
+        .map(|i| REAL.replace("real-1", &format!("real-{i}")))
+        .collect();
+    let file = write(&dir, "big.json.gz", &gzip(delivery(&records).as_bytes()));
+    let file = file.display().to_string();
+    let out = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--max-uncompressed",
+            "512KiB",
+            &file,
+        ],
+        None,
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("stopped after 512 KiB of JSON"), "{err}");
+    assert!(
+        text(&out.stdout).contains("real-0"),
+        "the first records were analysed"
+    );
+    let bad = trailwatch(&["replay", "--max-record-size", "huge", &file], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("--max-record-size"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
