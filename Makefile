@@ -29,3 +29,17 @@ bench:
 	../shared/bench/run -- target/release/trailwatch replay --format jsonl
 
 -include mk/*.mk
+
+# Coverage-guided fuzzing of the scan (outside `make test`: a nightly toolchain and
+# cargo-fuzz). Seeds: samples/ (gzip and plain) and, when present, the shared corpus; new
+# inputs land in fuzz/corpus/scan, replayed on stable by tests/fuzz_corpus.rs.
+FUZZ_SECONDS ?= 600
+FUZZ_SEEDS ?= $(or $(TMPDIR),/tmp)/trailwatch-fuzz-seeds
+.PHONY: fuzz fuzz-seeds
+fuzz-seeds:
+	rm -rf $(FUZZ_SEEDS) && mkdir -p $(FUZZ_SEEDS)
+	for f in samples/*.json.gz $(wildcard ../shared/corpus/real/*/*.json.gz); do \
+	  cp $$f $(FUZZ_SEEDS)/; gzip -dc $$f > $(FUZZ_SEEDS)/$$(basename $$f .gz); done
+fuzz: fuzz-seeds
+	cargo +nightly fuzz run scan fuzz/corpus/scan $(FUZZ_SEEDS) -- \
+	  -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -detect_leaks=0 -max_len=262144

@@ -85,7 +85,13 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     };
     if a.calls.worth_naming() {
         // The summary already names the calls.
-        writeln!(out, "{}{when}  ({} events)", label("when"), a.count)?;
+        writeln!(
+            out,
+            "{}{when}  ({} event{})",
+            label("when"),
+            a.count,
+            plural(a.count)
+        )?;
     } else {
         writeln!(
             out,

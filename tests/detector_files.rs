@@ -70,3 +70,26 @@ tests:\n  - name: stop\n    expect: match\n    record: {\"eventName\": \"StopLog
         "the good file's test still ran: {stdout}"
     );
 }
+
+#[test]
+fn the_shipped_rules_pass_their_tests_as_a_folder_too_correlations_included() {
+    // `detectors test DIR` links the folder's correlation rules with the built-in base rules,
+    // as a run does: a team testing a copy of the shipped rules sees them pass.
+    let out = trailwatch(&["detectors", "test", "detectors"], None);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.trim_end().ends_with(" 0 failed"), "{said}");
+    let dir = scratch("correlation-copy");
+    std::fs::copy(
+        repo().join("detectors/console-brute-force.yml"),
+        dir.join("brute-force-copy.yml"),
+    )
+    .unwrap();
+    let copy = std::fs::read_to_string(dir.join("brute-force-copy.yml"))
+        .unwrap()
+        .replace("name: console-brute-force", "name: brute-force-copy")
+        .replace("id: 3f0c86a4-", "id: 4f0c86a4-");
+    std::fs::write(dir.join("brute-force-copy.yml"), copy).unwrap();
+    let out = trailwatch(&["detectors", "test", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -88,11 +88,13 @@ fn a_400_mb_record_is_read_past_and_the_real_one_after_it_alerts() {
     );
     assert!(alerts.contains("real-1"), "{alerts}");
     assert!(
-        err.contains("record 0: 400.0 MiB from byte 12, larger than the record limit"),
+        err.contains(
+            "record 0 (from 0): 400.0 MiB at byte 12 of the JSON, over the record limit of 1 MiB"
+        ),
         "{err}"
     );
     assert!(
-        err.contains("1 record larger than the record limit skipped unread"),
+        err.contains("1 record skipped (1 over the record limit, read past"),
         "{err}"
     );
 }
@@ -114,7 +116,7 @@ fn gigabytes_of_filler_stop_early_with_the_file_named() {
     assert!(peak <= 64.0, "peak {peak:.1} MiB");
     assert!(err.contains("filler.json.gz: stopped:"), "{err}");
     assert!(
-        err.contains("far beyond a CloudTrail log file's ratio"),
+        err.contains("far beyond a CloudTrail log file's 10 to 30:1"),
         "{err}"
     );
     // What was read before the filler was analysed.
@@ -146,7 +148,12 @@ fn the_uncompressed_limit_is_a_setting_and_what_came_before_is_analysed() {
     );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("stopped after 512 KiB of JSON"), "{err}");
+    assert!(
+        err.contains("stopped at the limit of 512 KiB of JSON"),
+        "{err}"
+    );
+    // Not a byte past the limit: 512 KiB of JSON read, and no more.
+    assert!(err.contains(", 0.5 MB in "), "{err}");
     assert!(
         text(&out.stdout).contains("real-0"),
         "the first records were analysed"

@@ -664,7 +664,7 @@ async fn a_record_over_the_size_limit_is_skipped_and_named_in_an_ingest_error() 
     let summary = ingest[0]["summary"].as_str().unwrap();
     assert!(summary.contains(ORG_KEY), "{summary}");
     assert!(
-        summary.contains("larger than the record limit"),
+        summary.contains("read past, not analysed (MAX_RECORD_SIZE)"),
         "{summary}"
     );
     let tls: Vec<&Value> = alerts

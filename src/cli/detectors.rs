@@ -101,6 +101,21 @@ fn short(title: &str) -> String {
     cut
 }
 
+/// `catalog` with the built-in rules it does not override.
+fn with_builtins(catalog: &Catalog) -> Catalog {
+    let mut full = catalog.clone();
+    for b in Catalog::embedded().ok().unwrap_or_default().descriptors {
+        if !full
+            .descriptors
+            .iter()
+            .any(|d| d.detector_id() == b.detector_id())
+        {
+            full.descriptors.push(b);
+        }
+    }
+    full
+}
+
 /// Runs every inline test; one line per failure (and per file in `refused`, that did not
 /// load), then `N passed, N failed`. Returns the exit code: 1 if anything failed.
 pub fn test(
@@ -113,8 +128,15 @@ pub fn test(
     for why in refused {
         writeln!(out, "FAIL {why}")?;
     }
+    // Correlation rules run over the files' rules and the built-in ones (their base rules may
+    // be either), linked as a run links them.
+    let mut full = with_builtins(catalog);
+    if let Err(e) = full.link() {
+        writeln!(out, "FAIL {e}")?;
+        failed += 1;
+    }
     for d in &catalog.descriptors {
-        let (count, failures) = inline::run_rule(catalog, d, settings);
+        let (count, failures) = inline::run_rule(&full, d, settings);
         for f in &failures {
             writeln!(out, "FAIL {f}")?;
         }
@@ -123,16 +145,6 @@ pub fn test(
     }
     if !catalog.filters.is_empty() {
         // Filters name built-in detectors too: test them against both.
-        let mut full = catalog.clone();
-        for b in Catalog::embedded().ok().unwrap_or_default().descriptors {
-            if !full
-                .descriptors
-                .iter()
-                .any(|d| d.detector_id() == b.detector_id())
-            {
-                full.descriptors.push(b);
-            }
-        }
         if let Err(e) = full.resolve_filters() {
             writeln!(out, "FAIL {e}")?;
             failed += 1;

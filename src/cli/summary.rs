@@ -29,13 +29,11 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
     )?;
     let mut notes = Vec::new();
     if t.skipped > 0 {
-        notes.push(format!("{} skipped", counted(t.skipped, "record")));
-    }
-    if t.oversized > 0 {
-        notes.push(format!(
-            "{} larger than the record limit skipped unread (--max-record-size)",
-            counted(t.oversized, "record")
-        ));
+        let over = match t.oversized {
+            0 => String::new(),
+            n => format!(" ({n} over the record limit, read past: --max-record-size)"),
+        };
+        notes.push(format!("{} skipped{over}", counted(t.skipped, "record")));
     }
     if t.digests > 0 {
         notes.push(format!("{} digest files skipped", t.digests));

@@ -144,7 +144,7 @@ impl<S: ObjectSource> Worker<'_, S> {
             let first = warnings.iter().find(|w| w.contains("record limit"));
             let first = first.map_or("", String::as_str);
             let reason = format!(
-                "{oversized} record(s) larger than the record limit (MAX_RECORD_SIZE) skipped unread, the others analysed; {first}"
+                "{oversized} record(s) read past, not analysed (MAX_RECORD_SIZE); the others were; first: {first}"
             );
             tracing::error!(
                 bucket,

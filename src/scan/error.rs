@@ -46,7 +46,7 @@ pub enum ScanError {
     /// A `Records` array of Lambda trigger records (S3, SQS, SNS), not CloudTrail records.
     TriggerEvent,
     #[error(
-        "stopped after {} of JSON: larger than any CloudTrail log file (the limit is a setting: --max-uncompressed, MAX_UNCOMPRESSED)",
+        "stopped at the limit of {} of JSON (--max-uncompressed, MAX_UNCOMPRESSED; CloudTrail's own files stay under about 1 GB): the records before it were analysed",
         super::limits::human(*limit)
     )]
     /// The input grew past the uncompressed limit: what was read before was analysed.
@@ -55,7 +55,7 @@ pub enum ScanError {
         limit: u64,
     },
     #[error(
-        "stopped: {} of JSON from {} compressed ({}:1), far beyond a CloudTrail log file's ratio (a decompression bomb, or filler)",
+        "stopped: {} of JSON from {} compressed ({}:1), far beyond a CloudTrail log file's 10 to 30:1 (a decompression bomb, or filler): the records before it were analysed",
         super::limits::human(*uncompressed),
         super::limits::human(*compressed),
         uncompressed / compressed.max(&1)

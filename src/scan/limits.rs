@@ -32,6 +32,9 @@ impl Default for Limits {
     }
 }
 
+const UNITS: &str =
+    "bytes, or K, M, G in binary units (1M = 1MB = 1MiB = 1048576), such as 512KiB, 4GiB";
+
 /// A size such as `1MiB`, `4GiB`, `512KiB` or `1048576` (bytes; `K`, `M`, `G` are binary too).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -53,7 +56,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok()
         .filter(|n| *n > 0)
         .and_then(|n| n.checked_mul(1 << shift))
-        .ok_or_else(|| format!("`{text}` is not a size above 0 (such as 1MiB, 4GiB, 65536)"))
+        .ok_or_else(|| format!("`{text}` is not a size above 0: {UNITS}"))
 }
 
 /// `1 MiB`, `4 GiB`, `300 bytes`: a size as a person reads it.

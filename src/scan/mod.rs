@@ -127,7 +127,14 @@ pub fn scan_with<R: Read + Send>(
                 }
             };
             for element in batch.elements() {
-                inspect(element, detectors, &mut found, sink, &mut report);
+                inspect(
+                    element,
+                    limits.max_record,
+                    detectors,
+                    &mut found,
+                    sink,
+                    &mut report,
+                );
             }
             let _ = empty_tx.send(batch.into_batch());
         }
@@ -175,6 +182,7 @@ fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
 
 fn inspect(
     element: &Parsed<'_>,
+    max_record: u64,
     detectors: &mut [Box<dyn Detector>],
     found: &mut Vec<Finding<'static>>,
     sink: &mut dyn FnMut(&Finding<'_>),
@@ -189,9 +197,9 @@ fn inspect(
         }
         Parsed::Oversized(offset, bytes) => {
             report.oversized += 1;
-            let size = limits::human(*bytes);
+            let (size, limit) = (limits::human(*bytes), limits::human(max_record));
             return report.warn(format!(
-                "record {index}: {size} from byte {offset}, larger than the record limit (--max-record-size, MAX_RECORD_SIZE), skipped unread"
+                "record {index} (from 0): {size} at byte {offset} of the JSON, over the record limit of {limit}: read past, not analysed"
             ));
         }
         Parsed::Cut(record, subtrees) => {

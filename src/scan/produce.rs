@@ -118,13 +118,8 @@ struct Input<'a> {
 }
 
 impl Input<'_> {
-    /// The fault of an input that has grown past its bounds, once `out` bytes are out.
+    /// The fault of an input that expands implausibly, once `out` bytes are out.
     fn beyond_bounds(&self, out: u64) -> Option<ScanError> {
-        if out > self.limits.max_uncompressed {
-            return Some(ScanError::TooLarge {
-                limit: self.limits.max_uncompressed,
-            });
-        }
         let stored = self.count.load(Ordering::Relaxed).max(1);
         let ratio = out / stored;
         (self.gzip && out > RATIO_AFTER && ratio > self.limits.max_ratio).then_some(
@@ -150,6 +145,13 @@ fn pump(
     let mut gone = false;
     loop {
         let (len, status) = fill(reader, &mut chunk);
+        // Not a byte past the uncompressed limit is split.
+        let room = input
+            .limits
+            .max_uncompressed
+            .saturating_sub(splitter.offset());
+        let over = len as u64 > room;
+        let len = if over { room as usize } else { len };
         let fed = splitter.feed(&chunk[..len], &mut |element| {
             if gone {
                 return;
@@ -185,6 +187,9 @@ fn pump(
         }
         let ended = match (fed, status) {
             (Err(e), _) => Some(Some(Fault::Json(e))),
+            (Ok(()), _) if over => Some(Some(Fault::Input(ScanError::TooLarge {
+                limit: input.limits.max_uncompressed,
+            }))),
             (Ok(()), _) if input.beyond_bounds(splitter.offset()).is_some() => {
                 let e = input.beyond_bounds(splitter.offset());
                 Some(e.map(Fault::Input))

@@ -1,6 +1,7 @@
 //! What the stage keeps across deliveries, behind the front end: the [`Memory`] trait.
 //! Replay keeps it in memory for a run (and a `--state` file); the Lambda in its DynamoDB
-//! table; [`NoMemory`] keeps nothing (a Lambda without `STATE_TABLE`, a backfill).
+//! table (or nowhere, without `STATE_TABLE` and for backfills); [`NoMemory`] keeps nothing
+//! (the Lambda's operational alerts go through the stage with it).
 
 use crate::alert::Alert;
 use crate::correlate::Observation;
