@@ -41,5 +41,5 @@ fuzz-seeds:
 	for f in samples/*.json.gz $(wildcard ../shared/corpus/real/*/*.json.gz); do \
 	  cp $$f $(FUZZ_SEEDS)/; gzip -dc $$f > $(FUZZ_SEEDS)/$$(basename $$f .gz); done
 fuzz: fuzz-seeds
-	cargo +nightly fuzz run scan fuzz/corpus/scan $(FUZZ_SEEDS) -- \
-	  -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -detect_leaks=0 -max_len=262144
+	ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run scan fuzz/corpus/scan $(FUZZ_SEEDS) -- \
+	  -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -max_len=262144

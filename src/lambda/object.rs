@@ -208,6 +208,7 @@ impl<S: ObjectSource> Worker<'_, S> {
             key,
             records = report.records,
             skipped_records = report.skipped,
+            oversized_records = report.oversized,
             deep_subtrees = report.deep_subtrees,
             bytes = report.input_bytes,
             uncompressed_bytes = report.bytes,
