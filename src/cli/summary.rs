@@ -70,6 +70,13 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
             counted(t.held, "alert")
         ));
     }
+    if t.paged > 0 {
+        notes.push(format!(
+            "{} folded into a page's last alert (more than {} of one detector at once)",
+            counted(t.paged, "alert"),
+            crate::stage::PAGE
+        ));
+    }
     if t.evicted > 0 {
         notes.push(format!(
             "{} evicted (cap reached)",

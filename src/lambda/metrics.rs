@@ -64,7 +64,7 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
             ("IngestErrors", "Count", counts.ingest_errors),
         ],
     )];
-    if counts.state_calls + counts.late + counts.held + counts.evicted > 0 {
+    if counts.state_calls + counts.late + counts.held + counts.evicted + counts.paged > 0 {
         out.push(line(
             &[],
             &[
@@ -72,6 +72,7 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
                 ("LateRecords", "Count", counts.late),
                 ("DedupHeld", "Count", counts.held),
                 ("GroupsEvicted", "Count", counts.evicted),
+                ("AlertsPaged", "Count", counts.paged),
             ],
         ));
     }

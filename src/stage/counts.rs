@@ -44,6 +44,8 @@ pub struct Counts {
     pub late: u64,
     /// Alerts held back by dedup windows.
     pub held: u64,
+    /// Alerts folded into a page's last alert (more than [`super::PAGE`] of one detector).
+    pub paged: u64,
     /// Correlation groups evicted (the cap on open groups).
     pub evicted: u64,
     /// Calls to the state table (the Lambda).
@@ -68,6 +70,7 @@ impl Counts {
             (&mut self.ingest_errors, other.ingest_errors),
             (&mut self.late, other.late),
             (&mut self.held, other.held),
+            (&mut self.paged, other.paged),
             (&mut self.evicted, other.evicted),
             (&mut self.state_calls, other.state_calls),
         ] {

@@ -12,7 +12,9 @@
 //!    whatever it is. The worst severity is noted before (replay's `--fail-on` reads it).
 //! 3. **Dedup windows**: the [`Memory`] holds back repeats of an alert within its detector's
 //!    `dedup:` window, and gives the summaries of the windows that closed.
-//! 4. **Counted**: what is published, by detector and severity, in [`Counts`].
+//! 4. **Paged**: past [`PAGE`] alerts of one detector, the rest are folded into one alert
+//!    that says how many, with their events (a storm is a page, not thousands of messages).
+//! 5. **Counted**: what is published, by detector and severity, in [`Counts`].
 //!
 //! The minimum severity comes before the dedup windows: an alert that is not shown must not
 //! open a window that would hold back one that is.
@@ -22,9 +24,11 @@
 
 mod counts;
 mod memory;
+mod page;
 
 pub use counts::Counts;
 pub use memory::{block_on, Admitted, Delivery, Memory, NoMemory, Raised, When};
+pub use page::PAGE;
 
 use crate::alert::severity::Severity;
 use crate::alert::Alert;
@@ -108,7 +112,7 @@ impl Stage {
         Ok(published)
     }
 
-    /// Steps 2 to 4: the minimum severity, the dedup windows, the counts.
+    /// Steps 2 to 5: the minimum severity, the dedup windows, the page, the counts.
     async fn admit<M: Memory>(
         &self,
         alerts: Vec<Redacted<Alert>>,
@@ -125,10 +129,11 @@ impl Stage {
         }
         let admitted = memory.admit(kept, at).await?;
         counts.held += admitted.held;
-        for a in &admitted.alerts {
+        let published = page::page(admitted.alerts, counts);
+        for a in &published {
             counts.published(a);
         }
-        Ok(admitted.alerts)
+        Ok(published)
     }
 }
 

@@ -116,3 +116,55 @@ fn operational_alerts_pass_any_minimum_and_everything_is_counted_once() {
         assert!(stage.publishes(&alert(d, Severity::Low, 0, "x")), "{d}");
     }
 }
+
+#[test]
+fn past_a_page_of_one_detector_the_rest_is_one_alert_and_nothing_leaves_the_counts() {
+    let stage = Stage {
+        min_severity: Severity::Low,
+    };
+    let mut counts = Counts::default();
+    let mut storm: Vec<_> = (0..120)
+        .map(|i| {
+            let severity = if i == 99 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            alert("access-denied", severity, i % 60, &format!("a{i}"))
+        })
+        .collect();
+    storm.extend((0..3).map(|i| alert("tls-outdated", Severity::Medium, 0, &format!("t{i}"))));
+    storm.extend((0..60).map(|i| alert(INGEST_ERROR, Severity::Medium, 0, &format!("i{i}"))));
+    let delivered = analysis(storm);
+    let Ok(published) =
+        block_on(stage.delivery(&delivered, Vec::new(), DELIVERY, &mut NoMemory, &mut counts));
+    let of = |d: &str| published.iter().filter(|a| a.detector == d).count();
+    assert_eq!(
+        of("access-denied"),
+        PAGE,
+        "a page: {} published",
+        of("access-denied")
+    );
+    assert_eq!(
+        (of("tls-outdated"), of(INGEST_ERROR)),
+        (3, 60),
+        "others, operational"
+    );
+    let last = published
+        .iter()
+        .rfind(|a| a.detector == "access-denied")
+        .unwrap();
+    assert_eq!(
+        last.count,
+        120 - (PAGE as u64 - 1),
+        "one event each, all counted"
+    );
+    assert_eq!(last.severity, Severity::High, "the worst of the folded");
+    assert!(
+        last.summary.starts_with("71 more access-denied alerts"),
+        "{}",
+        last.summary
+    );
+    assert_eq!(counts.paged, 71);
+    assert_eq!(counts.alerts_total(), published.len() as u64);
+}

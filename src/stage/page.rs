@@ -1,0 +1,88 @@
+//! A page of alerts per detector: a delivery (or a run of windows) that gives more alerts of
+//! one detector than a person reads publishes the first [`PAGE`] - 1 of them and one alert
+//! that stands for the rest, with their number, their events and their severity. A storm of
+//! denied calls from thousands of principals is a few pages, not thousands of messages;
+//! nothing leaves the counts.
+
+use super::{Counts, OPERATIONAL};
+use crate::alert::id::alert_id;
+use crate::alert::{Alert, MAX_EVENT_IDS};
+use crate::redact::{self, Redacted};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Alerts of one detector published at most per delivery (the last one stands for the rest).
+pub const PAGE: usize = 50;
+
+/// `alerts` with, for each detector past [`PAGE`], the alerts beyond the first `PAGE - 1`
+/// folded into one; `counts.paged` counts the alerts folded.
+pub fn page(alerts: Vec<Redacted<Alert>>, counts: &mut Counts) -> Vec<Redacted<Alert>> {
+    let mut per: HashMap<String, usize> = HashMap::new();
+    for a in &alerts {
+        *per.entry(a.detector.clone()).or_default() += 1;
+    }
+    if per.values().all(|&n| n <= PAGE) {
+        return alerts;
+    }
+    let (mut out, mut seen) = (Vec::new(), HashMap::<String, usize>::new());
+    let mut rest: HashMap<String, Vec<Redacted<Alert>>> = HashMap::new();
+    let mut order = Vec::new();
+    for a in alerts {
+        let detector = a.detector.clone();
+        let n = seen.entry(detector.clone()).or_default();
+        *n += 1;
+        let paged = per[&detector] > PAGE && !OPERATIONAL.contains(&detector.as_str());
+        if paged && *n >= PAGE {
+            if *n == PAGE {
+                order.push(detector.clone());
+            }
+            rest.entry(detector).or_default().push(a);
+        } else {
+            out.push(a);
+        }
+    }
+    for detector in order {
+        if let Some(folded) = rest.remove(&detector) {
+            counts.paged += folded.len() as u64;
+            out.push(fold(folded));
+        }
+    }
+    out
+}
+
+/// One alert for `folded` (alerts of one detector, at least one): the first of them, with the
+/// number of alerts and events, the worst severity, and the first event ids of all.
+fn fold(folded: Vec<Redacted<Alert>>) -> Redacted<Alert> {
+    let n = folded.len();
+    let events: u64 = folded.iter().map(|a| a.count).sum();
+    let worst = folded.iter().map(|a| a.severity).max();
+    let last_seen = folded.iter().map(|a| a.last_seen.clone()).max();
+    let first_seen = folded.iter().map(|a| a.first_seen.clone()).min();
+    let (first_id, last_id) = (folded[0].id.clone(), folded[n - 1].id.clone());
+    let mut ids = Vec::new();
+    for a in &folded {
+        let room = MAX_EVENT_IDS.saturating_sub(ids.len());
+        ids.extend(a.event_ids.iter().take(room).cloned());
+    }
+    let mut a = folded
+        .into_iter()
+        .next()
+        .map(Redacted::into_inner)
+        .unwrap_or_else(|| unreachable!("fold is given at least one alert"));
+    a.id = alert_id(&[&a.detector, "page", &first_id, &last_id, &n.to_string()]);
+    a.summary = format!(
+        "{n} more {} alerts ({events} events) in this delivery than a page of {PAGE} shows, \
+         folded into this one; the first of them: {}",
+        a.detector, a.summary
+    );
+    a.severity = worst.unwrap_or(a.severity);
+    a.count = events;
+    a.event_ids = ids;
+    a.first_seen = first_seen.unwrap_or_default();
+    a.last_seen = last_seen.unwrap_or_default();
+    a.evidence.insert(
+        "page".into(),
+        json!({"alerts": n, "events": events, "first_id": first_id, "last_id": last_id}),
+    );
+    redact::alert(a)
+}
