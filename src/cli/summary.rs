@@ -27,6 +27,14 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         counted(alerts, "alert"),
         counted(t.failed, "error")
     )?;
+    if alerts > 0 {
+        let by: Vec<String> = t
+            .alerts_by_severity()
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        writeln!(err, "trailwatch: alerts by severity: {}", by.join(", "))?;
+    }
     let mut notes = Vec::new();
     if t.skipped > 0 {
         let over = match t.oversized {
