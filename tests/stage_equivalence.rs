@@ -14,37 +14,17 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use trailwatch::cli::correlation::CorrelationOptions;
 use trailwatch::cli::replay::{self, Replay};
+use trailwatch::correlate::time::format_time;
 use trailwatch::detectors::Settings;
 use trailwatch::lambda::state::{AnyTable, MemoryTable, State};
 use trailwatch::output::Format;
 use trailwatch::{Catalog, Pipeline, Severity};
 
-/// `unix` seconds as an `eventTime`.
-fn event_time(unix: i64) -> String {
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 /// A failed console sign-in of user `u{i % 4}` from one address, at `at`.
 fn failed_login(i: usize, at: i64) -> String {
     format!(
         r#"{{"eventVersion":"1.08","eventID":"bf-{i:03}","eventTime":"{}","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.9","errorMessage":"Failed authentication","responseElements":{{"ConsoleLogin":"Failure"}},"userIdentity":{{"type":"IAMUser","accountId":"111122223333","arn":"arn:aws:iam::111122223333:user/u{u}","userName":"u{u}"}}}}"#,
-        event_time(at),
+        format_time(at),
         u = i % 4
     )
 }
