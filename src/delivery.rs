@@ -8,7 +8,7 @@
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, AlertBuilder, Source};
-use crate::correlate::Observation;
+use crate::correlate::Observed;
 use crate::detectors::Settings;
 use crate::redact::{self, Redacted};
 use crate::rules::catalog::Catalog;
@@ -45,9 +45,9 @@ pub struct Analysis {
     pub findings: Vec<Redacted<Finding<'static>>>,
     /// Findings the filters dropped or lowered, by (detector, filter).
     pub suppressed: FilterTally,
-    /// What the findings of base rules give the correlation rules, for the caller's
-    /// correlation engine (which keeps state across deliveries).
-    pub observations: Vec<Observation>,
+    /// What the findings of base rules give the correlation rules, aggregated per group and
+    /// minute, for the caller's correlation engine (which keeps state across deliveries).
+    pub observed: Observed,
 }
 
 impl Pipeline {
@@ -64,22 +64,22 @@ impl Pipeline {
         let (mut detectors, suppressed) = filtered::wrap(detectors, &self.catalog, &dates::today());
         let mut builder = AlertBuilder::new(source);
         let mut findings = Vec::new();
-        let mut observations = Vec::new();
+        let mut observed = Observed::default();
         let correlations = &*self.catalog.correlations;
+        // A correlation turned off (`--disable`, DISABLED_DETECTORS) counts nothing.
+        let on = |id: &str| !self.disabled.iter().any(|d| d == id);
         let report = scan_with(input, self.limits, &mut detectors, &mut |f| {
             if keep_findings.is_some_and(|min| f.severity >= min) {
                 findings.push(redact::finding(f));
             }
             if !correlations.is_empty() {
-                correlations.observe(f, &mut observations);
+                correlations.observe(f, &on, &mut observed);
                 if correlations.is_quiet(&f.detector) {
                     return;
                 }
             }
             builder.add(f);
         });
-        // A correlation turned off (`--disable`, DISABLED_DETECTORS) counts nothing.
-        observations.retain(|o| !self.disabled.contains(&o.key.correlation));
         let alerts = builder
             .finish(&|id| self.catalog.meta(id))
             .into_iter()
@@ -97,7 +97,7 @@ impl Pipeline {
             alerts,
             findings,
             suppressed,
-            observations,
+            observed,
         }
     }
 }

@@ -6,7 +6,7 @@
 use super::correlation::{self, CorrelationOptions, ReplayEngine};
 use crate::alert::Alert;
 use crate::correlate::time::parse_event_time;
-use crate::correlate::{Dedup, Observation, Store};
+use crate::correlate::{Dedup, Observed, Store};
 use crate::redact::Redacted;
 use crate::stage::{Admitted, Delivery, Memory, Raised, When};
 use std::convert::Infallible;
@@ -58,10 +58,10 @@ impl Memory for ReplayMemory {
     async fn observe(
         &mut self,
         d: &Delivery<'_>,
-        observations: &[Observation],
+        observed: &Observed,
     ) -> Result<Raised, Infallible> {
         let ((), late, evicted) = self.counted(|m| {
-            if let Err(e) = m.engine.observe(d.name, observations) {
+            if let Err(e) = m.engine.observe(d.name, observed) {
                 m.faults.push(format!("{}: {e}", d.name));
             }
             // Every record moves the run's clock, not only the findings of base rules:

@@ -2,7 +2,7 @@
 //! in unit tests; a DynamoDB store against a local server): idempotent counting per event id,
 //! decisions that drop buckets but keep the group, forgetting, the watermark.
 
-use super::store::{Event, GroupKey, Store};
+use super::store::{Bucket, Event, GroupKey, Store};
 
 /// One event of the check.
 fn event(id: &str, time: i64) -> Event {
@@ -16,31 +16,41 @@ fn event(id: &str, time: i64) -> Event {
     }
 }
 
+/// What one delivery observed of `events` in one minute.
+fn observed(events: &[Event]) -> Bucket {
+    let mut b = Bucket::default();
+    for e in events {
+        b.add(e);
+    }
+    b
+}
+
 /// Panics, naming the broken promise, if `store` (empty) does not keep the [`Store`] contract.
 pub fn check_store<S: Store>(store: &mut S) {
     let key = GroupKey {
         correlation: "contract".into(),
+        account: "111122223333".into(),
         group: vec!["203.0.113.9".into()],
     };
     let (b0, b1) = (1_764_500_400, 1_764_500_460);
     let first = [event("a", b0), event("b", b0 + 5)];
     assert_eq!(
-        store.add(&key, b0, "d1", &first).unwrap(),
+        store.add(&key, b0, "d1", &observed(&first)).unwrap(),
         2,
         "two new events"
     );
     assert_eq!(
-        store.add(&key, b0, "d1", &first).unwrap(),
+        store.add(&key, b0, "d1", &observed(&first)).unwrap(),
         0,
         "the same delivery again counts nothing"
     );
     let overlap = [event("b", b0 + 5), event("c", b0 + 9)];
     assert_eq!(
-        store.add(&key, b0, "d2", &overlap).unwrap(),
+        store.add(&key, b0, "d2", &observed(&overlap)).unwrap(),
         1,
         "an event counted before is not counted"
     );
-    store.add(&key, b1, "d2", &[event("d", b1)]).unwrap();
+    store.add(&key, b1, "d2", &observed(&[event("d", b1)])).unwrap();
     let g = store.group(&key).unwrap().expect("the group has state");
     assert_eq!(g.buckets.len(), 2);
     assert_eq!(g.buckets[&b0].count, 3);

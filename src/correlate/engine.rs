@@ -10,12 +10,12 @@
 //! records arrive, nor on how they were split into files. Records later than the lateness
 //! are not counted, and counted in [`Engine::late`].
 
-use super::link::{Correlations, Linked, Observation};
+use super::link::{Correlations, Linked};
+use super::observed::Observed;
 use super::raise::raise;
 use super::rule::{Kind, BUCKET};
-use super::store::{bucket_of, Bucket, Event, GroupKey, Store, StoreError};
+use super::store::{Bucket, Store, StoreError};
 use crate::alert::Alert;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Allowed lateness unless configured: CloudTrail delivers within about 15 minutes.
@@ -45,37 +45,26 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Counts the observations of one delivery (`delivery` names it): one store update per
-    /// group and minute.
-    pub fn observe(
-        &mut self,
-        delivery: &str,
-        observations: &[Observation],
-    ) -> Result<(), StoreError> {
-        let mut parts: BTreeMap<(&GroupKey, i64), Vec<Event>> = BTreeMap::new();
-        for o in observations {
-            self.newest = self.newest.max(o.event.time);
-            parts
-                .entry((&o.key, bucket_of(o.event.time)))
-                .or_default()
-                .push(o.event.clone());
+    /// Counts what one delivery (`delivery` names it) observed: one store update per group
+    /// and minute.
+    pub fn observe(&mut self, delivery: &str, observed: &Observed) -> Result<(), StoreError> {
+        if let Some(n) = observed.newest {
+            self.newest = self.newest.max(n);
         }
         let watermark = self.store.watermark()?;
-        let mut decided: BTreeMap<&GroupKey, i64> = BTreeMap::new();
-        for ((key, bucket), events) in parts {
+        for (key, minutes) in observed.groups() {
             let Some(l) = self.set.get(&key.correlation) else {
                 continue;
             };
-            if !decided.contains_key(key) {
-                let d = self.store.group(key)?.map_or(i64::MIN, |g| g.decided);
-                decided.insert(key, d);
+            let decided = self.store.group(key)?.map_or(i64::MIN, |g| g.decided);
+            for (&bucket, b) in minutes {
+                let closed = bucket.saturating_add(l.rule.timespan + self.lateness) <= watermark;
+                if closed || bucket < decided {
+                    self.late += b.count;
+                    continue;
+                }
+                self.store.add(key, bucket, delivery, b)?;
             }
-            let closed = bucket.saturating_add(l.rule.timespan + self.lateness) <= watermark;
-            if closed || bucket < decided[key] {
-                self.late += events.len() as u64;
-                continue;
-            }
-            self.store.add(key, bucket, delivery, &events)?;
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //! correlation, and with what group.
 
 use super::rule::{Correlation, Kind};
-use super::store::{Event, GroupKey};
+use super::observed::Observed;
+use super::store::EventRef;
 use super::time::parse_event_time;
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
@@ -22,15 +23,6 @@ pub struct Linked {
     pub meta: DetectorMeta,
     /// The block, with `rules` resolved to detector ids.
     pub rule: Correlation,
-}
-
-/// A base-rule finding as a correlation counts it: which group, and the event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observation {
-    /// The correlation and group.
-    pub key: GroupKey,
-    /// The event.
-    pub event: Event,
 }
 
 /// Every correlation rule of a catalog, indexed by the base rules they read.
@@ -84,9 +76,12 @@ impl Correlations {
         !self.quiet.is_empty() && self.quiet.iter().any(|q| q == detector)
     }
 
-    /// The observations `f` makes, one per correlation it feeds. A finding whose `eventTime`
-    /// cannot be read feeds none (windows are on event time).
-    pub fn observe(&self, f: &Finding<'_>, out: &mut Vec<Observation>) {
+    /// Counts what `f` gives the correlations it feeds (those `on` says are on) into `out`.
+    /// A finding whose `eventTime` cannot be read feeds none (windows are on event time); one
+    /// lacking a `group-by` field is not grouped with every other such record, but counted in
+    /// [`Observed::ungrouped`]. Groups are per account: the account the record is for is
+    /// part of every group.
+    pub fn observe(&self, f: &Finding<'_>, on: &dyn Fn(&str) -> bool, out: &mut Observed) {
         let Some(uses) = self.feeds.get(f.detector.as_str()) else {
             return;
         };
@@ -95,31 +90,33 @@ impl Correlations {
         };
         for &(c, r) in uses {
             let l = &self.rules[c];
-            let group = l
-                .rule
-                .group_by
-                .iter()
-                .map(|g| field_of(f, g).unwrap_or_default().into_owned());
-            let value = match (l.rule.kind, &l.rule.condition.field) {
-                (Kind::ValueCount, Some(field)) => {
-                    Some(field_of(f, field).unwrap_or_default().into_owned())
+            if !on(&l.id) {
+                continue;
+            }
+            let mut group = Vec::with_capacity(l.rule.group_by.len());
+            for g in &l.rule.group_by {
+                match field_of(f, g).filter(|v| !v.is_empty()) {
+                    Some(v) => group.push(v),
+                    None => break,
                 }
+            }
+            if group.len() < l.rule.group_by.len() {
+                out.ungrouped += 1;
+                continue;
+            }
+            let value = match (l.rule.kind, &l.rule.condition.field) {
+                (Kind::ValueCount, Some(field)) => field_of(f, field),
                 _ => None,
             };
-            out.push(Observation {
-                key: GroupKey {
-                    correlation: l.id.clone(),
-                    group: group.collect(),
-                },
-                event: Event {
-                    id: f.event_id.to_string(),
-                    time,
-                    rule: r,
-                    value,
-                    name: f.event_name.to_string(),
-                    who: [&f.account, &f.region, &f.principal, &f.source_ip].map(|s| s.to_string()),
-                },
-            });
+            let event = EventRef {
+                id: &f.event_id,
+                time,
+                rule: r,
+                value: value.as_deref(),
+                name: &f.event_name,
+                who: [&f.account, &f.region, &f.principal, &f.source_ip],
+            };
+            out.add(&l.id, &f.account, &group, event);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Replay's store: every group in memory, capped, saved to a file between runs if asked.
 
-use super::store::{Event, GroupKey, GroupState, Store, StoreError};
+use super::store::{Bucket, GroupKey, GroupState, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -90,7 +90,7 @@ impl Store for MemoryStore {
         key: &GroupKey,
         bucket: i64,
         _delivery: &str,
-        events: &[Event],
+        observed: &Bucket,
     ) -> Result<u64, StoreError> {
         if !self.index.contains_key(key) {
             self.make_room();
@@ -100,7 +100,7 @@ impl Store for MemoryStore {
             ..GroupState::default()
         });
         let b = g.buckets.entry(bucket).or_default();
-        Ok(events.iter().map(|e| u64::from(b.add(e))).sum())
+        Ok(b.merge(observed))
     }
 
     fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError> {

@@ -2,7 +2,7 @@
 //!
 //! - [`rule`]: the `correlation:` block of a descriptor, read and checked.
 //! - [`link`]: the catalog's correlations linked to their base rules; a finding becomes an
-//!   [`Observation`] (group and event).
+//!   count in one delivery's [`Observed`] (per group and minute, aggregated as it streams).
 //! - [`store`]: counts per rule, group and minute behind the [`Store`] trait, and replay's
 //!   in-memory store.
 //! - [`engine`]: windows on `eventTime`, allowed lateness, decisions, alerts.
@@ -13,6 +13,7 @@ pub mod dedup;
 pub mod engine;
 pub mod link;
 mod memory;
+pub mod observed;
 mod raise;
 pub mod rule;
 pub mod store;
@@ -22,6 +23,7 @@ pub mod time;
 
 pub use dedup::Dedup;
 pub use engine::{Engine, DEFAULT_LATENESS};
-pub use link::{Correlations, Linked, Observation};
+pub use link::{Correlations, Linked};
+pub use observed::{Observation, Observed};
 pub use memory::MemoryStore;
 pub use store::{Store, StoreError};

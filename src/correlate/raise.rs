@@ -65,6 +65,9 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         format!(" for {}", group_text.join(", "))
     };
     let mut parts = vec![l.id.as_str()];
+    if !key.account.is_empty() {
+        parts.push(&key.account);
+    }
     parts.extend(key.group.iter().map(String::as_str));
     let start_text = format_time(start);
     parts.push(&start_text);

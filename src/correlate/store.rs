@@ -7,7 +7,7 @@
 use super::rule::BUCKET;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Open groups kept at most, unless configured otherwise.
 pub const DEFAULT_MAX_GROUPS: usize = 100_000;
@@ -37,29 +37,66 @@ pub struct Event {
     pub who: [String; 4],
 }
 
+/// One base-rule match as a correlation counts it, borrowed from the finding: nothing is
+/// copied unless the bucket keeps it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    /// `eventID`.
+    pub id: &'a str,
+    /// `eventTime`, seconds since the epoch.
+    pub time: i64,
+    /// Which of the correlation's rules matched (position in `rules`).
+    pub rule: usize,
+    /// The value a value_count counts.
+    pub value: Option<&'a str>,
+    /// `eventName`.
+    pub name: &'a str,
+    /// Account, region, principal and source address, for the alert.
+    pub who: [&'a str; 4],
+}
+
+impl Event {
+    /// The event, borrowed.
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            id: &self.id,
+            time: self.time,
+            rule: self.rule,
+            value: self.value.as_deref(),
+            name: &self.name,
+            who: [&self.who[0], &self.who[1], &self.who[2], &self.who[3]],
+        }
+    }
+}
+
 /// A correlation and one group of it: the rule id and the group-by values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GroupKey {
     /// The correlation rule's id.
     pub correlation: String,
+    /// The account the records are for (`recipientAccountId`): groups never span accounts.
+    #[serde(default)]
+    pub account: String,
     /// The values of its `group-by` fields, in order.
     pub group: Vec<String>,
 }
 
-/// What one minute of one group holds.
+/// What one minute of one group holds: what one delivery observed (aggregated while it
+/// streams), or what the store keeps. Sets are sorted vectors (serialised as before, a
+/// fraction of the memory of trees for the few items a minute usually has).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
     /// Events counted.
     pub count: u64,
-    /// Hashes of the event ids counted (what makes counting idempotent), at most
+    /// Hashes of the event ids counted (what makes counting idempotent), sorted, at most
     /// [`KEPT_SEEN`].
-    pub seen: BTreeSet<u64>,
-    /// The earliest (time, event id) pairs, at most [`KEPT_IDS`].
+    pub seen: Vec<u64>,
+    /// The earliest (time, event id) pairs, sorted, at most [`KEPT_IDS`].
     pub first: Vec<(i64, String)>,
-    /// Distinct values (value_count), at most [`KEPT_VALUES`].
-    pub values: BTreeSet<String>,
-    /// Distinct event names, at most [`KEPT_VALUES`].
-    pub names: BTreeSet<String>,
+    /// Distinct values (value_count), sorted, at most [`KEPT_VALUES`].
+    pub values: Vec<String>,
+    /// Distinct event names, sorted, at most [`KEPT_VALUES`].
+    pub names: Vec<String>,
     /// Per rule of the correlation, the earliest and latest time it matched.
     pub rules: Vec<Option<(i64, i64)>>,
     /// Account, region, principal and source address of the earliest event.
@@ -69,46 +106,127 @@ pub struct Bucket {
 impl Bucket {
     /// Counts `e` unless it was counted before; returns whether it was new.
     pub fn add(&mut self, e: &Event) -> bool {
-        let hash = id_hash(e);
-        if self.seen.contains(&hash) {
-            return false;
-        }
-        if self.seen.len() < KEPT_SEEN {
-            self.seen.insert(hash);
+        self.add_ref(e.as_ref())
+    }
+
+    /// Counts `e` unless it was counted before; returns whether it was new. Copies only what
+    /// the bucket keeps.
+    pub fn add_ref(&mut self, e: EventRef<'_>) -> bool {
+        let hash = id_hash(&e);
+        match self.seen.binary_search(&hash) {
+            Ok(_) => return false,
+            Err(pos) if self.seen.len() < KEPT_SEEN => self.seen.insert(pos, hash),
+            Err(_) => {}
         }
         self.count += 1;
-        let at = (e.time, e.id.clone());
-        let pos = self.first.partition_point(|p| *p < at);
-        if pos < KEPT_IDS {
-            self.first.insert(pos, at.clone());
-            self.first.truncate(KEPT_IDS);
+        self.keep(e.time, e.id, e.rule, e.name, e.value, &e.who);
+        true
+    }
+
+    /// Counts the events of `other` (another bucket of the same minute and group) that this
+    /// one has not counted (by their id hashes: beyond [`KEPT_SEEN`] of them, the rest count
+    /// as new); returns how many were new.
+    pub fn merge(&mut self, other: &Bucket) -> u64 {
+        let known = other
+            .seen
+            .iter()
+            .filter(|h| self.seen.binary_search(h).is_ok())
+            .count() as u64;
+        let new = other.count.saturating_sub(known);
+        if new == 0 {
+            return 0;
         }
-        for (set, v) in [
-            (&mut self.values, e.value.as_ref()),
-            (&mut self.names, Some(&e.name)),
-        ] {
-            if let Some(v) = v.filter(|_| set.len() < KEPT_VALUES) {
-                set.insert(v.clone());
+        for &h in &other.seen {
+            if let Err(pos) = self.seen.binary_search(&h) {
+                if self.seen.len() < KEPT_SEEN {
+                    self.seen.insert(pos, h);
+                }
             }
         }
-        if self.rules.len() <= e.rule {
-            self.rules.resize(e.rule + 1, None);
+        self.count += new;
+        for (t, id) in &other.first {
+            insert_first(&mut self.first, *t, id);
         }
-        let span = self.rules[e.rule].get_or_insert((e.time, e.time));
-        *span = (span.0.min(e.time), span.1.max(e.time));
+        for (set, from) in [(&mut self.values, &other.values), (&mut self.names, &other.names)] {
+            for v in from {
+                insert_sorted(set, v);
+            }
+        }
+        for (r, span) in other.rules.iter().enumerate() {
+            if let Some((lo, hi)) = *span {
+                self.span(r, lo);
+                self.span(r, hi);
+            }
+        }
+        if let Some((t, id, who)) = &other.who {
+            let who = [&*who[0], &*who[1], &*who[2], &*who[3]];
+            self.note_who(*t, id, &who);
+        }
+        new
+    }
+
+    /// Keeps what the alert needs of one new event.
+    fn keep(
+        &mut self,
+        time: i64,
+        id: &str,
+        rule: usize,
+        name: &str,
+        value: Option<&str>,
+        who: &[&str; 4],
+    ) {
+        insert_first(&mut self.first, time, id);
+        if let Some(v) = value {
+            insert_sorted(&mut self.values, v);
+        }
+        insert_sorted(&mut self.names, name);
+        self.span(rule, time);
+        self.note_who(time, id, who);
+    }
+
+    /// Widens the span of `rule` to `time`.
+    fn span(&mut self, rule: usize, time: i64) {
+        if self.rules.len() <= rule {
+            self.rules.resize(rule + 1, None);
+        }
+        let span = self.rules[rule].get_or_insert((time, time));
+        *span = (span.0.min(time), span.1.max(time));
+    }
+
+    /// Keeps `who` if its event is the earliest.
+    fn note_who(&mut self, time: i64, id: &str, who: &[&str; 4]) {
         if self
             .who
             .as_ref()
-            .is_none_or(|(t, id, _)| (*t, id) > (at.0, &at.1))
+            .is_none_or(|(t, i, _)| (*t, i.as_str()) > (time, id))
         {
-            self.who = Some((at.0, at.1, e.who.clone()));
+            self.who = Some((time, id.to_owned(), who.map(str::to_owned)));
         }
-        true
+    }
+}
+
+/// Inserts (time, id) among the earliest [`KEPT_IDS`], unless there or later than them all.
+fn insert_first(first: &mut Vec<(i64, String)>, time: i64, id: &str) {
+    let pos = first.partition_point(|(t, i)| (*t, i.as_str()) < (time, id));
+    if pos >= KEPT_IDS || first.get(pos).is_some_and(|(t, i)| (*t, i.as_str()) == (time, id)) {
+        return;
+    }
+    first.insert(pos, (time, id.to_owned()));
+    first.truncate(KEPT_IDS);
+}
+
+/// Inserts `v` into the sorted set `set` unless there or the set is full.
+fn insert_sorted(set: &mut Vec<String>, v: &str) {
+    if set.len() >= KEPT_VALUES {
+        return;
+    }
+    if let Err(pos) = set.binary_search_by(|s| s.as_str().cmp(v)) {
+        set.insert(pos, v.to_owned());
     }
 }
 
 /// A stable 64-bit hash of an event's identity (its id, or what it is when it has none).
-fn id_hash(e: &Event) -> u64 {
+fn id_hash(e: &EventRef<'_>) -> u64 {
     let mut h = Sha256::new();
     if e.id.is_empty() {
         h.update(format!("{}\0{}\0{}\0{:?}", e.time, e.rule, e.name, e.who));
@@ -151,14 +269,15 @@ pub enum StoreError {
 
 /// Correlation counts per rule, group and minute, kept between deliveries.
 pub trait Store {
-    /// Adds the events of one delivery that fall in one bucket of one group (one call per
-    /// group and bucket); events counted before are not counted again. Returns how many were new.
+    /// Adds what one delivery observed in one minute of one group (`observed`: one call per
+    /// group and minute); events counted before are not counted again. Returns how many were
+    /// new.
     fn add(
         &mut self,
         key: &GroupKey,
         bucket: i64,
         delivery: &str,
-        events: &[Event],
+        observed: &Bucket,
     ) -> Result<u64, StoreError>;
     /// The state of one group, if it has any.
     fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError>;

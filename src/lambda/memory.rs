@@ -4,7 +4,7 @@
 use super::retry::Contention;
 use super::state::{dedup, unix_now, AnyTable, State, TableError};
 use crate::alert::Alert;
-use crate::correlate::Observation;
+use crate::correlate::Observed;
 use crate::delivery::Pipeline;
 use crate::redact::Redacted;
 use crate::stage::{Admitted, Delivery, Memory, Raised, When};
@@ -38,7 +38,7 @@ impl Memory for TableMemory<'_> {
     async fn observe(
         &mut self,
         d: &Delivery<'_>,
-        observations: &[Observation],
+        observed: &Observed,
     ) -> Result<Raised, TableError> {
         let Some(state) = self.state else {
             return Ok(Raised::default());
@@ -47,7 +47,7 @@ impl Memory for TableMemory<'_> {
         let object = d.object.unwrap_or(("", d.name));
         let now = d.clock.unwrap_or_else(unix_now);
         let got = state
-            .delivered(set, object, d.newest_event, observations, now, self.budget)
+            .delivered(set, object, d.newest_event, observed, now, self.budget)
             .await?;
         Ok(Raised {
             alerts: got.alerts,

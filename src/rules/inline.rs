@@ -11,7 +11,7 @@
 use super::catalog::{Catalog, Descriptor, Expect, InlineTest, Kind};
 use super::filter::{Filter, FilterExpect, FilterTest};
 use super::filtered;
-use crate::correlate::{Engine, MemoryStore, DEFAULT_LATENESS};
+use crate::correlate::{Engine, MemoryStore, Observed, DEFAULT_LATENESS};
 use crate::detectors::{findings_in, Settings};
 use std::sync::Arc;
 
@@ -94,14 +94,14 @@ fn correlation_alerts(
     settings: &Settings,
 ) -> Result<usize, String> {
     let mut detectors = catalog.detectors(settings, &[]);
-    let mut observations = Vec::new();
+    let mut observed = Observed::default();
     for (i, record) in records.iter().enumerate() {
         let text = record.to_string();
         for detector in &mut detectors {
             let found = findings_in(&mut **detector, text.as_bytes())
                 .map_err(|e| format!("record {}: does not parse: {e}", i + 1))?;
             for f in &found {
-                catalog.correlations.observe(f, &mut observations);
+                catalog.correlations.observe(f, &|_| true, &mut observed);
             }
         }
     }
@@ -109,7 +109,7 @@ fn correlation_alerts(
     let correlations = Arc::clone(&catalog.correlations);
     let mut engine = Engine::new(correlations, store, DEFAULT_LATENESS);
     engine
-        .observe("test", &observations)
+        .observe("test", &observed)
         .map_err(|e| e.to_string())?;
     let alerts = engine.flush().map_err(|e| e.to_string())?;
     Ok(alerts.iter().filter(|a| a.detector == id).count())

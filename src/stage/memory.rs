@@ -4,7 +4,7 @@
 //! (the Lambda's operational alerts go through the stage with it).
 
 use crate::alert::Alert;
-use crate::correlate::Observation;
+use crate::correlate::Observed;
 use crate::redact::Redacted;
 use std::future::Future;
 use std::pin::pin;
@@ -64,7 +64,7 @@ pub trait Memory {
     fn observe(
         &mut self,
         delivery: &Delivery<'_>,
-        observations: &[Observation],
+        observed: &Observed,
     ) -> impl Future<Output = Result<Raised, Self::Error>> + Send;
 
     /// The windows due at `clock` (`None`: the end of a replay): their alerts, and those
@@ -93,7 +93,7 @@ impl Memory for NoMemory {
     async fn observe(
         &mut self,
         _: &Delivery<'_>,
-        _: &[Observation],
+        _: &Observed,
     ) -> Result<Raised, Self::Error> {
         Ok(Raised::default())
     }

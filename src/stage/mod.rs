@@ -73,7 +73,7 @@ impl Stage {
         memory: &mut M,
         counts: &mut Counts,
     ) -> Result<Vec<Redacted<Alert>>, M::Error> {
-        let raised = memory.observe(&delivery, &analysis.observations).await?;
+        let raised = memory.observe(&delivery, &analysis.observed).await?;
         let mut alerts: Vec<Redacted<Alert>> = analysis.alerts.clone();
         alerts.extend(raised.alerts.into_iter().map(redact::alert));
         alerts.extend(extra);

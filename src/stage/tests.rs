@@ -1,6 +1,6 @@
 use super::*;
 use crate::alert::{operational, Source};
-use crate::correlate::{Dedup, Observation};
+use crate::correlate::{Dedup, Observed};
 
 fn alert(detector: &str, severity: Severity, minute: u32, id: &str) -> Redacted<Alert> {
     let source = Source::File {
@@ -22,7 +22,7 @@ impl Memory for Windows {
     async fn observe(
         &mut self,
         _: &Delivery<'_>,
-        _: &[Observation],
+        _: &Observed,
     ) -> Result<Raised, Self::Error> {
         Ok(Raised::default())
     }

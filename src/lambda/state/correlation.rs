@@ -7,8 +7,8 @@ use super::groups::{minutes_pk, Loaded, Scope, Snapshot};
 use super::table::{Table, TableError};
 use super::Contention;
 use crate::alert::Alert;
-use crate::correlate::store::{Event, GroupKey, GroupState};
-use crate::correlate::{Correlations, Engine, Observation, Store, StoreError};
+use crate::correlate::store::{Bucket, GroupKey, GroupState};
+use crate::correlate::{Correlations, Engine, Observed, Store, StoreError};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ impl Store for Snapshot {
         key: &GroupKey,
         bucket: i64,
         _delivery: &str,
-        events: &[Event],
+        observed: &Bucket,
     ) -> Result<u64, StoreError> {
         let g = self.groups.entry(key.clone()).or_insert_with(|| Loaded {
             state: GroupState {
@@ -29,7 +29,7 @@ impl Store for Snapshot {
         });
         g.forgotten = false;
         let b = g.state.buckets.entry(bucket).or_default();
-        let new: u64 = events.iter().map(|e| u64::from(b.add(e))).sum();
+        let new = b.merge(observed);
         if new > 0 {
             if !g.minutes.contains_key(&bucket) || g.ver == 0 {
                 self.changed.insert(key.clone());
@@ -101,19 +101,19 @@ pub struct Correlated {
     pub evicted: u64,
 }
 
-/// Counts one delivery's `observations` (none, for the scheduled check) and decides the windows
+/// Counts what one delivery `observed` (nothing, for the scheduled check) and decides the windows
 /// due at `now` of the groups of `scope` (the clock is the watermark: a record older than its
 /// window's end plus `lateness` is late).
 pub async fn correlate<T: Table>(
     table: &T,
     set: &Arc<Correlations>,
     lateness: i64,
-    (delivery, observations): (&str, &[Observation]),
+    (delivery, observed): (&str, &Observed),
     scope: Option<usize>,
     now: i64,
     budget: Contention,
 ) -> Result<Correlated, TableError> {
-    let touched: BTreeSet<&GroupKey> = observations.iter().map(|o| &o.key).collect();
+    let touched: BTreeSet<&GroupKey> = observed.keys().collect();
     let scope = match scope {
         Some(cap) => Scope::Due { cap },
         None => Scope::Touched(&touched),
@@ -126,7 +126,7 @@ pub async fn correlate<T: Table>(
     while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
-        engine.observe(delivery, observations).map_err(internal)?;
+        engine.observe(delivery, observed).map_err(internal)?;
         let alerts = engine.close(now).map_err(internal)?;
         let (late, evicted) = (engine.late, engine.store.evicted);
         if engine.store.commit(table).await? {

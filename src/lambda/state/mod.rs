@@ -28,7 +28,7 @@ pub use crate::lambda::config::StateSettings;
 pub use table::{MemoryTable, Row, Table, TableError};
 
 use crate::alert::Alert;
-use crate::correlate::{Correlations, Observation};
+use crate::correlate::{Correlations, Observed};
 pub use crate::lambda::retry::Contention;
 use std::sync::Arc;
 
@@ -118,15 +118,15 @@ impl<T: Table> State<T> {
         set: &Arc<Correlations>,
         (bucket, key): (&str, &str),
         newest: &str,
-        observations: &[Observation],
+        observed: &Observed,
         now: i64,
         budget: Contention,
     ) -> Result<Delivered, TableError> {
         let mut out = Delivered::default();
-        if !observations.is_empty() {
+        if !observed.is_empty() {
             let lateness = self.settings.lateness;
             let delivery = format!("s3://{bucket}/{key}");
-            let what = (delivery.as_str(), observations);
+            let what = (delivery.as_str(), observed);
             let c =
                 correlation::correlate(&self.table, set, lateness, what, None, now, budget).await?;
             out.alerts = c.alerts;
@@ -149,7 +149,8 @@ impl<T: Table> State<T> {
         let mut out = Checked::default();
         if !set.is_empty() {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
-            let c = correlation::correlate(&self.table, set, lateness, ("", &[]), cap, now, budget)
+            let none = Observed::default();
+            let c = correlation::correlate(&self.table, set, lateness, ("", &none), cap, now, budget)
                 .await?;
             out.alerts = c.alerts;
             out.evicted = c.evicted;

@@ -7,7 +7,7 @@ use crate::alert::severity::Severity;
 use crate::alert::DetectorMeta;
 use crate::correlate::rule::{Condition, Correlation, Kind};
 use crate::correlate::store::{Event, GroupKey, DEFAULT_MAX_GROUPS};
-use crate::correlate::{Engine, Linked, MemoryStore, DEFAULT_LATENESS};
+use crate::correlate::{Engine, Linked, MemoryStore, Observation, Observed, DEFAULT_LATENESS};
 
 const T0: i64 = 1_764_500_400; // 2025-11-30T11:00:00Z
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/eu-west-1/2025/11/30/f.json.gz";
@@ -35,6 +35,7 @@ fn obs(ip: &str, id: &str, time: i64) -> Observation {
     Observation {
         key: GroupKey {
             correlation: "burst".into(),
+            account: String::new(),
             group: vec![ip.into()],
         },
         event: Event {
@@ -87,7 +88,7 @@ async fn deliver(
         set,
         ("logs", key),
         "2025-11-30T11:00:00Z",
-        o,
+        &Observed::of(o),
         now,
         Contention::DEFAULT,
     )
@@ -137,7 +138,7 @@ async fn a_record_later_than_its_window_allows_is_not_counted() {
             &set,
             ("logs", KEY),
             "",
-            &burst("ip", 0, 3, T0),
+            &Observed::of(&burst("ip", 0, 3, T0)),
             late,
             Contention::DEFAULT,
         )
@@ -156,10 +157,10 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     let load = || groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, scope, T0 + 60);
     let (a, b) = (load().await.unwrap(), load().await.unwrap());
     let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
-    ea.observe("d1", &first).unwrap();
+    ea.observe("d1", &Observed::of(&first)).unwrap();
     assert!(ea.store.commit(&s.table).await.unwrap());
     let mut eb = Engine::new(Arc::clone(&set), b, DEFAULT_LATENESS);
-    eb.observe("d2", &burst("ip", 2, 3, T0)).unwrap();
+    eb.observe("d2", &Observed::of(&burst("ip", 2, 3, T0))).unwrap();
     assert!(
         !eb.store.commit(&s.table).await.unwrap(),
         "the second writer is refused"
@@ -183,7 +184,7 @@ async fn the_table_gives_the_alerts_replay_gives() {
         MemoryStore::new(DEFAULT_MAX_GROUPS),
         DEFAULT_LATENESS,
     );
-    replay.observe("all", &all).unwrap();
+    replay.observe("all", &Observed::of(&all)).unwrap();
     let mut want: Vec<_> = replay
         .flush()
         .unwrap()
@@ -216,7 +217,7 @@ async fn a_table_that_is_down_fails_the_delivery() {
             &set,
             ("logs", KEY),
             "",
-            &burst("ip", 0, 1, T0),
+            &Observed::of(&burst("ip", 0, 1, T0)),
             T0,
             Contention::DEFAULT,
         )
@@ -338,7 +339,7 @@ proptest::proptest! {
             .map(|(i, (ip, t))| obs(&format!("ip{ip}"), &format!("e{i}"), T0 + t))
             .collect();
         let mut replay = Engine::new(Arc::clone(&set), MemoryStore::new(DEFAULT_MAX_GROUPS), DEFAULT_LATENESS);
-        replay.observe("all", &all).unwrap();
+        replay.observe("all", &Observed::of(&all)).unwrap();
         let mut want: Vec<_> = replay.flush().unwrap().into_iter().map(|a| (a.id, a.count)).collect();
         let mut parts: Vec<&[Observation]> = Vec::new();
         let mut rest = &all[..];
