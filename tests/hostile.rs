@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::process::Command;
 
 /// A real `ScheduleKeyDeletion` call (an alert of `kms-key-loss`).
 const REAL: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/eve","accountId":"111122223333"},"eventTime":"2026-11-28T10:00:00Z","eventSource":"kms.amazonaws.com","eventName":"ScheduleKeyDeletion","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.17.20","requestParameters":{"keyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","pendingWindowInDays":7},"responseElements":{"keyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","keyState":"PendingDeletion"},"eventID":"real-1","eventType":"AwsApiCall","recipientAccountId":"111122223333"}"#;
@@ -27,27 +26,6 @@ fn bomb(
     }
     data.extend_from_slice(&tail);
     write(dir, name, &data).display().to_string()
-}
-
-/// Runs `trailwatch args` and returns its output and its peak memory in MiB.
-fn measured(args: &[&str]) -> (std::process::Output, f64) {
-    let script = "import resource, subprocess, sys\n\
-                  p = subprocess.run(sys.argv[1:], capture_output=True)\n\
-                  sys.stdout.buffer.write(p.stdout)\n\
-                  sys.stderr.buffer.write(p.stderr)\n\
-                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n\
-                  sys.exit(p.returncode)";
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_trailwatch"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("python3 runs the measurement");
-    let err = text(&out.stderr);
-    let kib: f64 = err.lines().last().unwrap().trim().parse().unwrap();
-    (out, kib / 1024.0)
 }
 
 /// A mebibyte of letters that compresses about 160 times, as a long string in a real file

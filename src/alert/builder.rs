@@ -3,6 +3,7 @@
 
 use super::calls::Calls;
 use super::finding::{Finding, Summary};
+use super::overflow::{Overflow, MAX_SUBJECTS};
 use super::{id, Alert, DetectorMeta, Source, MAX_EVENT_IDS, MAX_EVENT_NAMES, SCHEMA};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -20,6 +21,10 @@ pub struct AlertBuilder {
     recent: Vec<(u64, usize)>,
     hasher: foldhash::fast::RandomState,
     alerts: Vec<(Finding<'static>, Alert)>,
+    /// Alerts started, by detector.
+    per_detector: HashMap<String, usize>,
+    /// Findings of subjects past [`MAX_SUBJECTS`], by detector.
+    overflow: HashMap<String, Overflow>,
 }
 
 /// How many alerts [`AlertBuilder`] compares a finding with before looking its subject up.
@@ -34,6 +39,8 @@ impl AlertBuilder {
             recent: Vec::with_capacity(RECENT + 1),
             hasher: Default::default(),
             alerts: Vec::new(),
+            per_detector: HashMap::new(),
+            overflow: HashMap::new(),
         }
     }
 
@@ -52,11 +59,25 @@ impl AlertBuilder {
             return merge(alert, top, f);
         }
         let same_hash = self.index.get(&hash).map_or(&[][..], Vec::as_slice);
-        let i = match same_hash.iter().find(|&&i| same(&self.alerts[i].0)) {
-            Some(&i) => {
+        let found = same_hash
+            .iter()
+            .find(|&&i| same(&self.alerts[i].0))
+            .copied();
+        let i = match found {
+            Some(i) => {
                 let (top, alert) = &mut self.alerts[i];
                 merge(alert, top, f);
                 i
+            }
+            None if self.full(f) => {
+                match self.overflow.get_mut(f.detector.as_str()) {
+                    Some(o) => o.add(f, hash),
+                    None => {
+                        let o = Overflow::new(f, self.start(f), hash);
+                        self.overflow.insert(f.detector.to_string(), o);
+                    }
+                }
+                return;
             }
             None => {
                 let i = self.alerts.len();
@@ -70,24 +91,41 @@ impl AlertBuilder {
         self.recent.truncate(RECENT);
     }
 
-    /// The alerts, with title, remediation and references from `meta`.
+    /// Whether `f` would start an alert past [`MAX_SUBJECTS`] of its detector (counting it
+    /// when not).
+    fn full(&mut self, f: &Finding<'_>) -> bool {
+        if let Some(n) = self.per_detector.get_mut(f.detector.as_str()) {
+            *n += 1;
+            return *n > MAX_SUBJECTS;
+        }
+        self.per_detector.insert(f.detector.to_string(), 1);
+        false
+    }
+
+    /// The alerts, with title, remediation and references from `meta`; each detector's alert
+    /// for the subjects past [`MAX_SUBJECTS`] follows its last one.
     pub fn finish(self, meta: &dyn Fn(&str) -> Option<DetectorMeta>) -> Vec<Alert> {
-        self.alerts
+        let mut overflow = self.overflow;
+        let mut out: Vec<Alert> = Vec::with_capacity(self.alerts.len() + overflow.len());
+        let mut left: HashMap<String, usize> = self
+            .per_detector
             .into_iter()
-            .map(|(top, mut a)| {
-                let m = meta(&a.detector).unwrap_or_default();
-                a.title = if m.title.is_empty() {
-                    a.detector.clone()
-                } else {
-                    m.title
-                };
-                a.remediation = m.remediation;
-                a.references = m.references;
-                a.tags = m.tags;
-                a.summary = summary(&top, &a);
-                a
-            })
-            .collect()
+            .map(|(d, n)| (d, n.min(MAX_SUBJECTS)))
+            .collect();
+        for (top, a) in self.alerts {
+            let detector = a.detector.clone();
+            out.push(dress(&top, a, meta));
+            let n = left.entry(detector.clone()).or_insert(1);
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                if let Some(o) = overflow.remove(&detector) {
+                    let (top, a) = o.parts();
+                    let dressed = dress(&top, a, meta);
+                    out.push(Overflow::finish(dressed, &o));
+                }
+            }
+        }
+        out
     }
 
     fn start(&self, f: &Finding<'_>) -> Alert {
@@ -126,6 +164,21 @@ impl AlertBuilder {
     }
 }
 
+/// `a` with title, remediation and references from `meta`, and its summary.
+fn dress(top: &Finding<'_>, mut a: Alert, meta: &dyn Fn(&str) -> Option<DetectorMeta>) -> Alert {
+    let m = meta(&a.detector).unwrap_or_default();
+    a.title = if m.title.is_empty() {
+        a.detector.clone()
+    } else {
+        m.title
+    };
+    a.remediation = m.remediation;
+    a.references = m.references;
+    a.tags = m.tags;
+    a.summary = summary(top, &a);
+    a
+}
+
 /// The summary of a merged alert: the most severe finding's, naming every distinct call with
 /// its count when there were several (`Root activity: ConsoleLogin x9, StopLogging (failed)
 /// by ...`), or the number of events when they were all the same call.
@@ -153,6 +206,20 @@ fn summary(top: &Finding<'_>, a: &Alert) -> String {
 
 /// Adds one more finding to an alert; `top` is the most severe finding so far.
 fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
+    join(a, f);
+    let name: &str = &f.event_name;
+    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.iter().any(|n| n == name) {
+        a.event_names.push(name.to_owned());
+    }
+    if f.severity > top.severity {
+        a.severity = f.severity;
+        a.evidence = f.evidence.to_map();
+        *top = f.clone().into_owned();
+    }
+}
+
+/// Counts `f` in `a`: its call, its time, its event id among the first.
+pub(super) fn join(a: &mut Alert, f: &Finding<'_>) {
     a.count += 1;
     a.calls.add(&f.event_name, f.failed);
     let time: &str = &f.event_time;
@@ -164,15 +231,6 @@ fn merge(a: &mut Alert, top: &mut Finding<'static>, f: &Finding<'_>) {
     }
     if a.event_ids.len() < MAX_EVENT_IDS {
         a.event_ids.push(f.event_id.to_string());
-    }
-    let name: &str = &f.event_name;
-    if a.event_names.len() < MAX_EVENT_NAMES && !a.event_names.iter().any(|n| n == name) {
-        a.event_names.push(name.to_owned());
-    }
-    if f.severity > top.severity {
-        a.severity = f.severity;
-        a.evidence = f.evidence.to_map();
-        *top = f.clone().into_owned();
     }
 }
 

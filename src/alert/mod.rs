@@ -3,11 +3,12 @@
 //! The alert id hashes detector, subject and source object, so a re-delivered file yields the
 //! same ids and subscribers can drop duplicates.
 
-mod builder;
+pub(crate) mod builder;
 pub(crate) mod calls;
 pub(crate) mod evidence;
 pub(crate) mod finding;
 pub(crate) mod id;
+mod overflow;
 pub(crate) mod resources;
 pub(crate) mod severity;
 pub(crate) mod time;

@@ -58,7 +58,7 @@ impl Memory for ReplayMemory {
     async fn observe(
         &mut self,
         d: &Delivery<'_>,
-        observed: &Observed,
+        observed: Observed,
     ) -> Result<Raised, Infallible> {
         let ((), late, evicted) = self.counted(|m| {
             if let Err(e) = m.engine.observe(d.name, observed) {

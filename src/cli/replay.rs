@@ -135,10 +135,10 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         for (i, result) in rx {
             bar.inc(inputs[i].size());
             pending.insert(i, result);
-            while let Some(r) = pending.remove(&want) {
+            while let Some(mut r) = pending.remove(&want) {
                 want += 1;
                 if outcome.is_ok() {
-                    outcome = bar.suspend(|| run.file(&r, out, err));
+                    outcome = bar.suspend(|| run.file(&mut r, out, err));
                     bar.set_message(format!(
                         "{} of {} files, {} records",
                         run.counts.files,
@@ -238,7 +238,7 @@ impl Run<'_> {
     /// One file's result, in the order of the inputs: notes, then its alerts.
     fn file(
         &mut self,
-        r: &FileResult,
+        r: &mut FileResult,
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -247,9 +247,10 @@ impl Run<'_> {
             self.counts.failed += 1;
             return writeln!(err, "trailwatch: {}: {e}", r.name);
         }
-        let Some(analysis) = &r.analysis else {
+        let Some(analysis) = &mut r.analysis else {
             return Ok(());
         };
+        let newest_event = std::mem::take(&mut analysis.report.newest_event);
         let report = &analysis.report;
         let not_a_log = matches!(
             report.error,
@@ -291,7 +292,7 @@ impl Run<'_> {
         let delivery = Delivery {
             name: &r.name,
             object: None,
-            newest_event: &report.newest_event,
+            newest_event: &newest_event,
             clock: None,
         };
         let decided = self.stage.delivery(

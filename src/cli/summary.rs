@@ -66,30 +66,34 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
             t.deep_subtrees
         ));
     }
-    if t.late > 0 {
-        notes.push(format!(
-            "{} too late for their correlation windows",
-            counted(t.late, "base-rule match")
-        ));
-    }
-    if t.held > 0 {
-        notes.push(format!(
-            "{} held back by dedup windows",
-            counted(t.held, "alert")
-        ));
-    }
-    if t.paged > 0 {
-        notes.push(format!(
-            "{} folded into a page's last alert (more than {} of one detector at once)",
-            counted(t.paged, "alert"),
-            crate::stage::PAGE
-        ));
-    }
-    if t.evicted > 0 {
-        notes.push(format!(
-            "{} evicted (cap reached)",
-            counted(t.evicted, "correlation group")
-        ));
+    let paged = format!(
+        "folded into a page's last alert (more than {} of one detector at once)",
+        crate::stage::PAGE
+    );
+    let state: [(u64, &str, &str); 6] = [
+        (
+            t.late,
+            "base-rule match",
+            "too late for their correlation windows",
+        ),
+        (t.held, "alert", "held back by dedup windows"),
+        (t.paged, "alert", &paged),
+        (
+            t.uncounted,
+            "base-rule match",
+            "past a delivery's correlation memory, not counted or not recognisable again",
+        ),
+        (
+            t.ungrouped,
+            "base-rule match",
+            "not correlated: their records lack a group-by field",
+        ),
+        (t.evicted, "correlation group", "evicted (cap reached)"),
+    ];
+    for (n, what, note) in state {
+        if n > 0 {
+            notes.push(format!("{} {note}", counted(n, what)));
+        }
     }
     if !notes.is_empty() {
         writeln!(err, "trailwatch: {}", notes.join("; "))?;

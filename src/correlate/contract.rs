@@ -35,29 +35,28 @@ pub fn check_store<S: Store>(store: &mut S) {
     let (b0, b1) = (1_764_500_400, 1_764_500_460);
     let first = [event("a", b0), event("b", b0 + 5)];
     assert_eq!(
-        store.add(&key, b0, "d1", &observed(&first)).unwrap(),
+        store.add(&key, b0, "d1", observed(&first)).unwrap(),
         2,
         "two new events"
     );
     assert_eq!(
-        store.add(&key, b0, "d1", &observed(&first)).unwrap(),
+        store.add(&key, b0, "d1", observed(&first)).unwrap(),
         0,
         "the same delivery again counts nothing"
     );
     let overlap = [event("b", b0 + 5), event("c", b0 + 9)];
     assert_eq!(
-        store.add(&key, b0, "d2", &observed(&overlap)).unwrap(),
+        store.add(&key, b0, "d2", observed(&overlap)).unwrap(),
         1,
         "an event counted before is not counted"
     );
-    store.add(&key, b1, "d2", &observed(&[event("d", b1)])).unwrap();
+    store
+        .add(&key, b1, "d2", observed(&[event("d", b1)]))
+        .unwrap();
     let g = store.group(&key).unwrap().expect("the group has state");
     assert_eq!(g.buckets.len(), 2);
     assert_eq!(g.buckets[&b0].count, 3);
-    assert_eq!(
-        g.buckets[&b0].first.first().map(|f| f.1.as_str()),
-        Some("a")
-    );
+    assert_eq!(g.buckets[&b0].first.first().map(|f| &*f.1), Some("a"));
     assert_eq!(g.buckets[&b0].rules[0], Some((b0, b0 + 9)));
     assert_eq!(store.groups().unwrap(), std::slice::from_ref(&key));
     store.decide(&key, b1).unwrap();

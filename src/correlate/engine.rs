@@ -45,25 +45,25 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// Counts what one delivery (`delivery` names it) observed: one store update per group
-    /// and minute.
-    pub fn observe(&mut self, delivery: &str, observed: &Observed) -> Result<(), StoreError> {
+    /// Counts what one delivery (`delivery` names it) observed, taking it: one store update
+    /// per group and minute.
+    pub fn observe(&mut self, delivery: &str, observed: Observed) -> Result<(), StoreError> {
         if let Some(n) = observed.newest {
             self.newest = self.newest.max(n);
         }
         let watermark = self.store.watermark()?;
-        for (key, minutes) in observed.groups() {
+        for (key, minutes) in observed.into_groups() {
             let Some(l) = self.set.get(&key.correlation) else {
                 continue;
             };
-            let decided = self.store.group(key)?.map_or(i64::MIN, |g| g.decided);
-            for (&bucket, b) in minutes {
+            let decided = self.store.decided(&key)?.unwrap_or(i64::MIN);
+            for (bucket, b) in minutes {
                 let closed = bucket.saturating_add(l.rule.timespan + self.lateness) <= watermark;
                 if closed || bucket < decided {
                     self.late += b.count;
                     continue;
                 }
-                self.store.add(key, bucket, delivery, b)?;
+                self.store.add(&key, bucket, delivery, b)?;
             }
         }
         Ok(())

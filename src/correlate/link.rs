@@ -1,8 +1,8 @@
 //! The correlation rules of a catalog, linked to their base rules: which findings feed which
 //! correlation, and with what group.
 
-use super::rule::{Correlation, Kind};
 use super::observed::Observed;
+use super::rule::{Correlation, Kind};
 use super::store::EventRef;
 use super::time::parse_event_time;
 use crate::alert::finding::Finding;

@@ -2,6 +2,7 @@
 
 use super::store::{Bucket, GroupKey, GroupState, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 /// Replay's store: everything in memory, saved to a file between runs if asked.
@@ -90,7 +91,7 @@ impl Store for MemoryStore {
         key: &GroupKey,
         bucket: i64,
         _delivery: &str,
-        observed: &Bucket,
+        observed: Bucket,
     ) -> Result<u64, StoreError> {
         if !self.index.contains_key(key) {
             self.make_room();
@@ -99,12 +100,18 @@ impl Store for MemoryStore {
             decided: i64::MIN,
             ..GroupState::default()
         });
-        let b = g.buckets.entry(bucket).or_default();
-        Ok(b.merge(observed))
+        Ok(match g.buckets.entry(bucket) {
+            Entry::Occupied(mut b) => b.get_mut().merge(&observed),
+            Entry::Vacant(v) => v.insert(observed).count,
+        })
     }
 
     fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError> {
         Ok(self.index.get(key).cloned())
+    }
+
+    fn decided(&mut self, key: &GroupKey) -> Result<Option<i64>, StoreError> {
+        Ok(self.index.get(key).map(|g| g.decided))
     }
 
     fn groups(&mut self) -> Result<Vec<GroupKey>, StoreError> {

@@ -24,6 +24,6 @@ pub mod time;
 pub use dedup::Dedup;
 pub use engine::{Engine, DEFAULT_LATENESS};
 pub use link::{Correlations, Linked};
-pub use observed::{Observation, Observed};
 pub use memory::MemoryStore;
+pub use observed::{Observation, Observed};
 pub use store::{Store, StoreError};

@@ -1,29 +1,35 @@
 //! What one delivery gives the correlation rules, aggregated while it streams: per correlation,
 //! group and minute, one [`Bucket`] (the count, and the same capped id, value and name sets the
 //! store keeps), never one item per match. Memory grows with the groups and minutes a delivery
-//! touches, not with its matches, and is capped by [`MAX_CELLS`]: past it, the matches of new
-//! minutes are counted in [`Observed::uncounted`] and reported, never silently dropped.
+//! touches, not with its matches, and is capped by [`BUDGET`] whatever the delivery: past it,
+//! the minutes already held still count their matches (without keeping their ids), and the
+//! matches of new minutes are counted in [`Observed::uncounted`] and reported, never silently
+//! dropped.
 
 use super::store::{bucket_of, Bucket, Event, EventRef, GroupKey};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// Minutes of groups (cells) one delivery may hold: about 1 KiB each at most (the sets are
-/// capped), so the aggregate stays within tens of MiB whatever the delivery. A real delivery of
-/// a 5-minute file with 5,000 active principals holds 25,000.
-pub const MAX_CELLS: usize = 60_000;
+/// Bytes (estimated: [`Bucket::weight`]) one delivery's aggregate may hold. A 5-minute file of
+/// 1,000,000 denied calls from 5,000 principals (25,000 minutes of groups) needs about 36 MiB.
+pub const BUDGET: usize = 40 << 20;
 
 /// One delivery's observations, aggregated.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Observed {
     groups: BTreeMap<GroupKey, BTreeMap<i64, Bucket>>,
     cells: usize,
+    weight: usize,
     /// Matches counted (each match of a base rule, once per correlation it feeds).
     pub matches: u64,
     /// Matches not counted because the record lacks a `group-by` field of the correlation.
     pub ungrouped: u64,
-    /// Matches not counted because the delivery already held [`MAX_CELLS`] minutes of groups.
+    /// Matches not counted: the delivery's aggregate was full ([`BUDGET`]) before their minute
+    /// of their group was met.
     pub uncounted: u64,
+    /// Matches counted without their ids (the aggregate was full): a retry of the delivery
+    /// would count them again.
+    pub unkept: u64,
     /// The latest `eventTime` observed, if any.
     pub newest: Option<i64>,
 }
@@ -35,7 +41,13 @@ impl Observed {
     }
 
     /// Counts one match for the group of `correlation` in `account` with the `group` values.
-    pub fn add(&mut self, correlation: &str, account: &str, group: &[Cow<'_, str>], e: EventRef<'_>) {
+    pub fn add(
+        &mut self,
+        correlation: &str,
+        account: &str,
+        group: &[Cow<'_, str>],
+        e: EventRef<'_>,
+    ) {
         let key = GroupKey {
             correlation: correlation.to_owned(),
             account: account.to_owned(),
@@ -49,14 +61,18 @@ impl Observed {
         self.matches += 1;
         self.newest = Some(self.newest.map_or(e.time, |n| n.max(e.time)));
         let minute = bucket_of(e.time);
-        let full = self.cells >= MAX_CELLS;
+        let full = self.weight >= BUDGET;
         let cells = match self.groups.get_mut(&key) {
             Some(cells) => cells,
             None if full => {
                 self.uncounted += 1;
                 return;
             }
-            None => self.groups.entry(key).or_default(),
+            None => {
+                self.weight += 128 + key.correlation.len() + key.account.len();
+                self.weight += key.group.iter().map(|g| 24 + g.len()).sum::<usize>();
+                self.groups.entry(key).or_default()
+            }
         };
         let bucket = match cells.get_mut(&minute) {
             Some(b) => b,
@@ -66,15 +82,25 @@ impl Observed {
             }
             None => {
                 self.cells += 1;
-                cells.entry(minute).or_default()
+                let b = cells.entry(minute).or_default();
+                self.weight += b.weight();
+                b
             }
         };
-        bucket.add_ref(e);
+        let before = bucket.weight();
+        bucket.add_kept(e, !full);
+        self.unkept += u64::from(full);
+        self.weight = (self.weight + bucket.weight()).saturating_sub(before);
     }
 
     /// The groups observed, in order.
     pub fn keys(&self) -> impl Iterator<Item = &GroupKey> {
         self.groups.keys()
+    }
+
+    /// Every group and its minutes, in order, taken.
+    pub fn into_groups(self) -> impl Iterator<Item = (GroupKey, BTreeMap<i64, Bucket>)> {
+        self.groups.into_iter()
     }
 
     /// Every group and its minutes, in order.
@@ -107,3 +133,7 @@ impl Observed {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "observed_tests.rs"]
+mod tests;

@@ -17,7 +17,7 @@ const MAX_NAMES: usize = 20;
 /// same id in replay and in the Lambda, whatever the files.
 pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64) -> Alert {
     let end = start + l.rule.timespan;
-    let mut firsts: Vec<&(i64, String)> = window.iter().flat_map(|b| &b.first).collect();
+    let mut firsts: Vec<&(i64, Box<str>)> = window.iter().flat_map(|b| &b.first).collect();
     firsts.sort();
     let last = window
         .iter()
@@ -26,7 +26,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         .max();
     let who = window
         .iter()
-        .filter_map(|b| b.who.as_ref())
+        .filter_map(|b| b.who.as_deref())
         .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let [account, region, principal, source_ip] = who.map(|w| w.2.clone()).unwrap_or_default();
     let mut names: Vec<&String> = window.iter().flat_map(|b| &b.names).collect();
@@ -100,7 +100,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         event_ids: firsts
             .iter()
             .take(MAX_EVENT_IDS)
-            .map(|f| f.1.clone())
+            .map(|f| f.1.to_string())
             .collect(),
         event_names: names.into_iter().cloned().collect(),
         evidence,

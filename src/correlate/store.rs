@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 /// Open groups kept at most, unless configured otherwise.
 pub const DEFAULT_MAX_GROUPS: usize = 100_000;
 
-/// Event ids kept per bucket for the alert (the count counts them all).
-pub const KEPT_IDS: usize = 20;
+/// Event ids kept per minute of a group for the alert (the count counts them all): a window of
+/// a few minutes offers the alert's twenty, and a storm of small groups stays small.
+pub const KEPT_IDS: usize = 8;
 /// Distinct values (value_count) and event names kept per bucket.
 pub const KEPT_VALUES: usize = 1000;
 /// Event-id hashes kept per bucket: beyond, events still count but are not recognised if they
@@ -81,6 +82,10 @@ pub struct GroupKey {
     pub group: Vec<String>,
 }
 
+/// The earliest event of a minute: its time, id, and account, region, principal and source
+/// address (boxed in [`Bucket`]: most buckets of a storm are small).
+pub type Who = (i64, String, [String; 4]);
+
 /// What one minute of one group holds: what one delivery observed (aggregated while it
 /// streams), or what the store keeps. Sets are sorted vectors (serialised as before, a
 /// fraction of the memory of trees for the few items a minute usually has).
@@ -92,7 +97,7 @@ pub struct Bucket {
     /// [`KEPT_SEEN`].
     pub seen: Vec<u64>,
     /// The earliest (time, event id) pairs, sorted, at most [`KEPT_IDS`].
-    pub first: Vec<(i64, String)>,
+    pub first: Vec<(i64, Box<str>)>,
     /// Distinct values (value_count), sorted, at most [`KEPT_VALUES`].
     pub values: Vec<String>,
     /// Distinct event names, sorted, at most [`KEPT_VALUES`].
@@ -100,7 +105,7 @@ pub struct Bucket {
     /// Per rule of the correlation, the earliest and latest time it matched.
     pub rules: Vec<Option<(i64, i64)>>,
     /// Account, region, principal and source address of the earliest event.
-    pub who: Option<(i64, String, [String; 4])>,
+    pub who: Option<Box<Who>>,
 }
 
 impl Bucket {
@@ -112,6 +117,17 @@ impl Bucket {
     /// Counts `e` unless it was counted before; returns whether it was new. Copies only what
     /// the bucket keeps.
     pub fn add_ref(&mut self, e: EventRef<'_>) -> bool {
+        self.add_kept(e, true)
+    }
+
+    /// Counts `e` unless it was counted before (returns whether it was new); with `keep`
+    /// false, only counts it (its id is not kept: a delivery past its memory budget).
+    pub fn add_kept(&mut self, e: EventRef<'_>, keep: bool) -> bool {
+        if !keep {
+            self.count += 1;
+            self.span(e.rule, e.time);
+            return true;
+        }
         let hash = id_hash(&e);
         match self.seen.binary_search(&hash) {
             Ok(_) => return false,
@@ -147,7 +163,10 @@ impl Bucket {
         for (t, id) in &other.first {
             insert_first(&mut self.first, *t, id);
         }
-        for (set, from) in [(&mut self.values, &other.values), (&mut self.names, &other.names)] {
+        for (set, from) in [
+            (&mut self.values, &other.values),
+            (&mut self.names, &other.names),
+        ] {
             for v in from {
                 insert_sorted(set, v);
             }
@@ -158,7 +177,8 @@ impl Bucket {
                 self.span(r, hi);
             }
         }
-        if let Some((t, id, who)) = &other.who {
+        if let Some(w) = &other.who {
+            let (t, id, who) = &**w;
             let who = [&*who[0], &*who[1], &*who[2], &*who[3]];
             self.note_who(*t, id, &who);
         }
@@ -198,20 +218,27 @@ impl Bucket {
         if self
             .who
             .as_ref()
-            .is_none_or(|(t, i, _)| (*t, i.as_str()) > (time, id))
+            .is_none_or(|w| (w.0, w.1.as_str()) > (time, id))
         {
-            self.who = Some((time, id.to_owned(), who.map(str::to_owned)));
+            self.who = Some(Box::new((time, id.to_owned(), who.map(str::to_owned))));
         }
     }
 }
 
 /// Inserts (time, id) among the earliest [`KEPT_IDS`], unless there or later than them all.
-fn insert_first(first: &mut Vec<(i64, String)>, time: i64, id: &str) {
-    let pos = first.partition_point(|(t, i)| (*t, i.as_str()) < (time, id));
-    if pos >= KEPT_IDS || first.get(pos).is_some_and(|(t, i)| (*t, i.as_str()) == (time, id)) {
+fn insert_first(first: &mut Vec<(i64, Box<str>)>, time: i64, id: &str) {
+    let pos = first.partition_point(|(t, i)| (*t, &**i) < (time, id));
+    if pos >= KEPT_IDS
+        || first
+            .get(pos)
+            .is_some_and(|(t, i)| (*t, &**i) == (time, id))
+    {
         return;
     }
-    first.insert(pos, (time, id.to_owned()));
+    if first.capacity() == 0 {
+        first.reserve_exact(KEPT_IDS);
+    }
+    first.insert(pos, (time, id.into()));
     first.truncate(KEPT_IDS);
 }
 
@@ -222,6 +249,19 @@ fn insert_sorted(set: &mut Vec<String>, v: &str) {
     }
     if let Err(pos) = set.binary_search_by(|s| s.as_str().cmp(v)) {
         set.insert(pos, v.to_owned());
+    }
+}
+
+impl Bucket {
+    /// About how many bytes the bucket holds (an estimate in constant time, for budgets).
+    pub fn weight(&self) -> usize {
+        /// A bucket with nothing in its sets; a kept string, on average.
+        const EMPTY: usize = 320;
+        const TEXT: usize = 64;
+        EMPTY
+            + self.seen.capacity() * 8
+            + self.first.capacity() * 24
+            + (self.first.len() + self.values.len() + self.names.len()) * TEXT
     }
 }
 
@@ -269,18 +309,22 @@ pub enum StoreError {
 
 /// Correlation counts per rule, group and minute, kept between deliveries.
 pub trait Store {
-    /// Adds what one delivery observed in one minute of one group (`observed`: one call per
-    /// group and minute); events counted before are not counted again. Returns how many were
-    /// new.
+    /// Adds what one delivery observed in one minute of one group (`observed`, taken: one call
+    /// per group and minute); events counted before are not counted again. Returns how many
+    /// were new.
     fn add(
         &mut self,
         key: &GroupKey,
         bucket: i64,
         delivery: &str,
-        observed: &Bucket,
+        observed: Bucket,
     ) -> Result<u64, StoreError>;
     /// The state of one group, if it has any.
     fn group(&mut self, key: &GroupKey) -> Result<Option<GroupState>, StoreError>;
+    /// Where the decided windows of one group end, if it has state (without copying it).
+    fn decided(&mut self, key: &GroupKey) -> Result<Option<i64>, StoreError> {
+        Ok(self.group(key)?.map(|g| g.decided))
+    }
     /// Every group with state.
     fn groups(&mut self) -> Result<Vec<GroupKey>, StoreError>;
     /// Marks windows before `until` decided and drops their buckets; the group stays, to know

@@ -59,7 +59,7 @@ fn engine(l: Linked) -> Engine<MemoryStore> {
 /// The ids and counts of the alerts `l` raises over `events` (one delivery, then flush).
 fn alerts(l: Linked, events: &[Observation]) -> Vec<(String, u64)> {
     let mut e = engine(l);
-    e.observe("d", &Observed::of(events)).unwrap();
+    e.observe("d", Observed::of(events)).unwrap();
     e.flush()
         .unwrap()
         .into_iter()
@@ -116,16 +116,18 @@ fn a_window_is_decided_only_after_the_allowed_lateness_and_later_records_are_lat
     let first: Vec<Observation> = (0..2)
         .map(|i| obs("ip", 0, &format!("e{i}"), T0 + i, ""))
         .collect();
-    e.observe("d1", &Observed::of(&first)).unwrap();
+    e.observe("d1", Observed::of(&first)).unwrap();
     // The window [T0, T0+600) closes at T0 + 600 + 20 min.
     assert!(e.close(T0 + 600 + DEFAULT_LATENESS - 1).unwrap().is_empty());
     // A record 15 minutes late still counts.
-    e.observe("d2", &Observed::of(&[obs("ip", 0, "e2", T0 + 120, "")])).unwrap();
+    e.observe("d2", Observed::of(&[obs("ip", 0, "e2", T0 + 120, "")]))
+        .unwrap();
     let raised = e.close(T0 + 600 + DEFAULT_LATENESS).unwrap();
     assert_eq!(raised.len(), 1);
     assert_eq!(e.late, 0);
     // After the decision, a record for that window is late: not counted, no second alert.
-    e.observe("d3", &Observed::of(&[obs("ip", 0, "e3", T0 + 130, "")])).unwrap();
+    e.observe("d3", Observed::of(&[obs("ip", 0, "e3", T0 + 130, "")]))
+        .unwrap();
     assert_eq!(e.late, 1);
     assert!(e.flush().unwrap().is_empty());
 }
@@ -140,8 +142,10 @@ fn the_same_events_count_once_and_order_does_not_matter() {
     reversed.reverse();
     assert_eq!(alerts(count3(), &reversed), base);
     let mut e = engine(count3());
-    e.observe("same.json.gz", &Observed::of(&events[..2])).unwrap();
-    e.observe("same.json.gz", &Observed::of(&events[..2])).unwrap();
+    e.observe("same.json.gz", Observed::of(&events[..2]))
+        .unwrap();
+    e.observe("same.json.gz", Observed::of(&events[..2]))
+        .unwrap();
     assert!(
         e.flush().unwrap().is_empty(),
         "a file read twice counts once"
@@ -289,7 +293,8 @@ fn groups_are_capped_and_evictions_counted() {
     let set = Arc::new(Correlations::new(vec![count3()]));
     let mut e = Engine::new(set, MemoryStore::new(2), DEFAULT_LATENESS);
     for (i, ip) in ["a", "b", "c"].iter().enumerate() {
-        e.observe("d", &Observed::of(&[obs(ip, 0, ip, T0 + i as i64 * 60, "")])).unwrap();
+        e.observe("d", Observed::of(&[obs(ip, 0, ip, T0 + i as i64 * 60, "")]))
+            .unwrap();
     }
     assert_eq!(e.store.evicted(), 1);
     assert_eq!(e.store.groups().unwrap().len(), 2);
@@ -307,7 +312,7 @@ fn windows_are_dropped_once_decided_and_state_survives_a_save() {
     let mut e = engine(count3());
     e.observe(
         "d1",
-        &Observed::of(&[obs("ip", 0, "e0", T0, ""), obs("ip", 0, "e1", T0 + 1, "")]),
+        Observed::of(&[obs("ip", 0, "e0", T0, ""), obs("ip", 0, "e1", T0 + 1, "")]),
     )
     .unwrap();
     assert!(e.close(T0 + 1).unwrap().is_empty());
@@ -316,7 +321,7 @@ fn windows_are_dropped_once_decided_and_state_survives_a_save() {
     let mut next = Engine::new(set, store, DEFAULT_LATENESS);
     next.observe(
         "d2",
-        &Observed::of(&[
+        Observed::of(&[
             obs("ip", 0, "e1", T0 + 1, ""),
             obs("ip", 0, "e2", T0 + 2, ""),
         ]),
@@ -363,9 +368,42 @@ proptest! {
         }
         let mut e = engine(count3());
         for (i, f) in files.iter().enumerate() {
-            e.observe(&format!("f{i}"), &Observed::of(f)).unwrap();
+            e.observe(&format!("f{i}"), Observed::of(f)).unwrap();
         }
         let got: Vec<(String, u64)> = e.flush().unwrap().into_iter().map(|a| (a.id, a.count)).collect();
         prop_assert_eq!(got, base);
     }
+}
+
+#[test]
+fn a_record_lacking_the_group_by_field_is_not_grouped_with_the_others_like_it() {
+    use crate::alert::finding::Finding;
+    use crate::record::Record;
+    let set = Correlations::new(vec![count3()]);
+    let finding = |id: &str, ip: Option<&str>| {
+        let ip = ip.map_or(String::new(), |ip| format!(r#","sourceIPAddress":"{ip}""#));
+        let text = format!(
+            r#"{{"eventID":"{id}","eventTime":"2025-11-30T10:00:00Z","eventName":"ListUsers","recipientAccountId":"111122223333"{ip}}}"#
+        );
+        Finding::new(
+            "r0",
+            Severity::Low,
+            &Record::parse(text.as_bytes()).unwrap(),
+            "t",
+            "s",
+        )
+        .into_owned()
+    };
+    let mut o = Observed::default();
+    for i in 0..5 {
+        set.observe(&finding(&format!("n{i}"), None), &|_| true, &mut o);
+    }
+    set.observe(&finding("a", Some("203.0.113.9")), &|_| true, &mut o);
+    set.observe(&finding("b", Some("203.0.113.9")), &|_| false, &mut o);
+    assert_eq!(o.ungrouped, 5);
+    let keys: Vec<&store::GroupKey> = o.keys().collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].group, ["203.0.113.9"]);
+    assert_eq!(keys[0].account, "111122223333");
+    assert_eq!(o.matches, 1, "a correlation turned off counts nothing");
 }

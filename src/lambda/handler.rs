@@ -139,9 +139,9 @@ impl<S: ObjectSource> Handler<S> {
             clock: Some(unix_now()),
         };
         let mut mine = Counts::default();
-        let none = Analysis::default();
+        let mut none = Analysis::default();
         let Ok(alerts) = stage
-            .delivery(&none, vec![alert], delivery, &mut NoMemory, &mut mine)
+            .delivery(&mut none, vec![alert], delivery, &mut NoMemory, &mut mine)
             .await;
         match self.outputs.publish(&alerts).await {
             Ok(()) => {

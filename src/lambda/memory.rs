@@ -38,7 +38,7 @@ impl Memory for TableMemory<'_> {
     async fn observe(
         &mut self,
         d: &Delivery<'_>,
-        observed: &Observed,
+        observed: Observed,
     ) -> Result<Raised, TableError> {
         let Some(state) = self.state else {
             return Ok(Raised::default());
@@ -47,7 +47,7 @@ impl Memory for TableMemory<'_> {
         let object = d.object.unwrap_or(("", d.name));
         let now = d.clock.unwrap_or_else(unix_now);
         let got = state
-            .delivered(set, object, d.newest_event, observed, now, self.budget)
+            .delivered(set, object, d.newest_event, &observed, now, self.budget)
             .await?;
         Ok(Raised {
             alerts: got.alerts,

@@ -64,7 +64,16 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
             ("IngestErrors", "Count", counts.ingest_errors),
         ],
     )];
-    if counts.state_calls + counts.late + counts.held + counts.evicted + counts.paged > 0 {
+    let state = [
+        counts.state_calls,
+        counts.late,
+        counts.held,
+        counts.evicted,
+        counts.paged,
+        counts.uncounted,
+        counts.ungrouped,
+    ];
+    if state.iter().sum::<u64>() > 0 {
         out.push(line(
             &[],
             &[
@@ -73,6 +82,8 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
                 ("DedupHeld", "Count", counts.held),
                 ("GroupsEvicted", "Count", counts.evicted),
                 ("AlertsPaged", "Count", counts.paged),
+                ("MatchesUncounted", "Count", counts.uncounted),
+                ("MatchesUngrouped", "Count", counts.ungrouped),
             ],
         ));
     }

@@ -104,7 +104,7 @@ impl<S: ObjectSource> Worker<'_, S> {
         }
         let started = Instant::now();
         let mut attempt = 0;
-        let (analysis, problem) = loop {
+        let (mut analysis, problem) = loop {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff.delay(attempt)).await;
             }
@@ -160,15 +160,16 @@ impl<S: ObjectSource> Worker<'_, S> {
         let mut memory = TableMemory::new(state, &self.pipeline, job.budget());
         let calls_before = state.map_or(0, |s| s.table.calls());
         let name = format!("s3://{bucket}/{key}");
+        let newest_event = analysis.report.newest_event.clone();
         let delivery = Delivery {
             name: &name,
             object: Some((bucket, key)),
-            newest_event: &analysis.report.newest_event,
+            newest_event: &newest_event,
             clock: Some(unix_now()),
         };
         let decided = job
             .stage
-            .delivery(&analysis, extra, delivery, &mut memory, &mut counts)
+            .delivery(&mut analysis, extra, delivery, &mut memory, &mut counts)
             .await;
         let alerts = match decided {
             Ok(alerts) => alerts,

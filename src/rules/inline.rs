@@ -109,7 +109,7 @@ fn correlation_alerts(
     let correlations = Arc::clone(&catalog.correlations);
     let mut engine = Engine::new(correlations, store, DEFAULT_LATENESS);
     engine
-        .observe("test", &observed)
+        .observe("test", observed)
         .map_err(|e| e.to_string())?;
     let alerts = engine.flush().map_err(|e| e.to_string())?;
     Ok(alerts.iter().filter(|a| a.detector == id).count())

@@ -48,6 +48,11 @@ pub struct Counts {
     pub paged: u64,
     /// Correlation groups evicted (the cap on open groups).
     pub evicted: u64,
+    /// Base-rule matches a delivery could not count, or count with their ids, for its
+    /// correlations (past the memory one delivery's aggregate holds).
+    pub uncounted: u64,
+    /// Base-rule matches whose record lacks a `group-by` field of the correlation.
+    pub ungrouped: u64,
     /// Calls to the state table (the Lambda).
     pub state_calls: u64,
 }
@@ -72,6 +77,8 @@ impl Counts {
             (&mut self.held, other.held),
             (&mut self.paged, other.paged),
             (&mut self.evicted, other.evicted),
+            (&mut self.uncounted, other.uncounted),
+            (&mut self.ungrouped, other.ungrouped),
             (&mut self.state_calls, other.state_calls),
         ] {
             *mine += theirs;

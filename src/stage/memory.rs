@@ -64,7 +64,7 @@ pub trait Memory {
     fn observe(
         &mut self,
         delivery: &Delivery<'_>,
-        observed: &Observed,
+        observed: Observed,
     ) -> impl Future<Output = Result<Raised, Self::Error>> + Send;
 
     /// The windows due at `clock` (`None`: the end of a replay): their alerts, and those
@@ -90,11 +90,7 @@ pub struct NoMemory;
 impl Memory for NoMemory {
     type Error = std::convert::Infallible;
 
-    async fn observe(
-        &mut self,
-        _: &Delivery<'_>,
-        _: &Observed,
-    ) -> Result<Raised, Self::Error> {
+    async fn observe(&mut self, _: &Delivery<'_>, _: Observed) -> Result<Raised, Self::Error> {
         Ok(Raised::default())
     }
 

@@ -61,25 +61,33 @@ impl Stage {
         a.severity >= self.min_severity || OPERATIONAL.contains(&a.detector.as_str())
     }
 
-    /// One delivery: its alerts (with any operational alert the front end adds, such as
+    /// One delivery (its observations taken from `analysis`): its alerts (with any operational alert the front end adds, such as
     /// `ingest-error`) and observations through correlation, the minimum severity and the
     /// dedup windows; returns what is published, counted in `counts` with the scan's report.
     /// `Err`: the memory failed; nothing is published and nothing is counted.
     pub async fn delivery<M: Memory>(
         &self,
-        analysis: &Analysis,
+        analysis: &mut Analysis,
         extra: Vec<Redacted<Alert>>,
         delivery: Delivery<'_>,
         memory: &mut M,
         counts: &mut Counts,
     ) -> Result<Vec<Redacted<Alert>>, M::Error> {
-        let raised = memory.observe(&delivery, &analysis.observed).await?;
+        let observed = std::mem::take(&mut analysis.observed);
+        let (uncounted, unkept, ungrouped) =
+            (observed.uncounted, observed.unkept, observed.ungrouped);
+        let raised = memory.observe(&delivery, observed).await?;
         let mut alerts: Vec<Redacted<Alert>> = analysis.alerts.clone();
         alerts.extend(raised.alerts.into_iter().map(redact::alert));
         alerts.extend(extra);
+        if uncounted + unkept > 0 {
+            alerts.push(over_budget(&delivery, uncounted, unkept));
+        }
         let mut mine = Counts {
             late: raised.late,
             evicted: raised.evicted,
+            uncounted: uncounted + unkept,
+            ungrouped,
             ..Counts::default()
         };
         let at = When::Delivery(delivery.clock);
@@ -139,3 +147,27 @@ impl Stage {
 
 #[cfg(test)]
 mod tests;
+
+/// The `ingest-error` of a delivery whose matches of correlation rules did not all fit in
+/// its aggregate ([`BUDGET`](crate::correlate::observed::BUDGET)).
+fn over_budget(delivery: &Delivery<'_>, uncounted: u64, unkept: u64) -> Redacted<Alert> {
+    let source = crate::alert::Source::File {
+        file: delivery.name.to_owned(),
+    };
+    let id = crate::alert::id::alert_id(&[INGEST_ERROR, "correlation budget", delivery.name]);
+    let mut a = crate::alert::operational(INGEST_ERROR, id, source);
+    a.title = "Correlation memory budget reached".into();
+    a.summary = format!(
+        "{}: more correlation groups and minutes than one delivery holds (a storm from many \
+         principals, or a forged file): {uncounted} matches of correlation rules not counted, \
+         {unkept} counted without their ids (a retry may count those twice); the detector \
+         alerts are complete",
+        delivery.name
+    );
+    a.count = uncounted + unkept;
+    a.evidence.insert(
+        "correlation".into(),
+        serde_json::json!({"uncounted": uncounted, "unkept": unkept}),
+    );
+    redact::alert(a)
+}

@@ -43,8 +43,9 @@ pub fn page(alerts: Vec<Redacted<Alert>>, counts: &mut Counts) -> Vec<Redacted<A
     }
     for detector in order {
         if let Some(folded) = rest.remove(&detector) {
-            counts.paged += folded.len() as u64;
-            out.push(fold(folded));
+            let folded = fold(folded);
+            counts.paged += folded.evidence["page"]["alerts"].as_u64().unwrap_or(0);
+            out.push(folded);
         }
     }
     out
@@ -53,12 +54,23 @@ pub fn page(alerts: Vec<Redacted<Alert>>, counts: &mut Counts) -> Vec<Redacted<A
 /// One alert for `folded` (alerts of one detector, at least one): the first of them, with the
 /// number of alerts and events, the worst severity, and the first event ids of all.
 fn fold(folded: Vec<Redacted<Alert>>) -> Redacted<Alert> {
-    let n = folded.len();
+    // An alert that already stands for several (the builder's, past its subjects per
+    // detector) counts as many.
+    let n: u64 = folded
+        .iter()
+        .map(|a| {
+            a.evidence
+                .get("page")
+                .and_then(|p| p.get("alerts"))
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1)
+        })
+        .sum();
     let events: u64 = folded.iter().map(|a| a.count).sum();
     let worst = folded.iter().map(|a| a.severity).max();
     let last_seen = folded.iter().map(|a| a.last_seen.clone()).max();
     let first_seen = folded.iter().map(|a| a.first_seen.clone()).min();
-    let (first_id, last_id) = (folded[0].id.clone(), folded[n - 1].id.clone());
+    let (first_id, last_id) = (folded[0].id.clone(), folded[folded.len() - 1].id.clone());
     let mut ids = Vec::new();
     for a in &folded {
         let room = MAX_EVENT_IDS.saturating_sub(ids.len());

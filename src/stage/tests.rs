@@ -19,11 +19,7 @@ struct Windows(Dedup);
 
 impl Memory for Windows {
     type Error = std::convert::Infallible;
-    async fn observe(
-        &mut self,
-        _: &Delivery<'_>,
-        _: &Observed,
-    ) -> Result<Raised, Self::Error> {
+    async fn observe(&mut self, _: &Delivery<'_>, _: Observed) -> Result<Raised, Self::Error> {
         Ok(Raised::default())
     }
     async fn due(&mut self, _: Option<i64>) -> Result<Raised, Self::Error> {
@@ -72,8 +68,8 @@ fn the_minimum_severity_comes_before_the_dedup_windows() {
     let low = alert("watch", Severity::Low, 0, "a1");
     let high = alert("watch", Severity::High, 5, "a2");
     let again = alert("watch", Severity::High, 9, "a3");
-    let three = analysis(vec![low, high, again]);
-    let delivered = stage.delivery(&three, Vec::new(), DELIVERY, &mut memory, &mut counts);
+    let mut three = analysis(vec![low, high, again]);
+    let delivered = stage.delivery(&mut three, Vec::new(), DELIVERY, &mut memory, &mut counts);
     let Ok(published) = block_on(delivered);
     let ids: Vec<&str> = published.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(
@@ -98,7 +94,8 @@ fn operational_alerts_pass_any_minimum_and_everything_is_counted_once() {
     a.report.records = 7;
     a.report.input_bytes = 100;
     let extra = vec![alert(INGEST_ERROR, Severity::Medium, 0, "i")];
-    let Ok(published) = block_on(stage.delivery(&a, extra, DELIVERY, &mut NoMemory, &mut counts));
+    let Ok(published) =
+        block_on(stage.delivery(&mut a, extra, DELIVERY, &mut NoMemory, &mut counts));
     assert_eq!(published.len(), 1);
     assert_eq!(published[0].detector, INGEST_ERROR);
     assert_eq!(
@@ -135,9 +132,14 @@ fn past_a_page_of_one_detector_the_rest_is_one_alert_and_nothing_leaves_the_coun
         .collect();
     storm.extend((0..3).map(|i| alert("tls-outdated", Severity::Medium, 0, &format!("t{i}"))));
     storm.extend((0..60).map(|i| alert(INGEST_ERROR, Severity::Medium, 0, &format!("i{i}"))));
-    let delivered = analysis(storm);
-    let Ok(published) =
-        block_on(stage.delivery(&delivered, Vec::new(), DELIVERY, &mut NoMemory, &mut counts));
+    let mut delivered = analysis(storm);
+    let Ok(published) = block_on(stage.delivery(
+        &mut delivered,
+        Vec::new(),
+        DELIVERY,
+        &mut NoMemory,
+        &mut counts,
+    ));
     let of = |d: &str| published.iter().filter(|a| a.detector == d).count();
     assert_eq!(
         of("access-denied"),

@@ -64,3 +64,25 @@ pub fn delivery(records: &[String]) -> String {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Runs `trailwatch args` and returns its output and its peak memory in MiB (the child's own
+/// `ru_maxrss`, read by a small Python wrapper).
+pub fn measured(args: &[&str]) -> (std::process::Output, f64) {
+    let script = "import resource, subprocess, sys\n\
+                  p = subprocess.run(sys.argv[1:], capture_output=True)\n\
+                  sys.stdout.buffer.write(p.stdout)\n\
+                  sys.stderr.buffer.write(p.stderr)\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n\
+                  sys.exit(p.returncode)";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("python3 runs the measurement");
+    let err = text(&out.stderr);
+    let kib: f64 = err.lines().last().unwrap().trim().parse().unwrap();
+    (out, kib / 1024.0)
+}

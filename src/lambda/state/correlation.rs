@@ -18,7 +18,7 @@ impl Store for Snapshot {
         key: &GroupKey,
         bucket: i64,
         _delivery: &str,
-        observed: &Bucket,
+        observed: Bucket,
     ) -> Result<u64, StoreError> {
         let g = self.groups.entry(key.clone()).or_insert_with(|| Loaded {
             state: GroupState {
@@ -29,7 +29,7 @@ impl Store for Snapshot {
         });
         g.forgotten = false;
         let b = g.state.buckets.entry(bucket).or_default();
-        let new = b.merge(observed);
+        let new = b.merge(&observed);
         if new > 0 {
             if !g.minutes.contains_key(&bucket) || g.ver == 0 {
                 self.changed.insert(key.clone());
@@ -126,7 +126,9 @@ pub async fn correlate<T: Table>(
     while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
-        engine.observe(delivery, observed).map_err(internal)?;
+        engine
+            .observe(delivery, observed.clone())
+            .map_err(internal)?;
         let alerts = engine.close(now).map_err(internal)?;
         let (late, evicted) = (engine.late, engine.store.evicted);
         if engine.store.commit(table).await? {

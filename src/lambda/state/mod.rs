@@ -150,8 +150,9 @@ impl<T: Table> State<T> {
         if !set.is_empty() {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
             let none = Observed::default();
-            let c = correlation::correlate(&self.table, set, lateness, ("", &none), cap, now, budget)
-                .await?;
+            let c =
+                correlation::correlate(&self.table, set, lateness, ("", &none), cap, now, budget)
+                    .await?;
             out.alerts = c.alerts;
             out.evicted = c.evicted;
         }

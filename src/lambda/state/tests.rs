@@ -157,10 +157,11 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     let load = || groups::Snapshot::load(&s.table, &set, DEFAULT_LATENESS, scope, T0 + 60);
     let (a, b) = (load().await.unwrap(), load().await.unwrap());
     let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
-    ea.observe("d1", &Observed::of(&first)).unwrap();
+    ea.observe("d1", Observed::of(&first)).unwrap();
     assert!(ea.store.commit(&s.table).await.unwrap());
     let mut eb = Engine::new(Arc::clone(&set), b, DEFAULT_LATENESS);
-    eb.observe("d2", &Observed::of(&burst("ip", 2, 3, T0))).unwrap();
+    eb.observe("d2", Observed::of(&burst("ip", 2, 3, T0)))
+        .unwrap();
     assert!(
         !eb.store.commit(&s.table).await.unwrap(),
         "the second writer is refused"
@@ -184,7 +185,7 @@ async fn the_table_gives_the_alerts_replay_gives() {
         MemoryStore::new(DEFAULT_MAX_GROUPS),
         DEFAULT_LATENESS,
     );
-    replay.observe("all", &Observed::of(&all)).unwrap();
+    replay.observe("all", Observed::of(&all)).unwrap();
     let mut want: Vec<_> = replay
         .flush()
         .unwrap()
@@ -339,7 +340,7 @@ proptest::proptest! {
             .map(|(i, (ip, t))| obs(&format!("ip{ip}"), &format!("e{i}"), T0 + t))
             .collect();
         let mut replay = Engine::new(Arc::clone(&set), MemoryStore::new(DEFAULT_MAX_GROUPS), DEFAULT_LATENESS);
-        replay.observe("all", &Observed::of(&all)).unwrap();
+        replay.observe("all", Observed::of(&all)).unwrap();
         let mut want: Vec<_> = replay.flush().unwrap().into_iter().map(|a| (a.id, a.count)).collect();
         let mut parts: Vec<&[Observation]> = Vec::new();
         let mut rest = &all[..];
