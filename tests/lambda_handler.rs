@@ -594,7 +594,7 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
     let trails = |t: &MemoryTable| {
         t.rows()
             .into_iter()
-            .filter(|r| r.pk == "trails")
+            .filter(|r| r.pk.starts_with("trails#"))
             .map(|r| r.sk)
             .collect::<Vec<_>>()
     };

@@ -89,7 +89,9 @@ impl<S: Store> Engine<S> {
                 let window: Vec<&Bucket> = g.buckets.range(start..end).map(|(_, b)| b).collect();
                 let n = measure(l, &window);
                 if l.rule.condition.holds(n) {
-                    alerts.push(raise(l, &key, start, &window, n));
+                    let alert = raise(l, &key, start, &window, n);
+                    self.store.raised(&key, &alert);
+                    alerts.push(alert);
                     decided = end;
                 } else {
                     decided = start + BUCKET;

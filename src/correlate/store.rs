@@ -338,4 +338,7 @@ pub trait Store {
     fn set_watermark(&mut self, at: i64) -> Result<(), StoreError>;
     /// Groups evicted to respect the cap, since the store was made.
     fn evicted(&self) -> u64;
+    /// A window of `key` raised `alert` (a store that writes alerts with its decisions keeps
+    /// it).
+    fn raised(&mut self, _key: &GroupKey, _alert: &crate::alert::Alert) {}
 }

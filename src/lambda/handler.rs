@@ -182,6 +182,10 @@ impl<S: ObjectSource> Handler<S> {
             backfill: false,
         };
         let mut counts = Counts::default();
+        // Alerts an earlier invocation decided and could not publish go first.
+        if !matches!(trigger, Trigger::Test) {
+            self.publish_pending(job.stage, &mut counts).await;
+        }
         let answer = match trigger {
             Trigger::Test => {
                 tracing::info!("s3:TestEvent acknowledged");
@@ -274,11 +278,16 @@ impl<S: ObjectSource> Handler<S> {
                 "correlation groups evicted (MAX_GROUPS reached)"
             );
         }
-        if let Some(why) = self.worker().deliver(&alerts).await {
+        let held = std::mem::take(&mut memory.held);
+        if let Some(why) = self.worker().deliver(&alerts, held).await {
             tracing::error!(error = %why, "scheduled check: alerts not published");
             return Err(Failure::Scheduled(why));
         }
         counts.add(&mine);
+        if let Some(first) = memory.faults.first() {
+            tracing::error!(error = %first, "scheduled check: part failed, the rest ran");
+            return Err(Failure::Scheduled(first.to_string()));
+        }
         tracing::info!(
             alerts = alerts.len(),
             state_calls = mine.state_calls,

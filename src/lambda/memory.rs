@@ -2,6 +2,7 @@
 //! (`STATE_TABLE`), or nothing without one (and for backfills). Windows close by the clock.
 
 use super::retry::Contention;
+use super::state::outbox::Held;
 use super::state::{dedup, unix_now, AnyTable, State, TableError};
 use crate::alert::Alert;
 use crate::correlate::Observed;
@@ -14,6 +15,11 @@ pub(super) struct TableMemory<'a> {
     state: Option<&'a State<AnyTable>>,
     pipeline: &'a Pipeline,
     budget: Contention,
+    /// The outbox rows of the alerts decided, held by this invocation until they are
+    /// published.
+    pub(super) held: Vec<Held>,
+    /// What of the scheduled check failed (the rest ran).
+    pub(super) faults: Vec<TableError>,
 }
 
 impl<'a> TableMemory<'a> {
@@ -28,6 +34,8 @@ impl<'a> TableMemory<'a> {
             state,
             pipeline,
             budget,
+            held: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }
@@ -49,6 +57,7 @@ impl Memory for TableMemory<'_> {
         let got = state
             .delivered(set, object, d.newest_event, &observed, now, self.budget)
             .await?;
+        self.held.extend(got.held);
         Ok(Raised {
             alerts: got.alerts,
             late: got.late,
@@ -63,6 +72,8 @@ impl Memory for TableMemory<'_> {
         let set = &self.pipeline.catalog.correlations;
         let now = clock.unwrap_or_else(unix_now);
         let checked = state.scheduled(set, now, self.budget).await?;
+        self.held.extend(checked.held);
+        self.faults.extend(checked.faults);
         Ok(Raised {
             alerts: checked.alerts,
             late: 0,

@@ -17,6 +17,7 @@ pub mod ingest;
 mod memory;
 mod metrics;
 mod object;
+mod pending;
 pub mod outputs;
 pub mod publish;
 pub mod retry;

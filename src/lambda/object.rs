@@ -6,6 +6,7 @@ use super::memory::TableMemory;
 use super::outputs::Outputs;
 use super::retry::{Backoff, Contention};
 use super::s3::{ObjectReader, ObjectSource, SourceError};
+use super::state::outbox::{self, Held};
 use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{is_log_key, ObjectRef};
 use crate::alert::{Alert, Source};
@@ -195,7 +196,7 @@ impl<S: ObjectSource> Worker<'_, S> {
                 "alerts held back by dedup windows"
             );
         }
-        if let Some(why) = self.deliver(&alerts).await {
+        if let Some(why) = self.deliver(&alerts, std::mem::take(&mut memory.held)).await {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
@@ -225,11 +226,22 @@ impl<S: ObjectSource> Worker<'_, S> {
         }
     }
 
-    /// Sends the alerts to every output, each whatever the others did; says why the object
-    /// must be retried when a required output failed.
-    pub(super) async fn deliver(&self, alerts: &[Redacted<Alert>]) -> Option<String> {
-        let errors = self.outputs.publish(alerts).await.err()?;
-        let why: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    /// Sends the alerts to every output, each whatever the others did, then settles the
+    /// outbox rows `held` (this invocation's decisions): gone once every required output took
+    /// them, else released for the next invocation with the outputs that did. Says why the
+    /// object must be retried when a required output failed.
+    pub(super) async fn deliver(&self, alerts: &[Redacted<Alert>], held: Vec<Held>) -> Option<String> {
+        let published = self.outputs.publish_to(alerts, &[]).await;
+        if let Some(state) = self.state.filter(|_| !held.is_empty()) {
+            let required = self.outputs.required();
+            if let Err(e) = outbox::settle(&state.table, held, &published.took, &required).await {
+                tracing::warn!(error = %e, "outbox not settled: a later invocation publishes its alerts again");
+            }
+        }
+        if published.failed.is_empty() {
+            return None;
+        }
+        let why: Vec<String> = published.failed.iter().map(ToString::to_string).collect();
         Some(why.join("; "))
     }
 

@@ -62,30 +62,62 @@ impl Outputs {
         self.outputs.iter().map(|(o, _)| o.name()).collect()
     }
 
+    /// The names of the required outputs.
+    pub fn required(&self) -> Vec<&'static str> {
+        self.outputs
+            .iter()
+            .filter(|(_, r)| *r)
+            .map(|(o, _)| o.name())
+            .collect()
+    }
+
     /// Publishes `alerts` to every output, each whatever the others did. `Err` holds the
     /// failures of required outputs (the object is to be retried); failures of optional
     /// outputs are logged only.
     pub async fn publish(&self, alerts: &[Redacted<Alert>]) -> Result<(), Vec<OutputError>> {
-        if alerts.is_empty() {
-            return Ok(());
+        let published = self.publish_to(alerts, &[]).await;
+        if published.failed.is_empty() {
+            Ok(())
+        } else {
+            Err(published.failed)
         }
-        let mut failed = Vec::new();
+    }
+
+    /// Publishes `alerts` to every output but those of `skip` (which took them before), each
+    /// whatever the others did: which outputs took them, and the failures of required ones.
+    pub async fn publish_to(&self, alerts: &[Redacted<Alert>], skip: &[String]) -> Published {
+        let mut out = Published::default();
         for (o, required) in &self.outputs {
+            if skip.iter().any(|s| s == o.name()) {
+                continue;
+            }
+            if alerts.is_empty() {
+                out.took.push(o.name());
+                continue;
+            }
             match o.publish(alerts).await {
-                Ok(sent) => tracing::info!(output = o.name(), sent, "alerts delivered"),
+                Ok(sent) => {
+                    tracing::info!(output = o.name(), sent, "alerts delivered");
+                    out.took.push(o.name());
+                }
                 Err(e) if *required => {
                     tracing::error!(output = o.name(), error = %e, "required output failed");
-                    failed.push(e);
+                    out.failed.push(e);
                 }
                 Err(e) => tracing::warn!(output = o.name(), error = %e, "optional output failed"),
             }
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(failed)
-        }
+        out
     }
+}
+
+/// What one publish did.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// The outputs that took every alert.
+    pub took: Vec<&'static str>,
+    /// The failures of required outputs.
+    pub failed: Vec<OutputError>,
 }
 
 /// Sends `batches` for the output `name` through the one batch retry helper: the number of

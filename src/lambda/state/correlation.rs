@@ -3,7 +3,8 @@
 //! invocation wrote first, the run starts over from a fresh snapshot: counting twice is
 //! impossible (event ids), deciding a window twice too (versions).
 
-use super::groups::{minutes_pk, Loaded, Scope, Snapshot};
+use super::groups::{Loaded, Scope, Snapshot};
+use super::outbox::Held;
 use super::table::{Table, TableError};
 use super::Contention;
 use crate::alert::Alert;
@@ -60,10 +61,8 @@ impl Store for Snapshot {
         if let Some(g) = self.groups.get_mut(key) {
             g.state.decided = g.state.decided.max(until);
             g.state.buckets = g.state.buckets.split_off(&until);
-            let pk = minutes_pk(key);
-            for start in g.minutes.keys().filter(|&&s| s < until) {
-                self.dropped.push((pk.clone(), start.to_string()));
-            }
+            let gone: Vec<i64> = g.minutes.keys().filter(|&&s| s < until).copied().collect();
+            self.decided.entry(key.clone()).or_default().extend(gone);
             self.changed.insert(key.clone());
         }
         Ok(())
@@ -88,6 +87,13 @@ impl Store for Snapshot {
     fn evicted(&self) -> u64 {
         self.evicted
     }
+
+    fn raised(&mut self, key: &GroupKey, alert: &Alert) {
+        self.raised
+            .entry(key.clone())
+            .or_default()
+            .push(alert.clone());
+    }
 }
 
 /// What correlating one delivery (or the scheduled check) gave.
@@ -95,6 +101,8 @@ impl Store for Snapshot {
 pub struct Correlated {
     /// The correlation alerts decided.
     pub alerts: Vec<Alert>,
+    /// Their outbox rows, held by this invocation.
+    pub held: Vec<Held>,
     /// Observations too late for their windows.
     pub late: u64,
     /// Groups evicted to respect the cap.
@@ -122,25 +130,24 @@ pub async fn correlate<T: Table>(
         table: table.name().to_owned(),
         message: e.to_string(),
     };
+    let mut out = Correlated::default();
     let mut tries = budget.tries();
     while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
-        engine
-            .observe(delivery, observed.clone())
-            .map_err(internal)?;
-        let alerts = engine.close(now).map_err(internal)?;
-        let (late, evicted) = (engine.late, engine.store.evicted);
-        if engine.store.commit(table).await? {
-            return Ok(Correlated {
-                alerts,
-                late,
-                evicted,
-            });
+        engine.observe(delivery, observed.clone()).map_err(internal)?;
+        // The alerts are the snapshot's, by group: only those of the groups written count.
+        engine.close(now).map_err(internal)?;
+        (out.late, out.evicted) = (engine.late, engine.store.evicted);
+        let written = engine.store.commit(table, now).await?;
+        out.alerts.extend(written.alerts);
+        out.held.extend(written.held);
+        if written.complete {
+            return Ok(out);
         }
         tracing::debug!(
             delivery,
-            "state table: another invocation wrote first, reloading"
+            "state table: another invocation wrote some groups first, reloading them"
         );
     }
     Err(TableError {

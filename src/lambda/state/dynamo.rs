@@ -3,7 +3,10 @@
 //! mode; what still fails fails the invocation, which Lambda retries.
 
 use super::table::{Row, Table, TableError};
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, TransactWriteItem, Update, WriteRequest,
+};
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,6 +136,70 @@ impl Table for DynamoTable {
                 Ok(false)
             }
             Err(e) => Err(self.fault(e)),
+        }
+    }
+
+    async fn write(&self, puts: &[Row], deletes: &[(String, String)]) -> Result<bool, TableError> {
+        let mut items = Vec::with_capacity(puts.len() + deletes.len());
+        for row in puts {
+            let mut u = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(&row.pk))
+                .key("sk", s(&row.sk))
+                .update_expression("SET #b = :b, #v = :v, #e = :e")
+                .expression_attribute_names("#b", "body")
+                .expression_attribute_names("#v", "ver")
+                .expression_attribute_names("#e", "expires")
+                .expression_attribute_values(":b", s(&row.body))
+                .expression_attribute_values(":v", AttributeValue::N(row.ver.to_string()))
+                .expression_attribute_values(":e", AttributeValue::N(row.expires.to_string()));
+            u = if row.ver <= 1 {
+                u.condition_expression("attribute_not_exists(#v)")
+            } else {
+                u.condition_expression("#v = :was").expression_attribute_values(
+                    ":was",
+                    AttributeValue::N((row.ver - 1).to_string()),
+                )
+            };
+            let update = u.build().map_err(|e| self.fault(e))?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        for (pk, sk) in deletes {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map_err(|e| self.fault(e))?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        if items.is_empty() {
+            return Ok(true);
+        }
+        self.count();
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            // A condition that failed, or another transaction on the same rows: the caller
+            // reads again.
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c))
+                    if c.cancellation_reasons().iter().any(|r| {
+                        matches!(
+                            r.code(),
+                            Some("ConditionalCheckFailed" | "TransactionConflict")
+                        )
+                    }) =>
+                {
+                    Ok(false)
+                }
+                _ => Err(self.fault(e)),
+            },
         }
     }
 

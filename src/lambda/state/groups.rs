@@ -1,24 +1,33 @@
 //! Correlation groups in the state table: a [`Snapshot`] of the groups one delivery (or the
 //! scheduled check) needs, loaded and written back. `correlation.rs` runs the engine on it.
 //!
-//! Rows: partition `corr` holds one row per open group (its key, where its decided windows
-//! end, its earliest and latest minutes); partition `corr#<group hash>` one row per minute of
-//! the group (a [`Bucket`], event-id hashes included, so counting stays idempotent).
+//! Rows: partitions `corr#g#0` to `corr#g#f` (by the first digit of the group's hash, so no
+//! one partition takes every delivery's writes) hold one row per open group (its key, where
+//! its decided windows end, its earliest and latest minutes); partition `corr#<group hash>`
+//! one row per minute of the group (a [`Bucket`], event-id hashes included, so counting stays
+//! idempotent).
 //!
-//! A delivery reads the rows of the groups it touches (the scheduled check: every group row,
-//! then the minutes of the groups due), and writes back each minute and group row it changed,
-//! conditioned on the versions it read.
+//! A delivery reads the rows of the groups it touches, their minutes always (the scheduled
+//! check: every group row, shard by shard, then the minutes of the groups due). It writes back
+//! group by group, each group in one transaction: its minute rows, its group row, and the
+//! outbox rows of the alerts its windows raised ([`super::outbox`]), conditioned on the
+//! versions read. A group past one transaction's 100 items writes its minutes first: a reader
+//! finds them with or without the group row, so nothing is ever orphaned.
 
-use super::table::{Row, Table, TableError};
+use super::outbox::{self, Held};
+use super::table::{Row, Table, TableError, MAX_WRITE};
 use crate::alert::id::alert_id;
+use crate::alert::Alert;
 use crate::correlate::rule::BUCKET;
 use crate::correlate::store::{Bucket, GroupKey, GroupState};
 use crate::correlate::Correlations;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The partition of group rows.
+/// The partitions of group and minute rows start with this.
 const GROUPS: &str = "corr";
+/// Shards of group rows (by the first hex digit of the group's hash).
+const SHARDS: &str = "0123456789abcdef";
 /// Rows outlive the windows they serve by this much, then the table's TTL removes them.
 const KEEP: i64 = 86_400;
 
@@ -55,7 +64,12 @@ pub struct Snapshot {
     keep: BTreeMap<String, i64>,
     pub(super) written: BTreeSet<(GroupKey, i64)>,
     pub(super) changed: BTreeSet<GroupKey>,
+    /// Group rows evicted.
     pub(super) dropped: Vec<(String, String)>,
+    /// Minute rows decided, by group.
+    pub(super) decided: BTreeMap<GroupKey, Vec<i64>>,
+    /// Alerts raised, by group.
+    pub(super) raised: BTreeMap<GroupKey, Vec<Alert>>,
     /// Groups evicted to respect the cap.
     pub evicted: u64,
 }
@@ -70,6 +84,22 @@ fn hash(key: &GroupKey) -> String {
 
 pub(super) fn minutes_pk(key: &GroupKey) -> String {
     format!("{GROUPS}#{}", hash(key))
+}
+
+/// The partition of a group row: its shard.
+fn group_pk(hash: &str) -> String {
+    format!("{GROUPS}#g#{}", hash.get(..1).unwrap_or("0"))
+}
+
+/// What one commit wrote.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// The alerts of the groups written, with their outbox rows.
+    pub alerts: Vec<Alert>,
+    /// Their outbox rows, held by this invocation.
+    pub held: Vec<Held>,
+    /// Every group was written (else another invocation wrote some first: read again).
+    pub complete: bool,
 }
 
 /// Which groups a snapshot holds.
@@ -103,11 +133,19 @@ impl Snapshot {
             Scope::Touched(keys) => {
                 let mut rows = Vec::new();
                 for k in keys {
-                    rows.extend(table.query(GROUPS, Some(&hash(k))).await?);
+                    let h = hash(k);
+                    rows.extend(table.query(&group_pk(&h), Some(&h)).await?);
                 }
                 rows
             }
-            Scope::Due { .. } => table.query(GROUPS, None).await?,
+            Scope::Due { .. } => {
+                let mut rows = Vec::new();
+                for shard in SHARDS.chars() {
+                    let pk = format!("{GROUPS}#g#{shard}");
+                    rows.extend(table.query(&pk, None).await?);
+                }
+                rows
+            }
         };
         let mut found: Vec<(Row, GroupRow)> = Vec::new();
         for row in rows {
@@ -153,20 +191,32 @@ impl Snapshot {
                 forgotten: g.forgotten,
                 ..Loaded::default()
             };
-            if g.next.is_some() {
-                for m in table.query(&minutes_pk(&g.key), None).await? {
-                    let (Ok(start), Ok(bucket)) =
-                        (m.sk.parse::<i64>(), serde_json::from_str::<Bucket>(&m.body))
-                    else {
-                        continue;
-                    };
-                    loaded.minutes.insert(start, m.ver);
-                    if start >= g.decided {
-                        loaded.state.buckets.insert(start, bucket);
-                    }
-                }
+            if g.next.is_some() || matches!(scope, Scope::Touched(_)) {
+                load_minutes(table, &g.key, &mut loaded).await?;
             }
             groups.insert(g.key, loaded);
+        }
+        // Minutes written without their group row (a group past one transaction, whose last
+        // part failed) are read too.
+        if let Scope::Touched(keys) = scope {
+            let missing: Vec<&GroupKey> = keys
+                .iter()
+                .copied()
+                .filter(|k| !groups.contains_key(*k))
+                .collect();
+            for k in missing {
+                let mut loaded = Loaded {
+                    state: GroupState {
+                        decided: i64::MIN,
+                        ..GroupState::default()
+                    },
+                    ..Loaded::default()
+                };
+                load_minutes(table, k, &mut loaded).await?;
+                if !loaded.minutes.is_empty() {
+                    groups.insert(k.clone(), loaded);
+                }
+            }
         }
         Ok(Snapshot {
             groups,
@@ -175,61 +225,130 @@ impl Snapshot {
             written: BTreeSet::new(),
             changed: BTreeSet::new(),
             dropped,
+            decided: BTreeMap::new(),
+            raised: BTreeMap::new(),
             evicted,
         })
     }
 
-    /// Writes back what changed; `Ok(false)` when another invocation wrote first.
-    pub async fn commit<T: Table>(self, table: &T) -> Result<bool, TableError> {
-        for (key, start) in &self.written {
-            let (Some(g), Some(wait)) = (self.groups.get(key), self.keep.get(&key.correlation))
+    /// Writes back what changed, group by group, each with the outbox rows of its alerts
+    /// (held by this invocation from `now`).
+    pub async fn commit<T: Table>(self, table: &T, now: i64) -> Result<Committed, TableError> {
+        let mut keys: BTreeSet<&GroupKey> = self.changed.iter().collect();
+        keys.extend(self.written.iter().map(|(k, _)| k));
+        keys.extend(self.decided.keys());
+        keys.extend(self.raised.keys());
+        let mut out = Committed {
+            complete: true,
+            ..Committed::default()
+        };
+        for key in keys {
+            let (Some(g), Some(&wait)) = (self.groups.get(key), self.keep.get(&key.correlation))
             else {
                 continue;
             };
-            let Some(bucket) = g.state.buckets.get(start) else {
-                continue;
-            };
-            let row = Row {
-                pk: minutes_pk(key),
-                sk: start.to_string(),
-                ver: g.minutes.get(start).copied().unwrap_or(0) + 1,
-                body: fit(bucket),
-                expires: start + wait + KEEP,
-            };
-            if !table.put(&row).await? {
-                return Ok(false);
+            let mut minutes: Vec<Row> = Vec::new();
+            for (_, start) in self.written.range((key.clone(), i64::MIN)..=(key.clone(), i64::MAX)) {
+                if let Some(bucket) = g.state.buckets.get(start) {
+                    minutes.push(Row {
+                        pk: minutes_pk(key),
+                        sk: start.to_string(),
+                        ver: g.minutes.get(start).copied().unwrap_or(0) + 1,
+                        body: fit(bucket),
+                        expires: start + wait + KEEP,
+                    });
+                }
             }
-        }
-        for key in &self.changed {
-            let (Some(g), Some(wait)) = (self.groups.get(key), self.keep.get(&key.correlation))
-            else {
-                continue;
-            };
-            let next = g.state.buckets.keys().next().copied();
-            let body = GroupRow {
-                key: key.clone(),
-                decided: g.state.decided,
-                next,
-                forgotten: g.forgotten,
-                last: g.state.buckets.keys().next_back().copied(),
-            };
-            let until = next.unwrap_or(i64::MIN).max(g.state.decided).max(self.now);
-            let row = Row {
-                pk: GROUPS.into(),
-                sk: hash(key),
-                ver: g.ver + 1,
-                body: serde_json::to_string(&body).unwrap_or_default(),
-                expires: until.saturating_add(wait + KEEP),
-            };
-            if !table.put(&row).await? {
-                return Ok(false);
+            let gone: Vec<(String, String)> = self.decided.get(key).map_or(Vec::new(), |d| {
+                d.iter().map(|m| (minutes_pk(key), m.to_string())).collect()
+            });
+            let raised = self.raised.get(key).map_or(&[][..], Vec::as_slice);
+            let held: Vec<(Row, Held)> = raised.iter().map(|a| outbox::row(a, now)).collect();
+            let mut last: Vec<Row> = held.iter().map(|(r, _)| r.clone()).collect();
+            if self.changed.contains(key) || !raised.is_empty() {
+                last.push(self.group_row(key, g, wait));
+            }
+            if write_group(table, minutes, gone, last).await? {
+                out.alerts.extend(raised.iter().cloned());
+                out.held.extend(held.into_iter().map(|(_, h)| h));
+            } else {
+                out.complete = false;
             }
         }
         for chunk in self.dropped.chunks(25) {
             table.delete(chunk).await?;
         }
-        Ok(true)
+        Ok(out)
     }
+
+    /// The group row of `key`, as it is now.
+    fn group_row(&self, key: &GroupKey, g: &Loaded, wait: i64) -> Row {
+        let next = g.state.buckets.keys().next().copied();
+        let body = GroupRow {
+            key: key.clone(),
+            decided: g.state.decided,
+            next,
+            forgotten: g.forgotten,
+            last: g.state.buckets.keys().next_back().copied(),
+        };
+        let until = next.unwrap_or(i64::MIN).max(g.state.decided).max(self.now);
+        let h = hash(key);
+        Row {
+            pk: group_pk(&h),
+            sk: h,
+            ver: g.ver + 1,
+            body: serde_json::to_string(&body).unwrap_or_default(),
+            expires: until.saturating_add(wait + KEEP),
+        }
+    }
+}
+
+/// Reads the minute rows of `key` into `loaded` (those after its decided windows as buckets).
+async fn load_minutes<T: Table>(
+    table: &T,
+    key: &GroupKey,
+    loaded: &mut Loaded,
+) -> Result<(), TableError> {
+    for m in table.query(&minutes_pk(key), None).await? {
+        let (Ok(start), Ok(bucket)) = (m.sk.parse::<i64>(), serde_json::from_str::<Bucket>(&m.body))
+        else {
+            continue;
+        };
+        loaded.minutes.insert(start, m.ver);
+        if start >= loaded.state.decided {
+            loaded.state.buckets.insert(start, bucket);
+        }
+    }
+    Ok(())
+}
+
+/// Writes one group: `minutes` and `gone` (minute rows written and deleted), then `last` (its
+/// group row and outbox rows) in the same transaction when they fit in one, else the minutes
+/// first. `Ok(false)` when another invocation wrote first.
+async fn write_group<T: Table>(
+    table: &T,
+    minutes: Vec<Row>,
+    gone: Vec<(String, String)>,
+    last: Vec<Row>,
+) -> Result<bool, TableError> {
+    let mut puts = minutes;
+    let mut deletes = gone;
+    let mut last = last;
+    while puts.len() + deletes.len() + last.len() > MAX_WRITE {
+        if puts.is_empty() && deletes.is_empty() {
+            // More outbox rows than one transaction: the first ones alone, the group row last.
+            puts = last.drain(..MAX_WRITE).collect();
+        }
+        let n = puts.len().min(MAX_WRITE);
+        let first: Vec<Row> = puts.drain(..n).collect();
+        let room = MAX_WRITE - first.len();
+        let d: Vec<(String, String)> = deletes.drain(..room.min(deletes.len())).collect();
+        if !table.write(&first, &d).await? {
+            return Ok(false);
+        }
+    }
+    puts.extend(last);
+    table.write(&puts, &deletes).await
 }
 
 /// A minute row's body is kept under this (DynamoDB's items are at most 400 KB).

@@ -19,6 +19,7 @@ pub mod correlation;
 pub mod dedup;
 pub mod dynamo;
 pub mod groups;
+pub mod outbox;
 pub mod silence;
 pub mod table;
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub use table::{MemoryTable, Row, Table, TableError};
 
 use crate::alert::Alert;
 use crate::correlate::{Correlations, Observed};
+use outbox::Held;
 pub use crate::lambda::retry::Contention;
 use std::sync::Arc;
 
@@ -53,6 +55,13 @@ impl Table for AnyTable {
         match self {
             AnyTable::Dynamo(t) => t.put(row).await,
             AnyTable::Memory(t) => t.put(row).await,
+        }
+    }
+
+    async fn write(&self, puts: &[Row], deletes: &[(String, String)]) -> Result<bool, TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.write(puts, deletes).await,
+            AnyTable::Memory(t) => t.write(puts, deletes).await,
         }
     }
 
@@ -98,6 +107,8 @@ pub struct Delivered {
     pub alerts: Vec<Alert>,
     /// Observations too late for their windows.
     pub late: u64,
+    /// The outbox rows of the alerts, held by this invocation.
+    pub held: Vec<Held>,
 }
 
 /// What the scheduled check gave.
@@ -105,8 +116,12 @@ pub struct Delivered {
 pub struct Checked {
     /// Correlation alerts of the windows due, and `trail-silent` for each silent trail.
     pub alerts: Vec<Alert>,
+    /// Their outbox rows, held by this invocation.
+    pub held: Vec<Held>,
     /// Correlation groups evicted to respect `MAX_GROUPS`.
     pub evicted: u64,
+    /// What failed (correlation, or the silence check): each runs whatever the other did.
+    pub faults: Vec<TableError>,
 }
 
 impl<T: Table> State<T> {
@@ -130,11 +145,15 @@ impl<T: Table> State<T> {
             let c =
                 correlation::correlate(&self.table, set, lateness, what, None, now, budget).await?;
             out.alerts = c.alerts;
+            out.held = c.held;
             out.late = c.late;
         }
+        // Alerts already decided stay in the outbox if this fails: the next invocation
+        // publishes them.
         let trail = (bucket, key, newest);
-        if let Some(resumed) = silence::delivered(&self.table, trail, now, budget).await? {
+        if let Some((resumed, held)) = silence::delivered(&self.table, trail, now, budget).await? {
             out.alerts.push(resumed);
+            out.held.push(held);
         }
         Ok(out)
     }
@@ -150,14 +169,26 @@ impl<T: Table> State<T> {
         if !set.is_empty() {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
             let none = Observed::default();
-            let c =
-                correlation::correlate(&self.table, set, lateness, ("", &none), cap, now, budget)
-                    .await?;
-            out.alerts = c.alerts;
-            out.evicted = c.evicted;
+            let what = ("", &none);
+            match correlation::correlate(&self.table, set, lateness, what, cap, now, budget).await
+            {
+                Ok(c) => {
+                    out.alerts = c.alerts;
+                    out.held = c.held;
+                    out.evicted = c.evicted;
+                }
+                Err(e) => out.faults.push(e),
+            }
         }
-        let silent = silence::check(&self.table, now, self.settings.silence_after).await?;
-        out.alerts.extend(silent);
+        match silence::check(&self.table, now, self.settings.silence_after).await {
+            Ok(silent) => {
+                for (a, h) in silent {
+                    out.alerts.push(a);
+                    out.held.push(h);
+                }
+            }
+            Err(e) => out.faults.push(e),
+        }
         Ok(out)
     }
 }

@@ -3,9 +3,12 @@
 //! region) that delivered before and has not for longer than `SILENCE_AFTER`, and the next
 //! delivery from it raises `trail-resumed`. Regions that never delivered are never silent.
 //!
-//! Rows: partition `trails`, one row per account and region, kept 90 days after its last
-//! delivery.
+//! Rows: partitions `trails#0` to `trails#f` (by the first digit of the hash of account and
+//! region: no one partition takes every delivery's write), one row per account and region,
+//! kept 90 days after its last delivery. `trail-silent` and `trail-resumed` are written to
+//! the outbox in the same transaction as the row that decides them.
 
+use super::outbox::{self, Held};
 use super::table::{Row, Table, TableError};
 use super::Contention;
 use crate::alert::id::alert_id;
@@ -19,6 +22,8 @@ use serde_json::json;
 
 pub use crate::stage::{TRAIL_RESUMED, TRAIL_SILENT};
 const TRAILS: &str = "trails";
+/// Shards of the trail rows.
+const SHARDS: &str = "0123456789abcdef";
 const KEEP: i64 = 90 * 86_400;
 
 /// What the table keeps of one account and region.
@@ -38,10 +43,17 @@ pub struct Trail {
     pub silent: bool,
 }
 
+/// The partition of the row of `sk` (account/region).
+fn pk(sk: &str) -> String {
+    let h = alert_id(&[sk]);
+    format!("{TRAILS}#{}", h.get(..1).unwrap_or("0"))
+}
+
 fn row(t: &Trail, ver: u64) -> Row {
+    let sk = format!("{}/{}", t.account, t.region);
     Row {
-        pk: TRAILS.into(),
-        sk: format!("{}/{}", t.account, t.region),
+        pk: pk(&sk),
+        sk,
         ver,
         body: serde_json::to_string(t).unwrap_or_default(),
         expires: t.last_delivery.saturating_add(KEEP),
@@ -49,14 +61,14 @@ fn row(t: &Trail, ver: u64) -> Row {
 }
 
 /// Records that `bucket`/`key` was delivered at `now` with `newest` as its latest `eventTime`;
-/// returns `trail-resumed` when the trail was silent. Keys outside CloudTrail's layout are not
-/// recorded.
+/// returns `trail-resumed` (with its outbox row) when the trail was silent. Keys outside
+/// CloudTrail's layout are not recorded.
 pub async fn delivered<T: Table>(
     table: &T,
     (bucket, key, newest): (&str, &str, &str),
     now: i64,
     budget: Contention,
-) -> Result<Option<Alert>, TableError> {
+) -> Result<Option<(Alert, Held)>, TableError> {
     let (account, region) = key_account_region(key);
     if account.is_empty() || region.is_empty() {
         return Ok(None);
@@ -65,7 +77,7 @@ pub async fn delivered<T: Table>(
     let sk = format!("{account}/{region}");
     let mut tries = budget.tries();
     while tries.next().await {
-        let stored = table.query(TRAILS, Some(&sk)).await?.into_iter().next();
+        let stored = table.query(&pk(&sk), Some(&sk)).await?.into_iter().next();
         let (before, ver) = match &stored {
             Some(r) => (serde_json::from_str::<Trail>(&r.body).ok(), r.ver),
             None => (None, 0),
@@ -83,8 +95,12 @@ pub async fn delivered<T: Table>(
             last_delivery: before.as_ref().map_or(now, |b| b.last_delivery.max(now)),
             silent: false,
         };
-        if table.put(&row(&now_trail, ver + 1)).await? {
-            return Ok(before.filter(|b| b.silent).map(|b| resumed(&b, &now_trail)));
+        let alert = before.filter(|b| b.silent).map(|b| resumed(&b, &now_trail));
+        let mut rows = vec![row(&now_trail, ver + 1)];
+        let held = alert.as_ref().map(|a| outbox::row(a, now));
+        rows.extend(held.iter().map(|(r, _)| r.clone()));
+        if table.write(&rows, &[]).await? {
+            return Ok(alert.zip(held.map(|(_, h)| h)));
         }
     }
     Err(TableError {
@@ -93,11 +109,19 @@ pub async fn delivered<T: Table>(
     })
 }
 
-/// The check at `now`: `trail-silent` for each trail without a delivery for longer than
-/// `after` seconds (once per silence).
-pub async fn check<T: Table>(table: &T, now: i64, after: i64) -> Result<Vec<Alert>, TableError> {
+/// The check at `now`: `trail-silent` (with its outbox row) for each trail without a delivery
+/// for longer than `after` seconds (once per silence).
+pub async fn check<T: Table>(
+    table: &T,
+    now: i64,
+    after: i64,
+) -> Result<Vec<(Alert, Held)>, TableError> {
     let mut alerts = Vec::new();
-    for r in table.query(TRAILS, None).await? {
+    let mut rows = Vec::new();
+    for shard in SHARDS.chars() {
+        rows.extend(table.query(&format!("{TRAILS}#{shard}"), None).await?);
+    }
+    for r in rows {
         let Ok(mut t) = serde_json::from_str::<Trail>(&r.body) else {
             continue;
         };
@@ -106,8 +130,10 @@ pub async fn check<T: Table>(table: &T, now: i64, after: i64) -> Result<Vec<Aler
         }
         t.silent = true;
         // Another invocation first (a delivery, or a check): it decides.
-        if table.put(&row(&t, r.ver + 1)).await? {
-            alerts.push(silent(&t, now));
+        let alert = silent(&t, now);
+        let (pending, held) = outbox::row(&alert, now);
+        if table.write(&[row(&t, r.ver + 1), pending], &[]).await? {
+            alerts.push((alert, held));
         }
     }
     Ok(alerts)

@@ -44,6 +44,14 @@ pub trait Table: Send + Sync {
     /// Writes `row` if the stored row's version is `row.ver - 1` (no stored row when `row.ver`
     /// is 1); `Ok(false)` when another writer was first.
     fn put(&self, row: &Row) -> impl Future<Output = Result<bool, TableError>> + Send;
+    /// Writes every row of `puts` (each conditioned on its version, as [`Table::put`]) and
+    /// deletes the rows `deletes`, all or none ([`MAX_WRITE`] items at most, each row once);
+    /// `Ok(false)` when a version did not match.
+    fn write(
+        &self,
+        puts: &[Row],
+        deletes: &[(String, String)],
+    ) -> impl Future<Output = Result<bool, TableError>> + Send;
     /// Deletes these (pk, sk) rows.
     fn delete(
         &self,
@@ -55,6 +63,9 @@ pub trait Table: Send + Sync {
     fn name(&self) -> &str;
 }
 
+/// Items one [`Table::write`] takes at most (DynamoDB's `TransactWriteItems`).
+pub const MAX_WRITE: usize = 100;
+
 /// Rows by (pk, sk).
 type Rows = BTreeMap<(String, String), Row>;
 
@@ -65,6 +76,9 @@ pub struct MemoryTable {
     calls: AtomicU64,
     /// When set, every call fails with this message (a table that is down).
     pub down: Mutex<Option<String>>,
+    /// Writes (`put` and `write`, counted from 1) refused as if another writer was first.
+    pub refuse: Mutex<Vec<u64>>,
+    writes: AtomicU64,
 }
 
 impl MemoryTable {
@@ -77,6 +91,13 @@ impl MemoryTable {
             });
         }
         Ok(self.rows.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether this write is one the test refuses.
+    fn refused(&self) -> bool {
+        let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+        let refuse = self.refuse.lock().unwrap_or_else(|p| p.into_inner());
+        refuse.contains(&n)
     }
 
     /// Every row, in key order.
@@ -98,12 +119,39 @@ impl Table for MemoryTable {
 
     async fn put(&self, row: &Row) -> Result<bool, TableError> {
         let mut rows = self.call()?;
+        if self.refused() {
+            return Ok(false);
+        }
         let key = (row.pk.clone(), row.sk.clone());
         let stored = rows.get(&key).map_or(0, |r| r.ver);
         if stored + 1 != row.ver {
             return Ok(false);
         }
         rows.insert(key, row.clone());
+        Ok(true)
+    }
+
+    async fn write(&self, puts: &[Row], deletes: &[(String, String)]) -> Result<bool, TableError> {
+        let mut rows = self.call()?;
+        if puts.len() + deletes.len() > MAX_WRITE {
+            return Err(TableError {
+                table: "memory".into(),
+                message: format!("{} items in one write", puts.len() + deletes.len()),
+            });
+        }
+        if self.refused() {
+            return Ok(false);
+        }
+        let stored = |r: &Row| rows.get(&(r.pk.clone(), r.sk.clone())).map_or(0, |s| s.ver);
+        if puts.iter().any(|r| stored(r) + 1 != r.ver) {
+            return Ok(false);
+        }
+        for r in puts {
+            rows.insert((r.pk.clone(), r.sk.clone()), r.clone());
+        }
+        for k in deletes {
+            rows.remove(k);
+        }
         Ok(true)
     }
 

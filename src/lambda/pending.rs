@@ -1,0 +1,58 @@
+//! Alerts an earlier invocation decided and could not publish (the outbox of the state
+//! table, `state/outbox.rs`): every invocation claims those no invocation holds and publishes
+//! them, to the outputs that did not take them yet, before its own work.
+
+use super::handler::Handler;
+use super::s3::ObjectSource;
+use super::state::outbox::{self, Held};
+use super::state::unix_now;
+use crate::stage::{Counts, Stage};
+use std::collections::BTreeMap;
+
+impl<S: ObjectSource> Handler<S> {
+    /// Publishes the pending alerts of the outbox (those the minimum severity of `stage`
+    /// lets through; the others are settled unpublished), counted in `counts`. Faults are
+    /// logged: the alerts stay for the next invocation.
+    pub(super) async fn publish_pending(&self, stage: Stage, counts: &mut Counts) {
+        let Some(state) = &self.state else {
+            return;
+        };
+        let claimed = match outbox::claim(&state.table, unix_now()).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox not read: its alerts wait for a later invocation");
+                return;
+            }
+        };
+        if claimed.is_empty() {
+            return;
+        }
+        let required = self.outputs.required();
+        let mut by_sent: BTreeMap<Vec<String>, Vec<Held>> = BTreeMap::new();
+        for h in claimed {
+            let mut sent = h.pending.sent.clone();
+            sent.sort();
+            by_sent.entry(sent).or_default().push(h);
+        }
+        for (sent, held) in by_sent {
+            let alerts: Vec<_> = outbox::alerts(&held)
+                .into_iter()
+                .filter(|a| stage.publishes(a))
+                .collect();
+            let published = self.outputs.publish_to(&alerts, &sent).await;
+            if published.failed.is_empty() {
+                for a in &alerts {
+                    counts.published(a);
+                }
+            }
+            tracing::info!(
+                alerts = alerts.len(),
+                outputs = ?published.took,
+                "pending alerts of an earlier invocation published"
+            );
+            if let Err(e) = outbox::settle(&state.table, held, &published.took, &required).await {
+                tracing::warn!(error = %e, "outbox not settled: a later invocation publishes its alerts again");
+            }
+        }
+    }
+}

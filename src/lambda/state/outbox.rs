@@ -1,0 +1,125 @@
+//! The outbox: alerts decided by a state write are written with it, in the same transaction
+//! (a correlation window, a silent trail, a resumed one, the first alert of a dedup window),
+//! and stay until every required output took them. The invocation that decided them holds
+//! them for [`LEASE`] seconds while it publishes; if it fails, it releases them with the
+//! outputs that did take them, and the next invocation (any delivery, or the scheduled check)
+//! claims them and publishes them to the outputs that did not. So a failure between the state
+//! and the outputs loses nothing, and no output is sent an alert twice unless an invocation
+//! dies between an output's answer and the row's update (then the alert's id is the same).
+//!
+//! Rows: partition `outbox`, one row per alert (sort key: its id), kept 14 days at most.
+
+use super::table::{Row, Table, TableError};
+use crate::alert::Alert;
+use crate::redact::{self, Redacted};
+use serde::{Deserialize, Serialize};
+
+/// The partition of pending alerts.
+pub const OUTBOX: &str = "outbox";
+/// Seconds an invocation holds the alerts it decided (or claimed) while it publishes them.
+pub const LEASE: i64 = 120;
+/// Pending alerts older than this are given up to the table's TTL.
+const KEEP: i64 = 14 * 86_400;
+
+/// One pending alert.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    /// The alert, masked.
+    pub alert: Alert,
+    /// The outputs that took it.
+    #[serde(default)]
+    pub sent: Vec<String>,
+    /// Until when an invocation holds it (seconds since the epoch).
+    pub lease: i64,
+}
+
+/// A pending alert as stored: the row's version, and what it holds.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// The row's version.
+    pub ver: u64,
+    /// The alert and the outputs that took it.
+    pub pending: Pending,
+}
+
+/// The outbox row of `alert`, decided at `now` and held by the deciding invocation.
+pub fn row(alert: &Alert, now: i64) -> (Row, Held) {
+    let pending = Pending {
+        alert: redact::alert(alert.clone()).into_inner(),
+        sent: Vec::new(),
+        lease: now + LEASE,
+    };
+    let held = Held { ver: 1, pending };
+    (to_row(&held), held)
+}
+
+fn to_row(h: &Held) -> Row {
+    Row {
+        pk: OUTBOX.into(),
+        sk: h.pending.alert.id.clone(),
+        ver: h.ver,
+        body: serde_json::to_string(&h.pending).unwrap_or_default(),
+        expires: h.pending.lease.saturating_add(KEEP),
+    }
+}
+
+/// Claims the pending alerts no invocation holds at `now` (another invocation's claim wins).
+pub async fn claim<T: Table>(table: &T, now: i64) -> Result<Vec<Held>, TableError> {
+    let mut claimed = Vec::new();
+    for r in table.query(OUTBOX, None).await? {
+        let Ok(mut pending) = serde_json::from_str::<Pending>(&r.body) else {
+            tracing::warn!(sk = %r.sk, "outbox: row not understood, left to expire");
+            continue;
+        };
+        if pending.lease > now {
+            continue;
+        }
+        pending.lease = now + LEASE;
+        let held = Held {
+            ver: r.ver + 1,
+            pending,
+        };
+        if table.put(&to_row(&held)).await? {
+            claimed.push(held);
+        }
+    }
+    Ok(claimed)
+}
+
+/// After publishing `held`: `took` are the outputs that took them now, `required` those
+/// that must. Alerts every required output took are deleted; the others are released (held
+/// no more) with the outputs that took them, for the next invocation.
+pub async fn settle<T: Table>(
+    table: &T,
+    held: Vec<Held>,
+    took: &[&str],
+    required: &[&str],
+) -> Result<(), TableError> {
+    let mut done = Vec::new();
+    for mut h in held {
+        for t in took {
+            if !h.pending.sent.iter().any(|s| s == t) {
+                h.pending.sent.push((*t).to_owned());
+            }
+        }
+        if required.iter().all(|r| h.pending.sent.iter().any(|s| s == r)) {
+            done.push((OUTBOX.to_owned(), h.pending.alert.id.clone()));
+            continue;
+        }
+        h.pending.lease = 0;
+        h.ver += 1;
+        // Lost to a claim by another invocation: that one publishes it.
+        let _ = table.put(&to_row(&h)).await?;
+    }
+    for chunk in done.chunks(25) {
+        table.delete(chunk).await?;
+    }
+    Ok(())
+}
+
+/// The alerts of `held`, masked, for the outputs.
+pub fn alerts(held: &[Held]) -> Vec<Redacted<Alert>> {
+    held.iter()
+        .map(|h| redact::alert(h.pending.alert.clone()))
+        .collect()
+}
