@@ -557,7 +557,7 @@ async fn filters_and_accounts_in_the_layer_are_counted_and_named() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_finds_silence() {
     use std::sync::Arc;
-    use trailwatch::lambda::state::{AnyTable, MemoryTable, State, StateSettings};
+    use trailwatch::lambda::state::{MemoryTable, StateSettings};
     let backfill_key = "AWSLogs/444455556666/CloudTrail/eu-west-1/2026/11/28/old.json.gz";
     let source = FakeSource::default()
         .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
@@ -574,15 +574,7 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
             max_groups: 100_000
         }
     );
-    let catalog =
-        trailwatch::lambda::catalog(&config, std::path::Path::new("/nonexistent")).unwrap();
-    let table = Arc::new(MemoryTable::default());
-    let state = Arc::new(State {
-        table: AnyTable::Memory(Arc::clone(&table)),
-        settings,
-    });
-    let mut h = fakes::unbuilt(source, &sink, config, catalog).with_state(state);
-    h.metrics = Box::new(|_| {});
+    let (h, table) = fakes::with_memory_state(source, &sink, config);
     let h = fakes::Harness {
         handler: Arc::new(h),
         sink,

@@ -196,7 +196,10 @@ impl<S: ObjectSource> Worker<'_, S> {
                 "alerts held back by dedup windows"
             );
         }
-        if let Some(why) = self.deliver(&alerts, std::mem::take(&mut memory.held)).await {
+        if let Some(why) = self
+            .deliver(&alerts, std::mem::take(&mut memory.held))
+            .await
+        {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
@@ -230,7 +233,11 @@ impl<S: ObjectSource> Worker<'_, S> {
     /// outbox rows `held` (this invocation's decisions): gone once every required output took
     /// them, else released for the next invocation with the outputs that did. Says why the
     /// object must be retried when a required output failed.
-    pub(super) async fn deliver(&self, alerts: &[Redacted<Alert>], held: Vec<Held>) -> Option<String> {
+    pub(super) async fn deliver(
+        &self,
+        alerts: &[Redacted<Alert>],
+        held: Vec<Held>,
+    ) -> Option<String> {
         let published = self.outputs.publish_to(alerts, &[]).await;
         if let Some(state) = self.state.filter(|_| !held.is_empty()) {
             let required = self.outputs.required();

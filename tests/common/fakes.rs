@@ -148,6 +148,8 @@ pub struct SinkPlan {
 #[derive(Default)]
 pub struct FakeSink {
     pub plan: SinkPlan,
+    /// While set, every call fails (transient): a topic that is down.
+    pub down: std::sync::atomic::AtomicBool,
     pub calls: AtomicUsize,
     pub batch_sizes: Mutex<Vec<(usize, usize)>>,
     pub published: Mutex<Vec<Message>>,
@@ -188,7 +190,7 @@ impl AlertSink for FakeSink {
             .lock()
             .unwrap()
             .push((entries.len(), bytes));
-        if call < self.plan.failing_calls {
+        if call < self.plan.failing_calls || self.down.load(Ordering::SeqCst) {
             return Err(SinkError {
                 transient: true,
                 message: "Throttling: Rate exceeded".into(),
@@ -284,6 +286,30 @@ pub fn unbuilt(
     h.backoff = FAST;
     h.reserve = Duration::from_millis(200);
     h
+}
+
+/// A handler over fakes (built-in detectors) keeping its state in a table in memory, which
+/// it returns too; `config` names `STATE_TABLE`.
+pub fn with_memory_state(
+    source: FakeSource,
+    sink: &Arc<FakeSink>,
+    config: Config,
+) -> (FakeHandler, Arc<trailwatch::lambda::state::MemoryTable>) {
+    use trailwatch::lambda::state::{AnyTable, MemoryTable, State};
+    let settings = config
+        .state
+        .clone()
+        .expect("STATE_TABLE in the configuration");
+    let catalog =
+        trailwatch::lambda::catalog(&config, std::path::Path::new("/nonexistent")).unwrap();
+    let table = Arc::new(MemoryTable::default());
+    let state = Arc::new(State {
+        table: AnyTable::Memory(Arc::clone(&table)),
+        settings,
+    });
+    let mut h = unbuilt(source, sink, config, catalog).with_state(state);
+    h.metrics = Box::new(|_| {});
+    (h, table)
 }
 
 /// [`handler`] with the given detectors.

@@ -135,11 +135,13 @@ pub async fn correlate<T: Table>(
     while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
-        engine.observe(delivery, observed.clone()).map_err(internal)?;
+        engine
+            .observe(delivery, observed.clone())
+            .map_err(internal)?;
         // The alerts are the snapshot's, by group: only those of the groups written count.
         engine.close(now).map_err(internal)?;
         (out.late, out.evicted) = (engine.late, engine.store.evicted);
-        let written = engine.store.commit(table, now).await?;
+        let written = engine.store.commit(table).await?;
         out.alerts.extend(written.alerts);
         out.held.extend(written.held);
         if written.complete {

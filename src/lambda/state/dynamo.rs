@@ -156,10 +156,11 @@ impl Table for DynamoTable {
             u = if row.ver <= 1 {
                 u.condition_expression("attribute_not_exists(#v)")
             } else {
-                u.condition_expression("#v = :was").expression_attribute_values(
-                    ":was",
-                    AttributeValue::N((row.ver - 1).to_string()),
-                )
+                u.condition_expression("#v = :was")
+                    .expression_attribute_values(
+                        ":was",
+                        AttributeValue::N((row.ver - 1).to_string()),
+                    )
             };
             let update = u.build().map_err(|e| self.fault(e))?;
             items.push(TransactWriteItem::builder().update(update).build());

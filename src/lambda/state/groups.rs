@@ -232,8 +232,8 @@ impl Snapshot {
     }
 
     /// Writes back what changed, group by group, each with the outbox rows of its alerts
-    /// (held by this invocation from `now`).
-    pub async fn commit<T: Table>(self, table: &T, now: i64) -> Result<Committed, TableError> {
+    /// (held by this invocation).
+    pub async fn commit<T: Table>(self, table: &T) -> Result<Committed, TableError> {
         let mut keys: BTreeSet<&GroupKey> = self.changed.iter().collect();
         keys.extend(self.written.iter().map(|(k, _)| k));
         keys.extend(self.decided.keys());
@@ -248,7 +248,10 @@ impl Snapshot {
                 continue;
             };
             let mut minutes: Vec<Row> = Vec::new();
-            for (_, start) in self.written.range((key.clone(), i64::MIN)..=(key.clone(), i64::MAX)) {
+            for (_, start) in self
+                .written
+                .range((key.clone(), i64::MIN)..=(key.clone(), i64::MAX))
+            {
                 if let Some(bucket) = g.state.buckets.get(start) {
                     minutes.push(Row {
                         pk: minutes_pk(key),
@@ -263,7 +266,7 @@ impl Snapshot {
                 d.iter().map(|m| (minutes_pk(key), m.to_string())).collect()
             });
             let raised = self.raised.get(key).map_or(&[][..], Vec::as_slice);
-            let held: Vec<(Row, Held)> = raised.iter().map(|a| outbox::row(a, now)).collect();
+            let held: Vec<(Row, Held)> = raised.iter().map(outbox::row).collect();
             let mut last: Vec<Row> = held.iter().map(|(r, _)| r.clone()).collect();
             if self.changed.contains(key) || !raised.is_empty() {
                 last.push(self.group_row(key, g, wait));
@@ -310,7 +313,8 @@ async fn load_minutes<T: Table>(
     loaded: &mut Loaded,
 ) -> Result<(), TableError> {
     for m in table.query(&minutes_pk(key), None).await? {
-        let (Ok(start), Ok(bucket)) = (m.sk.parse::<i64>(), serde_json::from_str::<Bucket>(&m.body))
+        let (Ok(start), Ok(bucket)) =
+            (m.sk.parse::<i64>(), serde_json::from_str::<Bucket>(&m.body))
         else {
             continue;
         };

@@ -30,8 +30,8 @@ pub use table::{MemoryTable, Row, Table, TableError};
 
 use crate::alert::Alert;
 use crate::correlate::{Correlations, Observed};
-use outbox::Held;
 pub use crate::lambda::retry::Contention;
+use outbox::Held;
 use std::sync::Arc;
 
 /// The function's table: DynamoDB, or (in tests) one in memory.
@@ -170,8 +170,7 @@ impl<T: Table> State<T> {
             let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
             let none = Observed::default();
             let what = ("", &none);
-            match correlation::correlate(&self.table, set, lateness, what, cap, now, budget).await
-            {
+            match correlation::correlate(&self.table, set, lateness, what, cap, now, budget).await {
                 Ok(c) => {
                     out.alerts = c.alerts;
                     out.held = c.held;

@@ -42,12 +42,13 @@ pub struct Held {
     pub pending: Pending,
 }
 
-/// The outbox row of `alert`, decided at `now` and held by the deciding invocation.
-pub fn row(alert: &Alert, now: i64) -> (Row, Held) {
+/// The outbox row of `alert`, held by the deciding invocation from now (the clock, not the
+/// time a scheduled check was given).
+pub fn row(alert: &Alert) -> (Row, Held) {
     let pending = Pending {
         alert: redact::alert(alert.clone()).into_inner(),
         sent: Vec::new(),
-        lease: now + LEASE,
+        lease: super::unix_now() + LEASE,
     };
     let held = Held { ver: 1, pending };
     (to_row(&held), held)
@@ -102,7 +103,10 @@ pub async fn settle<T: Table>(
                 h.pending.sent.push((*t).to_owned());
             }
         }
-        if required.iter().all(|r| h.pending.sent.iter().any(|s| s == r)) {
+        if required
+            .iter()
+            .all(|r| h.pending.sent.iter().any(|s| s == r))
+        {
             done.push((OUTBOX.to_owned(), h.pending.alert.id.clone()));
             continue;
         }

@@ -97,7 +97,7 @@ pub async fn delivered<T: Table>(
         };
         let alert = before.filter(|b| b.silent).map(|b| resumed(&b, &now_trail));
         let mut rows = vec![row(&now_trail, ver + 1)];
-        let held = alert.as_ref().map(|a| outbox::row(a, now));
+        let held = alert.as_ref().map(outbox::row);
         rows.extend(held.iter().map(|(r, _)| r.clone()));
         if table.write(&rows, &[]).await? {
             return Ok(alert.zip(held.map(|(_, h)| h)));
@@ -131,7 +131,7 @@ pub async fn check<T: Table>(
         t.silent = true;
         // Another invocation first (a delivery, or a check): it decides.
         let alert = silent(&t, now);
-        let (pending, held) = outbox::row(&alert, now);
+        let (pending, held) = outbox::row(&alert);
         if table.write(&[row(&t, r.ver + 1), pending], &[]).await? {
             alerts.push((alert, held));
         }

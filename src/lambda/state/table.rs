@@ -100,6 +100,11 @@ impl MemoryTable {
         refuse.contains(&n)
     }
 
+    /// Writes (`put` and `write`) made so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+
     /// Every row, in key order.
     pub fn rows(&self) -> Vec<Row> {
         let rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());

@@ -158,12 +158,12 @@ async fn a_writer_that_was_second_reloads_and_counts_once() {
     let (a, b) = (load().await.unwrap(), load().await.unwrap());
     let mut ea = Engine::new(Arc::clone(&set), a, DEFAULT_LATENESS);
     ea.observe("d1", Observed::of(&first)).unwrap();
-    assert!(ea.store.commit(&s.table, T0 + 60).await.unwrap().complete);
+    assert!(ea.store.commit(&s.table).await.unwrap().complete);
     let mut eb = Engine::new(Arc::clone(&set), b, DEFAULT_LATENESS);
     eb.observe("d2", Observed::of(&burst("ip", 2, 3, T0)))
         .unwrap();
     assert!(
-        !eb.store.commit(&s.table, T0 + 60).await.unwrap().complete,
+        !eb.store.commit(&s.table).await.unwrap().complete,
         "the second writer is refused"
     );
     // Through `correlate`, the second delivery reloads: events ip-2..ip-4, one overlapping.
