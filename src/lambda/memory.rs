@@ -101,8 +101,17 @@ impl Memory for TableMemory<'_> {
             return Ok(Admitted { alerts, held: 0 });
         };
         let now = clock.unwrap_or_else(unix_now);
-        let (alerts, held) =
-            dedup::admit(&state.table, &windows, &alerts, now, self.budget).await?;
-        Ok(Admitted { alerts, held })
+        let pending: Vec<&str> = self
+            .held
+            .iter()
+            .map(|h| h.pending.alert.id.as_str())
+            .collect();
+        let what = (&alerts[..], &pending[..]);
+        let admitted = dedup::admit(&state.table, &windows, what, now, self.budget).await?;
+        self.held.extend(admitted.pending);
+        Ok(Admitted {
+            alerts: admitted.alerts,
+            held: admitted.held_back,
+        })
     }
 }

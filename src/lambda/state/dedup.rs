@@ -1,9 +1,12 @@
 //! Deduplication windows (`dedup: 60m`) across deliveries: the open windows are rows of
 //! partition `dedup`, read by the deliveries whose alerts have a window and by the scheduled
 //! check (which publishes the summaries of the windows that closed), written back conditioned
-//! on the versions read.
+//! on the versions read, with the outbox rows of the alerts they let through (the first of a
+//! window, a summary) in the same transaction: a failed publish does not leave the window
+//! open with its first alert never sent.
 
-use super::table::{Row, Table, TableError};
+use super::outbox::{self, Held};
+use super::table::{Row, Table, TableError, MAX_WRITE};
 use super::Contention;
 use crate::alert::id::alert_id;
 use crate::alert::Alert;
@@ -27,15 +30,28 @@ fn sk(key: &WindowKey) -> String {
     alert_id(&[&key.0, &key.1])
 }
 
+/// What the dedup windows let through.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    /// What to publish.
+    pub alerts: Vec<Redacted<Alert>>,
+    /// Alerts held back.
+    pub held_back: u64,
+    /// The outbox rows of the alerts of detectors with a window (and of the summaries), held
+    /// by this invocation.
+    pub pending: Vec<Held>,
+}
+
 /// What to publish of `alerts` given the windows of `windows` (detector id, seconds), with
-/// the summaries of the windows closed at `now`; and how many alerts were held back.
+/// the summaries of the windows closed at `now`; and how many alerts were held back. Alerts
+/// whose ids are in `pending` already have their outbox row.
 pub async fn admit<T: Table>(
     table: &T,
     windows: &[(String, i64)],
-    alerts: &[Redacted<Alert>],
+    (alerts, pending): (&[Redacted<Alert>], &[&str]),
     now: i64,
     budget: Contention,
-) -> Result<(Vec<Redacted<Alert>>, u64), TableError> {
+) -> Result<Admitted, TableError> {
     let mut tries = budget.tries();
     while tries.next().await {
         let mut dedup = Dedup::new(windows.iter().cloned());
@@ -50,10 +66,21 @@ pub async fn admit<T: Table>(
         for a in alerts {
             out.extend(dedup.admit(a.clone()));
         }
-        let held = dedup.held;
+        let held_back = dedup.held;
         out.extend(dedup.close(now));
-        if commit(table, &dedup, &loaded).await? {
-            return Ok((out, held));
+        let windowed: Vec<(Row, Held)> = out
+            .iter()
+            .filter(|a| windows.iter().any(|(d, _)| *d == a.detector))
+            .filter(|a| !pending.contains(&a.id.as_str()))
+            .map(|a| outbox::row(a))
+            .collect();
+        if commit(table, &dedup, &loaded, &windowed).await? {
+            let pending = windowed.into_iter().map(|(_, h)| h).collect();
+            return Ok(Admitted {
+                alerts: out,
+                held_back,
+                pending,
+            });
         }
     }
     Err(TableError {
@@ -65,14 +92,17 @@ pub async fn admit<T: Table>(
     })
 }
 
-/// Writes the windows that changed, deletes those that closed; `Ok(false)` when another
-/// invocation wrote first.
+/// Writes the windows that changed and the outbox rows `pending`, deletes the windows that
+/// closed, in one transaction when they fit in one; `Ok(false)` when another invocation
+/// wrote first.
 async fn commit<T: Table>(
     table: &T,
     dedup: &Dedup,
     loaded: &BTreeMap<String, (u64, String)>,
+    pending: &[(Row, Held)],
 ) -> Result<bool, TableError> {
     let mut open = Vec::new();
+    let mut puts = Vec::new();
     for (key, window) in dedup.windows() {
         let row = WindowRow {
             key: key.clone(),
@@ -89,25 +119,30 @@ async fn commit<T: Table>(
             None => 1,
         };
         let expires = window.until().saturating_add(KEEP);
-        let row = Row {
+        puts.push(Row {
             pk: DEDUP.into(),
             sk: sk.clone(),
             ver,
             body,
             expires,
-        };
-        if !table.put(&row).await? {
-            return Ok(false);
-        }
+        });
         open.push(sk);
     }
-    let closed: Vec<(String, String)> = loaded
+    puts.extend(pending.iter().map(|(r, _)| r.clone()));
+    let mut closed: Vec<(String, String)> = loaded
         .keys()
         .filter(|k| !open.contains(k))
         .map(|k| (DEDUP.to_owned(), k.clone()))
         .collect();
-    for chunk in closed.chunks(25) {
-        table.delete(chunk).await?;
+    // Past one transaction, the windows first, then their alerts with the closed windows.
+    while puts.len() + closed.len() > MAX_WRITE {
+        let n = puts.len().min(MAX_WRITE);
+        let first: Vec<Row> = puts.drain(..n).collect();
+        let room = MAX_WRITE - first.len();
+        let gone: Vec<(String, String)> = closed.drain(..room.min(closed.len())).collect();
+        if !table.write(&first, &gone).await? {
+            return Ok(false);
+        }
     }
-    Ok(true)
+    table.write(&puts, &closed).await
 }

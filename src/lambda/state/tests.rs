@@ -287,40 +287,43 @@ async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
         (a.first_seen, a.last_seen) = (format_time(at), format_time(at));
         crate::redact::alert(a)
     };
-    let (out, held) = dedup::admit(
-        &s.table,
-        &windows,
-        &[alert("a1", T0)],
-        T0 + 60,
-        Contention::DEFAULT,
-    )
-    .await
-    .unwrap();
+    let admit = |alerts: Vec<crate::redact::Redacted<Alert>>, at: i64| {
+        let table = &s.table;
+        let windows = &windows;
+        async move {
+            let got = dedup::admit(table, windows, (&alerts, &[]), at, Contention::DEFAULT)
+                .await
+                .unwrap();
+            (got.alerts, got.held_back, got.pending.len())
+        }
+    };
+    let (out, held, pending) = admit(vec![alert("a1", T0)], T0 + 60).await;
     assert_eq!((out.len(), held), (1, 0));
-    let (out, held) = dedup::admit(
-        &s.table,
-        &windows,
-        &[alert("a2", T0 + 600)],
-        T0 + 660,
-        Contention::DEFAULT,
-    )
-    .await
-    .unwrap();
+    assert_eq!(
+        pending, 1,
+        "the first alert of the window is in the outbox with it"
+    );
+    let (out, held, _) = admit(vec![alert("a2", T0 + 600)], T0 + 660).await;
     assert_eq!((out.len(), held), (0, 1), "held back by the window of a1");
-    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3000, Contention::DEFAULT)
-        .await
-        .unwrap();
+    let (out, _, _) = admit(vec![], T0 + 3000).await;
     assert!(out.is_empty(), "the window is still open");
-    let (out, _) = dedup::admit(&s.table, &windows, &[], T0 + 3600, Contention::DEFAULT)
-        .await
-        .unwrap();
+    let (out, _, _) = admit(vec![], T0 + 3600).await;
     assert_eq!(out.len(), 1);
     assert!(
         out[0].summary.starts_with("1 more alert like a1"),
         "{}",
         out[0].summary
     );
-    assert!(s.table.rows().is_empty(), "the closed window's row is gone");
+    let rows = s.table.rows();
+    assert!(
+        rows.iter().all(|r| r.pk == "outbox"),
+        "the closed window's row is gone: {rows:?}"
+    );
+    assert_eq!(
+        rows.len(),
+        2,
+        "the first alert and the summary wait in the outbox"
+    );
 }
 
 proptest::proptest! {
