@@ -140,6 +140,9 @@ pub enum Fault {
     /// S3's answer to a request signed for another region than the bucket's (here): `301
     /// PermanentRedirect` with `x-amz-bucket-region`. Requests signed for it are forwarded.
     BucketIn(&'static str),
+    /// DynamoDB's answer to a transaction whose condition failed (another writer was first):
+    /// `TransactionCanceledException` with a `ConditionalCheckFailed` reason.
+    ConditionFailed,
 }
 
 impl Fault {
@@ -156,6 +159,7 @@ impl Fault {
 pub enum Call {
     GetObject,
     PublishBatch,
+    TransactWriteItems,
 }
 
 impl Call {
@@ -170,6 +174,9 @@ impl Call {
                         .nth(1)
                         .is_some_and(|p| p.matches('/').count() >= 2 && !p.contains("list-type="))
             }
+            Call::TransactWriteItems => request
+                .header("x-amz-target")
+                .is_some_and(|t| t.ends_with(".TransactWriteItems")),
             Call::PublishBatch => {
                 body.contains("Action=PublishBatch")
                     || request
@@ -180,18 +187,21 @@ impl Call {
     }
 }
 
-/// A rule: `times` requests of `call` get `fault` (`usize::MAX` for always).
+/// A rule: after `after` requests of `call` passed, `times` requests get `fault`
+/// (`usize::MAX` for always).
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub call: Call,
     pub fault: Fault,
     pub times: usize,
+    pub after: usize,
 }
 
 /// A proxy to `upstream` that injects faults; `injected` counts the faults sent.
 pub struct FaultProxy {
     pub addr: SocketAddr,
     pub injected: Arc<Mutex<Vec<(Call, Fault)>>>,
+    rules: Arc<Mutex<Vec<Rule>>>,
 }
 
 impl FaultProxy {
@@ -200,14 +210,23 @@ impl FaultProxy {
         let addr = listener.local_addr().unwrap();
         let rules = Arc::new(Mutex::new(rules));
         let injected = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&injected);
+        let (log, kept) = (Arc::clone(&injected), Arc::clone(&rules));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (rules, log) = (Arc::clone(&rules), Arc::clone(&log));
+                let (rules, log) = (Arc::clone(&kept), Arc::clone(&log));
                 std::thread::spawn(move || serve(client, upstream, &rules, &log));
             }
         });
-        FaultProxy { addr, injected }
+        FaultProxy {
+            addr,
+            injected,
+            rules,
+        }
+    }
+
+    /// These faults from now on, instead of those before (none: every request goes through).
+    pub fn set(&self, rules: Vec<Rule>) {
+        *self.rules.lock().unwrap() = rules;
     }
 
     pub fn url(&self) -> String {
@@ -227,14 +246,21 @@ fn serve(
     };
     let fault = {
         let mut rules = rules.lock().unwrap();
-        rules
+        let rule = rules
             .iter_mut()
-            .find(|r| r.times > 0 && r.call.matches(&request) && r.fault.applies(&request))
-            .map(|r| {
+            .find(|r| r.times > 0 && r.call.matches(&request) && r.fault.applies(&request));
+        match rule {
+            Some(r) if r.after > 0 => {
+                r.after -= 1;
+                None
+            }
+            Some(r) => {
                 r.times = r.times.saturating_sub(1);
                 log.lock().unwrap().push((r.call, r.fault));
-                r.fault
-            })
+                Some(r.fault)
+            }
+            None => None,
+        }
     };
     let answer = match fault {
         Some(Fault::Status(status, code)) => Some((status, code, String::new())),
@@ -245,6 +271,16 @@ fn serve(
         )),
         _ => None,
     };
+    if fault == Some(Fault::ConditionFailed) {
+        let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]","CancellationReasons":[{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]}"#;
+        let head = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: injected\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = client.write_all(head.as_bytes());
+        let _ = client.write_all(body.as_bytes());
+        return;
+    }
     if let Some((status, code, extra)) = answer {
         let body = format!(
             "<Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"

@@ -16,6 +16,13 @@ fn invoke(port: u16, event: &str) -> Value {
 }
 
 pub fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
+    let (ok, text) = invoke_raw(port, data);
+    assert!(ok, "invoke {what}: {text}");
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("invoke {what}: {e}: {text}"))
+}
+
+/// Invokes the function: whether it succeeded, and what it answered (or the error).
+pub fn invoke_raw(port: u16, data: &[&str]) -> (bool, String) {
     let port = port.to_string();
     let out = Command::new(tool("cargo-lambda"))
         .args(["lambda", "invoke", "-A", "127.0.0.1", "-P", &port])
@@ -23,13 +30,12 @@ pub fn invoke_with(port: u16, what: &str, data: &[&str]) -> Value {
         .arg("_")
         .output()
         .expect("cannot run cargo-lambda invoke");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "invoke {what}: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("invoke {what}: {e}: {text}"))
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        (true, text)
+    } else {
+        (false, text + &String::from_utf8_lossy(&out.stderr))
+    }
 }
 
 /// The binary serving invocations under `cargo lambda watch`; both are stopped when dropped,

@@ -9,6 +9,7 @@
 mod corpus;
 mod http;
 mod lambda_watch;
+mod outbox;
 mod outputs;
 mod replay_s3;
 mod rule_source;
@@ -408,16 +409,19 @@ async fn transient_faults_through_a_proxy() {
                 call: Call::GetObject,
                 fault: Fault::Status(503, "SlowDown"),
                 times: 2,
+                after: 0,
             },
             Rule {
                 call: Call::GetObject,
                 fault: Fault::CutBody,
                 times: 1,
+                after: 0,
             },
             Rule {
                 call: Call::PublishBatch,
                 fault: Fault::Status(500, "InternalFailure"),
                 times: 1,
+                after: 0,
             },
         ],
     );
@@ -443,6 +447,7 @@ async fn transient_faults_through_a_proxy() {
             call: Call::GetObject,
             fault: Fault::Status(503, "SlowDown"),
             times: usize::MAX,
+            after: 0,
         }],
     );
     let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);
@@ -465,6 +470,7 @@ async fn transient_faults_through_a_proxy() {
                 call: Call::GetObject,
                 fault: Fault::Status(status, code),
                 times: usize::MAX,
+                after: 0,
             }],
         );
         let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);
@@ -562,6 +568,7 @@ async fn delivery_denied_at_first_arrives_after_the_grant_and_a_redrive() {
             call: Call::GetObject,
             fault: Fault::Status(403, "AccessDenied"),
             times: usize::MAX,
+            after: 0,
         }],
     );
     let h = handler(&sdk(&denied.url(), 1).await, &alerts.topic, 2);
@@ -643,6 +650,7 @@ async fn bucket_and_topic_in_another_region() {
             call: Call::GetObject,
             fault: Fault::BucketIn("eu-west-1"),
             times: usize::MAX,
+            after: 0,
         }],
     );
     let h = handler(&sdk(&proxy.url(), 2).await, &alerts.topic, 2);

@@ -156,6 +156,7 @@ async fn replay_lists_only_the_selected_deliveries_and_matches_local_replay() {
             call: Call::GetObject,
             fault: Fault::Status(403, "AccessDenied"),
             times: 1,
+            after: 0,
         }],
     );
     let mut one_job = filters.to_vec();

@@ -12,14 +12,14 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const BUCKET: &str = "state-trail-logs";
-const TABLE: &str = "trailwatch-state";
+pub(super) const BUCKET: &str = "state-trail-logs";
+pub(super) const TABLE: &str = "trailwatch-state";
 
-fn key(account: &str, region: &str, n: usize) -> String {
+pub(super) fn key(account: &str, region: &str, n: usize) -> String {
     format!("AWSLogs/{account}/CloudTrail/{region}/2026/12/01/{account}_CloudTrail_{region}_20261201T0000Z_state{n:02}.json.gz")
 }
 
-fn rfc3339(secs: i64) -> String {
+pub(super) fn rfc3339(secs: i64) -> String {
     trailwatch::correlate::time::format_time(secs)
 }
 
@@ -34,7 +34,7 @@ fn failure(id: &str, start: i64, seconds: i64, ip: &str, user: &str, account: &s
     .to_string()
 }
 
-async fn create_table(db: &aws_sdk_dynamodb::Client) {
+pub(super) async fn create_table(db: &aws_sdk_dynamodb::Client) {
     let attr = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)
@@ -61,7 +61,7 @@ async fn create_table(db: &aws_sdk_dynamodb::Client) {
         .unwrap();
 }
 
-async fn put(s3: &aws_sdk_s3::Client, key: &str, records: &[String]) {
+pub(super) async fn put(s3: &aws_sdk_s3::Client, key: &str, records: &[String]) {
     s3.put_object()
         .bucket(BUCKET)
         .key(key)
@@ -71,7 +71,7 @@ async fn put(s3: &aws_sdk_s3::Client, key: &str, records: &[String]) {
         .unwrap();
 }
 
-fn s3_event(keys: &[&str]) -> String {
+pub(super) fn s3_event(keys: &[&str]) -> String {
     let records: Vec<Value> = keys
         .iter()
         .map(|k| json!({"eventSource": "aws:s3", "s3": {"bucket": {"name": BUCKET}, "object": {"key": k}}}))
