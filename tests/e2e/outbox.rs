@@ -5,12 +5,9 @@
 
 use super::http::{Call, Fault, FaultProxy, Rule};
 use super::lambda_watch::{emulate_ready, invoke_raw, invoke_with};
-use super::state::{create_table, key, put, rfc3339, s3_event, BUCKET, TABLE};
-use super::tools::Moto;
-use super::{sdk, Alerts};
+use super::state::{key, put, rfc3339, s3_event, stack, Stack, TABLE};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 const ACCOUNT: &str = "111122223333";
 
@@ -46,17 +43,13 @@ fn bursts(alerts: &[Value]) -> Vec<(String, u64)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn decided_alerts_survive_a_refused_write_and_a_failed_publish_and_arrive_once() {
-    let moto = Moto::start();
-    let shared = sdk(&moto.url(), 3).await;
-    let (s3, sns) = trailwatch::lambda::clients(&shared, true);
-    let db = aws_sdk_dynamodb::Client::new(&shared);
-    create_table(&db).await;
-    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let alerts = Alerts::create(moto.addr, &sns, "outbox").await;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let Stack {
+        moto,
+        s3,
+        db,
+        alerts,
+        now,
+    } = stack("outbox").await;
     let mut records = denied("ann", now - 300, 21);
     records.extend(denied("bob", now - 300, 22));
     records.extend(denied("cid", now - 300, 23));

@@ -88,19 +88,47 @@ fn detectors(alerts: &[Value]) -> Vec<String> {
     d
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn correlation_and_silence_across_deliveries_in_dynamodb() {
+/// moto with the state table, the trail bucket and a topic whose alerts are kept.
+pub(super) struct Stack {
+    pub moto: Moto,
+    pub s3: aws_sdk_s3::Client,
+    pub db: aws_sdk_dynamodb::Client,
+    pub alerts: Alerts,
+    /// The clock when it was made.
+    pub now: i64,
+}
+
+/// The [`Stack`] of the test `name`.
+pub(super) async fn stack(name: &str) -> Stack {
     let moto = Moto::start();
     let shared = sdk(&moto.url(), 3).await;
     let (s3, sns) = trailwatch::lambda::clients(&shared, true);
     let db = aws_sdk_dynamodb::Client::new(&shared);
     create_table(&db).await;
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let alerts = Alerts::create(moto.addr, &sns, "state").await;
+    let alerts = Alerts::create(moto.addr, &sns, name).await;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
+    Stack {
+        moto,
+        s3,
+        db,
+        alerts,
+        now,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn correlation_and_silence_across_deliveries_in_dynamodb() {
+    let Stack {
+        moto,
+        s3,
+        alerts,
+        now,
+        ..
+    } = stack("state").await;
     let start = now - 300;
 
     // 24 failures from one address against one user, eight per delivery, from two regions.
