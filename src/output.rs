@@ -6,6 +6,7 @@ use crate::alert::severity::Severity;
 use crate::alert::Alert;
 use crate::redact::Redacted;
 use console::{style, Style};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,23 +45,45 @@ fn severity_style(s: Severity) -> Style {
     }
 }
 
-/// One readable block per alert.
+/// `s` safe to print as one line of text (a terminal, an email): control characters
+/// (newlines included), and the bidirectional overrides that reorder what a reader sees, are
+/// written as `\u{..}` escapes. Every field of a record can hold them: a file written into the
+/// trail bucket by anyone must not forge lines of an alert.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One readable block per alert, every field of it [`printable`].
 pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Result<()> {
+    let p = printable;
     let sev =
         severity_style(a.severity).apply_to(format!(" {} ", a.severity.as_str().to_uppercase()));
     writeln!(
         out,
         "{sev} {}  {}",
-        style(&a.title).bold(),
-        style(&a.detector).dim()
+        style(p(&a.title)).bold(),
+        style(p(&a.detector)).dim()
     )?;
     let label = |l: &str| style(format!("  {l:<9}")).dim();
-    writeln!(out, "{}{}", label("what"), a.summary)?;
-    writeln!(out, "{}{}", label("who"), or_dash(&a.principal))?;
+    writeln!(out, "{}{}", label("what"), p(&a.summary))?;
+    writeln!(out, "{}{}", label("who"), p(or_dash(&a.principal)))?;
     let from = if a.source_ip.is_empty() {
         String::new()
     } else {
-        format!("  from {}", a.source_ip)
+        format!("  from {}", p(&a.source_ip))
     };
     let known: Vec<&str> = [a.account_name.as_str(), a.environment.as_str()]
         .into_iter()
@@ -69,19 +92,19 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     let known = if known.is_empty() {
         String::new()
     } else {
-        format!(" ({})", known.join(", "))
+        format!(" ({})", p(&known.join(", ")))
     };
     writeln!(
         out,
         "{}{}{known} {}{from}",
         label("where"),
-        or_dash(&a.account),
-        a.region
+        p(or_dash(&a.account)),
+        p(&a.region)
     )?;
     let when = if a.first_seen == a.last_seen {
-        a.first_seen.clone()
+        p(&a.first_seen).into_owned()
     } else {
-        format!("{} .. {}", a.first_seen, a.last_seen)
+        format!("{} .. {}", p(&a.first_seen), p(&a.last_seen))
     };
     if a.calls.worth_naming() {
         // The summary already names the calls.
@@ -99,7 +122,7 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
             label("when"),
             a.count,
             plural(a.count),
-            a.event_names.join(", ")
+            p(&a.event_names.join(", "))
         )?;
     }
     for (k, v) in &a.evidence {
@@ -107,18 +130,18 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        writeln!(out, "{}{k}: {v}", label(""))?;
+        writeln!(out, "{}{}: {}", label(""), p(k), p(&v))?;
     }
     if !a.remediation.is_empty() {
         writeln!(
             out,
             "{}{}",
             label("fix"),
-            a.remediation.trim().replace('\n', " ")
+            p(&a.remediation.trim().replace('\n', " "))
         )?;
     }
     let source = a.source.location();
-    writeln!(out, "{}{source}  id {}", label("source"), a.id)?;
+    writeln!(out, "{}{}  id {}", label("source"), p(&source), p(&a.id))?;
     writeln!(out)
 }
 
@@ -135,5 +158,19 @@ fn plural(n: u64) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_escaped_the_rest_is_kept() {
+        assert_eq!(printable("arn:aws:iam::1:user/é"), "arn:aws:iam::1:user/é");
+        assert_eq!(
+            printable("eve\n  what     Root activity\r\u{1b}[2J\u{202e}gpj.exe"),
+            "eve\\u{a}  what     Root activity\\u{d}\\u{1b}[2J\\u{202e}gpj.exe"
+        );
     }
 }

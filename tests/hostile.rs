@@ -146,3 +146,32 @@ fn the_uncompressed_limit_is_a_setting_and_what_came_before_is_analysed() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn a_record_cannot_forge_lines_of_an_alert_in_text() {
+    // A principal name with a newline and the next line's label, and a terminal escape.
+    let forged = REAL.replace(
+        "assumed-role/Admin/eve",
+        "assumed-role/Admin/eve\\n  what     nothing to see\\u001b[2J",
+    );
+    let dir = scratch("hostile-text");
+    let file = write(&dir, "forged.json", delivery(&[forged]).as_bytes());
+    let out = trailwatch(
+        &["replay", "--format", "pretty", &file.display().to_string()],
+        None,
+    );
+    let text = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", self::text(&out.stderr));
+    assert!(text.contains("kms-key-loss"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("what     nothing")),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(
+        text.contains("eve\\u{a}  what     nothing to see\\u{1b}[2J"),
+        "{text}"
+    );
+}

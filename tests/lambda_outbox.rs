@@ -278,3 +278,57 @@ async fn a_scheduled_check_whose_publish_failed_raises_trail_silent_on_its_next_
         "the other output took each alert once: {took:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_whose_record_names_another_account_than_its_key_says_so() {
+    // A record claiming account 999999999999 in a file delivered for ACCOUNT.
+    let forged = denied("f", "fay", now() - 300, 1)[0].replace(
+        &format!(r#""recipientAccountId":"{ACCOUNT}""#),
+        r#""recipientAccountId":"999999999999""#,
+    );
+    let k = key(6);
+    let w = world(FakeSource::default().with(BUCKET, &k, Fake::Data(delivery(&[forged]))));
+    w.h.handle(s3_event(&[&k]), far_deadline()).await.unwrap();
+    let got = w.h.sink.alerts();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["account"], "999999999999");
+    assert_eq!(
+        got[0]["evidence"]["delivered_for_account"], ACCOUNT,
+        "{got:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_dated_ahead_of_the_clock_are_counted_and_never_correlated() {
+    // 30 refusals dated 2099 next to 5 real ones: nothing of 2099 reaches the state.
+    let mut records = denied("z", "zed", 4_070_908_800, 30);
+    records.extend(denied("n", "zed", now() - 300, 5));
+    let k = key(7);
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut w = world(FakeSource::default().with(BUCKET, &k, Fake::Data(delivery(&records))));
+    let kept = Arc::clone(&lines);
+    Arc::get_mut(&mut w.h.handler).unwrap().metrics =
+        Box::new(move |l| kept.lock().unwrap().push(l.to_owned()));
+    w.h.handle(s3_event(&[&k]), far_deadline()).await.unwrap();
+    let rows = w.table.rows();
+    let minutes: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.pk.starts_with("corr#") && !r.pk.starts_with("corr#g#"))
+        .map(|r| r.sk.parse().unwrap())
+        .collect();
+    assert!(
+        !minutes.is_empty() && minutes.iter().all(|&m| m < now() + 900),
+        "{minutes:?}"
+    );
+    let ahead: Vec<String> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("MatchesAhead"))
+        .cloned()
+        .collect();
+    assert!(
+        ahead.iter().any(|l| l.contains(r#""MatchesAhead":30"#)),
+        "{ahead:?}"
+    );
+}

@@ -74,6 +74,7 @@ impl Memory for ReplayMemory {
             alerts: Vec::new(),
             late,
             evicted,
+            ahead: 0,
         })
     }
 
@@ -94,6 +95,7 @@ impl Memory for ReplayMemory {
             alerts,
             late,
             evicted,
+            ahead: 0,
         })
     }
 

@@ -70,7 +70,7 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         "folded into a page's last alert (more than {} of one detector at once)",
         crate::stage::PAGE
     );
-    let state: [(u64, &str, &str); 6] = [
+    let state: [(u64, &str, &str); 7] = [
         (
             t.late,
             "base-rule match",
@@ -89,6 +89,11 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
             "not correlated: their records lack a group-by field",
         ),
         (t.evicted, "correlation group", "evicted (cap reached)"),
+        (
+            t.ahead,
+            "base-rule match",
+            "dated more than 15 minutes ahead of the clock, not correlated",
+        ),
     ];
     for (n, what, note) in state {
         if n > 0 {

@@ -20,6 +20,9 @@ use std::sync::Arc;
 
 /// Allowed lateness unless configured: CloudTrail delivers within about 15 minutes.
 pub const DEFAULT_LATENESS: i64 = 20 * 60;
+/// Records dated more than this past the clock are not counted (clocks drift; a forged
+/// record of 2099 would make its group the most recently active and move windows).
+pub const AHEAD: i64 = 15 * 60;
 
 /// The engine over one store.
 pub struct Engine<S: Store> {
@@ -31,6 +34,11 @@ pub struct Engine<S: Store> {
     pub late: u64,
     /// The latest `eventTime` observed.
     pub newest: i64,
+    /// The clock, when there is one (the Lambda): records more than [`AHEAD`] past it are
+    /// not counted, but counted in `ahead`.
+    pub clock: Option<i64>,
+    /// Events not counted because they were dated too far ahead of the clock.
+    pub ahead: u64,
 }
 
 impl<S: Store> Engine<S> {
@@ -42,14 +50,17 @@ impl<S: Store> Engine<S> {
             lateness: lateness.max(0),
             late: 0,
             newest: i64::MIN,
+            clock: None,
+            ahead: 0,
         }
     }
 
     /// Counts what one delivery (`delivery` names it) observed, taking it: one store update
     /// per group and minute.
     pub fn observe(&mut self, delivery: &str, observed: Observed) -> Result<(), StoreError> {
+        let horizon = self.clock.map_or(i64::MAX, |c| c.saturating_add(AHEAD));
         if let Some(n) = observed.newest {
-            self.newest = self.newest.max(n);
+            self.newest = self.newest.max(n.min(horizon));
         }
         let watermark = self.store.watermark()?;
         for (key, minutes) in observed.into_groups() {
@@ -58,6 +69,10 @@ impl<S: Store> Engine<S> {
             };
             let decided = self.store.decided(&key)?.unwrap_or(i64::MIN);
             for (bucket, b) in minutes {
+                if bucket > horizon {
+                    self.ahead += b.count;
+                    continue;
+                }
                 let closed = bucket.saturating_add(l.rule.timespan + self.lateness) <= watermark;
                 if closed || bucket < decided {
                     self.late += b.count;

@@ -62,6 +62,7 @@ impl Memory for TableMemory<'_> {
             alerts: got.alerts,
             late: got.late,
             evicted: 0,
+            ahead: got.ahead,
         })
     }
 
@@ -78,6 +79,7 @@ impl Memory for TableMemory<'_> {
             alerts: checked.alerts,
             late: 0,
             evicted: checked.evicted,
+            ahead: 0,
         })
     }
 

@@ -72,6 +72,7 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
         counts.paged,
         counts.uncounted,
         counts.ungrouped,
+        counts.ahead,
     ];
     if state.iter().sum::<u64>() > 0 {
         out.push(line(
@@ -84,6 +85,7 @@ pub fn lines(counts: &Counts, context: &Context, now: u64) -> Vec<String> {
                 ("AlertsPaged", "Count", counts.paged),
                 ("MatchesUncounted", "Count", counts.uncounted),
                 ("MatchesUngrouped", "Count", counts.ungrouped),
+                ("MatchesAhead", "Count", counts.ahead),
             ],
         ));
     }

@@ -156,6 +156,7 @@ impl<S: ObjectSource> Worker<'_, S> {
             counts.ingest_errors += 1;
             extra.push(ingest_alert(&object, &reason, None));
         }
+        note_account_mismatch(&mut analysis, key);
         // A backfill is not a delivery: it leaves the state across deliveries alone.
         let state = self.state.filter(|_| !job.backfill);
         let mut memory = TableMemory::new(state, &self.pipeline, job.budget());
@@ -180,12 +181,19 @@ impl<S: ObjectSource> Worker<'_, S> {
             }
         };
         counts.state_calls = state.map_or(0, |s| s.table.calls()) - calls_before;
-        if counts.late > 0 {
+        let uncorrelated = [
+            (counts.late, "too late for their correlation windows"),
+            (
+                counts.ahead,
+                "dated more than 15 minutes ahead of the clock",
+            ),
+        ];
+        for (matches, why) in uncorrelated.into_iter().filter(|(n, _)| *n > 0) {
             tracing::warn!(
                 bucket,
                 key,
-                late = counts.late,
-                "base-rule matches too late for their correlation windows"
+                matches,
+                "base-rule matches not correlated: {why}"
             );
         }
         if counts.held > 0 {
@@ -343,5 +351,25 @@ impl Read for Watched {
             }
         }
         result
+    }
+}
+
+/// Alerts whose account is not the one the log file was delivered for (its key) say so in
+/// their evidence (`delivered_for_account`): a record says what it likes, the key is where
+/// CloudTrail put the file. Security Hub files them under the key's account.
+fn note_account_mismatch(analysis: &mut Analysis, key: &str) {
+    let (delivered, _) = crate::lambda::triggers::key_account_region(key);
+    if delivered.is_empty() {
+        return;
+    }
+    for a in &mut analysis.alerts {
+        if a.account.is_empty() || a.account == delivered {
+            continue;
+        }
+        let mut alert = a.clone().into_inner();
+        alert
+            .evidence
+            .insert("delivered_for_account".into(), delivered.clone().into());
+        *a = crate::redact::alert(alert);
     }
 }

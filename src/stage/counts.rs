@@ -53,6 +53,9 @@ pub struct Counts {
     pub uncounted: u64,
     /// Base-rule matches whose record lacks a `group-by` field of the correlation.
     pub ungrouped: u64,
+    /// Base-rule matches dated more than [`AHEAD`](crate::correlate::engine::AHEAD) past
+    /// the clock, not counted (a forged file must not move windows or evictions).
+    pub ahead: u64,
     /// Calls to the state table (the Lambda).
     pub state_calls: u64,
 }
@@ -79,6 +82,7 @@ impl Counts {
             (&mut self.evicted, other.evicted),
             (&mut self.uncounted, other.uncounted),
             (&mut self.ungrouped, other.ungrouped),
+            (&mut self.ahead, other.ahead),
             (&mut self.state_calls, other.state_calls),
         ] {
             *mine += theirs;

@@ -43,6 +43,8 @@ pub struct Raised {
     pub late: u64,
     /// Correlation groups evicted to respect the cap.
     pub evicted: u64,
+    /// Base-rule matches dated too far ahead of the clock, not counted.
+    pub ahead: u64,
 }
 
 /// What the dedup windows let through.

@@ -86,6 +86,7 @@ impl Stage {
         let mut mine = Counts {
             late: raised.late,
             evicted: raised.evicted,
+            ahead: raised.ahead,
             uncounted: uncounted + unkept,
             ungrouped,
             ..Counts::default()

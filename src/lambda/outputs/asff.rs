@@ -5,6 +5,7 @@ use crate::alert::resources::resources;
 use crate::alert::severity::Severity;
 use crate::alert::time::rfc3339;
 use crate::alert::Alert;
+use crate::lambda::triggers::key_account_region;
 use crate::ocsf::partition;
 use crate::redact::Redacted;
 use aws_sdk_securityhub::types::{
@@ -171,7 +172,16 @@ pub fn finding(
 ) -> AwsSecurityFinding {
     let a: &Alert = alert;
     let product_account = product_arn.split(':').nth(4).unwrap_or_default();
-    let account = if a.account.len() == 12 && a.account.bytes().all(|b| b.is_ascii_digit()) {
+    let is_account = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    // Filed under the account the log file was delivered for (its key), not the one a record
+    // says: anyone who can write into the trail bucket writes the records.
+    let delivered = match &a.source {
+        crate::alert::Source::Object { key, .. } => key_account_region(key).0,
+        _ => String::new(),
+    };
+    let account = if is_account(&delivered) {
+        delivered.as_str()
+    } else if is_account(&a.account) {
         a.account.as_str()
     } else {
         product_account

@@ -137,3 +137,23 @@ fn an_operational_alert_about_a_window_is_a_valid_finding() {
     assert_eq!(f.resources()[0].id(), Some("AWS::::Account:444455556666"));
     assert_eq!(f.first_observed_at(), Some("2026-11-28T10:00:00Z"));
 }
+
+#[test]
+fn a_finding_is_filed_under_the_account_its_file_was_delivered_for() {
+    let mut a = alert("resource-public", &[], serde_json::Map::new());
+    a.source = Source::Object {
+        bucket: "trail".into(),
+        key: "AWSLogs/o-a1b2c3d4e5/777788889999/CloudTrail/us-east-1/2026/12/06/f.json.gz".into(),
+    };
+    let f = finding(
+        &crate::redact::alert(a),
+        PRODUCT,
+        "2026-12-06T00:00:00.000Z",
+        &Limits::ASFF,
+    );
+    assert_eq!(
+        f.aws_account_id(),
+        Some("777788889999"),
+        "the key's account, not the record's 444455556666"
+    );
+}

@@ -107,6 +107,8 @@ pub struct Correlated {
     pub late: u64,
     /// Groups evicted to respect the cap.
     pub evicted: u64,
+    /// Observations dated too far ahead of the clock.
+    pub ahead: u64,
 }
 
 /// Counts what one delivery `observed` (nothing, for the scheduled check) and decides the windows
@@ -135,12 +137,13 @@ pub async fn correlate<T: Table>(
     while tries.next().await {
         let snapshot = Snapshot::load(table, set, lateness, scope, now).await?;
         let mut engine = Engine::new(Arc::clone(set), snapshot, lateness);
+        engine.clock = Some(now);
         engine
             .observe(delivery, observed.clone())
             .map_err(internal)?;
         // The alerts are the snapshot's, by group: only those of the groups written count.
         engine.close(now).map_err(internal)?;
-        (out.late, out.evicted) = (engine.late, engine.store.evicted);
+        (out.late, out.evicted, out.ahead) = (engine.late, engine.store.evicted, engine.ahead);
         let written = engine.store.commit(table).await?;
         out.alerts.extend(written.alerts);
         out.held.extend(written.held);

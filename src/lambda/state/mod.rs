@@ -109,6 +109,8 @@ pub struct Delivered {
     pub late: u64,
     /// The outbox rows of the alerts, held by this invocation.
     pub held: Vec<Held>,
+    /// Observations dated too far ahead of the clock, not counted.
+    pub ahead: u64,
 }
 
 /// What the scheduled check gave.
@@ -147,6 +149,7 @@ impl<T: Table> State<T> {
             out.alerts = c.alerts;
             out.held = c.held;
             out.late = c.late;
+            out.ahead = c.ahead;
         }
         // Alerts already decided stay in the outbox if this fails: the next invocation
         // publishes them.
