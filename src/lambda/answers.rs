@@ -60,7 +60,7 @@ impl<S: ObjectSource> Handler<S> {
     async fn report_bad_message(&self, id: &str, why: &str, counts: &mut Counts) -> bool {
         tracing::error!(message_id = id, reason = %why, "SQS message not understood");
         let alert = ingest_alert(&ObjectRef::new("", ""), why, Some(id));
-        match self.operational(alert, counts).await {
+        match self.operational(alert, Vec::new(), counts).await {
             Ok(()) => {
                 counts.ingest_errors += 1;
                 true

@@ -11,6 +11,7 @@ use super::outputs::Outputs;
 use super::retry::Backoff;
 use super::rule_source::{config_alert, RuleSource};
 use super::s3::ObjectSource;
+use super::state::outbox::Held;
 use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{self, ObjectRef, Trigger};
 use crate::alert::Alert;
@@ -99,7 +100,8 @@ impl<S: ObjectSource> Handler<S> {
 
     /// Before an invocation starting at `now`: the rule source is checked, if due, and a new
     /// set replaces the pipeline. A set that does not load keeps the pipeline in force and
-    /// publishes one `config-error` alert (through the outputs, like every alert).
+    /// publishes one `config-error` alert (through the outputs, like every alert): once per
+    /// broken set and day across every container, with a state table.
     pub async fn refresh_rules(&self, now: Instant) {
         let Some(rules) = &self.rules else {
             return;
@@ -114,7 +116,11 @@ impl<S: ObjectSource> Handler<S> {
                 tracing::error!(file = %e.file, reason = %e.reason, "rule source not loaded: the last good set stays in force");
                 let mut counts = Counts::default();
                 let alert = config_alert(&e, rules.uri());
-                if self.operational(alert, &mut counts).await.is_err() {
+                let Some(held) = self.first_report(&alert).await else {
+                    tracing::info!(alert_id = %alert.id, "config-error already reported by another container");
+                    return;
+                };
+                if self.operational(alert, held, &mut counts).await.is_err() {
                     tracing::error!("config-error alert not published");
                 }
                 self.emit(&counts);
@@ -123,10 +129,12 @@ impl<S: ObjectSource> Handler<S> {
     }
 
     /// Publishes an operational alert (`config-error`, `ingest-error` for a queue message)
-    /// through the stage and the outputs; `counts` counts it once it is published.
+    /// through the stage and the outputs, then settles its outbox row (`held`, if any);
+    /// `counts` counts it once it is published.
     pub(super) async fn operational(
         &self,
         alert: Redacted<Alert>,
+        held: Vec<Held>,
         counts: &mut Counts,
     ) -> Result<(), String> {
         let stage = Stage {
@@ -143,16 +151,12 @@ impl<S: ObjectSource> Handler<S> {
         let Ok(alerts) = stage
             .delivery(&mut none, vec![alert], delivery, &mut NoMemory, &mut mine)
             .await;
-        match self.outputs.publish(&alerts).await {
-            Ok(()) => {
+        match self.worker().deliver(&alerts, held).await {
+            None => {
                 counts.add(&mine);
                 Ok(())
             }
-            Err(errors) => Err(errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")),
+            Some(why) => Err(why),
         }
     }
 

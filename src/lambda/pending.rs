@@ -5,11 +5,43 @@
 use super::handler::Handler;
 use super::s3::ObjectSource;
 use super::state::outbox::{self, Held};
-use super::state::unix_now;
+use super::state::{unix_now, Row, Table};
+use crate::alert::Alert;
 use crate::stage::{Counts, Stage};
 use std::collections::BTreeMap;
 
+/// The partition of the alerts about the function itself already reported (`config-error`).
+const REPORTED: &str = "reported";
+/// Such an alert is reported again after this long if the fault stays.
+const REPORT_AGAIN: i64 = 86_400;
+
 impl<S: ObjectSource> Handler<S> {
+    /// Whether this container is the first to report `alert` (an alert about the function's
+    /// own configuration, which every warm container meets): `Some` with its outbox row, written
+    /// in one transaction with a marker that the others find; `None` when another container
+    /// did. Without a state table (or when it fails), every container reports.
+    pub(super) async fn first_report(&self, alert: &Alert) -> Option<Vec<Held>> {
+        let Some(state) = &self.state else {
+            return Some(Vec::new());
+        };
+        let marker = Row {
+            pk: REPORTED.into(),
+            sk: alert.id.clone(),
+            ver: 1,
+            body: "{}".into(),
+            expires: unix_now() + REPORT_AGAIN,
+        };
+        let (pending, held) = outbox::row(alert);
+        match state.table.write(&[marker, pending], &[]).await {
+            Ok(true) => Some(vec![held]),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "state table: reporting anyway");
+                Some(Vec::new())
+            }
+        }
+    }
+
     /// Publishes the pending alerts of the outbox (those the minimum severity of `stage`
     /// lets through; the others are settled unpublished), counted in `counts`. Faults are
     /// logged: the alerts stay for the next invocation.

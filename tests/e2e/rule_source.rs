@@ -1,6 +1,7 @@
 //! The S3 rule source (`DETECTORS_URI`) against moto: a filter uploaded takes effect at the
 //! next check (at most every five minutes), a broken file keeps the last good set in force and
-//! raises one `config-error` alert naming the file.
+//! raises one `config-error` alert naming the file, once for two containers sharing the state
+//! table.
 
 use super::tools::Moto;
 use super::{gzip, record, sdk, Alerts, ORG_KEY};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use trailwatch::lambda::publish::SnsSink;
 use trailwatch::lambda::rule_source::RuleSource;
 use trailwatch::lambda::s3::S3Source;
+use trailwatch::lambda::state::{dynamo::DynamoTable, AnyTable, State};
 use trailwatch::lambda::{Backoff, Config, Handler};
 
 const RULES: &str = "tuning";
@@ -52,9 +54,12 @@ async fn rules_from_s3_update_without_a_redeploy() {
     put(&s3, LOGS, ORG_KEY, logs).await;
     let alerts = Alerts::create(moto.addr, &sns, "rule-source").await;
     let topic = alerts.topic.clone();
+    let db = aws_sdk_dynamodb::Client::new(&shared);
+    super::state::create_table(&db).await;
     let vars = [
         ("TOPIC_ARN", topic.clone()),
         ("DETECTORS_URI", format!("s3://{RULES}/rules/")),
+        ("STATE_TABLE", super::state::TABLE.to_owned()),
     ];
     let config =
         Config::from_lookup(&move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
@@ -64,13 +69,28 @@ async fn rules_from_s3_update_without_a_redeploy() {
         attempts: 3,
         first: Duration::from_millis(20),
     };
-    let uri = config.detectors_uri.clone().expect("DETECTORS_URI read");
-    let outputs = super::sns_outputs(SnsSink::new(sns, topic), &config, backoff);
-    let mut h = Handler::new(S3Source::new(s3.clone()), outputs, base.clone(), config)
-        .with_rules(RuleSource::new(uri, s3.clone(), base));
-    h.backoff = backoff;
-    h.metrics = Box::new(|_| {});
-    let serving = std::sync::Arc::new(h);
+    // Two warm containers of the function.
+    let container = || {
+        let uri = config.detectors_uri.clone().expect("DETECTORS_URI read");
+        let state = State {
+            table: AnyTable::Dynamo(DynamoTable::new(db.clone(), super::state::TABLE)),
+            settings: config.state.clone().expect("STATE_TABLE read"),
+        };
+        let sink = SnsSink::new(sns.clone(), topic.clone());
+        let outputs = super::sns_outputs(sink, &config, backoff);
+        let mut h = Handler::new(
+            S3Source::new(s3.clone()),
+            outputs,
+            base.clone(),
+            config.clone(),
+        )
+        .with_rules(RuleSource::new(uri, s3.clone(), base.clone()))
+        .with_state(std::sync::Arc::new(state));
+        h.backoff = backoff;
+        h.metrics = Box::new(|_| {});
+        std::sync::Arc::new(h)
+    };
+    let (serving, other) = (container(), container());
     let event = json!({"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": LOGS}, "object": {"key": ORG_KEY}}}]});
     let t0 = Instant::now();
     let run = |at: Duration| {
@@ -118,6 +138,7 @@ async fn rules_from_s3_update_without_a_redeploy() {
     )
     .await;
     run(Duration::from_secs(602)).await;
+    other.refresh_rules(t0 + Duration::from_secs(602)).await;
     let (tls, errors) = take(&alerts);
     assert_eq!(ids(&tls[0]), json!(["e2"]), "the filter still applies");
     assert_eq!(errors.len(), 1, "{errors:?}");

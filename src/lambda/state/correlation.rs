@@ -119,13 +119,13 @@ pub async fn correlate<T: Table>(
     set: &Arc<Correlations>,
     lateness: i64,
     (delivery, observed): (&str, &Observed),
-    scope: Option<usize>,
+    scope: Option<(usize, char)>,
     now: i64,
     budget: Contention,
 ) -> Result<Correlated, TableError> {
     let touched: BTreeSet<&GroupKey> = observed.keys().collect();
     let scope = match scope {
-        Some(cap) => Scope::Due { cap },
+        Some((cap, shard)) => Scope::Due { cap, shard },
         None => Scope::Touched(&touched),
     };
     let internal = |e: StoreError| TableError {

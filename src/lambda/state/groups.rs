@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The partitions of group and minute rows start with this.
 const GROUPS: &str = "corr";
 /// Shards of group rows (by the first hex digit of the group's hash).
-const SHARDS: &str = "0123456789abcdef";
+pub const SHARDS: &str = "0123456789abcdef";
 /// Rows outlive the windows they serve by this much, then the table's TTL removes them.
 const KEEP: i64 = 86_400;
 
@@ -107,11 +107,14 @@ pub struct Committed {
 pub enum Scope<'a> {
     /// A delivery's: the groups its observations touch (one read each).
     Touched(&'a BTreeSet<&'a GroupKey>),
-    /// The scheduled check's: every group with a window due, after evicting the least recently
+    /// The scheduled check's, one shard at a time (memory stays bounded whatever the table
+    /// holds): every group of the shard with a window due, after evicting the least recently
     /// active groups beyond `cap`.
     Due {
-        /// Open groups kept at most.
+        /// Open groups kept at most in the shard.
         cap: usize,
+        /// The shard ([`SHARDS`]).
+        shard: char,
     },
 }
 
@@ -138,14 +141,7 @@ impl Snapshot {
                 }
                 rows
             }
-            Scope::Due { .. } => {
-                let mut rows = Vec::new();
-                for shard in SHARDS.chars() {
-                    let pk = format!("{GROUPS}#g#{shard}");
-                    rows.extend(table.query(&pk, None).await?);
-                }
-                rows
-            }
+            Scope::Due { shard, .. } => table.query(&format!("{GROUPS}#g#{shard}"), None).await?,
         };
         let mut found: Vec<(Row, GroupRow)> = Vec::new();
         for row in rows {
@@ -158,7 +154,7 @@ impl Snapshot {
             }
         }
         let mut dropped = Vec::new();
-        if let Scope::Due { cap } = scope {
+        if let Scope::Due { cap, .. } = scope {
             found.sort_by_key(|(_, g)| g.last.or(g.next).unwrap_or(g.decided));
             let live = found.iter().filter(|(_, g)| !g.forgotten).count();
             let over = live.saturating_sub(cap.max(1));

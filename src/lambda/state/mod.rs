@@ -169,15 +169,20 @@ impl<T: Table> State<T> {
         budget: Contention,
     ) -> Result<Checked, TableError> {
         let mut out = Checked::default();
-        if !set.is_empty() {
-            let (lateness, cap) = (self.settings.lateness, Some(self.settings.max_groups));
+        // Shard by shard, each whatever the others did.
+        let shards = if set.is_empty() { "" } else { groups::SHARDS };
+        let cap = (self.settings.max_groups / groups::SHARDS.len()).max(1);
+        for shard in shards.chars() {
+            let lateness = self.settings.lateness;
             let none = Observed::default();
             let what = ("", &none);
-            match correlation::correlate(&self.table, set, lateness, what, cap, now, budget).await {
+            let scope = Some((cap, shard));
+            match correlation::correlate(&self.table, set, lateness, what, scope, now, budget).await
+            {
                 Ok(c) => {
-                    out.alerts = c.alerts;
-                    out.held = c.held;
-                    out.evicted = c.evicted;
+                    out.alerts.extend(c.alerts);
+                    out.held.extend(c.held);
+                    out.evicted += c.evicted;
                 }
                 Err(e) => out.faults.push(e),
             }
