@@ -58,6 +58,9 @@ impl Memory for TableMemory<'_> {
             .delivered(set, object, d.newest_event, &observed, now, self.budget)
             .await?;
         self.held.extend(got.held);
+        if let Some(e) = got.fault {
+            return Err(e);
+        }
         Ok(Raised {
             alerts: got.alerts,
             late: got.late,

@@ -177,6 +177,8 @@ impl<S: ObjectSource> Worker<'_, S> {
             Ok(alerts) => alerts,
             Err(e) => {
                 tracing::error!(bucket, key, error = %e, "state not updated, left for a later try");
+                // Alerts it decided before the fault go to the next invocation at once.
+                self.release(std::mem::take(&mut memory.held)).await;
                 return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
             }
         };
@@ -234,6 +236,15 @@ impl<S: ObjectSource> Worker<'_, S> {
         Outcome::Done {
             counts: Box::new(counts),
             ingest_error: problem,
+        }
+    }
+
+    /// Gives the outbox rows `held` back unpublished, for the next invocation.
+    async fn release(&self, held: Vec<Held>) {
+        if let Some(state) = self.state.filter(|_| !held.is_empty()) {
+            if let Err(e) = outbox::release(&state.table, held).await {
+                tracing::warn!(error = %e, "outbox not released: its alerts wait for the lease");
+            }
         }
     }
 

@@ -150,6 +150,8 @@ pub struct FakeSink {
     pub plan: SinkPlan,
     /// While set, every call fails (transient): a topic that is down.
     pub down: std::sync::atomic::AtomicBool,
+    /// Calls that fail (transient) at random: (seed, per mille).
+    pub flaky: Mutex<Option<(u64, u64)>>,
     pub calls: AtomicUsize,
     pub batch_sizes: Mutex<Vec<(usize, usize)>>,
     pub published: Mutex<Vec<Message>>,
@@ -190,7 +192,18 @@ impl AlertSink for FakeSink {
             .lock()
             .unwrap()
             .push((entries.len(), bytes));
-        if call < self.plan.failing_calls || self.down.load(Ordering::SeqCst) {
+        let flaky = self
+            .flaky
+            .lock()
+            .unwrap()
+            .as_mut()
+            .is_some_and(|(seed, per_mille)| {
+                *seed ^= *seed << 13;
+                *seed ^= *seed >> 7;
+                *seed ^= *seed << 17;
+                *seed % 1000 < *per_mille
+            });
+        if call < self.plan.failing_calls || self.down.load(Ordering::SeqCst) || flaky {
             return Err(SinkError {
                 transient: true,
                 message: "Throttling: Rate exceeded".into(),

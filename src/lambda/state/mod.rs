@@ -111,6 +111,8 @@ pub struct Delivered {
     pub held: Vec<Held>,
     /// Observations dated too far ahead of the clock, not counted.
     pub ahead: u64,
+    /// What failed after the alerts were decided (the delivery is to be tried again).
+    pub fault: Option<TableError>,
 }
 
 /// What the scheduled check gave.
@@ -151,12 +153,16 @@ impl<T: Table> State<T> {
             out.late = c.late;
             out.ahead = c.ahead;
         }
-        // Alerts already decided stay in the outbox if this fails: the next invocation
-        // publishes them.
+        // Alerts already decided are in the outbox: if this fails, they are given back with
+        // the fault, for the invocation to release them to the next one.
         let trail = (bucket, key, newest);
-        if let Some((resumed, held)) = silence::delivered(&self.table, trail, now, budget).await? {
-            out.alerts.push(resumed);
-            out.held.push(held);
+        match silence::delivered(&self.table, trail, now, budget).await {
+            Ok(Some((resumed, held))) => {
+                out.alerts.push(resumed);
+                out.held.push(held);
+            }
+            Ok(None) => {}
+            Err(e) => out.fault = Some(e),
         }
         Ok(out)
     }

@@ -110,13 +110,21 @@ pub async fn settle<T: Table>(
             done.push((OUTBOX.to_owned(), h.pending.alert.id.clone()));
             continue;
         }
+        release(table, vec![h]).await?;
+    }
+    for chunk in done.chunks(25) {
+        table.delete(chunk).await?;
+    }
+    Ok(())
+}
+
+/// Gives `held` back unpublished: the next invocation claims them at once.
+pub async fn release<T: Table>(table: &T, held: Vec<Held>) -> Result<(), TableError> {
+    for mut h in held {
         h.pending.lease = 0;
         h.ver += 1;
         // Lost to a claim by another invocation: that one publishes it.
         let _ = table.put(&to_row(&h)).await?;
-    }
-    for chunk in done.chunks(25) {
-        table.delete(chunk).await?;
     }
     Ok(())
 }

@@ -78,7 +78,17 @@ pub struct MemoryTable {
     pub down: Mutex<Option<String>>,
     /// Writes (`put` and `write`, counted from 1) refused as if another writer was first.
     pub refuse: Mutex<Vec<u64>>,
+    /// Writes that fail at random: (seed, per mille); half refused as if another writer was
+    /// first, half failing as a table that does not answer.
+    pub flaky: Mutex<Option<(u64, u32)>>,
     writes: AtomicU64,
+}
+
+/// What the test makes of one write.
+enum Fate {
+    Go,
+    Refuse,
+    Fail,
 }
 
 impl MemoryTable {
@@ -93,11 +103,42 @@ impl MemoryTable {
         Ok(self.rows.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Whether this write is one the test refuses.
-    fn refused(&self) -> bool {
+    /// What the test makes of this write.
+    fn fate(&self) -> Fate {
         let n = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
-        let refuse = self.refuse.lock().unwrap_or_else(|p| p.into_inner());
-        refuse.contains(&n)
+        if self
+            .refuse
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&n)
+        {
+            return Fate::Refuse;
+        }
+        let mut flaky = self.flaky.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((seed, per_mille)) = flaky.as_mut() else {
+            return Fate::Go;
+        };
+        // xorshift64: enough for a test's faults.
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        match (*seed % 1000) as u32 {
+            r if r < *per_mille / 2 => Fate::Refuse,
+            r if r < *per_mille => Fate::Fail,
+            _ => Fate::Go,
+        }
+    }
+
+    /// [`MemoryTable::fate`] as a result: `Ok(true)` to go on.
+    fn allowed(&self) -> Result<bool, TableError> {
+        match self.fate() {
+            Fate::Go => Ok(true),
+            Fate::Refuse => Ok(false),
+            Fate::Fail => Err(TableError {
+                table: "memory".into(),
+                message: "injected fault".into(),
+            }),
+        }
     }
 
     /// Writes (`put` and `write`) made so far.
@@ -124,7 +165,7 @@ impl Table for MemoryTable {
 
     async fn put(&self, row: &Row) -> Result<bool, TableError> {
         let mut rows = self.call()?;
-        if self.refused() {
+        if !self.allowed()? {
             return Ok(false);
         }
         let key = (row.pk.clone(), row.sk.clone());
@@ -144,7 +185,7 @@ impl Table for MemoryTable {
                 message: format!("{} items in one write", puts.len() + deletes.len()),
             });
         }
-        if self.refused() {
+        if !self.allowed()? {
             return Ok(false);
         }
         let stored = |r: &Row| rows.get(&(r.pk.clone(), r.sk.clone())).map_or(0, |s| s.ver);
