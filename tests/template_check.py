@@ -524,7 +524,7 @@ def check_state(resources: dict) -> None:
         for action in actions_of(stmt):
             if action.startswith("dynamodb:"):
                 check(
-                    action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"),
+                    action in ("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem"),
                     f"FunctionRole: unexpected DynamoDB action {action}",
                 )
                 check(
