@@ -112,7 +112,9 @@ impl Memory for TableMemory<'_> {
             .map(|h| h.pending.alert.id.as_str())
             .collect();
         let what = (&alerts[..], &pending[..]);
-        let admitted = dedup::admit(&state.table, &windows, what, now, self.budget).await?;
+        let every = matches!(at, When::Due(_));
+        let admitted =
+            dedup::admit(&state.table, &windows, what, (now, every), self.budget).await?;
         self.held.extend(admitted.pending);
         Ok(Admitted {
             alerts: admitted.alerts,

@@ -1,6 +1,7 @@
 //! Deduplication windows (`dedup: 60m`) across deliveries: the open windows are rows of
-//! partition `dedup`, read by the deliveries whose alerts have a window and by the scheduled
-//! check (which publishes the summaries of the windows that closed), written back conditioned
+//! partitions `dedup#0` to `dedup#f` (by the window's hash). A delivery reads only the windows
+//! of its own alerts; the scheduled check reads them all, shard by shard, and publishes the
+//! summaries of the windows that closed. They are written back conditioned
 //! on the versions read, with the outbox rows of the alerts they let through (the first of a
 //! window, a summary) in the same transaction: a failed publish does not leave the window
 //! open with its first alert never sent.
@@ -17,6 +18,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 const DEDUP: &str = "dedup";
+/// Shards of the window rows.
+const SHARDS: &str = "0123456789abcdef";
+
+/// The partition of the window row `sk`.
+fn pk(sk: &str) -> String {
+    format!("{DEDUP}#{}", sk.get(..1).unwrap_or("0"))
+}
 /// Rows outlive their windows by this much, then the table's TTL removes them.
 const KEEP: i64 = 86_400;
 
@@ -43,20 +51,38 @@ pub struct Admitted {
 }
 
 /// What to publish of `alerts` given the windows of `windows` (detector id, seconds), with
-/// the summaries of the windows closed at `now`; and how many alerts were held back. Alerts
-/// whose ids are in `pending` already have their outbox row.
+/// the summaries of the windows closed at `now` (of every window with `every`, the scheduled
+/// check's; else of the windows of `alerts`); and how many alerts were held back. Alerts whose
+/// ids are in `pending` already have their outbox row.
 pub async fn admit<T: Table>(
     table: &T,
     windows: &[(String, i64)],
     (alerts, pending): (&[Redacted<Alert>], &[&str]),
-    now: i64,
+    (now, every): (i64, bool),
     budget: Contention,
 ) -> Result<Admitted, TableError> {
+    let mut mine: Vec<String> = alerts
+        .iter()
+        .filter(|a| windows.iter().any(|(d, _)| *d == a.detector))
+        .map(|a| sk(&(a.detector.clone(), a.subject.clone())))
+        .collect();
+    mine.sort();
+    mine.dedup();
     let mut tries = budget.tries();
     while tries.next().await {
         let mut dedup = Dedup::new(windows.iter().cloned());
         let mut loaded: BTreeMap<String, (u64, String)> = BTreeMap::new();
-        for row in table.query(DEDUP, None).await? {
+        let mut rows = Vec::new();
+        if every {
+            for shard in SHARDS.chars() {
+                rows.extend(table.query(&format!("{DEDUP}#{shard}"), None).await?);
+            }
+        } else {
+            for k in &mine {
+                rows.extend(table.query(&pk(k), Some(k)).await?);
+            }
+        }
+        for row in rows {
             if let Ok(w) = serde_json::from_str::<WindowRow>(&row.body) {
                 dedup.restore(w.key, w.window);
                 loaded.insert(row.sk, (row.ver, row.body));
@@ -120,7 +146,7 @@ async fn commit<T: Table>(
         };
         let expires = window.until().saturating_add(KEEP);
         puts.push(Row {
-            pk: DEDUP.into(),
+            pk: pk(&sk),
             sk: sk.clone(),
             ver,
             body,
@@ -132,7 +158,7 @@ async fn commit<T: Table>(
     let mut closed: Vec<(String, String)> = loaded
         .keys()
         .filter(|k| !open.contains(k))
-        .map(|k| (DEDUP.to_owned(), k.clone()))
+        .map(|k| (pk(k), k.clone()))
         .collect();
     // Past one transaction, the windows first, then their alerts with the closed windows.
     while puts.len() + closed.len() > MAX_WRITE {

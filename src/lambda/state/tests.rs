@@ -291,9 +291,16 @@ async fn a_dedup_window_holds_repeats_across_deliveries_then_summarises_them() {
         let table = &s.table;
         let windows = &windows;
         async move {
-            let got = dedup::admit(table, windows, (&alerts, &[]), at, Contention::DEFAULT)
-                .await
-                .unwrap();
+            let every = alerts.is_empty();
+            let got = dedup::admit(
+                table,
+                windows,
+                (&alerts, &[]),
+                (at, every),
+                Contention::DEFAULT,
+            )
+            .await
+            .unwrap();
             (got.alerts, got.held_back, got.pending.len())
         }
     };
