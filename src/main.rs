@@ -152,6 +152,7 @@ fn duration(text: &str) -> Result<i64, String> {
 }
 
 fn main() -> ExitCode {
+    one_malloc_arena();
     // Lambda starts the bootstrap without arguments and with the runtime API in the environment.
     #[cfg(feature = "lambda")]
     if std::env::args_os().len() <= 1 && std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
@@ -166,6 +167,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// One malloc arena for the whole process (glibc). The threads of a scan (decompression, the
+/// detectors, the front end) otherwise keep an arena each, and a storm delivery's correlation
+/// counts, built on one thread and freed on another, leave the process a third larger than
+/// what it holds: 83 MiB against 63 MiB for a file of a million denied calls from 5,000
+/// principals. The scan's hot path allocates little, so the one lock costs nothing measurable.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn one_malloc_arena() {
+    // SAFETY: `mallopt` sets a parameter of glibc's allocator; called first thing in `main`,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// Other platforms keep their allocator's defaults.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn one_malloc_arena() {}
 
 #[cfg(feature = "lambda")]
 fn lambda() -> ExitCode {

@@ -139,7 +139,7 @@ pub fn measure(l: &Linked, window: &[&Bucket]) -> u64 {
     match l.rule.kind {
         Kind::EventCount => window.iter().map(|b| b.count).sum(),
         Kind::ValueCount => {
-            let mut values: Vec<&String> = window.iter().flat_map(|b| &b.values).collect();
+            let mut values: Vec<&Box<str>> = window.iter().flat_map(|b| &b.values).collect();
             values.sort();
             values.dedup();
             values.len() as u64

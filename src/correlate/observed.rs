@@ -17,7 +17,8 @@ pub const BUDGET: usize = 40 << 20;
 /// One delivery's observations, aggregated.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Observed {
-    groups: BTreeMap<GroupKey, BTreeMap<i64, Bucket>>,
+    /// Per group, its minutes in order (a short vector: a file spans a few minutes).
+    groups: BTreeMap<GroupKey, Vec<(i64, Bucket)>>,
     cells: usize,
     weight: usize,
     /// Matches counted (each match of a base rule, once per correlation it feeds).
@@ -74,17 +75,20 @@ impl Observed {
                 self.groups.entry(key).or_default()
             }
         };
-        let bucket = match cells.get_mut(&minute) {
-            Some(b) => b,
-            None if full => {
+        let bucket = match cells.binary_search_by_key(&minute, |(m, _)| *m) {
+            Ok(i) => &mut cells[i].1,
+            Err(_) if full => {
                 self.uncounted += 1;
                 return;
             }
-            None => {
+            Err(i) => {
                 self.cells += 1;
-                let b = cells.entry(minute).or_default();
-                self.weight += b.weight();
-                b
+                if cells.len() == cells.capacity() {
+                    cells.reserve_exact(cells.len() / 2 + 1);
+                }
+                cells.insert(i, (minute, Bucket::default()));
+                self.weight += cells[i].1.weight();
+                &mut cells[i].1
             }
         };
         let before = bucket.weight();
@@ -99,13 +103,13 @@ impl Observed {
     }
 
     /// Every group and its minutes, in order, taken.
-    pub fn into_groups(self) -> impl Iterator<Item = (GroupKey, BTreeMap<i64, Bucket>)> {
+    pub fn into_groups(self) -> impl Iterator<Item = (GroupKey, Vec<(i64, Bucket)>)> {
         self.groups.into_iter()
     }
 
     /// Every group and its minutes, in order.
-    pub fn groups(&self) -> impl Iterator<Item = (&GroupKey, &BTreeMap<i64, Bucket>)> {
-        self.groups.iter()
+    pub fn groups(&self) -> impl Iterator<Item = (&GroupKey, &[(i64, Bucket)])> {
+        self.groups.iter().map(|(k, m)| (k, m.as_slice()))
     }
 
     /// Minutes of groups held.

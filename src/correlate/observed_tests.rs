@@ -30,7 +30,7 @@ fn matches_aggregate_per_group_and_minute_and_the_account_separates_groups() {
     assert_eq!(o.cells(), 4, "100 seconds: two minutes in each account");
     let counted: u64 = o
         .groups()
-        .flat_map(|(_, m)| m.values())
+        .flat_map(|(_, m)| m.iter().map(|(_, b)| b))
         .map(|b| b.count)
         .sum();
     assert_eq!(
@@ -56,7 +56,7 @@ fn past_the_budget_new_minutes_are_uncounted_and_the_rest_count_without_ids() {
     }
     let weight: usize = o
         .groups()
-        .flat_map(|(_, m)| m.values())
+        .flat_map(|(_, m)| m.iter().map(|(_, b)| b))
         .map(Bucket::weight)
         .sum();
     assert!(weight <= BUDGET + (1 << 20), "{weight} bytes held");

@@ -29,7 +29,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         .filter_map(|b| b.who.as_deref())
         .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let [account, region, principal, source_ip] = who.map(|w| w.2.clone()).unwrap_or_default();
-    let mut names: Vec<&String> = window.iter().flat_map(|b| &b.names).collect();
+    let mut names: Vec<&Box<str>> = window.iter().flat_map(|b| &b.names).collect();
     names.sort();
     names.dedup();
     names.truncate(MAX_NAMES);
@@ -102,7 +102,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
             .take(MAX_EVENT_IDS)
             .map(|f| f.1.to_string())
             .collect(),
-        event_names: names.into_iter().cloned().collect(),
+        event_names: names.into_iter().map(|n| n.to_string()).collect(),
         evidence,
         remediation: l.meta.remediation.clone(),
         references: l.meta.references.clone(),

@@ -186,19 +186,21 @@ impl<S: ObjectSource> Handler<S> {
             backfill: false,
         };
         let mut counts = Counts::default();
-        // Alerts an earlier invocation decided and could not publish go first.
+        // Alerts an earlier invocation decided and could not publish go first. Each part is
+        // boxed: the futures of the state and the outputs are large, and a caller's stack
+        // (a test's thread, in a debug build) need not hold them all at once.
         if !matches!(trigger, Trigger::Test) {
-            self.publish_pending(job.stage, &mut counts).await;
+            Box::pin(self.publish_pending(job.stage, &mut counts)).await;
         }
         let answer = match trigger {
             Trigger::Test => {
                 tracing::info!("s3:TestEvent acknowledged");
                 Ok(json!({ "test_event": "acknowledged" }))
             }
-            Trigger::Objects(objects) => self.objects(objects, job, &mut counts).await,
-            Trigger::Sqs(messages) => Ok(self.sqs(messages, job, &mut counts).await),
-            Trigger::Batch(batch) => Ok(self.batch(batch, job, &mut counts).await),
-            Trigger::Scheduled(at) => self.scheduled(at, job, &mut counts).await,
+            Trigger::Objects(objects) => Box::pin(self.objects(objects, job, &mut counts)).await,
+            Trigger::Sqs(messages) => Ok(Box::pin(self.sqs(messages, job, &mut counts)).await),
+            Trigger::Batch(batch) => Ok(Box::pin(self.batch(batch, job, &mut counts)).await),
+            Trigger::Scheduled(at) => Box::pin(self.scheduled(at, job, &mut counts)).await,
         };
         self.emit(&counts);
         answer
