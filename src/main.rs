@@ -349,6 +349,7 @@ fn remote(args: &ReplayArgs) -> anyhow::Result<Option<Box<dyn trailwatch::cli::i
         }
         return Ok(None);
     }
+    filter.check(today)?;
     #[cfg(feature = "lambda")]
     {
         let r = trailwatch::cli::s3::S3Remote::new(args.profile.as_deref(), filter, today)?;

@@ -175,3 +175,51 @@ fn a_record_cannot_forge_lines_of_an_alert_in_text() {
         "{text}"
     );
 }
+
+#[test]
+fn a_record_of_2099_neither_correlates_nor_poisons_a_state_file() {
+    let dir = scratch("hostile-2099");
+    let denied = |id: &str, time: &str| {
+        format!(
+            r#"{{"eventVersion":"1.09","eventID":"{id}","eventTime":"{time}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.7","errorCode":"AccessDenied","userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/app/eve","accountId":"111122223333"}}}}"#
+        )
+    };
+    let forged = write(
+        &dir,
+        "f2099.json",
+        delivery(&[denied("x", "2099-01-01T00:00:00Z")]).as_bytes(),
+    );
+    let mut burst: Vec<String> = (0..30)
+        .map(|i| {
+            denied(
+                &format!("b{i}"),
+                &format!("2026-11-30T10:{:02}:{:02}Z", i / 6, (i * 10) % 60),
+            )
+        })
+        .collect();
+    // A record an hour later moves the run's clock past the burst's window.
+    burst.push(denied("later", "2026-11-30T11:30:00Z").replace("AccessDenied", ""));
+    let burst = write(&dir, "burst.json", delivery(&burst).as_bytes());
+    let state = dir.join("state.json").display().to_string();
+    let run = |file: &std::path::Path| {
+        let file = file.display().to_string();
+        trailwatch(
+            &["replay", "--format", "jsonl", "--state", &state, &file],
+            None,
+        )
+    };
+    let first = run(&forged);
+    let err = text(&first.stderr);
+    assert_eq!(first.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("1 base-rule match dated more than 15 minutes ahead"),
+        "{err}"
+    );
+    let second = run(&burst);
+    let err = text(&second.stderr);
+    assert!(
+        text(&second.stdout).contains(r#""detector":"access-denied-burst""#),
+        "the burst is still correlated: {err}"
+    );
+    assert!(!err.contains("too late"), "{err}");
+}

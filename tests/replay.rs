@@ -332,3 +332,29 @@ fn reads_every_record_of_the_real_corpus() {
         "the corpus has no outdated TLS"
     );
 }
+
+#[test]
+fn typos_in_the_s3_filters_are_refused_before_anything_is_listed() {
+    for (args, want) in [
+        (
+            &["--account", "11112222333"][..],
+            "--account 11112222333: an account id is 12 digits",
+        ),
+        (
+            &["--since", "2026-12-05", "--until", "2026-11-01"][..],
+            "--since 2026-12-05 --until 2026-11-01: the range ends before it starts",
+        ),
+        (
+            &["--region", "useast1"][..],
+            "--region useast1: not a region name",
+        ),
+    ] {
+        let mut all = vec!["replay"];
+        all.extend_from_slice(args);
+        all.push("s3://trail-bucket/");
+        let out = trailwatch(&all, None);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

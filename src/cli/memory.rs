@@ -27,7 +27,16 @@ pub struct ReplayMemory {
 
 impl ReplayMemory {
     /// The memory of a run with `engine` and `dedup` (as `correlation::open` gave them).
-    pub fn new(engine: ReplayEngine, dedup: Dedup, options: CorrelationOptions) -> ReplayMemory {
+    /// Records dated more than a quarter of an hour past the machine's clock are counted and
+    /// not correlated, as in the Lambda: a forged file of 2099 must not close every window
+    /// (nor stay in a state file as its watermark).
+    pub fn new(
+        mut engine: ReplayEngine,
+        dedup: Dedup,
+        options: CorrelationOptions,
+    ) -> ReplayMemory {
+        let now = crate::alert::time::now_millis() / 1000;
+        engine.clock = Some(now as i64);
         ReplayMemory {
             engine,
             dedup,
@@ -50,6 +59,13 @@ impl ReplayMemory {
         let late = self.engine.late - late;
         (out, late, self.engine.store.evicted() - evicted)
     }
+
+    /// The latest time a record may move the run's clock to.
+    fn horizon(&self) -> i64 {
+        self.engine.clock.map_or(i64::MAX, |c| {
+            c.saturating_add(crate::correlate::engine::AHEAD)
+        })
+    }
 }
 
 impl Memory for ReplayMemory {
@@ -60,13 +76,14 @@ impl Memory for ReplayMemory {
         d: &Delivery<'_>,
         observed: Observed,
     ) -> Result<Raised, Infallible> {
+        let ahead = self.engine.ahead;
         let ((), late, evicted) = self.counted(|m| {
             if let Err(e) = m.engine.observe(d.name, observed) {
                 m.faults.push(format!("{}: {e}", d.name));
             }
             // Every record moves the run's clock, not only the findings of base rules:
             // windows (and dedup windows) close when the logs have moved past them.
-            if let Some(at) = parse_event_time(d.newest_event) {
+            if let Some(at) = parse_event_time(d.newest_event).filter(|&at| at <= m.horizon()) {
                 m.engine.newest = m.engine.newest.max(at);
             }
         });
@@ -74,7 +91,7 @@ impl Memory for ReplayMemory {
             alerts: Vec::new(),
             late,
             evicted,
-            ahead: 0,
+            ahead: self.engine.ahead - ahead,
         })
     }
 

@@ -32,6 +32,58 @@ pub struct KeyFilter {
     pub regions: Vec<String>,
 }
 
+impl KeyFilter {
+    /// Refuses what cannot be right, naming the flag and the value: an account id that is not
+    /// 12 digits, a region that is not a region name, a range that ends before it starts, a
+    /// day after `today` (days since 1970-01-01). A typo would otherwise list nothing and
+    /// succeed.
+    pub fn check(&self, today: i64) -> Result<(), BadInput> {
+        let bad = |input: String, why| Err(BadInput { input, why });
+        if let Some(a) = self
+            .accounts
+            .iter()
+            .find(|a| a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return bad(format!("--account {a}"), "an account id is 12 digits");
+        }
+        if let Some(r) = self.regions.iter().find(|r| !is_region(r)) {
+            return bad(
+                format!("--region {r}"),
+                "not a region name (like us-east-1)",
+            );
+        }
+        if let (Some(s), Some(u)) = (self.since, self.until) {
+            if s > u {
+                let range = format!("--since {} --until {}", day(s), day(u));
+                return bad(range, "the range ends before it starts");
+            }
+        }
+        for (flag, d) in [("--since", self.since), ("--until", self.until)] {
+            if let Some(d) = d.filter(|&d| d > today) {
+                return bad(format!("{flag} {}", day(d)), "after today");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD` of a day (days since 1970-01-01).
+fn day(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Whether `r` reads as a region name: `us-east-1`, `us-gov-west-1`, `ap-southeast-2`.
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let lower = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(lower)
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 /// The parts of a delivery key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogKey<'a> {
@@ -151,6 +203,49 @@ mod tests {
 
     const ORG: &str =
         "logs/AWSLogs/o-a1b2c3/111122223333/CloudTrail/eu-west-1/2026/11/28/f.json.gz";
+
+    #[test]
+    fn typos_in_the_filter_are_refused_naming_the_flag_and_value() {
+        let today = parse_date("2026-12-06").unwrap();
+        let check = |f: KeyFilter| f.check(today).map_err(|e| e.to_string());
+        let ok = KeyFilter {
+            since: parse_date("2026-11-01"),
+            until: parse_date("2026-12-05"),
+            accounts: vec!["111122223333".into()],
+            regions: vec!["us-gov-west-1".into(), "eu-west-1".into()],
+        };
+        assert_eq!(check(ok.clone()), Ok(()));
+        let short = KeyFilter {
+            accounts: vec!["11112222333".into()],
+            ..ok.clone()
+        };
+        assert_eq!(
+            check(short),
+            Err("--account 11112222333: an account id is 12 digits".into())
+        );
+        let region = KeyFilter {
+            regions: vec!["us-east1".into()],
+            ..ok.clone()
+        };
+        assert_eq!(
+            check(region),
+            Err("--region us-east1: not a region name (like us-east-1)".into())
+        );
+        let backwards = KeyFilter {
+            since: parse_date("2026-12-05"),
+            until: parse_date("2026-11-01"),
+            ..ok.clone()
+        };
+        assert_eq!(
+            check(backwards),
+            Err("--since 2026-12-05 --until 2026-11-01: the range ends before it starts".into())
+        );
+        let future = KeyFilter {
+            until: parse_date("2027-01-01"),
+            ..ok
+        };
+        assert_eq!(check(future), Err("--until 2027-01-01: after today".into()));
+    }
 
     #[test]
     fn keys_in_the_layout_and_the_rest() {

@@ -128,5 +128,12 @@ fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()>
 
 /// `1 record`, `2 records`.
 fn counted(n: u64, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    let plural = if n == 1 {
+        ""
+    } else if what.ends_with("ch") || what.ends_with('s') {
+        "es"
+    } else {
+        "s"
+    };
+    format!("{n} {what}{plural}")
 }

@@ -59,9 +59,6 @@ impl<S: Store> Engine<S> {
     /// per group and minute.
     pub fn observe(&mut self, delivery: &str, observed: Observed) -> Result<(), StoreError> {
         let horizon = self.clock.map_or(i64::MAX, |c| c.saturating_add(AHEAD));
-        if let Some(n) = observed.newest {
-            self.newest = self.newest.max(n.min(horizon));
-        }
         let watermark = self.store.watermark()?;
         for (key, minutes) in observed.into_groups() {
             let Some(l) = self.set.get(&key.correlation) else {
@@ -73,6 +70,8 @@ impl<S: Store> Engine<S> {
                     self.ahead += b.count;
                     continue;
                 }
+                let latest = b.rules.iter().flatten().map(|s| s.1).max();
+                self.newest = self.newest.max(latest.unwrap_or(bucket));
                 let closed = bucket.saturating_add(l.rule.timespan + self.lateness) <= watermark;
                 if closed || bucket < decided {
                     self.late += b.count;

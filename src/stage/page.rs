@@ -1,11 +1,13 @@
 //! A page of alerts per detector: a delivery (or a run of windows) that gives more alerts of
-//! one detector than a person reads publishes the first [`PAGE`] - 1 of them and one alert
-//! that stands for the rest, with their number, their events and their severity. A storm of
-//! denied calls from thousands of principals is a few pages, not thousands of messages;
-//! nothing leaves the counts.
+//! one detector than a person reads publishes the [`PAGE`] - 1 most severe of them (the first
+//! ones among equals) and one alert that stands for the rest, with their number, their events
+//! and their worst severity. A storm of denied calls from thousands of principals is a few
+//! pages, not thousands of messages; nothing leaves the counts, and no high alert hides
+//! behind low ones.
 
 use super::{Counts, OPERATIONAL};
 use crate::alert::id::alert_id;
+use crate::alert::severity::Severity;
 use crate::alert::{Alert, MAX_EVENT_IDS};
 use crate::redact::{self, Redacted};
 use serde_json::json;
@@ -24,22 +26,39 @@ pub fn page(alerts: Vec<Redacted<Alert>>, counts: &mut Counts) -> Vec<Redacted<A
     if per.values().all(|&n| n <= PAGE) {
         return alerts;
     }
-    let (mut out, mut seen) = (Vec::new(), HashMap::<String, usize>::new());
+    // Per paged detector, the positions of the alerts it keeps: the most severe, the first
+    // ones among equals.
+    let paged = |d: &str| per[d] > PAGE && !OPERATIONAL.contains(&d);
+    let mut ranked: HashMap<&str, Vec<(std::cmp::Reverse<Severity>, usize)>> = HashMap::new();
+    for (i, a) in alerts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| paged(&a.detector))
+    {
+        ranked
+            .entry(a.detector.as_str())
+            .or_default()
+            .push((std::cmp::Reverse(a.severity), i));
+    }
+    let mut kept = vec![false; alerts.len()];
+    for list in ranked.values_mut() {
+        list.sort();
+        for &(_, i) in list.iter().take(PAGE - 1) {
+            kept[i] = true;
+        }
+    }
+    let mut out = Vec::new();
     let mut rest: HashMap<String, Vec<Redacted<Alert>>> = HashMap::new();
     let mut order = Vec::new();
-    for a in alerts {
-        let detector = a.detector.clone();
-        let n = seen.entry(detector.clone()).or_default();
-        *n += 1;
-        let paged = per[&detector] > PAGE && !OPERATIONAL.contains(&detector.as_str());
-        if paged && *n >= PAGE {
-            if *n == PAGE {
-                order.push(detector.clone());
-            }
-            rest.entry(detector).or_default().push(a);
-        } else {
+    for (i, a) in alerts.into_iter().enumerate() {
+        if kept[i] || !paged(&a.detector) {
             out.push(a);
+            continue;
         }
+        if !rest.contains_key(&a.detector) {
+            order.push(a.detector.clone());
+        }
+        rest.entry(a.detector.clone()).or_default().push(a);
     }
     for detector in order {
         if let Some(folded) = rest.remove(&detector) {
@@ -51,8 +70,9 @@ pub fn page(alerts: Vec<Redacted<Alert>>, counts: &mut Counts) -> Vec<Redacted<A
     out
 }
 
-/// One alert for `folded` (alerts of one detector, at least one): the first of them, with the
-/// number of alerts and events, the worst severity, and the first event ids of all.
+/// One alert for `folded` (alerts of one detector, at least one): the most severe of them (its
+/// principal, its summary), with the number of alerts and events, and the first event ids of
+/// all.
 fn fold(folded: Vec<Redacted<Alert>>) -> Redacted<Alert> {
     // An alert that already stands for several (the builder's, past its subjects per
     // detector) counts as many.
@@ -76,15 +96,20 @@ fn fold(folded: Vec<Redacted<Alert>>) -> Redacted<Alert> {
         let room = MAX_EVENT_IDS.saturating_sub(ids.len());
         ids.extend(a.event_ids.iter().take(room).cloned());
     }
+    let top = folded
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, a)| (a.severity, std::cmp::Reverse(*i)))
+        .map_or(0, |(i, _)| i);
     let mut a = folded
         .into_iter()
-        .next()
+        .nth(top)
         .map(Redacted::into_inner)
         .unwrap_or_else(|| unreachable!("fold is given at least one alert"));
     a.id = alert_id(&[&a.detector, "page", &first_id, &last_id, &n.to_string()]);
     a.summary = format!(
         "{n} more {} alerts ({events} events) in this delivery than a page of {PAGE} shows, \
-         folded into this one; the first of them: {}",
+         folded into this one; the most severe of them: {}",
         a.detector, a.summary
     );
     a.severity = worst.unwrap_or(a.severity);
