@@ -101,6 +101,19 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
         p(or_dash(&a.account)),
         p(&a.region)
     )?;
+    if !a.user_agent.is_empty() {
+        writeln!(out, "{}{}", label("agent"), p(&a.user_agent))?;
+    }
+    if !a.event_ids.is_empty() {
+        let shown: Vec<&str> = a.event_ids.iter().take(3).map(String::as_str).collect();
+        let more = a.count.saturating_sub(shown.len() as u64);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(out, "{}{}{more}", label("events"), p(&shown.join(", ")))?;
+    }
     let when = if a.first_seen == a.last_seen {
         p(&a.first_seen).into_owned()
     } else {

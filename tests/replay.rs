@@ -216,9 +216,15 @@ fn json_that_is_not_a_log_file() {
     let err = text(&walked.stderr);
     assert_eq!(walked.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("event.json: not a CloudTrail log file, skipped"),
+        err.contains("1 file that is not a CloudTrail log skipped (")
+            && err.contains("event.json)"),
         "{err}"
     );
+    assert!(
+        err.contains("trailwatch: 1 file, "),
+        "a delivery, the other skipped: {err}"
+    );
+    assert_eq!(err.matches("event.json").count(), 1, "said once: {err}");
     assert!(text(&walked.stdout).contains("\"g1\""));
     let named = trailwatch(
         &["replay", "--format", "jsonl", event.to_str().unwrap()],
@@ -357,4 +363,22 @@ fn typos_in_the_s3_filters_are_refused_before_anything_is_listed() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn the_first_command_shows_alerts_with_their_agent_and_events_and_no_noise() {
+    let out = trailwatch(&["replay", "--format", "pretty", "samples/"], None);
+    let (alerts, err) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(alerts.contains("\n  agent    aws-cli/"), "{alerts}");
+    assert!(alerts.contains("\n  events   "), "{alerts}");
+    assert!(!err.contains("not a CloudTrail log file"), "{err}");
+    assert!(
+        err.contains("7 files that are not CloudTrail logs skipped (the first: samples/events/"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("trailwatch: 8 files, "),
+        "only deliveries count as files: {err}"
+    );
 }

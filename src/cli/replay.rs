@@ -257,13 +257,12 @@ impl Run<'_> {
             Some(ScanError::NoRecords | ScanError::TriggerEvent)
         );
         if r.found && not_a_log {
-            // A directory may hold other JSON files (trigger events, exports): skip them.
+            // A directory may hold other JSON files (trigger events, exports): skipped, and
+            // said once in the summary (not a line each), not counted as deliveries.
+            self.counts.files -= 1;
             self.counts.not_logs += 1;
-            return writeln!(
-                err,
-                "trailwatch: {}: not a CloudTrail log file, skipped",
-                r.name
-            );
+            self.counts.not_log.get_or_insert_with(|| r.name.clone());
+            return Ok(());
         }
         for w in &report.warnings {
             writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;

@@ -47,10 +47,11 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         notes.push(format!("{} digest files skipped", t.digests));
     }
     if t.not_logs > 0 {
-        notes.push(format!(
-            "{} files that are not CloudTrail logs skipped",
-            t.not_logs
-        ));
+        let first = t.not_log.as_deref().unwrap_or_default();
+        notes.push(match t.not_logs {
+            1 => format!("1 file that is not a CloudTrail log skipped ({first})"),
+            n => format!("{n} files that are not CloudTrail logs skipped (the first: {first})"),
+        });
     }
     if t.tls_unparsed > 0 {
         let n = t.tls_unparsed;

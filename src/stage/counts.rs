@@ -18,6 +18,8 @@ pub struct Counts {
     pub digests: u64,
     /// Files that are not CloudTrail logs, skipped (replay, found by walking a folder).
     pub not_logs: u64,
+    /// The first of them, to name it.
+    pub not_log: Option<String>,
     /// Records read and inspected.
     pub records: u64,
     /// Elements that could not be read as records, skipped.
@@ -86,6 +88,9 @@ impl Counts {
             (&mut self.state_calls, other.state_calls),
         ] {
             *mine += theirs;
+        }
+        if self.not_log.is_none() {
+            self.not_log.clone_from(&other.not_log);
         }
         for (k, n) in &other.alerts {
             *self.alerts.entry(k.clone()).or_default() += n;
