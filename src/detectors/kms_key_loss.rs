@@ -34,7 +34,12 @@ impl Detector for KmsKeyLoss {
         let response = Record::parse_part(record.response_elements).unwrap_or(Value::Null);
         let target = key_target(record, &params, &response);
         let days = params.get("pendingWindowInDays").and_then(number_or_text);
-        let mut summary = format!("{} {what} {target}", record.event_name());
+        let named = if target.is_empty() {
+            "(not named in the record)"
+        } else {
+            target.as_str()
+        };
+        let mut summary = format!("{} {what} {named}", record.event_name());
         if let Some(d) = days {
             summary.push_str(&format!(" (in {d} days)"));
         }
@@ -156,6 +161,30 @@ mod tests {
         other["eventSource"] = json!("cloudhsm.amazonaws.com");
         assert!(findings_on(&mut KmsKeyLoss, &other).is_empty());
         let junk = kms("DisableKey", json!("junk"));
-        assert_eq!(findings_on(&mut KmsKeyLoss, &junk)[0].target, "");
+        let found = findings_on(&mut KmsKeyLoss, &junk);
+        assert_eq!(found[0].target, "");
+        assert!(
+            found[0]
+                .summary_text()
+                .ends_with("disabled key (not named in the record)"),
+            "{}",
+            found[0].summary_text()
+        );
+    }
+
+    #[test]
+    fn a_failed_call_without_parameters_names_the_key_of_its_error_message() {
+        let mut failed = kms("ScheduleKeyDeletion", Value::Null);
+        failed["errorCode"] = json!("AccessDeniedException");
+        failed["errorMessage"] = json!(format!(
+            "User: arn:aws:iam::111122223333:user/eve is not authorized to perform: kms:ScheduleKeyDeletion on resource: {KEY} because no identity-based policy allows it"
+        ));
+        let found = findings_on(&mut KmsKeyLoss, &failed);
+        assert_eq!(found[0].target, KEY);
+        assert!(
+            found[0].summary_text().contains(KEY),
+            "{}",
+            found[0].summary_text()
+        );
     }
 }

@@ -34,7 +34,24 @@ pub fn key_target(record: &Record<'_>, params: &Value, response: &Value) -> Stri
     let answered = str_at(response, &["keyMetadata", "arn"])
         .or_else(|| str_at(response, &["keyId"]))
         .filter(|k| k.starts_with("arn:"));
-    answered.or(requested).unwrap_or("").to_owned()
+    if let Some(k) = answered.or(requested) {
+        return k.to_owned();
+    }
+    // A failed call may record no parameters, while its error message names the key.
+    let message = record.json().get("errorMessage").and_then(Value::as_str);
+    message.and_then(key_arn_in).unwrap_or_default().to_owned()
+}
+
+/// The first KMS key ARN in `text`.
+fn key_arn_in(text: &str) -> Option<&str> {
+    text.match_indices("arn:aws").find_map(|(start, _)| {
+        let rest = &text[start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | ',' | ')'))
+            .unwrap_or(rest.len());
+        let arn = rest[..end].trim_end_matches('.');
+        (arn.contains(":kms:") && arn.contains(":key/")).then_some(arn)
+    })
 }
 
 /// The ARN of the first `AWS::KMS::Key` in the record's `resources`.
