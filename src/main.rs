@@ -21,7 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan local deliveries (files, directories, `-` for stdin) and print alerts.
+    /// Scan deliveries (files, directories, `-` for stdin, `s3://bucket/prefix/`) and print
+    /// alerts.
     Replay(Box<ReplayArgs>),
     /// Serve as the AWS Lambda function (the default when `AWS_LAMBDA_RUNTIME_API` is set).
     #[cfg(feature = "lambda")]

@@ -284,10 +284,11 @@ fn bad_records_are_skipped_with_a_counted_warning() {
         Some(0),
         "a bad record is not a failed file: {err}"
     );
-    assert!(err.contains("record 1: not valid UTF-8"), "{err}");
-    assert!(err.contains("record 2: not a JSON object"), "{err}");
+    // Counted from 1: the second and third elements of `Records`.
+    assert!(err.contains("record 2: not valid UTF-8"), "{err}");
+    assert!(err.contains("record 3: not a JSON object"), "{err}");
     // A record nested too deep is read but for its deep subtree: not skipped, noted.
-    assert!(!err.contains("record 3:"), "{err}");
+    assert!(!err.contains("record 4:"), "{err}");
     assert!(
         err.contains("3 records,") && err.contains("2 records skipped"),
         "{err}"

@@ -188,7 +188,8 @@ fn inspect(
     sink: &mut dyn FnMut(&Finding<'_>),
     report: &mut ScanReport,
 ) {
-    let index = report.records + report.skipped;
+    // Counted from 1, as a person counts.
+    let index = report.records + report.skipped + 1;
     let record = match element {
         Parsed::Record(record) => record,
         Parsed::Unreadable(e) => return report.warn(format!("record {index}: {e}, skipped")),
@@ -199,7 +200,7 @@ fn inspect(
             report.oversized += 1;
             let (size, limit) = (limits::human(*bytes), limits::human(max_record));
             return report.warn(format!(
-                "record {index} (from 0): {size} at byte {offset} of the JSON, over the record limit of {limit}: read past, not analysed"
+                "record {index}: {size} at byte {offset} of the JSON, over the record limit of {limit}: read past, not analysed"
             ));
         }
         Parsed::Cut(record, subtrees) => {

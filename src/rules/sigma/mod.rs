@@ -42,7 +42,11 @@ pub enum SigmaError {
         /// The field it modifies.
         field: String,
     },
-    #[error("aggregation `{0}` in condition is not supported")]
+    #[error(
+        "aggregation `{0}` in condition is not supported: count across records with a \
+         correlation rule (`correlation:` with `type: event_count` or `value_count`, \
+         `group-by` and `timespan`; README, Correlation rules)"
+    )]
     /// An aggregation (`| count()`): not supported.
     Aggregation(String),
     #[error("{0} is not supported")]
