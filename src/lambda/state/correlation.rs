@@ -32,9 +32,10 @@ impl Store for Snapshot {
         let b = g.state.buckets.entry(bucket).or_default();
         let new = b.merge(&observed);
         if new > 0 {
-            if !g.minutes.contains_key(&bucket) || g.ver == 0 {
-                self.changed.insert(key.clone());
-            }
+            // The group row is written with every change of its minutes: its version is what
+            // two invocations writing the same group meet on (one that decided and deletes
+            // minutes must not miss events another just added to them).
+            self.changed.insert(key.clone());
             self.written.insert((key.clone(), bucket));
         }
         Ok(new)

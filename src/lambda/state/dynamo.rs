@@ -214,9 +214,13 @@ impl Table for DynamoTable {
                 .map_err(|e| self.fault(e))?;
             requests.push(WriteRequest::builder().delete_request(delete).build());
         }
-        for _ in 0..DELETE_ROUNDS {
+        for round in 0..DELETE_ROUNDS {
             if requests.is_empty() {
                 return Ok(());
+            }
+            if round > 0 {
+                // Unprocessed items are throttled ones: give the table a moment.
+                tokio::time::sleep(std::time::Duration::from_millis(50 << round)).await;
             }
             self.count();
             let out = self
@@ -232,9 +236,13 @@ impl Table for DynamoTable {
                 .cloned()
                 .unwrap_or_default();
         }
-        // What is left expires with the table's TTL.
-        tracing::warn!(table = %self.table, rows = requests.len(), "state rows not deleted, left to expire");
-        Ok(())
+        Err(TableError {
+            table: self.table.clone(),
+            message: format!(
+                "{} rows not deleted after {DELETE_ROUNDS} rounds (throttled)",
+                requests.len()
+            ),
+        })
     }
 
     fn calls(&self) -> u64 {

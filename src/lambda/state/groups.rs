@@ -74,9 +74,11 @@ pub struct Snapshot {
     pub evicted: u64,
 }
 
-/// A group's row key: the hash of its correlation and group values (any length, any text).
+/// A group's row key: the hash of its correlation, account and group values (any length, any
+/// text): the same values in two accounts are two groups.
 fn hash(key: &GroupKey) -> String {
-    let group: Vec<&str> = std::iter::once(key.correlation.as_str())
+    let group: Vec<&str> = [key.correlation.as_str(), key.account.as_str()]
+        .into_iter()
         .chain(key.group.iter().map(String::as_str))
         .collect();
     alert_id(&group)
@@ -89,6 +91,35 @@ pub(super) fn minutes_pk(key: &GroupKey) -> String {
 /// The partition of a group row: its shard.
 fn group_pk(hash: &str) -> String {
     format!("{GROUPS}#g#{}", hash.get(..1).unwrap_or("0"))
+}
+
+/// Evicts the least recently active open groups beyond `cap`, across every shard (their group
+/// rows; their minutes expire with the table's TTL); returns how many.
+pub async fn evict<T: Table>(table: &T, cap: usize) -> Result<u64, TableError> {
+    let mut live: Vec<(i64, String, String)> = Vec::new();
+    for shard in SHARDS.chars() {
+        for row in table.query(&format!("{GROUPS}#g#{shard}"), None).await? {
+            if let Ok(g) = serde_json::from_str::<GroupRow>(&row.body) {
+                if !g.forgotten {
+                    live.push((g.last.or(g.next).unwrap_or(g.decided), row.pk, row.sk));
+                }
+            }
+        }
+    }
+    let over = live.len().saturating_sub(cap.max(1));
+    if over == 0 {
+        return Ok(0);
+    }
+    live.sort();
+    let gone: Vec<(String, String)> = live
+        .into_iter()
+        .take(over)
+        .map(|(_, pk, sk)| (pk, sk))
+        .collect();
+    for chunk in gone.chunks(25) {
+        table.delete(chunk).await?;
+    }
+    Ok(over as u64)
 }
 
 /// What one commit wrote.
@@ -322,9 +353,12 @@ async fn load_minutes<T: Table>(
     Ok(())
 }
 
-/// Writes one group: `minutes` and `gone` (minute rows written and deleted), then `last` (its
-/// group row and outbox rows) in the same transaction when they fit in one, else the minutes
-/// first. `Ok(false)` when another invocation wrote first.
+/// Writes one group: `minutes` (minute rows written), `last` (its outbox rows, then its group
+/// row) and `gone` (minute rows of decided windows) in one transaction when they fit. Else the
+/// minutes go first (a reader reads them with or without the group row), the decision (group
+/// row and outbox rows) after them, and the deletes last, once the decision is written (a
+/// reader ignores minutes before `decided`): a write cut anywhere loses neither counts nor
+/// decisions. `Ok(false)` when another invocation wrote first.
 async fn write_group<T: Table>(
     table: &T,
     minutes: Vec<Row>,
@@ -332,23 +366,32 @@ async fn write_group<T: Table>(
     last: Vec<Row>,
 ) -> Result<bool, TableError> {
     let mut puts = minutes;
-    let mut deletes = gone;
-    let mut last = last;
-    while puts.len() + deletes.len() + last.len() > MAX_WRITE {
-        if puts.is_empty() && deletes.is_empty() {
-            // More outbox rows than one transaction: the first ones alone, the group row last.
-            puts = last.drain(..MAX_WRITE).collect();
-        }
-        let n = puts.len().min(MAX_WRITE);
-        let first: Vec<Row> = puts.drain(..n).collect();
-        let room = MAX_WRITE - first.len();
-        let d: Vec<(String, String)> = deletes.drain(..room.min(deletes.len())).collect();
-        if !table.write(&first, &d).await? {
+    while !puts.is_empty() && puts.len() + gone.len() + last.len() > MAX_WRITE {
+        let over = puts.len() + gone.len() + last.len() - MAX_WRITE;
+        let first: Vec<Row> = puts.drain(..over.min(puts.len()).min(MAX_WRITE)).collect();
+        if !table.write(&first, &[]).await? {
             return Ok(false);
         }
     }
     puts.extend(last);
-    table.write(&puts, &deletes).await
+    // More outbox rows than one transaction holds (a hundred windows of one group at once):
+    // the first ones alone, the group row with the last ones.
+    while puts.len() > MAX_WRITE {
+        let first: Vec<Row> = puts.drain(..MAX_WRITE).collect();
+        if !table.write(&first, &[]).await? {
+            return Ok(false);
+        }
+    }
+    if puts.len() + gone.len() <= MAX_WRITE {
+        return table.write(&puts, &gone).await;
+    }
+    if !table.write(&puts, &[]).await? {
+        return Ok(false);
+    }
+    for chunk in gone.chunks(25) {
+        table.delete(chunk).await?;
+    }
+    Ok(true)
 }
 
 /// A minute row's body is kept under this (DynamoDB's items are at most 400 KB).

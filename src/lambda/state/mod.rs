@@ -177,7 +177,15 @@ impl<T: Table> State<T> {
         let mut out = Checked::default();
         // Shard by shard, each whatever the others did.
         let shards = if set.is_empty() { "" } else { groups::SHARDS };
-        let cap = (self.settings.max_groups / groups::SHARDS.len()).max(1);
+        // The cap on open groups is the table's: the group rows (small) of every shard are
+        // read for it, then each shard's due groups with their minutes.
+        if !set.is_empty() {
+            match groups::evict(&self.table, self.settings.max_groups).await {
+                Ok(n) => out.evicted = n,
+                Err(e) => out.faults.push(e),
+            }
+        }
+        let cap = usize::MAX;
         for shard in shards.chars() {
             let lateness = self.settings.lateness;
             let none = Observed::default();

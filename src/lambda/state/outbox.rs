@@ -96,7 +96,7 @@ pub async fn settle<T: Table>(
     took: &[&str],
     required: &[&str],
 ) -> Result<(), TableError> {
-    let mut done = Vec::new();
+    let mut done: Vec<Held> = Vec::new();
     for mut h in held {
         for t in took {
             if !h.pending.sent.iter().any(|s| s == t) {
@@ -107,13 +107,21 @@ pub async fn settle<T: Table>(
             .iter()
             .all(|r| h.pending.sent.iter().any(|s| s == r))
         {
-            done.push((OUTBOX.to_owned(), h.pending.alert.id.clone()));
+            done.push(h);
             continue;
         }
         release(table, vec![h]).await?;
     }
     for chunk in done.chunks(25) {
-        table.delete(chunk).await?;
+        let keys: Vec<(String, String)> = chunk
+            .iter()
+            .map(|h| (OUTBOX.to_owned(), h.pending.alert.id.clone()))
+            .collect();
+        if let Err(e) = table.delete(&keys).await {
+            // Kept with every output marked: the next claim sends them nowhere and deletes.
+            tracing::warn!(error = %e, "outbox rows not deleted; released as sent");
+            release(table, chunk.to_vec()).await?;
+        }
     }
     Ok(())
 }
