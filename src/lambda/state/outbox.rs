@@ -31,6 +31,10 @@ pub struct Pending {
     pub sent: Vec<String>,
     /// Until when an invocation holds it (seconds since the epoch).
     pub lease: i64,
+    /// When it was decided (seconds since the epoch): it is given up 14 days later, however
+    /// often it is claimed.
+    #[serde(default)]
+    pub since: i64,
 }
 
 /// A pending alert as stored: the row's version, and what it holds.
@@ -45,10 +49,12 @@ pub struct Held {
 /// The outbox row of `alert`, held by the deciding invocation from now (the clock, not the
 /// time a scheduled check was given).
 pub fn row(alert: &Alert) -> (Row, Held) {
+    let now = super::unix_now();
     let pending = Pending {
         alert: redact::alert(alert.clone()).into_inner(),
         sent: Vec::new(),
-        lease: super::unix_now() + LEASE,
+        lease: now + LEASE,
+        since: now,
     };
     let held = Held { ver: 1, pending };
     (to_row(&held), held)
@@ -60,7 +66,7 @@ fn to_row(h: &Held) -> Row {
         sk: h.pending.alert.id.clone(),
         ver: h.ver,
         body: serde_json::to_string(&h.pending).unwrap_or_default(),
-        expires: h.pending.lease.saturating_add(KEEP),
+        expires: h.pending.since.max(0).saturating_add(KEEP),
     }
 }
 
@@ -142,4 +148,32 @@ pub fn alerts(held: &[Held]) -> Vec<Redacted<Alert>> {
     held.iter()
         .map(|h| redact::alert(h.pending.alert.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{operational, Source};
+    use crate::lambda::state::MemoryTable;
+
+    #[tokio::test]
+    async fn a_pending_alert_expires_14_days_after_its_decision_however_often_it_is_claimed() {
+        let table = MemoryTable::default();
+        let source = Source::File { file: "f".into() };
+        let alert = operational("trail-silent", "a1".into(), source);
+        let (first, held) = row(&alert);
+        assert!(table.write(&[first.clone()], &[]).await.unwrap());
+        release(&table, vec![held]).await.unwrap();
+        let later = first.expires + 3600 - KEEP;
+        let claimed = claim(&table, later).await.unwrap();
+        assert_eq!(claimed.len(), 1, "released: claimed again");
+        let stored = table.rows();
+        assert_eq!(stored[0].expires, first.expires, "the expiry does not move");
+        assert_eq!(stored[0].ver, 3);
+        settle(&table, claimed, &["sns"], &["sns"]).await.unwrap();
+        assert!(
+            table.rows().is_empty(),
+            "every required output took it: gone"
+        );
+    }
 }
