@@ -162,7 +162,10 @@ mod tests {
         let source = Source::File { file: "f".into() };
         let alert = operational("trail-silent", "a1".into(), source);
         let (first, held) = row(&alert);
-        assert!(table.write(&[first.clone()], &[]).await.unwrap());
+        assert!(table
+            .write(std::slice::from_ref(&first), &[])
+            .await
+            .unwrap());
         release(&table, vec![held]).await.unwrap();
         let later = first.expires + 3600 - KEEP;
         let claimed = claim(&table, later).await.unwrap();
