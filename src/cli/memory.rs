@@ -59,13 +59,6 @@ impl ReplayMemory {
         let late = self.engine.late - late;
         (out, late, self.engine.store.evicted() - evicted)
     }
-
-    /// The latest time a record may move the run's clock to.
-    fn horizon(&self) -> i64 {
-        self.engine.clock.map_or(i64::MAX, |c| {
-            c.saturating_add(crate::correlate::engine::AHEAD)
-        })
-    }
 }
 
 impl Memory for ReplayMemory {
@@ -83,7 +76,9 @@ impl Memory for ReplayMemory {
             }
             // Every record moves the run's clock, not only the findings of base rules:
             // windows (and dedup windows) close when the logs have moved past them.
-            if let Some(at) = parse_event_time(d.newest_event).filter(|&at| at <= m.horizon()) {
+            if let Some(at) =
+                parse_event_time(d.newest_event).filter(|&at| at <= m.engine.horizon())
+            {
                 m.engine.newest = m.engine.newest.max(at);
             }
         });

@@ -58,7 +58,7 @@ impl<S: Store> Engine<S> {
     /// Counts what one delivery (`delivery` names it) observed, taking it: one store update
     /// per group and minute.
     pub fn observe(&mut self, delivery: &str, observed: Observed) -> Result<(), StoreError> {
-        let horizon = self.clock.map_or(i64::MAX, |c| c.saturating_add(AHEAD));
+        let horizon = self.horizon();
         let watermark = self.store.watermark()?;
         for (key, minutes) in observed.into_groups() {
             let Some(l) = self.set.get(&key.correlation) else {
@@ -81,6 +81,11 @@ impl<S: Store> Engine<S> {
             }
         }
         Ok(())
+    }
+
+    /// The latest event time counted: [`AHEAD`] past the clock, when there is one.
+    pub fn horizon(&self) -> i64 {
+        self.clock.map_or(i64::MAX, |c| c.saturating_add(AHEAD))
     }
 
     /// Decides every window closed at `watermark` and returns the alerts raised, in order of

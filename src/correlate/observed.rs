@@ -31,8 +31,6 @@ pub struct Observed {
     /// Matches counted without their ids (the aggregate was full): a retry of the delivery
     /// would count them again.
     pub unkept: u64,
-    /// The latest `eventTime` observed, if any.
-    pub newest: Option<i64>,
 }
 
 impl Observed {
@@ -60,7 +58,6 @@ impl Observed {
     /// Counts one match for the group `key`.
     fn insert(&mut self, key: GroupKey, e: EventRef<'_>) {
         self.matches += 1;
-        self.newest = Some(self.newest.map_or(e.time, |n| n.max(e.time)));
         let minute = bucket_of(e.time);
         let full = self.weight >= BUDGET;
         let cells = match self.groups.get_mut(&key) {

@@ -48,6 +48,29 @@ impl DynamoTable {
     fn count(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// The write of `row` conditioned on its version (the stored one is `row.ver - 1`, or
+    /// none when `row.ver` is 1): the one update both `put` and `write` send.
+    fn versioned(&self, row: &Row) -> Result<Update, TableError> {
+        let mut u = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(&row.pk))
+            .key("sk", s(&row.sk))
+            .update_expression("SET #b = :b, #v = :v, #e = :e")
+            .expression_attribute_names("#b", "body")
+            .expression_attribute_names("#v", "ver")
+            .expression_attribute_names("#e", "expires")
+            .expression_attribute_values(":b", s(&row.body))
+            .expression_attribute_values(":v", AttributeValue::N(row.ver.to_string()))
+            .expression_attribute_values(":e", AttributeValue::N(row.expires.to_string()));
+        u = if row.ver <= 1 {
+            u.condition_expression("attribute_not_exists(#v)")
+        } else {
+            u.condition_expression("#v = :was")
+                .expression_attribute_values(":was", AttributeValue::N((row.ver - 1).to_string()))
+        };
+        u.build().map_err(|e| self.fault(e))
+    }
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -107,25 +130,16 @@ impl Table for DynamoTable {
     }
 
     async fn put(&self, row: &Row) -> Result<bool, TableError> {
-        let mut u = self
+        let update = self.versioned(row)?;
+        let u = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(&row.pk))
-            .key("sk", s(&row.sk))
-            .update_expression("SET #b = :b, #v = :v, #e = :e")
-            .expression_attribute_names("#b", "body")
-            .expression_attribute_names("#v", "ver")
-            .expression_attribute_names("#e", "expires")
-            .expression_attribute_values(":b", s(&row.body))
-            .expression_attribute_values(":v", AttributeValue::N(row.ver.to_string()))
-            .expression_attribute_values(":e", AttributeValue::N(row.expires.to_string()));
-        u = if row.ver <= 1 {
-            u.condition_expression("attribute_not_exists(#v)")
-        } else {
-            u.condition_expression("#v = :was")
-                .expression_attribute_values(":was", AttributeValue::N((row.ver - 1).to_string()))
-        };
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned());
         self.count();
         match u.send().await {
             Ok(_) => Ok(true),
@@ -142,27 +156,7 @@ impl Table for DynamoTable {
     async fn write(&self, puts: &[Row], deletes: &[(String, String)]) -> Result<bool, TableError> {
         let mut items = Vec::with_capacity(puts.len() + deletes.len());
         for row in puts {
-            let mut u = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(&row.pk))
-                .key("sk", s(&row.sk))
-                .update_expression("SET #b = :b, #v = :v, #e = :e")
-                .expression_attribute_names("#b", "body")
-                .expression_attribute_names("#v", "ver")
-                .expression_attribute_names("#e", "expires")
-                .expression_attribute_values(":b", s(&row.body))
-                .expression_attribute_values(":v", AttributeValue::N(row.ver.to_string()))
-                .expression_attribute_values(":e", AttributeValue::N(row.expires.to_string()));
-            u = if row.ver <= 1 {
-                u.condition_expression("attribute_not_exists(#v)")
-            } else {
-                u.condition_expression("#v = :was")
-                    .expression_attribute_values(
-                        ":was",
-                        AttributeValue::N((row.ver - 1).to_string()),
-                    )
-            };
-            let update = u.build().map_err(|e| self.fault(e))?;
+            let update = self.versioned(row)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
         for (pk, sk) in deletes {
