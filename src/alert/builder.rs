@@ -119,9 +119,7 @@ impl AlertBuilder {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 if let Some(o) = overflow.remove(&detector) {
-                    let (top, a) = o.parts();
-                    let dressed = dress(&top, a, meta);
-                    out.push(Overflow::finish(dressed, &o));
+                    out.push(o.finish(|top, a| dress(top, a, meta)));
                 }
             }
         }

@@ -39,21 +39,17 @@ impl Overflow {
         self.alert.severity = self.alert.severity.max(f.severity);
     }
 
-    /// The first finding and the alert, to be dressed as any other.
-    pub(super) fn parts(&self) -> (Finding<'static>, Alert) {
-        (self.top.clone(), self.alert.clone())
-    }
-
-    /// `a` (the alert, dressed) saying how many subjects it stands for (`evidence.page`, as
-    /// the stage's page says it).
-    pub(super) fn finish(mut a: Alert, o: &Overflow) -> Alert {
-        let n = o.subjects.len();
+    /// The alert, dressed by `dress` as any other (from its first finding), saying how many
+    /// subjects it stands for (`evidence.page`, as the stage's page says it).
+    pub(super) fn finish(self, dress: impl FnOnce(&Finding<'_>, Alert) -> Alert) -> Alert {
+        let mut a = dress(&self.top, self.alert);
+        let n = self.subjects.len();
         a.summary = format!(
             "{n} more {} alerts ({} events) than one delivery keeps ({MAX_SUBJECTS}), counted \
              in this one; the first of them: {}",
             a.detector,
             a.count,
-            o.top.summary_text()
+            self.top.summary_text()
         );
         a.id = super::id::alert_id(&[&a.detector, "overflow", &a.id, &n.to_string()]);
         a.evidence
