@@ -213,17 +213,23 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
         let result = text
             .map_err(|e| format!("{file}: cannot read: {e}"))
             .and_then(|text| {
-                let d = Descriptor::parse(&text, &file).map_err(|e| e.to_string())?;
-                clash(&builtin, &d, &text)?;
-                seen.push(d.clone()).map_err(|e| e.to_string())?;
-                Ok(d)
+                let rules = Descriptor::parse_all(&text, &file).map_err(|e| e.to_string())?;
+                for d in &rules {
+                    clash(&builtin, d, &text)?;
+                    seen.push(d.clone()).map_err(|e| e.to_string())?;
+                }
+                Ok(rules)
             });
-        match result {
+        let rules = match result {
             Err(why) => {
                 refused += 1;
                 writeln!(out, "error   {why}")?;
+                continue;
             }
-            Ok(d) => match d.kind.skipped() {
+            Ok(rules) => rules,
+        };
+        for d in rules {
+            match d.kind.skipped() {
                 Some(why) => {
                     skipped += 1;
                     writeln!(out, "skipped {file}: {} not run: {why}", d.detector_id())?;
@@ -234,7 +240,7 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                     let id = d.detector_id();
                     writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind.name())?;
                 }
-            },
+            }
         }
     }
     let mut known = builtin;

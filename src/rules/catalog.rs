@@ -62,7 +62,7 @@ impl Catalog {
 
     fn push_entry(&mut self, e: Entry) -> Result<(), CatalogError> {
         match e {
-            Entry::Rule(d) => self.push(*d),
+            Entry::Rules(rules) => rules.into_iter().try_for_each(|d| self.push(d)),
             Entry::Filters(filters) => {
                 self.filters.extend(filters.into_iter().map(Arc::new));
                 Ok(())
@@ -76,7 +76,7 @@ impl Catalog {
     /// Links every correlation rule to its base rules, refusing what the engine cannot honour
     /// ([`super::link::link`]).
     pub fn link(&mut self) -> Result<(), CatalogError> {
-        self.correlations = Arc::new(link(&self.descriptors)?);
+        self.correlations = Arc::new(link(&mut self.descriptors)?);
         Ok(())
     }
 

@@ -116,14 +116,11 @@ fn links_by_name_or_sigma_id_and_refuses_what_it_cannot_honour() {
         e.starts_with("extra.yml: correlation: rule `no-such-rule`"),
         "{e}"
     );
-    let e = with(&rule(
-        "unauthorized-api-calls",
-        "requestParameters.bucketName",
-    ))
-    .unwrap_err()
-    .to_string();
+    let e = with(&rule("resource-public", "requestParameters.bucketName"))
+        .unwrap_err()
+        .to_string();
     assert!(
-        e.contains("field `requestParameters.bucketName` is not carried"),
+        e.contains("field `requestParameters.bucketName` is not carried by the findings of the native detector `resource-public`"),
         "{e}"
     );
     let e = with(&rule("console-brute-force", "sourceIPAddress"))
@@ -145,4 +142,88 @@ fn base_rules_of_non_generating_correlations_raise_no_alert_of_their_own() {
         "console-brute-force generates"
     );
     assert!(!c.correlations.is_quiet("root-activity"));
+}
+
+#[test]
+fn a_correlation_may_group_by_any_field_of_a_sigma_base_rule() {
+    let c = with("title: x\nname: x\ncorrelation: {type: value_count, rules: [unauthorized-api-calls], group-by: [requestParameters.bucketName], timespan: 5m, condition: {gte: 2, field: requestParameters.key}}\n").unwrap();
+    let base = c
+        .descriptors
+        .iter()
+        .find(|d| d.detector_id() == "unauthorized-api-calls")
+        .unwrap();
+    assert_eq!(
+        base.carry,
+        ["requestParameters.bucketName", "requestParameters.key"]
+    );
+    let mut relinked = c.clone();
+    relinked.link().unwrap();
+    let again = relinked
+        .descriptors
+        .iter()
+        .find(|d| d.detector_id() == "unauthorized-api-calls");
+    assert_eq!(
+        again.unwrap().carry.len(),
+        2,
+        "linking again carries each field once"
+    );
+    let text =
+        br#"{"eventName":"GetObject","eventSource":"s3.amazonaws.com","errorCode":"AccessDenied",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/eve"},
+        "requestParameters":{"bucketName":"payroll","key":"2026/12.csv"}}"#;
+    let mut found = Vec::new();
+    for mut d in c.detectors(&Settings::default(), &[]) {
+        found.extend(crate::detectors::findings_in(d.as_mut(), text).unwrap());
+    }
+    let f = found
+        .iter()
+        .find(|f| f.detector == "unauthorized-api-calls")
+        .expect("the base rule matches");
+    assert_eq!(f.evidence["requestParameters.bucketName"], "payroll");
+    assert_eq!(f.evidence["requestParameters.key"], "2026/12.csv");
+    let plain = Catalog::embedded().unwrap();
+    let base = plain
+        .descriptors
+        .iter()
+        .find(|d| d.detector_id() == "unauthorized-api-calls");
+    assert!(
+        base.unwrap().carry.is_empty(),
+        "nothing carried without a correlation needing it"
+    );
+}
+
+#[test]
+fn a_file_may_hold_a_base_rule_and_its_correlation_as_two_documents() {
+    let text = "title: Secret read\nname: secret-read\ndetection:\n  s:\n    eventSource: secretsmanager.amazonaws.com\n    eventName: GetSecretValue\n  condition: s\n---\ntitle: Many secrets read\ncorrelation:\n  type: value_count\n  rules: [secret-read]\n  group-by: [userIdentity.arn]\n  timespan: 10m\n  condition: {gte: 3, field: requestParameters.secretId}\n";
+    let mut c = Catalog::embedded().unwrap();
+    c.add_texts(&[("reads.yml".into(), text.into())]).unwrap();
+    c.link().unwrap();
+    assert!(
+        c.correlations.get("reads-2").is_some(),
+        "the unnamed second document is the stem, -2"
+    );
+    let base = c
+        .descriptors
+        .iter()
+        .find(|d| d.detector_id() == "secret-read")
+        .unwrap();
+    assert_eq!(
+        base.carry,
+        ["userIdentity.arn", "requestParameters.secretId"]
+    );
+    let bad = format!("{text}---\ntitle: broken\ndetection: {{condition: nothing}}\n");
+    let e = Catalog::embedded()
+        .unwrap()
+        .add_texts(&[("reads.yml".into(), bad)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("reads.yml: document 3: "), "{e}");
+    let leading = "---\ntitle: one\nname: one\ndetection: {s: {eventName: X}, condition: s}\n";
+    let mut c = Catalog::default();
+    c.add_texts(&[("one.yml".into(), leading.into())]).unwrap();
+    assert_eq!(
+        c.descriptors.len(),
+        1,
+        "a `---` opening the file is one document"
+    );
 }

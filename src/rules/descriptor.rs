@@ -36,6 +36,9 @@ pub struct Descriptor {
     pub remediation: Option<String>,
     /// The record fields its findings carry (for correlation rules to group by).
     pub group_by: Vec<String>,
+    /// Further fields its findings carry because a correlation rule of the catalog groups or
+    /// counts by them (set when the catalog links its correlations).
+    pub carry: Vec<String>,
     /// A deduplication window, in seconds: alerts for the same subject within it are
     /// published once, then summarised.
     pub dedup: Option<i64>,
@@ -56,14 +59,36 @@ pub struct Descriptor {
 impl Descriptor {
     /// Parses one descriptor; `source` names it in errors.
     pub fn parse(text: &str, source: &str) -> Result<Descriptor, CatalogError> {
-        Descriptor::from_raw(RawDescriptor::parse(text, source)?, source)
+        Descriptor::from_raw(RawDescriptor::parse(text, source)?, source, None)
+    }
+
+    /// Every rule of a file of one or more YAML documents (`---` between them), as the Sigma
+    /// specification writes a base rule and its correlation in one file. A document without
+    /// `name` is the file stem, then `-2`, `-3`... (as for filters). Nothing is returned
+    /// unless every document loads.
+    pub fn parse_all(text: &str, source: &str) -> Result<Vec<Descriptor>, CatalogError> {
+        let docs = RawDescriptor::parse_all(text, source)?;
+        if docs.len() == 1 {
+            return Descriptor::parse(text, source).map(|d| vec![d]);
+        }
+        docs.into_iter()
+            .enumerate()
+            .map(|(i, raw)| Descriptor::from_raw(raw, source, (i > 0).then_some(i + 1)))
+            .collect()
     }
 
     /// Checks and compiles a rule file's keys: exactly one kind, inline tests of the shape
     /// the kind needs, a valid `dedup` and `level`, a known native id, a detection that
-    /// compiles.
-    pub fn from_raw(raw: RawDescriptor, source: &str) -> Result<Descriptor, CatalogError> {
-        let invalid = |message: String| CatalogError::invalid(source, message);
+    /// compiles. `nth` is the document's place in a file of several (from 2).
+    pub fn from_raw(
+        raw: RawDescriptor,
+        source: &str,
+        nth: Option<usize>,
+    ) -> Result<Descriptor, CatalogError> {
+        let invalid = |message: String| match nth {
+            Some(n) => CatalogError::invalid(source, format!("document {n}: {message}")),
+            None => CatalogError::invalid(source, message),
+        };
         let written = Written::of(raw.native, raw.detection, raw.correlation).map_err(invalid)?;
         check_tests(&raw.tests, written.is_correlation()).map_err(invalid)?;
         let dedup = match &raw.dedup {
@@ -84,7 +109,10 @@ impl Descriptor {
             .name
             .clone()
             .or_else(|| kind.native().map(str::to_owned))
-            .unwrap_or_else(|| file_stem(source));
+            .unwrap_or_else(|| match nth {
+                Some(n) => format!("{}-{n}", file_stem(source)),
+                None => file_stem(source),
+            });
         Ok(Descriptor {
             shared_id: DetectorId::from(Arc::<str>::from(id)),
             shared_title: Arc::from(raw.title.as_str()),
@@ -95,6 +123,7 @@ impl Descriptor {
             tags: raw.tags,
             remediation: raw.remediation,
             group_by: raw.group_by,
+            carry: Vec::new(),
             dedup,
             tests: raw.tests,
             source: source.to_owned(),
@@ -130,6 +159,7 @@ impl Descriptor {
             title: Arc::clone(&self.shared_title),
             severity: self.severity(),
             group_by: self.group_by.clone(),
+            carry: self.carry.clone(),
             matcher: Arc::clone(self.kind.matcher()?),
         })
     }

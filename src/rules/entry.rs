@@ -11,8 +11,8 @@ use super::source::is_accounts_file;
 
 /// A rule file, parsed.
 pub enum Entry {
-    /// A rule: native, Sigma or correlation.
-    Rule(Box<Descriptor>),
+    /// The rules of a file (one, or several YAML documents): native, Sigma or correlation.
+    Rules(Vec<Descriptor>),
     /// The filters of a filter file (one or more documents).
     Filters(Vec<Filter>),
     /// An accounts file: its text and name, read when the catalog adds it (an account may
@@ -36,7 +36,7 @@ impl Entry {
         } else if is_filter(text) {
             Filter::parse_all(text, source).map(Entry::Filters)
         } else {
-            Descriptor::parse(text, source).map(|d| Entry::Rule(Box::new(d)))
+            Descriptor::parse_all(text, source).map(Entry::Rules)
         }
     }
 }

@@ -9,11 +9,18 @@ use crate::correlate::link::FINDING_FIELDS;
 use crate::correlate::{Correlations, Linked};
 
 /// Links every correlation rule of `descriptors` to its base rules (by detector id, `name`, or
-/// Sigma `id`) and checks that the fields it groups by are ones the base rules' findings
-/// carry: the engine refuses what it cannot honour.
-pub fn link(descriptors: &[Descriptor]) -> Result<Correlations, CatalogError> {
+/// Sigma `id`). A correlation may group and count by any field of its base rules' records, as
+/// the Sigma specification allows: a field the findings do not carry already (a
+/// [`FINDING_FIELDS`] one, or in the base rule's `group_by`) is added to the base rule's
+/// [`Descriptor::carry`], so that the scan copies it into the findings' evidence. Native
+/// detectors' findings carry only their own fields: a correlation needing another is refused.
+pub fn link(descriptors: &mut [Descriptor]) -> Result<Correlations, CatalogError> {
+    for d in descriptors.iter_mut() {
+        d.carry.clear();
+    }
     let mut linked = Vec::new();
-    for d in descriptors {
+    let mut carried: Vec<(usize, String)> = Vec::new();
+    for d in descriptors.iter() {
         let Some(c) = d.kind.correlation() else {
             continue;
         };
@@ -22,9 +29,10 @@ pub fn link(descriptors: &[Descriptor]) -> Result<Correlations, CatalogError> {
         let mut rule = c.clone();
         let mut bases = Vec::new();
         for name in &mut rule.rules {
-            let base = descriptors
+            let (at, base) = descriptors
                 .iter()
-                .find(|b| {
+                .enumerate()
+                .find(|(_, b)| {
                     b.detector_id() == name.as_str() || b.id.as_deref() == Some(name.as_str())
                 })
                 .ok_or_else(|| invalid(format!("rule `{name}` is not in the catalog")))?;
@@ -34,17 +42,26 @@ pub fn link(descriptors: &[Descriptor]) -> Result<Correlations, CatalogError> {
                 )));
             }
             *name = base.detector_id().to_owned();
-            bases.push(base);
+            bases.push((at, base));
         }
         let fields = rule.group_by.iter().chain(&rule.condition.field);
         for field in fields {
-            let carried = FINDING_FIELDS.contains(&field.as_str())
-                || bases.iter().all(|b| b.group_by.contains(field));
-            if !carried {
-                return Err(invalid(format!(
-                    "field `{field}` is not carried by the findings of {}: list it in their `group_by`",
-                    rule.rules.join(", ")
-                )));
+            if FINDING_FIELDS.contains(&field.as_str()) {
+                continue;
+            }
+            for &(at, base) in &bases {
+                if base.group_by.contains(field) {
+                    continue;
+                }
+                if base.kind.native().is_some() {
+                    return Err(invalid(format!(
+                        "field `{field}` is not carried by the findings of the native detector \
+                         `{}` (they carry {}, and the fields of its `group_by`)",
+                        base.detector_id(),
+                        FINDING_FIELDS.join(", ")
+                    )));
+                }
+                carried.push((at, field.clone()));
             }
         }
         linked.push(Linked {
@@ -53,6 +70,12 @@ pub fn link(descriptors: &[Descriptor]) -> Result<Correlations, CatalogError> {
             meta: d.meta(),
             rule,
         });
+    }
+    for (at, field) in carried {
+        let carry = &mut descriptors[at].carry;
+        if !carry.contains(&field) {
+            carry.push(field);
+        }
     }
     Ok(Correlations::new(linked))
 }

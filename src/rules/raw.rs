@@ -117,6 +117,46 @@ impl RawDescriptor {
     }
 }
 
+impl RawDescriptor {
+    /// The documents of a rule file (`---` between them), each read as one rule; a file of one
+    /// document is read by [`RawDescriptor::parse`], whose errors say more.
+    pub fn parse_all(text: &str, source: &str) -> Result<Vec<RawDescriptor>, CatalogError> {
+        if !several_documents(text) {
+            return RawDescriptor::parse(text, source).map(|raw| vec![raw]);
+        }
+        let mut docs = Vec::new();
+        for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
+            let value = Value::deserialize(doc)
+                .map_err(|e| CatalogError::invalid(source, format!("document {}: {e}", i + 1)))?;
+            docs.push(value);
+        }
+        if docs.len() <= 1 {
+            return RawDescriptor::parse(text, source).map(|raw| vec![raw]);
+        }
+        docs.into_iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let invalid =
+                    |m: String| CatalogError::invalid(source, format!("document {}: {m}", i + 1));
+                sigma::check_rule_kinds(None, value.get("action"))
+                    .map_err(|e| invalid(e.to_string()))?;
+                RawDescriptor::deserialize(value).map_err(|e| invalid(e.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// Whether a `---` line separates documents (one opening the file does not).
+fn several_documents(text: &str) -> bool {
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    if lines.next().is_some_and(|l| l.trim_end() == "---") {
+        lines.next();
+    }
+    lines.any(|l| l.trim_end() == "---" || l.starts_with("--- "))
+}
+
 /// A key that is there, whatever its value (`null` too).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)

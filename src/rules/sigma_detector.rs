@@ -30,6 +30,9 @@ pub struct SigmaRule {
     pub severity: Severity,
     /// Record fields that, with the principal, form the alert subject.
     pub group_by: Vec<String>,
+    /// Further record fields its findings carry in their evidence because a correlation rule
+    /// groups or counts by them (not part of the subject).
+    pub carry: Vec<String>,
     /// The compiled detection.
     pub matcher: Arc<SigmaMatcher>,
 }
@@ -39,7 +42,7 @@ impl SigmaRule {
     /// `None`: the whole record.
     pub fn keys(&self) -> Option<Vec<String>> {
         let mut keys = self.matcher.keys()?.to_vec();
-        for field in &self.group_by {
+        for field in self.group_by.iter().chain(&self.carry) {
             keys.extend(field.split('.').next().map(str::to_string));
         }
         keys.sort();
@@ -79,7 +82,17 @@ impl SigmaRule {
         for (field, v) in values {
             f = f.with(&field, v);
         }
+        for field in &self.carry {
+            if !self.group_by.contains(field) {
+                f = f.with(field, field_text(json, field));
+            }
+        }
         f
+    }
+
+    /// Whether its findings read the record's JSON value (for their subject or evidence).
+    fn reads_fields(&self) -> bool {
+        !self.group_by.is_empty() || !self.carry.is_empty()
     }
 }
 
@@ -199,7 +212,7 @@ impl Detector for SigmaRules {
         let wanted = &mut self.wanted;
         wanted.clear();
         wanted.extend(&self.candidates);
-        wanted.extend(matched.iter().filter(|&&i| !rules[i].group_by.is_empty()));
+        wanted.extend(matched.iter().filter(|&&i| rules[i].reads_fields()));
         let partial;
         let json = match self.set.keys_of(wanted) {
             _ if wanted.is_empty() => &Value::Null,
@@ -234,6 +247,7 @@ mod tests {
             title: format!("{id} title").into(),
             severity: Severity::High,
             group_by: group_by.iter().map(|s| s.to_string()).collect(),
+            carry: Vec::new(),
             matcher: Arc::new(
                 SigmaMatcher::compile(&serde_norway::from_str(detection).unwrap()).unwrap(),
             ),
