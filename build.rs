@@ -8,7 +8,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("detectors");
+    // Read when the script runs, not when it was compiled: a build script compiled for another
+    // checkout sharing the target directory must not look in that checkout's folder.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("detectors");
     println!("cargo:rerun-if-changed=detectors");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
@@ -16,7 +19,7 @@ fn main() {
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     names.retain(|n| n.ends_with(".yml") || n.ends_with(".yaml"));
     names.sort();
     let mut out = String::from(

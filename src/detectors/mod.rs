@@ -7,6 +7,7 @@ use crate::alert::finding::Finding;
 use crate::record::{Record, RecordError};
 
 mod cmk_downgrade;
+mod data_copied_out;
 mod exposure;
 mod exposure_attrs;
 mod exposure_base;
@@ -75,6 +76,11 @@ pub const NATIVE: &[(&str, Factory)] = &[
     (sensitive_tag::ID, |_| Box::new(sensitive_tag::SensitiveTag)),
     (resource_public::ID, |_| {
         Box::new(resource_public::ResourcePublic)
+    }),
+    (data_copied_out::ID, |s| {
+        Box::new(data_copied_out::DataCopiedOut::new(
+            s.trusted_accounts.clone(),
+        ))
     }),
     (protection_disabled::ID, |_| {
         Box::new(protection_disabled::ProtectionDisabled)

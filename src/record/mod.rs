@@ -260,6 +260,13 @@ impl<'a> Record<'a> {
             .unwrap_or("")
     }
 
+    /// The caller's account (`userIdentity.accountId`).
+    pub fn identity_account(&self) -> Option<&str> {
+        self.user_identity
+            .as_ref()
+            .and_then(|u| text(&u.account_id))
+    }
+
     /// The AWS service that made the call on the caller's behalf (`userIdentity.invokedBy`).
     pub fn invoked_by(&self) -> Option<&str> {
         self.user_identity
