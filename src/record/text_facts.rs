@@ -5,6 +5,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::packed::Searcher;
 use memchr::memmem::Finder;
 
 /// What a record's text says about how its values may be spelled.
@@ -30,14 +31,33 @@ const TYPED_OBJECTS: [&str; 4] = [
 impl TextFacts {
     /// Finds the facts of one record's JSON text.
     pub fn of(raw: &[u8]) -> TextFacts {
-        static DOTTED: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-            TYPED_OBJECTS
-                .map(|s| Finder::new(&format!("\"{s}.")).into_owned())
-                .into()
+        // One pass for the four names (a SIMD multi-literal search) where the machine has
+        // one, else a search per name.
+        static DOTTED: LazyLock<Dotted> = LazyLock::new(|| {
+            let keys = TYPED_OBJECTS.map(|s| format!("\"{s}."));
+            match Searcher::new(&keys) {
+                Some(one_pass) => Dotted::OnePass(one_pass),
+                None => Dotted::Each(keys.iter().map(|k| Finder::new(k).into_owned()).collect()),
+            }
         });
         TextFacts {
             plain: plain(raw),
-            dotted_keys: DOTTED.iter().any(|f| f.find(raw).is_some()),
+            dotted_keys: DOTTED.in_text(raw),
+        }
+    }
+}
+
+/// A search for the keys that start with a typed object's name and a dot.
+enum Dotted {
+    OnePass(Searcher),
+    Each(Vec<Finder<'static>>),
+}
+
+impl Dotted {
+    fn in_text(&self, raw: &[u8]) -> bool {
+        match self {
+            Dotted::OnePass(s) => s.find(raw).is_some(),
+            Dotted::Each(finders) => finders.iter().any(|f| f.find(raw).is_some()),
         }
     }
 }
