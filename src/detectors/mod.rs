@@ -15,6 +15,7 @@ mod exposure_net;
 pub mod fips_endpoint;
 mod fips_hosts;
 pub(crate) mod fips_policy;
+mod instance_credentials;
 mod kms_key_loss;
 mod kms_key_policy;
 mod kms_ref;
@@ -81,6 +82,9 @@ pub const NATIVE: &[(&str, Factory)] = &[
         Box::new(data_copied_out::DataCopiedOut::new(
             s.trusted_accounts.clone(),
         ))
+    }),
+    (instance_credentials::ID, |_| {
+        Box::new(instance_credentials::InstanceCredentials::default())
     }),
     (protection_disabled::ID, |_| {
         Box::new(protection_disabled::ProtectionDisabled)

@@ -90,7 +90,7 @@ impl Descriptor {
             None => CatalogError::invalid(source, message),
         };
         let written = Written::of(raw.native, raw.detection, raw.correlation).map_err(invalid)?;
-        check_tests(&raw.tests, written.is_correlation()).map_err(invalid)?;
+        check_tests(&raw.tests, &written).map_err(invalid)?;
         let dedup = match &raw.dedup {
             None => None,
             Some(span) => Some(
@@ -176,18 +176,25 @@ impl Descriptor {
 }
 
 /// Checks that the inline tests give what the descriptor's kind needs: `records` (a sequence)
-/// for a correlation, one `record` otherwise.
-fn check_tests(tests: &[InlineTest], correlation: bool) -> Result<(), String> {
+/// for a correlation, one `record` for a Sigma rule, either for a native detector (one that
+/// judges a delivery is tested on its records in order).
+fn check_tests(tests: &[InlineTest], kind: &Written) -> Result<(), String> {
     for t in tests {
-        let has_record = !t.record.is_null();
-        if correlation && (has_record || t.records.is_empty()) {
-            return Err(format!(
-                "test `{}`: a correlation rule is tested on `records` (a list)",
-                t.name
-            ));
-        }
-        if !correlation && (!has_record || !t.records.is_empty()) {
-            return Err(format!("test `{}`: needs one `record`", t.name));
+        let (one, many) = (!t.record.is_null(), !t.records.is_empty());
+        let fits = match kind {
+            _ if kind.is_correlation() => !one && many,
+            _ if kind.is_native() => one != many,
+            _ => one && !many,
+        };
+        if !fits {
+            let needs = if kind.is_correlation() {
+                "a correlation rule is tested on `records` (a list)"
+            } else if kind.is_native() {
+                "needs one `record`, or `records` (a list)"
+            } else {
+                "needs one `record`"
+            };
+            return Err(format!("test `{}`: {needs}", t.name));
         }
     }
     Ok(())

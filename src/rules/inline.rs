@@ -36,19 +36,26 @@ pub fn run_rule(catalog: &Catalog, d: &Descriptor, settings: &Settings) -> (usiz
     (d.tests.len(), failures)
 }
 
-/// One test of a native or Sigma rule: its record through the rule's detector alone. A record
-/// that does not parse is a failure, and so is the verdict on no findings.
+/// One test of a native or Sigma rule: its record (or, for a native detector that judges a
+/// delivery, its records in order, as one delivery) through the rule's detector alone. A
+/// record that does not parse is a failure, and so is the verdict on no findings.
 fn rule_test(d: &Descriptor, t: &InlineTest, settings: &Settings, failures: &mut Vec<String>) {
     let (id, source, name) = (d.detector_id(), &d.source, &t.name);
     let Some(mut detector) = d.build(settings) else {
         failures.push(format!("{source}: {name}: cannot build detector `{id}`"));
         return;
     };
-    let text = t.record.to_string();
-    let mut out = findings_in(&mut *detector, text.as_bytes()).unwrap_or_else(|e| {
-        failures.push(format!("{source}: {name}: record does not parse: {e}"));
-        Vec::new()
-    });
+    let mut out = Vec::new();
+    for record in std::iter::once(&t.record)
+        .filter(|r| !r.is_null())
+        .chain(&t.records)
+    {
+        let text = record.to_string();
+        match findings_in(&mut *detector, text.as_bytes()) {
+            Ok(found) => out.extend(found),
+            Err(e) => failures.push(format!("{source}: {name}: record does not parse: {e}")),
+        }
+    }
     detector.finish(&mut out);
     let matched = out.iter().any(|f| f.detector == id);
     if matched != (t.expect == Expect::Match) {

@@ -44,6 +44,11 @@ impl Written {
         matches!(self, Written::Correlation(_))
     }
 
+    /// Whether it names a native detector.
+    pub fn is_native(&self) -> bool {
+        matches!(self, Written::Native(_))
+    }
+
     /// The rule compiled: a native id must name a native detector, and a detection is
     /// compiled when `logsource` is CloudTrail's (else skipped, saying why).
     pub fn compile(self, logsource: Option<&Value>) -> Result<Kind, String> {
