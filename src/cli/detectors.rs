@@ -235,8 +235,15 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
                     writeln!(out, "skipped {file}: {} not run: {why}", d.detector_id())?;
                 }
                 None => {
+                    let n = match d.tests() {
+                        Ok(tests) => tests.len(),
+                        Err(e) => {
+                            refused += 1;
+                            writeln!(out, "error   {e}")?;
+                            continue;
+                        }
+                    };
                     loaded += 1;
-                    let n = d.tests.len();
                     let id = d.detector_id();
                     writeln!(out, "ok      {file}: {id} ({}, {n} tests)", d.kind.name())?;
                 }

@@ -127,10 +127,19 @@ fn links_by_name_or_sigma_id_and_refuses_what_it_cannot_honour() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("chaining them is not supported"), "{e}");
-    let e = with("title: x\ncorrelation: {type: temporal, rules: [a, b], timespan: 5m}\ntests: [{name: t, expect: match, record: {}}]\n")
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("tested on `records`"), "{e}");
+    let mut c = Catalog::embedded().unwrap();
+    let text = "title: x\nname: x\ncorrelation: {type: temporal, rules: [root-activity, console-auth-failures], timespan: 5m}\ntests: [{name: t, expect: match, record: {}}]\n";
+    c.add_texts(&[("extra.yml".into(), text.into())]).unwrap();
+    let d = c
+        .descriptors
+        .iter()
+        .find(|d| d.detector_id() == "x")
+        .unwrap();
+    let e = d.tests().unwrap_err().to_string();
+    assert!(
+        e.starts_with("extra.yml: test `t`: a correlation rule is tested on `records`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use super::error::CatalogError;
 use super::kind::{Kind, Written};
 use super::raw::{InlineTest, RawDescriptor};
 use super::source::file_stem;
+use super::tests_text::Tests;
 use crate::alert::finding::DetectorId;
 use crate::alert::severity::{Severity, UnknownSeverity};
 use crate::alert::DetectorMeta;
@@ -42,8 +43,8 @@ pub struct Descriptor {
     /// A deduplication window, in seconds: alerts for the same subject within it are
     /// published once, then summarised.
     pub dedup: Option<i64>,
-    /// The inline tests.
-    pub tests: Vec<InlineTest>,
+    /// The inline tests ([`Descriptor::tests`]), read on first use.
+    tests: Tests,
     /// Where it came from (a file name for embedded ones, a path otherwise).
     pub source: String,
     /// Native, Sigma or correlation.
@@ -90,7 +91,14 @@ impl Descriptor {
             None => CatalogError::invalid(source, message),
         };
         let written = Written::of(raw.native, raw.detection, raw.correlation).map_err(invalid)?;
-        check_tests(&raw.tests, &written).map_err(invalid)?;
+        let tests = match raw.tests_later {
+            Some(text) => Tests::later(text),
+            None => {
+                check_tests(&raw.tests, written.is_correlation(), written.is_native())
+                    .map_err(invalid)?;
+                Tests::parsed(raw.tests)
+            }
+        };
         let dedup = match &raw.dedup {
             None => None,
             Some(span) => Some(
@@ -125,11 +133,23 @@ impl Descriptor {
             group_by: raw.group_by,
             carry: Vec::new(),
             dedup,
-            tests: raw.tests,
+            tests,
             source: source.to_owned(),
             kind,
             severity,
         })
+    }
+
+    /// The inline tests, read (and checked for the shape the kind needs) on first use.
+    pub fn tests(&self) -> Result<&[InlineTest], CatalogError> {
+        let invalid = |message: String| CatalogError::invalid(&self.source, message);
+        let tests = self.tests.get().map_err(|e| invalid(e.to_owned()))?;
+        let (correlation, native) = (
+            self.kind.correlation().is_some(),
+            self.kind.native().is_some(),
+        );
+        check_tests(tests, correlation, native).map_err(invalid)?;
+        Ok(tests)
     }
 
     /// The stable detector id: `name`, else the native id, else the file stem.
@@ -178,18 +198,18 @@ impl Descriptor {
 /// Checks that the inline tests give what the descriptor's kind needs: `records` (a sequence)
 /// for a correlation, one `record` for a Sigma rule, either for a native detector (one that
 /// judges a delivery is tested on its records in order).
-fn check_tests(tests: &[InlineTest], kind: &Written) -> Result<(), String> {
+fn check_tests(tests: &[InlineTest], correlation: bool, native: bool) -> Result<(), String> {
     for t in tests {
         let (one, many) = (!t.record.is_null(), !t.records.is_empty());
-        let fits = match kind {
-            _ if kind.is_correlation() => !one && many,
-            _ if kind.is_native() => one != many,
+        let fits = match () {
+            _ if correlation => !one && many,
+            _ if native => one != many,
             _ => one && !many,
         };
         if !fits {
-            let needs = if kind.is_correlation() {
+            let needs = if correlation {
                 "a correlation rule is tested on `records` (a list)"
-            } else if kind.is_native() {
+            } else if native {
                 "needs one `record`, or `records` (a list)"
             } else {
                 "needs one `record`"

@@ -19,21 +19,25 @@ use std::sync::Arc;
 /// and one line per failure. A skipped Sigma rule's tests are not run (0 tests).
 pub fn run_rule(catalog: &Catalog, d: &Descriptor, settings: &Settings) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
+    if d.kind.skipped().is_some() {
+        return (0, failures);
+    }
+    let tests = match d.tests() {
+        Ok(tests) => tests,
+        Err(e) => return (1, vec![e.to_string()]),
+    };
     match &d.kind {
-        Kind::Sigma(_) if d.kind.skipped().is_some() => return (0, failures),
         Kind::Correlation(_) => {
-            let failed = d
-                .tests
+            let failed = tests
                 .iter()
                 .filter_map(|t| correlation_test(catalog, d, t, settings).err());
             failures.extend(failed);
         }
-        _ => d
-            .tests
+        _ => tests
             .iter()
             .for_each(|t| rule_test(d, t, settings, &mut failures)),
     }
-    (d.tests.len(), failures)
+    (tests.len(), failures)
 }
 
 /// One test of a native or Sigma rule: its record (or, for a native detector that judges a

@@ -53,3 +53,4 @@ mod raw;
 pub mod sigma;
 pub mod sigma_detector;
 mod source;
+mod tests_text;

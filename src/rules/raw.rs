@@ -5,6 +5,7 @@
 //! Imports [`super::error`] and the Sigma engine.
 
 use super::error::CatalogError;
+use super::tests_text;
 use crate::rules::sigma;
 use serde::Deserialize;
 use serde_json::Value;
@@ -62,6 +63,9 @@ pub struct RawDescriptor {
     pub(super) dedup: Option<String>,
     #[serde(default)]
     pub(super) tests: Vec<InlineTest>,
+    /// The `tests:` block left unread ([`super::tests_text`]), when it was cut out.
+    #[serde(skip)]
+    pub(super) tests_later: Option<String>,
     /// A Sigma correlation rule's block (`Some` whenever the key is there, even `null`).
     #[serde(default, deserialize_with = "present")]
     pub(super) correlation: Option<Value>,
@@ -101,7 +105,12 @@ impl RawDescriptor {
     /// YAML scalars become text where text is wanted, and a key given twice is refused.
     pub fn parse(text: &str, source: &str) -> Result<RawDescriptor, CatalogError> {
         let invalid = |message: String| CatalogError::invalid(source, message);
-        let raw: RawDescriptor = match serde_norway::from_str(text) {
+        let (rule, tests_later) = match tests_text::split(text) {
+            Some((rule, tests)) => (std::borrow::Cow::Owned(rule), Some(tests)),
+            None => (std::borrow::Cow::Borrowed(text), None),
+        };
+        let text = rule.as_ref();
+        let mut raw: RawDescriptor = match serde_norway::from_str(text) {
             Ok(raw) => raw,
             Err(e) => {
                 // A correlation or multi-document rule says so, not how it does not fit.
@@ -113,6 +122,7 @@ impl RawDescriptor {
             }
         };
         sigma::check_rule_kinds(None, raw.action.as_ref()).map_err(|e| invalid(e.to_string()))?;
+        raw.tests_later = tests_later;
         Ok(raw)
     }
 }
