@@ -12,7 +12,7 @@ use crate::alert::finding::{DetectorId, Finding, Summary};
 use crate::alert::severity::Severity;
 use crate::detectors::Detector;
 use crate::record::Record;
-use crate::rules::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed};
+use crate::rules::sigma::{parse_keys, CandidateMemo, RuleIndex, SigmaMatcher, Typed, TypedPath};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -38,16 +38,30 @@ pub struct SigmaRule {
 }
 
 impl SigmaRule {
-    /// The top-level record keys the rule reads, for matching and for its findings' subject;
-    /// `None`: the whole record.
+    /// The top-level record keys the rule reads, for matching and for its findings' fields
+    /// that the typed record does not hold; `None`: the whole record.
     pub fn keys(&self) -> Option<Vec<String>> {
         let mut keys = self.matcher.keys()?.to_vec();
         for field in self.group_by.iter().chain(&self.carry) {
-            keys.extend(field.split('.').next().map(str::to_string));
+            if TypedPath::new(field).is_none() {
+                keys.extend(field.split('.').next().map(str::to_string));
+            }
         }
         keys.sort();
         keys.dedup();
         Some(keys)
+    }
+
+    /// Its findings' fields (`group_by`, then `carry`), each with its typed path if the typed
+    /// record holds it.
+    fn fields(&self) -> Vec<(String, Option<TypedPath>)> {
+        let mut out: Vec<(String, Option<TypedPath>)> = Vec::new();
+        for field in self.group_by.iter().chain(&self.carry) {
+            if !out.iter().any(|(f, _)| f == field) {
+                out.push((field.clone(), TypedPath::new(field)));
+            }
+        }
+        out
     }
 
     /// Whether the rule reads `errorCode` or `errorMessage` (or the whole record): then it
@@ -61,39 +75,50 @@ impl SigmaRule {
     /// The finding for a record this rule matched. A rule that reads the error fields decides
     /// about failed calls itself and its `level` is the severity; for the others a failed call
     /// is one severity step lower, as for the native detectors.
-    fn finding<'r>(&self, record: &'r Record<'_>, json: &Value) -> Finding<'r> {
+    fn finding<'r>(&self, record: &'r Record<'_>, fields: &[(String, String)]) -> Finding<'r> {
         let mut target = String::new();
-        let mut values = Vec::new();
-        for field in &self.group_by {
-            let v = field_text(json, field);
+        for (field, v) in fields.iter().take(self.group_by.len()) {
             if field != "userIdentity.arn" {
                 if !target.is_empty() {
                     target.push(' ');
                 }
-                target.push_str(&v);
+                target.push_str(v);
             }
-            values.push((field.clone(), v));
         }
         let summary = Summary::Rule(Arc::clone(&self.title));
         let mut f = Finding::new(self.id.clone(), self.severity, record, target, summary);
         if self.reads_errors() {
             f.severity = self.severity;
         }
-        for (field, v) in values {
-            f = f.with(&field, v);
-        }
-        for field in &self.carry {
-            if !self.group_by.contains(field) {
-                f = f.with(field, field_text(json, field));
-            }
+        for (field, v) in fields {
+            f = f.with(field, v.as_str());
         }
         f
     }
+}
 
-    /// Whether its findings read the record's JSON value (for their subject or evidence).
-    fn reads_fields(&self) -> bool {
-        !self.group_by.is_empty() || !self.carry.is_empty()
-    }
+/// The values of a rule's finding fields: from the typed record where it vouches for them,
+/// else from `json` (the keys the rule reads), else, when the typed record cannot tell (an
+/// escape, a dotted key), from the whole record.
+fn field_values(
+    fields: &[(String, Option<TypedPath>)],
+    typed: &Typed<'_, '_>,
+    record: &Record<'_>,
+    json: &Value,
+) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(path, typed_path)| {
+            let v = match typed_path {
+                Some(p) => match typed.text(p) {
+                    Some(text) => text.to_owned(),
+                    None => field_text(record.json(), path),
+                },
+                None => field_text(json, path),
+            };
+            (path.clone(), v)
+        })
+        .collect()
 }
 
 /// The value of a dotted field as text ("" when absent; the first value through arrays).
@@ -122,6 +147,8 @@ pub struct SigmaSet {
     rules: Vec<SigmaRule>,
     /// Per rule, [`SigmaRule::keys`].
     keys: Vec<Option<Vec<String>>>,
+    /// Per rule, [`SigmaRule::fields`].
+    fields: Vec<Vec<(String, Option<TypedPath>)>>,
     index: RuleIndex,
 }
 
@@ -130,7 +157,13 @@ impl SigmaSet {
     pub fn new(rules: Vec<SigmaRule>) -> SigmaSet {
         let index = RuleIndex::new(rules.iter().map(|r| &*r.matcher));
         let keys = rules.iter().map(SigmaRule::keys).collect();
-        SigmaSet { rules, keys, index }
+        let fields = rules.iter().map(SigmaRule::fields).collect();
+        SigmaSet {
+            rules,
+            keys,
+            fields,
+            index,
+        }
     }
 
     /// The union of the top-level keys the rules at `positions` read; `None`: all keys.
@@ -212,7 +245,8 @@ impl Detector for SigmaRules {
         let wanted = &mut self.wanted;
         wanted.clear();
         wanted.extend(&self.candidates);
-        wanted.extend(matched.iter().filter(|&&i| rules[i].reads_fields()));
+        let untyped = |i: usize| self.set.fields[i].iter().any(|(_, t)| t.is_none());
+        wanted.extend(matched.iter().filter(|&&i| untyped(i)));
         let partial;
         let json = match self.set.keys_of(wanted) {
             _ if wanted.is_empty() => &Value::Null,
@@ -232,7 +266,8 @@ impl Detector for SigmaRules {
         );
         matched.sort_unstable();
         for &i in matched.iter() {
-            out.push(rules[i].finding(record, json));
+            let fields = field_values(&self.set.fields[i], &typed, record, json);
+            out.push(rules[i].finding(record, &fields));
         }
     }
 }
@@ -299,5 +334,32 @@ mod tests {
         let other = Record::parse(br#"{"eventName":"ListBuckets"}"#).unwrap();
         d.inspect(&other, &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn finding_fields_from_the_typed_record_or_the_json_when_it_cannot_tell() {
+        let set = Arc::new(SigmaSet::new(vec![rule(
+            "read",
+            "s:\n  eventName: GetSecretValue\ncondition: s\n",
+            &["userIdentity.arn", "requestParameters.secretId"],
+        )]));
+        assert_eq!(
+            set.keys[0].as_deref(),
+            Some(&["eventName".to_owned(), "requestParameters".to_owned()][..]),
+            "userIdentity is not parsed: the typed record holds its arn"
+        );
+        let mut d = SigmaRules::new(set);
+        for (text, arn) in [
+            (&br#"{"eventName":"GetSecretValue","userIdentity":{"arn":"arn:aws:iam::1:user/eve"},"requestParameters":{"secretId":"db"}}"#[..], "arn:aws:iam::1:user/eve"),
+            (&br#"{"eventName":"GetSecretValue","userIdentity":{"arn":"arn:aws:iam::1:user\/eve"},"requestParameters":{"secretId":"db"}}"#[..], "arn:aws:iam::1:user/eve"),
+            (&br#"{"eventName":"GetSecretValue","userIdentity.arn":"x","userIdentity":{"type":"Root"},"requestParameters":{"secretId":"db"}}"#[..], ""),
+            (&br#"{"eventName":"GetSecretValue","requestParameters":{"secretId":"db"}}"#[..], ""),
+        ] {
+            let record = Record::parse(text).unwrap();
+            let mut out = Vec::new();
+            d.inspect(&record, &mut out);
+            assert_eq!(out[0].evidence["userIdentity.arn"], arn, "{}", String::from_utf8_lossy(text));
+            assert_eq!(out[0].evidence["requestParameters.secretId"], "db");
+        }
     }
 }

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 pub use index::{CandidateMemo, Key, RuleIndex};
 pub use keys::parse_keys;
-pub use typed::Typed;
+pub use typed::{Typed, TypedPath};
 
 use condition::Expr;
 use detection::Selection;

@@ -26,6 +26,24 @@ pub(crate) enum Known<'r> {
     Absent,
 }
 
+/// A field path the typed record holds, with what [`Typed::lookup_resolved`] needs: for
+/// reading a finding's fields without parsing the record.
+#[derive(Debug)]
+pub struct TypedPath {
+    field: TypedField,
+    key_end: Finder<'static>,
+}
+
+impl TypedPath {
+    /// The path, if the typed record holds it.
+    pub fn new(path: &str) -> Option<TypedPath> {
+        let field = TypedField::from_path(path)?;
+        let last = path.rsplit('.').next().unwrap_or(path);
+        let key_end = Finder::new(&format!("{last}\"")).into_owned();
+        Some(TypedPath { field, key_end })
+    }
+}
+
 /// The typed view of one record that selections are decided on.
 pub struct Typed<'r, 'a> {
     record: &'r Record<'a>,
@@ -54,6 +72,15 @@ impl<'r, 'a> Typed<'r, 'a> {
             return None;
         }
         self.lookup_resolved(TypedField::from_path(path), key_end)
+    }
+
+    /// What `path` holds when the typed record knows for sure: `Some("")` when absent; `None`:
+    /// ask the JSON value.
+    pub fn text(&self, path: &TypedPath) -> Option<&'r str> {
+        match self.lookup_resolved(Some(path.field), &path.key_end)? {
+            Known::Text(text) => Some(text),
+            Known::Absent => Some(""),
+        }
     }
 
     /// The record's `userIdentity.type` as far as the rule index may rely on it.
