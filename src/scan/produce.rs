@@ -157,10 +157,10 @@ fn pump(
                 return;
             }
             let item = match element {
-                Element::Record(text) => {
+                Element::Record(text, facts) => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
-                    Item::Record(start..batch.data.len(), TextFacts::of(text))
+                    Item::Record(start..batch.data.len(), facts)
                 }
                 Element::NotObject => Item::NotObject,
                 Element::Oversized { offset, bytes } => Item::Oversized(offset, bytes),
