@@ -21,7 +21,7 @@ pub struct TextFacts {
 }
 
 /// The objects the typed record reads nested fields of.
-pub(crate) const TYPED_OBJECTS: [&str; 4] = [
+const TYPED_OBJECTS: [&str; 4] = [
     "userIdentity",
     "sessionContext",
     "sessionIssuer",

@@ -157,10 +157,10 @@ fn pump(
                 return;
             }
             let item = match element {
-                Element::Record(text, facts) => {
+                Element::Record(text) => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
-                    Item::Record(start..batch.data.len(), facts)
+                    Item::Record(start..batch.data.len(), TextFacts::of(text))
                 }
                 Element::NotObject => Item::NotObject,
                 Element::Oversized { offset, bytes } => Item::Oversized(offset, bytes),

@@ -4,13 +4,12 @@
 //! go out through a callback. It understands just enough JSON to find where each value ends
 //! (strings, escapes, nesting); records are parsed properly afterwards by serde.
 
-use crate::record::text_facts::{TextFacts, TYPED_OBJECTS};
 use memchr::memchr2;
 
 /// One element of the `Records` array.
 pub enum Element<'a> {
-    /// An object: the text of one record, and the facts found about its text on the way.
-    Record(&'a [u8], TextFacts),
+    /// An object: the text of one record.
+    Record(&'a [u8]),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
     /// An element larger than the splitter's limit: streamed past, never buffered.
@@ -109,15 +108,6 @@ pub struct Splitter {
     oversized: bool,
     /// Where the current element started.
     element_start: u64,
-    /// Where the current element started in the chunk being fed, while it lies wholly in
-    /// it: it is handed out from the chunk, not copied.
-    in_chunk: Option<usize>,
-    /// Where the string being scanned started in the chunk (`None`: in an earlier chunk).
-    string_from: Option<usize>,
-    /// What the current element's text showed so far: an escape that spells a character
-    /// differently (`\u`, `\/`), a string starting with a typed object's name and a dot.
-    escaped: bool,
-    dotted: bool,
     /// What the text held so far.
     pub shape: Shape,
 }
@@ -142,10 +132,6 @@ impl Default for Splitter {
             max_element: super::Limits::default().max_record,
             oversized: false,
             element_start: 0,
-            in_chunk: None,
-            string_from: None,
-            escaped: false,
-            dotted: false,
             shape: Shape::default(),
         }
     }
@@ -172,7 +158,6 @@ impl Splitter {
     /// Feeds the next chunk; calls `on` for each element of `Records` completed in it.
     pub fn feed(&mut self, buf: &[u8], on: &mut dyn FnMut(Element<'_>)) -> Result<(), SplitError> {
         let mut i = 0;
-        self.string_from = None;
         while i < buf.len() {
             let b = buf[i];
             let at = self.offset + i as u64;
@@ -276,45 +261,27 @@ impl Splitter {
                     self.oversized = false;
                     self.element_start = at;
                     self.object = b == b'{';
-                    self.escaped = false;
-                    self.dotted = false;
                     self.begin_value(b);
                     self.state = State::Element;
                     if self.kind == Kind::Scalar {
                         continue;
                     }
-                    self.in_chunk = Some(i);
+                    self.record.push(b);
                 }
                 State::Element => {
                     let (next, done) = self.scan_value(buf, i);
-                    // A record wholly in this chunk is handed out from it; one that spans
-                    // chunks is gathered in `record`.
-                    let from = self.in_chunk.unwrap_or(i);
                     if self.object && !self.oversized {
-                        if (self.record.len() + (next - from)) as u64 > self.max_element {
+                        if (self.record.len() + (next - i)) as u64 > self.max_element {
                             // Read past from here on; the memory it took goes back.
                             self.oversized = true;
-                            self.in_chunk = None;
                             self.record = Vec::with_capacity(64 * 1024);
-                        } else if !done {
-                            self.record.extend_from_slice(&buf[from..next]);
-                            self.in_chunk = None;
+                        } else {
+                            self.record.extend_from_slice(&buf[i..next]);
                         }
                     }
                     i = next;
                     if done {
                         self.state = State::ElementCommaOrEnd;
-                        let text: &[u8] = match self.in_chunk.take() {
-                            Some(start) => &buf[start..next],
-                            None => {
-                                self.record.extend_from_slice(&buf[from..next]);
-                                &self.record
-                            }
-                        };
-                        let facts = TextFacts {
-                            plain: !self.escaped,
-                            dotted_keys: self.dotted,
-                        };
                         on(if self.oversized {
                             Element::Oversized {
                                 offset: self.element_start,
@@ -323,13 +290,13 @@ impl Splitter {
                         } else if !self.object {
                             Element::NotObject
                         } else if self.max_depth > MAX_DEPTH {
-                            let subtrees = cut_deep(text, &mut self.cut);
+                            let subtrees = cut_deep(&self.record, &mut self.cut);
                             Element::Cut {
                                 text: &self.cut,
                                 subtrees,
                             }
                         } else {
-                            Element::Record(text, facts)
+                            Element::Record(&self.record)
                         });
                     }
                     continue;
@@ -337,12 +304,6 @@ impl Splitter {
                 State::Done => return Err(bad(b)),
             }
             i += 1;
-        }
-        // An element that opened in this chunk and goes on in the next is gathered.
-        if let Some(start) = self.in_chunk.take() {
-            if self.object && !self.oversized {
-                self.record.extend_from_slice(&buf[start..]);
-            }
         }
         self.offset += buf.len() as u64;
         Ok(())
@@ -369,7 +330,6 @@ impl Splitter {
     /// Starts a value at its first byte (containers and strings consume it here).
     fn begin_value(&mut self, b: u8) {
         self.in_string = false;
-        self.string_from = None;
         self.escape = false;
         self.depth = 0;
         self.max_depth = 1;
@@ -402,7 +362,6 @@ impl Splitter {
             if self.in_string {
                 if self.escape {
                     self.escape = false;
-                    self.escaped |= matches!(buf[i], b'u' | b'/');
                     i += 1;
                     continue;
                 }
@@ -414,11 +373,6 @@ impl Splitter {
                             self.escape = true;
                         } else {
                             self.in_string = false;
-                            self.dotted |= match self.string_from {
-                                Some(from) => names_typed_object(&buf[from..i]),
-                                // Begun in an earlier chunk: assume the worst.
-                                None => true,
-                            };
                             if self.kind == Kind::Str {
                                 return (i + 1, true);
                             }
@@ -429,10 +383,7 @@ impl Splitter {
                 continue;
             }
             match buf[i] {
-                b'"' => {
-                    self.in_string = true;
-                    self.string_from = Some(i + 1);
-                }
+                b'"' => self.in_string = true,
                 b'{' | b'[' => {
                     self.depth += 1;
                     self.max_depth = self.max_depth.max(self.depth);
@@ -449,17 +400,6 @@ impl Splitter {
         }
         (i, false)
     }
-}
-
-/// Whether a string's text starts with a typed object's name and a dot (`userIdentity.type`):
-/// the text facts' `dotted_keys`.
-fn names_typed_object(text: &[u8]) -> bool {
-    if !matches!(text.first(), Some(b'u' | b's' | b't')) || memchr::memchr(b'.', text).is_none() {
-        return false;
-    }
-    TYPED_OBJECTS
-        .iter()
-        .any(|name| text.starts_with(name.as_bytes()) && text.get(name.len()) == Some(&b'.'))
 }
 
 /// Copies the record `text` (whose brackets balance) into `out`, each array or object opening
@@ -514,7 +454,7 @@ mod tests {
         let mut got = Vec::new();
         s.feed(text, &mut |e| {
             got.push(match e {
-                Element::Record(r, _) => (String::from_utf8_lossy(r).into_owned(), 0),
+                Element::Record(r) => (String::from_utf8_lossy(r).into_owned(), 0),
                 Element::NotObject => ("<not an object>".into(), 0),
                 Element::Oversized { offset, bytes } => (format!("<{bytes} at {offset}>"), 0),
                 Element::Cut { text, subtrees } => {
@@ -536,7 +476,7 @@ mod tests {
             for part in text.as_bytes().chunks(chunk) {
                 s.feed(part, &mut |e| {
                     got.push(match e {
-                        Element::Record(r, _) => String::from_utf8_lossy(r).into_owned(),
+                        Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
                         Element::Oversized { offset, bytes } => format!("{bytes} at {offset}"),
                         _ => "other".into(),
                     });
@@ -600,47 +540,5 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&expected).expect("the cut copy parses");
         assert_eq!(v["p"]["shallow"], "[{");
         assert_eq!(v["q"][1], "s");
-    }
-
-    #[test]
-    fn records_and_their_text_facts_are_the_same_whatever_the_chunks() {
-        let records = [
-            r#"{"eventName":"A","userIdentity":{"type":"Root"}}"#,
-            r#"{"eventName":"B","userIdentity.type":"Root","s":"x\"y"}"#,
-            r#"{"eventName":"C","tlsDetails.tlsVersion":"TLSv1"}"#,
-            r#"{"eventName":"D","v":"sessionIssuer.arn is a value"}"#,
-            r#"{"eventName":"E","k":"a\u0041b"}"#,
-            r#"{"eventName":"F","k":"a\/b","l":"C:\\users"}"#,
-            r#"{"eventName":"G","k":"C:\\users","userIdentityX":"u."}"#,
-        ];
-        let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
-        let text = text.as_bytes();
-        for chunk in [text.len(), 1, 2, 3, 7, 16, 40] {
-            let mut s = Splitter::default();
-            let mut got = Vec::new();
-            for piece in text.chunks(chunk) {
-                s.feed(piece, &mut |e| {
-                    if let Element::Record(r, facts) = e {
-                        got.push((r.to_vec(), facts));
-                    }
-                })
-                .unwrap();
-            }
-            assert_eq!(got.len(), records.len(), "chunks of {chunk}");
-            for ((r, facts), want) in got.iter().zip(records) {
-                assert_eq!(r.as_slice(), want.as_bytes(), "chunks of {chunk}");
-                let of = TextFacts::of(r);
-                assert_eq!(facts.plain, of.plain, "{want} in chunks of {chunk}");
-                if chunk == text.len() {
-                    assert_eq!(facts.dotted_keys, of.dotted_keys, "{want}");
-                } else {
-                    // A string begun in an earlier chunk counts as dotted: never less.
-                    assert!(
-                        facts.dotted_keys >= of.dotted_keys,
-                        "{want} in chunks of {chunk}"
-                    );
-                }
-            }
-        }
     }
 }
