@@ -166,15 +166,22 @@ impl SigmaSet {
         }
     }
 
-    /// The union of the top-level keys the rules at `positions` read; `None`: all keys.
-    fn keys_of(&self, positions: &[usize]) -> Option<Vec<&str>> {
-        let mut out: Vec<&str> = Vec::new();
-        for &i in positions {
-            for key in self.keys[i].as_deref()? {
-                if !out.contains(&key.as_str()) {
-                    out.push(key);
-                }
+    /// The union of the top-level keys the undecided rules at `positions` read and of the keys
+    /// holding the untyped finding fields of the rules at `decided`; `None`: all keys.
+    fn keys_of<'s>(&'s self, positions: &[usize], decided: &[usize]) -> Option<Vec<&'s str>> {
+        let mut out: Vec<&'s str> = Vec::new();
+        let mut add = |key: &'s str| {
+            if !out.contains(&key) {
+                out.push(key);
             }
+        };
+        for &i in positions {
+            self.keys[i].as_deref()?.iter().for_each(|k| add(k));
+        }
+        // A rule the typed record already decided needs only its findings' untyped fields.
+        for &i in decided {
+            let untyped = self.fields[i].iter().filter(|(_, t)| t.is_none());
+            untyped.for_each(|(path, _)| add(path.split('.').next().unwrap_or(path)));
         }
         Some(out)
     }
@@ -244,12 +251,11 @@ impl Detector for SigmaRules {
         // The JSON value: for the remaining candidates, and for the subject of findings.
         let wanted = &mut self.wanted;
         wanted.clear();
-        wanted.extend(&self.candidates);
         let untyped = |i: usize| self.set.fields[i].iter().any(|(_, t)| t.is_none());
         wanted.extend(matched.iter().filter(|&&i| untyped(i)));
         let partial;
-        let json = match self.set.keys_of(wanted) {
-            _ if wanted.is_empty() => &Value::Null,
+        let json = match self.set.keys_of(&self.candidates, wanted) {
+            _ if wanted.is_empty() && self.candidates.is_empty() => &Value::Null,
             Some(keys) => match parse_keys(record.raw, &keys) {
                 Ok(v) => {
                     partial = v;
