@@ -93,3 +93,54 @@ fn the_shipped_rules_pass_their_tests_as_a_folder_too_correlations_included() {
     let out = trailwatch(&["detectors", "test", dir.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
+
+#[test]
+fn check_links_correlations_as_replay_does_and_a_broken_tests_block_stops_no_replay() {
+    let dir = scratch("check-links");
+    let corr = "title: x\nname: xcorr\ncorrelation: {type: event_count, rules: [no-such-rule], \
+                group-by: [sourceIPAddress], timespan: 5m, condition: {gte: 2}}\n";
+    let lost = write(&dir, "x.yml", corr.as_bytes());
+    let dir_arg = dir.to_str().unwrap();
+    let out = trailwatch(&["detectors", "check", dir_arg], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let want = format!(
+        "error   {}: correlation: rule `no-such-rule`",
+        lost.display()
+    );
+    assert!(stdout.contains(&want), "{stdout}");
+    let _ = std::fs::remove_file(&lost);
+
+    let tests = "title: y\nname: yrule\nlogsource: {product: aws, service: cloudtrail}\n\
+                 detection: {s: {eventName: StopLogging}, condition: s}\ntests:\n  - name: a\n    expect: [\n";
+    let broken = write(&dir, "y.yml", tests.as_bytes());
+    let out = trailwatch(&["detectors", "check", dir_arg], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "error   {}: its `tests:` do not read",
+            broken.display()
+        )) && stdout.contains("line 7"),
+        "the file and the line: {stdout}"
+    );
+    let log = write(
+        &dir,
+        "log.json",
+        br#"{"Records":[{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com"}]}"#,
+    );
+    let out = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--detectors",
+            dir_arg,
+            log.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"detector\":\"yrule\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -117,7 +117,12 @@ fn partial_parse_gives_the_same_verdicts() {
                     .zip(typed.as_ref())
                     .and_then(|(p, t)| t.text(&p).map(str::to_owned));
                 let got = typed_text.unwrap_or_else(|| field_text(&partial, field));
-                assert_eq!(got, field_text(&full, field), "{}: {field}: {text}", rule.id);
+                assert_eq!(
+                    got,
+                    field_text(&full, field),
+                    "{}: {field}: {text}",
+                    rule.id
+                );
             }
         }
     }

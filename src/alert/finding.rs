@@ -259,7 +259,13 @@ impl<'r> Finding<'r> {
                     "" => "unknown principal",
                     p => p,
                 };
-                let mut line = format!("{title}: {} by {who}", self.event_name);
+                let mut line = format!("{title}: {}", self.event_name);
+                if !self.target.is_empty() {
+                    line.push_str(" on ");
+                    line.push_str(&self.target);
+                }
+                line.push_str(" by ");
+                line.push_str(who);
                 if let Some(code) = self.evidence.get("error_code").and_then(Value::as_str) {
                     push_failure(&mut line, code);
                 }

@@ -20,6 +20,9 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
         .map(|d| {
             let kind = match d.kind.skipped() {
                 Some(_) => "sigma (not run: logsource)".to_owned(),
+                None if catalog.correlations.is_quiet(d.detector_id()) => {
+                    format!("{} (base: feeds a correlation, no alert)", d.kind.name())
+                }
                 None => d.kind.name().to_owned(),
             };
             [
@@ -178,7 +181,7 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     };
     let builtin = Catalog::embedded().ok().unwrap_or_default();
     let mut seen = Catalog::default();
-    let (mut loaded, mut skipped, mut refused) = (0, 0, 0);
+    let (mut loaded, mut skipped, mut refused) = (0u32, 0u32, 0u32);
     let mut filters = Vec::new();
     for path in files {
         let file = path.display().to_string();
@@ -252,6 +255,12 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     }
     let mut known = builtin;
     known.descriptors.extend(seen.descriptors);
+    // Correlations are linked with the built-in rules, as replay links them.
+    if let Err(e) = known.link() {
+        refused += 1;
+        loaded = loaded.saturating_sub(1);
+        writeln!(out, "error   {e}")?;
+    }
     for f in filters {
         known.filters = vec![Arc::new(f)];
         let resolved = known.resolve_filters();

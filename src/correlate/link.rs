@@ -78,8 +78,8 @@ impl Correlations {
 
     /// Counts what `f` gives the correlations it feeds (those `on` says are on) into `out`.
     /// A finding whose `eventTime` cannot be read feeds none (windows are on event time); one
-    /// lacking a `group-by` field is not grouped with every other such record, but counted in
-    /// [`Observed::ungrouped`]. Groups are per account: the account the record is for is
+    /// lacking a `group-by` field (or the field a `value_count` counts) is not grouped with
+    /// every other such record, but counted in [`Observed::ungrouped`]. Groups are per account: the account the record is for is
     /// part of every group.
     pub fn observe(&self, f: &Finding<'_>, on: &dyn Fn(&str) -> bool, out: &mut Observed) {
         let Some(uses) = self.feeds.get(f.detector.as_str()) else {
@@ -105,7 +105,16 @@ impl Correlations {
                 continue;
             }
             let value = match (l.rule.kind, &l.rule.condition.field) {
-                (Kind::ValueCount, Some(field)) => field_of(f, field),
+                (Kind::ValueCount, Some(field)) => {
+                    match field_of(f, field).filter(|v| !v.is_empty()) {
+                        Some(v) => Some(v),
+                        // Nothing to count: not a distinct value of its own.
+                        None => {
+                            out.ungrouped += 1;
+                            continue;
+                        }
+                    }
+                }
                 _ => None,
             };
             let event = EventRef {

@@ -5,7 +5,7 @@
 //! number still left in free text. A responder sees scheme, host, user name, parameter or tag
 //! key and a hint (`j***@example.com`, `****1111`, `ghp_****`), never the value.
 
-mod mask;
+pub(crate) mod mask;
 pub mod sensitive;
 pub mod url;
 

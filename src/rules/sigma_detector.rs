@@ -78,7 +78,7 @@ impl SigmaRule {
     fn finding<'r>(&self, record: &'r Record<'_>, fields: &[(String, String)]) -> Finding<'r> {
         let mut target = String::new();
         for (field, v) in fields.iter().take(self.group_by.len()) {
-            if field != "userIdentity.arn" {
+            if field != "userIdentity.arn" && !v.is_empty() {
                 if !target.is_empty() {
                     target.push(' ');
                 }
@@ -90,7 +90,7 @@ impl SigmaRule {
         if self.reads_errors() {
             f.severity = self.severity;
         }
-        for (field, v) in fields {
+        for (field, v) in fields.iter().filter(|(_, v)| !v.is_empty()) {
             f = f.with(field, v.as_str());
         }
         f
@@ -116,9 +116,34 @@ fn field_values(
                 },
                 None => field_text(json, path),
             };
+            let v = if holds_secret(path) && !v.is_empty() {
+                crate::redact::mask::secret(&v)
+            } else {
+                v
+            };
             (path.clone(), v)
         })
         .collect()
+}
+
+/// Whether a field's name says it holds a secret (`masterUserPassword`, `secretString`,
+/// `secretAccessKey`, `sessionToken`, `privateKey`, `clientSecret`...): a rule that groups by
+/// it shows its value masked, never as written.
+fn holds_secret(path: &str) -> bool {
+    let name = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
+    let named = [
+        "password",
+        "token",
+        "privatekey",
+        "secretaccesskey",
+        "clientsecret",
+        "passphrase",
+    ];
+    named.iter().any(|n| name.contains(n))
+        || matches!(
+            name.as_str(),
+            "secretstring" | "secretbinary" | "secretvalue" | "credentials"
+        )
 }
 
 /// The value of a dotted field as text ("" when absent; the first value through arrays).
@@ -328,7 +353,7 @@ mod tests {
         assert_eq!(out[0].evidence["requestParameters.name"], "main");
         assert!(out[0]
             .summary_text()
-            .starts_with("stop title: StopLogging by arn:aws:iam::1:user/eve"));
+            .starts_with("stop title: StopLogging on main by arn:aws:iam::1:user/eve"));
         assert_eq!(out[1].detector, "denied");
         assert_eq!(
             out[1].severity,
@@ -364,8 +389,37 @@ mod tests {
             let record = Record::parse(text).unwrap();
             let mut out = Vec::new();
             d.inspect(&record, &mut out);
-            assert_eq!(out[0].evidence["userIdentity.arn"], arn, "{}", String::from_utf8_lossy(text));
+            let shown = out[0].evidence.get("userIdentity.arn").and_then(Value::as_str);
+            assert_eq!(shown.unwrap_or(""), arn, "{}", String::from_utf8_lossy(text));
             assert_eq!(out[0].evidence["requestParameters.secretId"], "db");
         }
+    }
+
+    #[test]
+    fn a_field_named_for_a_secret_is_masked_whatever_it_holds() {
+        let set = Arc::new(SigmaSet::new(vec![rule(
+            "reset",
+            "s:\n  eventName: ModifyDBInstance\ncondition: s\n",
+            &[
+                "requestParameters.masterUserPassword",
+                "requestParameters.dBInstanceIdentifier",
+            ],
+        )]));
+        let mut d = SigmaRules::new(set);
+        let text = br#"{"eventName":"ModifyDBInstance","requestParameters":{"masterUserPassword":"Sup3rS3cret!pw","dBInstanceIdentifier":"orders"}}"#;
+        let record = Record::parse(text).unwrap();
+        let mut out = Vec::new();
+        d.inspect(&record, &mut out);
+        let shown = serde_json::to_string(&out[0]).unwrap() + &out[0].summary_text();
+        assert!(!shown.contains("Sup3rS3cret"), "{shown}");
+        assert_eq!(
+            out[0].evidence["requestParameters.masterUserPassword"],
+            "****"
+        );
+        assert_eq!(
+            out[0].evidence["requestParameters.dBInstanceIdentifier"],
+            "orders"
+        );
+        assert!(!holds_secret("requestParameters.secretId") && holds_secret("x.sessionToken"));
     }
 }

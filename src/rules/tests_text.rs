@@ -48,7 +48,7 @@ impl Tests {
             let text = self.text.as_deref().unwrap_or_default();
             serde_norway::from_str::<Block>(text)
                 .map(|b| b.tests)
-                .map_err(|e| e.to_string())
+                .map_err(|e| format!("its `tests:` do not read (the rule itself loads): {e}"))
         });
         match parsed {
             Ok(tests) => Ok(tests),
