@@ -40,7 +40,11 @@ impl Catalog {
     /// The built-in descriptors (`detectors/` at build time).
     pub fn embedded() -> Result<Catalog, CatalogError> {
         let mut catalog = Catalog::default();
-        for e in on_two_threads(EMBEDDED, |(name, text)| Entry::parse(text, name)) {
+        let read = |(name, text): &(&str, &'static str)| match source::built_json(name) {
+            Some(json) => Descriptor::built_in(json, text, name).map(|d| Entry::Rules(vec![d])),
+            None => Entry::parse(text, name),
+        };
+        for e in on_two_threads(EMBEDDED, read) {
             catalog.push_entry(e?)?;
         }
         catalog.link()?;

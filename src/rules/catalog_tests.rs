@@ -255,3 +255,44 @@ fn every_built_in_sigma_rule_is_filed_under_event_names_or_sources() {
     unfiled.retain(|id| !filed_otherwise.contains(&id.as_str()));
     assert!(unfiled.is_empty(), "tried on every record: {unfiled:?}");
 }
+
+#[test]
+fn built_in_rules_read_from_their_json_are_the_rules_of_their_yaml() {
+    let mut compared = 0;
+    for (name, yaml) in EMBEDDED {
+        let Some(json) = source::built_json(name) else {
+            continue;
+        };
+        let from_yaml = Descriptor::parse(yaml, name).unwrap();
+        let from_json = Descriptor::built_in(json, yaml, name).unwrap();
+        let show = |d: &Descriptor| {
+            let tests: Vec<String> = d
+                .tests()
+                .unwrap()
+                .iter()
+                .map(|t| format!("{t:?}"))
+                .collect();
+            format!(
+                "{} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {tests:?}",
+                d.detector_id(),
+                d.title,
+                d.id,
+                d.severity(),
+                d.kind,
+                d.group_by,
+                d.references,
+                d.tags,
+                d.remediation,
+                d.dedup,
+                d.meta().title
+            )
+        };
+        assert_eq!(show(&from_json), show(&from_yaml), "{name}");
+        compared += 1;
+    }
+    assert_eq!(
+        compared,
+        EMBEDDED.len(),
+        "every built-in file is a one-document rule"
+    );
+}

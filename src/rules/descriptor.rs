@@ -63,6 +63,20 @@ impl Descriptor {
         Descriptor::from_raw(RawDescriptor::parse(text, source)?, source, None)
     }
 
+    /// A built-in rule from the JSON the build made of it (`EMBEDDED_JSON`: reading YAML is
+    /// slow), its tests left in `yaml`, its file, until asked for.
+    pub fn built_in(
+        json: &str,
+        yaml: &'static str,
+        source: &str,
+    ) -> Result<Descriptor, CatalogError> {
+        let raw: RawDescriptor =
+            serde_json::from_str(json).map_err(|e| CatalogError::invalid(source, e.to_string()))?;
+        let mut d = Descriptor::from_raw(raw, source, None)?;
+        d.tests = Tests::in_file(yaml);
+        Ok(d)
+    }
+
     /// Every rule of a file of one or more YAML documents (`---` between them), as the Sigma
     /// specification writes a base rule and its correlation in one file. A document without
     /// `name` is the file stem, then `-2`, `-3`... (as for filters). Nothing is returned

@@ -9,6 +9,14 @@ use std::path::{Path, PathBuf};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_detectors.rs"));
 
+/// The JSON the build made of a built-in rule file (one document, no tests), if it did.
+pub fn built_json(name: &str) -> Option<&'static str> {
+    EMBEDDED_JSON
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, json)| *json)
+}
+
 /// The file names an accounts file may have.
 pub const ACCOUNTS_FILE_NAMES: [&str; 3] = ["accounts.yml", "accounts.yaml", "accounts.csv"];
 

@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 pub struct Tests {
     /// The `tests:` block, with the lines before it left blank.
     text: Option<String>,
+    /// A built-in rule file whose block is cut out on first use.
+    file: Option<&'static str>,
     parsed: OnceLock<Result<Vec<InlineTest>, String>>,
 }
 
@@ -31,13 +33,27 @@ impl Tests {
     pub fn parsed(tests: Vec<InlineTest>) -> Tests {
         let parsed = OnceLock::new();
         let _ = parsed.set(Ok(tests));
-        Tests { text: None, parsed }
+        Tests {
+            text: None,
+            file: None,
+            parsed,
+        }
     }
 
     /// Tests to parse from `text` (a `tests:` block) on first use.
     pub fn later(text: String) -> Tests {
         Tests {
             text: Some(text),
+            file: None,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The tests of a built-in rule file, cut out of its text on first use.
+    pub fn in_file(file: &'static str) -> Tests {
+        Tests {
+            text: None,
+            file: Some(file),
             parsed: OnceLock::new(),
         }
     }
@@ -45,7 +61,8 @@ impl Tests {
     /// The tests, or why their YAML does not read.
     pub fn get(&self) -> Result<&[InlineTest], &str> {
         let parsed = self.parsed.get_or_init(|| {
-            let text = self.text.as_deref().unwrap_or_default();
+            let cut = self.file.and_then(split).map(|(_, tests)| tests);
+            let text = cut.as_deref().or(self.text.as_deref()).unwrap_or_default();
             serde_norway::from_str::<Block>(text)
                 .map(|b| b.tests)
                 .map_err(|e| format!("its `tests:` do not read (the rule itself loads): {e}"))
