@@ -60,7 +60,7 @@ def dress(record, at):
     rec = json.loads(json.dumps(record))
     rec.setdefault("eventVersion", "1.09")
     rec["eventTime"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    rec.setdefault("awsRegion", "us-east-1")
+    rec["awsRegion"] = "us-east-1"  # a delivery holds one region's records
     rec["recipientAccountId"] = ACCOUNT
     rec.setdefault("sourceIPAddress", "203.0.113.66")
     rec.setdefault("userAgent", AGENT)
