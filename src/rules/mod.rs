@@ -4,9 +4,10 @@
 //! The catalog is a small pipeline: a rule file is found and read ([`source`]), its YAML
 //! shape parsed with serde ([`raw`]), checked and compiled into a typed [`descriptor`] whose
 //! [`kind`] is native, Sigma or correlation (or the file is filters, or accounts: [`entry`]),
-//! and the [`catalog`] assembles them and links the correlation rules ([`link`]). The pipeline
-//! wraps the detectors behind the filters ([`filtered`]); [`inline`] runs the files' inline
-//! tests.
+//! and the [`catalog`] assembles them and links the correlation rules ([`link`]). Built-in
+//! files are read from the JSON the build made of them (YAML is slow to read), and a file's
+//! `tests:` only when they run ([`tests_text`]). The pipeline wraps the detectors behind the
+//! filters ([`filtered`]); [`inline`] runs the files' inline tests.
 //!
 //! A module imports only modules below it. Bottom up, with what each imports of `rules/`:
 //!
@@ -20,9 +21,10 @@
 //! entry           descriptor, filter, source         one file, typed: rule, filters or accounts
 //! link            descriptor, error                  correlation rules linked to base rules
 //! descriptor      kind, raw, source, error,          a rule checked and compiled
-//!                 sigma_detector
+//!                 sigma_detector, tests_text
 //! kind            sigma                              native | Sigma | correlation, as a type
-//! raw             error, sigma                       a rule file's YAML shape (serde)
+//! raw             error, sigma, tests_text           a rule file's YAML shape (serde)
+//! tests_text      raw                                a file's `tests:`, read on first use
 //! sigma_detector  sigma                              Sigma rules as one detector
 //! filter          filter_file, filter_probe, error,  filter files, checked and compiled
 //!                 source, dates, sigma
