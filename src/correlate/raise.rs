@@ -47,10 +47,25 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         .zip(&key.group)
         .map(|(f, v)| format!("{f} {v}"))
         .collect();
+    let values = shown_values(l, window);
     let what = match (l.rule.kind, &l.rule.condition.field) {
         (Kind::EventCount, _) => format!("{n} matches of {}", l.rule.rules.join(", ")),
         (Kind::ValueCount, Some(f)) => {
-            format!("{n} distinct {f} in matches of {}", l.rule.rules.join(", "))
+            let mut what = format!("{n} distinct {f} in matches of {}", l.rule.rules.join(", "));
+            if !values.is_empty() {
+                let listed: Vec<String> = values
+                    .iter()
+                    .take(SUMMARY_VALUES)
+                    .map(|v| short(v))
+                    .collect();
+                let more = if values.len() > SUMMARY_VALUES || (n as usize) > values.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                what.push_str(&format!(" ({}{more})", listed.join(", ")));
+            }
+            what
         }
         (Kind::ValueCount, None) => format!("{n} distinct values"),
         (Kind::Temporal, _) => format!("{n} of {} matched", l.rule.rules.join(", ")),
@@ -77,6 +92,9 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
     evidence.insert("group".into(), Value::Object(group));
     evidence.insert("condition".into(), json!(l.rule.condition.describe()));
     evidence.insert("measured".into(), json!(n));
+    if !values.is_empty() {
+        evidence.insert("values".into(), json!(values));
+    }
     Alert {
         schema: SCHEMA,
         id: alert_id(&parts),
@@ -113,6 +131,39 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         },
         calls: Calls::default(),
         truncated: false,
+    }
+}
+
+/// Distinct values listed in a value_count alert's summary.
+const SUMMARY_VALUES: usize = 5;
+
+/// The distinct values a value_count window counted, as far as the buckets kept them (sorted,
+/// at most [`MAX_NAMES`]), with any credential masked; none when the counted field's name says
+/// it holds a secret.
+fn shown_values(l: &Linked, window: &[&Bucket]) -> Vec<String> {
+    let Some(field) = l.rule.condition.field.as_deref() else {
+        return Vec::new();
+    };
+    if l.rule.kind != Kind::ValueCount || crate::redact::names_a_secret(field) {
+        return Vec::new();
+    }
+    let mut values: Vec<&Box<str>> = window.iter().flat_map(|b| &b.values).collect();
+    values.sort();
+    values.dedup();
+    values.truncate(MAX_NAMES);
+    values.into_iter().map(|v| crate::redact::text(v)).collect()
+}
+
+/// A value for a summary: an ARN by its resource (`secret:prod/db-AbCd`), anything cut to 60
+/// characters.
+fn short(v: &str) -> String {
+    let v = match v.strip_prefix("arn:") {
+        Some(rest) => rest.splitn(5, ':').nth(4).unwrap_or(v),
+        None => v,
+    };
+    match v.char_indices().nth(60) {
+        Some((at, _)) => format!("{}...", &v[..at]),
+        None => v.to_owned(),
     }
 }
 

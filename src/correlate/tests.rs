@@ -407,3 +407,26 @@ fn a_record_lacking_the_group_by_field_is_not_grouped_with_the_others_like_it() 
     assert_eq!(keys[0].account, "111122223333");
     assert_eq!(o.matches, 1, "a correlation turned off counts nothing");
 }
+
+#[test]
+fn a_value_count_alert_lists_the_values_it_counted_unless_they_are_secrets() {
+    let raised = |field: &str| {
+        let events: Vec<Observation> = ["arn:aws:secretsmanager:us-east-1:1:secret:b", "a", "c"]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| obs("ip", 0, &format!("v{i}"), T0 + i as i64, v))
+            .collect();
+        let mut e = engine(rule(Kind::ValueCount, 1, &[("gte", 3)], Some(field)));
+        e.observe("d", Observed::of(&events)).unwrap();
+        e.flush().unwrap().remove(0)
+    };
+    let a = raised("requestParameters.secretId");
+    assert_eq!(
+        a.evidence["values"],
+        serde_json::json!(["a", "arn:aws:secretsmanager:us-east-1:1:secret:b", "c"])
+    );
+    assert!(a.summary.contains("(a, secret:b, c)"), "{}", a.summary);
+    let hidden = raised("requestParameters.masterUserPassword");
+    assert!(hidden.evidence.get("values").is_none());
+    assert!(!hidden.summary.contains("secret:b"), "{}", hidden.summary);
+}

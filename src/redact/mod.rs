@@ -113,6 +113,26 @@ fn replace_spans(s: &str, mut spans: Vec<(usize, usize, String)>) -> String {
     out
 }
 
+/// Whether a field's name says it holds a secret (`masterUserPassword`, `secretString`,
+/// `secretAccessKey`, `sessionToken`, `privateKey`, `clientSecret`...): a value copied from
+/// such a field is shown masked, or not at all, never as written.
+pub fn names_a_secret(path: &str) -> bool {
+    let name = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
+    let named = [
+        "password",
+        "token",
+        "privatekey",
+        "secretaccesskey",
+        "clientsecret",
+        "passphrase",
+    ];
+    named.iter().any(|n| name.contains(n))
+        || matches!(
+            name.as_str(),
+            "secretstring" | "secretbinary" | "secretvalue" | "credentials"
+        )
+}
+
 /// Replaces each of `secrets` (and its percent-decoded form) in `s` by `****`.
 pub fn scrub(s: &str, secrets: &[String]) -> String {
     let mut out = s.to_owned();

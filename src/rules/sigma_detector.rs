@@ -116,7 +116,7 @@ fn field_values(
                 },
                 None => field_text(json, path),
             };
-            let v = if holds_secret(path) && !v.is_empty() {
+            let v = if crate::redact::names_a_secret(path) && !v.is_empty() {
                 crate::redact::mask::secret(&v)
             } else {
                 v
@@ -124,26 +124,6 @@ fn field_values(
             (path.clone(), v)
         })
         .collect()
-}
-
-/// Whether a field's name says it holds a secret (`masterUserPassword`, `secretString`,
-/// `secretAccessKey`, `sessionToken`, `privateKey`, `clientSecret`...): a rule that groups by
-/// it shows its value masked, never as written.
-fn holds_secret(path: &str) -> bool {
-    let name = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
-    let named = [
-        "password",
-        "token",
-        "privatekey",
-        "secretaccesskey",
-        "clientsecret",
-        "passphrase",
-    ];
-    named.iter().any(|n| name.contains(n))
-        || matches!(
-            name.as_str(),
-            "secretstring" | "secretbinary" | "secretvalue" | "credentials"
-        )
 }
 
 /// The value of a dotted field as text ("" when absent; the first value through arrays).
@@ -420,6 +400,7 @@ mod tests {
             out[0].evidence["requestParameters.dBInstanceIdentifier"],
             "orders"
         );
-        assert!(!holds_secret("requestParameters.secretId") && holds_secret("x.sessionToken"));
+        let secret = crate::redact::names_a_secret;
+        assert!(!secret("requestParameters.secretId") && secret("x.sessionToken"));
     }
 }
