@@ -78,7 +78,9 @@ impl SigmaRule {
     fn finding<'r>(&self, record: &'r Record<'_>, fields: &[(String, String)]) -> Finding<'r> {
         let mut target = String::new();
         for (field, v) in fields.iter().take(self.group_by.len()) {
-            if field != "userIdentity.arn" && !v.is_empty() {
+            // The principal and the call are said apart in the summary.
+            let said = matches!(field.as_str(), "userIdentity.arn" | "eventName");
+            if !said && !v.is_empty() {
                 if !target.is_empty() {
                     target.push(' ');
                 }
