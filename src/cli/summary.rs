@@ -87,7 +87,7 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         (
             t.ungrouped,
             "base-rule match",
-            "not correlated: their records lack a group-by field",
+            "not correlated: their records lack a group-by field or the field a value_count counts",
         ),
         (t.evicted, "correlation group", "evicted (cap reached)"),
         (
