@@ -264,6 +264,11 @@ impl Run<'_> {
             self.counts.not_log.get_or_insert_with(|| r.name.clone());
             return Ok(());
         }
+        if report.tls_unparsed > 0 {
+            self.counts
+                .tls_unparsed_file
+                .get_or_insert_with(|| r.name.clone());
+        }
         for w in &report.warnings {
             writeln!(err, "trailwatch: {}: warning: {w}", r.name)?;
         }

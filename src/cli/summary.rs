@@ -56,8 +56,13 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
     if t.tls_unparsed > 0 {
         let n = t.tls_unparsed;
         let what = if n == 1 { "version" } else { "versions" };
+        let file = match t.tls_unparsed_file.as_deref() {
+            Some(f) if n == 1 => format!(", in {f}"),
+            Some(f) => format!(", the first in {f}"),
+            None => String::new(),
+        };
         notes.push(format!(
-            "{n} TLS {what} not understood (tls-outdated could not judge those calls)"
+            "{n} TLS {what} not understood (tls-outdated could not judge those calls{file})"
         ));
     }
     if t.deep_subtrees > 0 {

@@ -28,6 +28,8 @@ pub struct Counts {
     pub oversized: u64,
     /// Records whose TLS version was not understood.
     pub tls_unparsed: u64,
+    /// The first file holding such a record, to name it (replay).
+    pub tls_unparsed_file: Option<String>,
     /// Subtrees nested too deep, not read.
     pub deep_subtrees: u64,
     /// Uncompressed bytes read.
@@ -91,6 +93,9 @@ impl Counts {
         }
         if self.not_log.is_none() {
             self.not_log.clone_from(&other.not_log);
+        }
+        if self.tls_unparsed_file.is_none() {
+            self.tls_unparsed_file.clone_from(&other.tls_unparsed_file);
         }
         for (k, n) in &other.alerts {
             *self.alerts.entry(k.clone()).or_default() += n;
