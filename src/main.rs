@@ -34,7 +34,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum DetectorsCommand {
-    /// List every detector: id, title, severity, kind (native, sigma or correlation; a base rule that only feeds a correlation says so), source file.
+    /// List every detector: id, title, severity, kind (native, sigma or correlation; a base
+    /// rule that only feeds a correlation says so), source file.
     List {
         /// Extra directory of detector files (repeatable).
         #[arg(long = "detectors", value_name = "DIR")]

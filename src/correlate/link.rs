@@ -79,8 +79,8 @@ impl Correlations {
     /// Counts what `f` gives the correlations it feeds (those `on` says are on) into `out`.
     /// A finding whose `eventTime` cannot be read feeds none (windows are on event time); one
     /// lacking a `group-by` field (or the field a `value_count` counts) is not grouped with
-    /// every other such record, but counted in [`Observed::ungrouped`]. Groups are per account: the account the record is for is
-    /// part of every group.
+    /// every other such record, but counted in [`Observed::ungrouped`]. Groups are per
+    /// account: the account the record is for is part of every group.
     pub fn observe(&self, f: &Finding<'_>, on: &dyn Fn(&str) -> bool, out: &mut Observed) {
         let Some(uses) = self.feeds.get(f.detector.as_str()) else {
             return;

@@ -108,7 +108,8 @@ impl DataCopiedOut {
         let bucket = str_at(&params, &["bucketName"]).unwrap_or_default();
         let key = str_at(&params, &["key"]).unwrap_or_default();
         let target = format!("{bucket}/{key}");
-        let owner = bucket_owner(record, bucket);
+        let named_owner = bucket_entry_account(record, bucket);
+        let owner = named_owner.unwrap_or_else(|| record.account());
         let kms = str_at(&params, &[KMS_HEADER]);
         if let Some(account) = self.foreign(kms.and_then(principal_account), owner) {
             return Some(Copy {
@@ -118,11 +119,15 @@ impl DataCopiedOut {
                 to: kms.unwrap_or_default().to_owned(),
             });
         }
-        let caller = record.identity_account();
-        if !copying || owned_by_caller(record, bucket) {
+        if !copying {
             return None;
         }
-        let account = self.foreign(Some(owner), caller.unwrap_or(owner))?;
+        // A copy into a bucket whose owner the record does not name (or by a caller of no
+        // named account) is not reported.
+        let (Some(owner), Some(caller)) = (named_owner, record.identity_account()) else {
+            return None;
+        };
+        let account = self.foreign(Some(owner), caller)?;
         let source = str_at(&params, &["x-amz-copy-source"]).unwrap_or("an object");
         Some(Copy {
             severity: Severity::Medium,
@@ -201,16 +206,6 @@ fn bucket_entry_account<'r>(record: &'r Record<'_>, bucket: &str) -> Option<&'r 
         .filter(|r| r.get("type").and_then(Value::as_str) == Some("AWS::S3::Bucket"))
         .find(|r| r.get("ARN").and_then(Value::as_str) == Some(arn.as_str()))
         .and_then(|r| r.get("accountId").and_then(Value::as_str))
-}
-
-/// Whether the record says nothing of the bucket's owner, or names the caller's account: a
-/// copy into a bucket of unknown owner is not reported.
-fn owned_by_caller(record: &Record<'_>, bucket: &str) -> bool {
-    let caller = record.identity_account();
-    match (bucket_entry_account(record, bucket), caller) {
-        (Some(owner), Some(caller)) => owner == caller,
-        _ => true,
-    }
 }
 
 #[cfg(test)]

@@ -83,9 +83,6 @@ impl Descriptor {
     /// unless every document loads.
     pub fn parse_all(text: &str, source: &str) -> Result<Vec<Descriptor>, CatalogError> {
         let docs = RawDescriptor::parse_all(text, source)?;
-        if docs.len() == 1 {
-            return Descriptor::parse(text, source).map(|d| vec![d]);
-        }
         docs.into_iter()
             .enumerate()
             .map(|(i, raw)| Descriptor::from_raw(raw, source, (i > 0).then_some(i + 1)))

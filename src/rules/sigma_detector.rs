@@ -42,23 +42,23 @@ impl SigmaRule {
     /// that the typed record does not hold; `None`: the whole record.
     pub fn keys(&self) -> Option<Vec<String>> {
         let mut keys = self.matcher.keys()?.to_vec();
-        for field in self.group_by.iter().chain(&self.carry) {
-            if TypedPath::new(field).is_none() {
-                keys.extend(field.split('.').next().map(str::to_string));
-            }
-        }
+        let untyped = self.fields().into_iter().filter(|f| f.typed.is_none());
+        keys.extend(untyped.map(|f| f.top_key().to_owned()));
         keys.sort();
         keys.dedup();
         Some(keys)
     }
 
-    /// Its findings' fields (`group_by`, then `carry`), each with its typed path if the typed
-    /// record holds it.
-    fn fields(&self) -> Vec<(String, Option<TypedPath>)> {
-        let mut out: Vec<(String, Option<TypedPath>)> = Vec::new();
-        for field in self.group_by.iter().chain(&self.carry) {
-            if !out.iter().any(|(f, _)| f == field) {
-                out.push((field.clone(), TypedPath::new(field)));
+    /// Its findings' fields (`group_by`, then `carry`), each once.
+    fn fields(&self) -> Vec<FindingField> {
+        let mut out: Vec<FindingField> = Vec::new();
+        for path in self.group_by.iter().chain(&self.carry) {
+            if !out.iter().any(|f| f.path == *path) {
+                out.push(FindingField {
+                    typed: TypedPath::new(path),
+                    secret: crate::redact::names_a_secret(path),
+                    path: path.clone(),
+                });
             }
         }
         out
@@ -99,31 +99,48 @@ impl SigmaRule {
     }
 }
 
+/// A record field a rule's findings carry, and how to read it, decided once per rule set.
+#[derive(Debug)]
+struct FindingField {
+    path: String,
+    /// Its typed path, if the typed record holds it.
+    typed: Option<TypedPath>,
+    /// Its name says it holds a secret: shown masked ([`crate::redact::names_a_secret`]).
+    secret: bool,
+}
+
+impl FindingField {
+    /// The top-level record key holding it.
+    fn top_key(&self) -> &str {
+        self.path.split('.').next().unwrap_or(&self.path)
+    }
+}
+
 /// The values of a rule's finding fields: from the typed record where it vouches for them,
 /// else from `json` (the keys the rule reads), else, when the typed record cannot tell (an
 /// escape, a dotted key), from the whole record.
 fn field_values(
-    fields: &[(String, Option<TypedPath>)],
+    fields: &[FindingField],
     typed: &Typed<'_, '_>,
     record: &Record<'_>,
     json: &Value,
 ) -> Vec<(String, String)> {
     fields
         .iter()
-        .map(|(path, typed_path)| {
-            let v = match typed_path {
+        .map(|f| {
+            let v = match &f.typed {
                 Some(p) => match typed.text(p) {
                     Some(text) => text.to_owned(),
-                    None => field_text(record.json(), path),
+                    None => field_text(record.json(), &f.path),
                 },
-                None => field_text(json, path),
+                None => field_text(json, &f.path),
             };
-            let v = if crate::redact::names_a_secret(path) && !v.is_empty() {
+            let v = if f.secret && !v.is_empty() {
                 crate::redact::mask::secret(&v)
             } else {
                 v
             };
-            (path.clone(), v)
+            (f.path.clone(), v)
         })
         .collect()
 }
@@ -155,7 +172,7 @@ pub struct SigmaSet {
     /// Per rule, [`SigmaRule::keys`].
     keys: Vec<Option<Vec<String>>>,
     /// Per rule, [`SigmaRule::fields`].
-    fields: Vec<Vec<(String, Option<TypedPath>)>>,
+    fields: Vec<Vec<FindingField>>,
     index: RuleIndex,
 }
 
@@ -187,8 +204,8 @@ impl SigmaSet {
         }
         // A rule the typed record already decided needs only its findings' untyped fields.
         for &i in decided {
-            let untyped = self.fields[i].iter().filter(|(_, t)| t.is_none());
-            untyped.for_each(|(path, _)| add(path.split('.').next().unwrap_or(path)));
+            let untyped = self.fields[i].iter().filter(|f| f.typed.is_none());
+            untyped.for_each(|f| add(f.top_key()));
         }
         Some(out)
     }
@@ -258,7 +275,7 @@ impl Detector for SigmaRules {
         // The JSON value: for the remaining candidates, and for the subject of findings.
         let wanted = &mut self.wanted;
         wanted.clear();
-        let untyped = |i: usize| self.set.fields[i].iter().any(|(_, t)| t.is_none());
+        let untyped = |i: usize| self.set.fields[i].iter().any(|f| f.typed.is_none());
         wanted.extend(matched.iter().filter(|&&i| untyped(i)));
         let partial;
         let json = match self.set.keys_of(&self.candidates, wanted) {

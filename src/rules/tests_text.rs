@@ -14,11 +14,20 @@ use std::sync::OnceLock;
 /// The inline tests of one rule: parsed, or their text until first use.
 #[derive(Debug, Clone, Default)]
 pub struct Tests {
-    /// The `tests:` block, with the lines before it left blank.
-    text: Option<String>,
-    /// A built-in rule file whose block is cut out on first use.
-    file: Option<&'static str>,
+    /// Where the tests are, until read.
+    unread: Unread,
     parsed: OnceLock<Result<Vec<InlineTest>, String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Unread {
+    /// Nothing to read (the tests were given parsed).
+    #[default]
+    Nothing,
+    /// A `tests:` block, with the lines before it left blank.
+    Block(String),
+    /// A built-in rule file whose block is cut out on first use.
+    File(&'static str),
 }
 
 #[derive(Deserialize)]
@@ -34,8 +43,7 @@ impl Tests {
         let parsed = OnceLock::new();
         let _ = parsed.set(Ok(tests));
         Tests {
-            text: None,
-            file: None,
+            unread: Unread::Nothing,
             parsed,
         }
     }
@@ -43,8 +51,7 @@ impl Tests {
     /// Tests to parse from `text` (a `tests:` block) on first use.
     pub fn later(text: String) -> Tests {
         Tests {
-            text: Some(text),
-            file: None,
+            unread: Unread::Block(text),
             parsed: OnceLock::new(),
         }
     }
@@ -52,8 +59,7 @@ impl Tests {
     /// The tests of a built-in rule file, cut out of its text on first use.
     pub fn in_file(file: &'static str) -> Tests {
         Tests {
-            text: None,
-            file: Some(file),
+            unread: Unread::File(file),
             parsed: OnceLock::new(),
         }
     }
@@ -61,16 +67,20 @@ impl Tests {
     /// The tests, or why their YAML does not read.
     pub fn get(&self) -> Result<&[InlineTest], &str> {
         let parsed = self.parsed.get_or_init(|| {
-            let cut = self.file.and_then(split).map(|(_, tests)| tests);
-            let text = cut.as_deref().or(self.text.as_deref()).unwrap_or_default();
+            let cut;
+            let text = match &self.unread {
+                Unread::Nothing => "",
+                Unread::Block(text) => text,
+                Unread::File(file) => {
+                    cut = split(file).map(|(_, tests)| tests).unwrap_or_default();
+                    &cut
+                }
+            };
             serde_norway::from_str::<Block>(text)
                 .map(|b| b.tests)
                 .map_err(|e| format!("its `tests:` do not read (the rule itself loads): {e}"))
         });
-        match parsed {
-            Ok(tests) => Ok(tests),
-            Err(e) => Err(e),
-        }
+        parsed.as_deref().map_err(String::as_str)
     }
 }
 
