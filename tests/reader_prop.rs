@@ -211,7 +211,7 @@ fn split_in_pieces(
     for &p in points.iter().chain(std::iter::once(&data.len())) {
         s.feed(&data[at..p], &mut |e| {
             got.push(match e {
-                Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
+                Element::Record(r, _) => String::from_utf8_lossy(r).into_owned(),
                 Element::NotObject => "<not an object>".into(),
                 Element::Oversized { offset, bytes } => format!("<{bytes} bytes at {offset}>"),
                 Element::Cut { text, subtrees } => {

@@ -23,6 +23,7 @@ fn odd() {
     ODD.with(|o| o.set(true));
 }
 
+#[cfg(test)]
 /// Whether a field read on this thread since the last call was null or of another type (and
 /// so read as absent); clears the note.
 pub fn take_odd() -> bool {

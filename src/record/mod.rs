@@ -5,10 +5,12 @@
 //! detector asks; the whole record as a `serde_json::Value` is parsed at most once, on demand.
 
 pub mod lenient;
+mod read;
 pub mod text_facts;
 pub mod tls;
 
 use crate::record::text_facts::TextFacts;
+use crate::scan::split::Tape;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -102,7 +104,7 @@ pub struct Record<'a> {
     #[serde(skip)]
     json: OnceCell<serde_json::Value>,
     #[serde(skip)]
-    facts: OnceCell<TextFacts>,
+    facts: TextFacts,
     /// A typed field held null or a value of another type (see [`Record::typed_exact`]).
     #[serde(skip)]
     odd_fields: bool,
@@ -164,7 +166,7 @@ pub enum RecordError {
     #[error("not a JSON object")]
     NotObject,
     #[error("{0}")]
-    Json(#[from] serde_json::Error),
+    Json(#[from] read::Syntax),
 }
 
 fn text<'s>(t: &'s Text<'_>) -> Option<&'s str> {
@@ -174,22 +176,23 @@ fn text<'s>(t: &'s Text<'_>) -> Option<&'s str> {
 impl<'a> Record<'a> {
     /// Parses one record from its JSON text (a JSON object).
     pub fn parse(bytes: &'a [u8]) -> Result<Record<'a>, RecordError> {
+        Record::parse_with_tape(bytes, Tape(&[]))
+    }
+
+    /// [`Record::parse`], told where the record's strings end by the splitter that cut it.
+    pub fn parse_with_tape(bytes: &'a [u8], tape: Tape<'_>) -> Result<Record<'a>, RecordError> {
         let raw = std::str::from_utf8(bytes).map_err(|e| RecordError::Utf8(e.valid_up_to()))?;
         if !raw.trim_start().starts_with('{') {
             return Err(RecordError::NotObject);
         }
-        lenient::take_odd();
-        let mut record: Record<'a> = serde_json::from_str(raw)?;
+        let mut record = read::record(raw, tape)?;
         record.raw = raw;
-        record.odd_fields = lenient::take_odd();
         Ok(record)
     }
 
-    /// The [`TextFacts`] of the record's text (found now unless the reading thread did).
+    /// The [`TextFacts`] of the record's text (found as it was read).
     pub fn text_facts(&self) -> TextFacts {
-        *self
-            .facts
-            .get_or_init(|| TextFacts::of(self.raw.as_bytes()))
+        self.facts
     }
 
     /// Whether no field the typed view reads held null or a value of another type: then a
@@ -197,11 +200,6 @@ impl<'a> Record<'a> {
     /// `"userIdentity.type"`, is another way to a value: see [`TextFacts::dotted_keys`].)
     pub fn typed_exact(&self) -> bool {
         !self.odd_fields
-    }
-
-    /// Hands over the [`TextFacts`] found for this record's text on the reading thread.
-    pub fn know_text_facts(&self, facts: TextFacts) {
-        let _ = self.facts.set(facts);
     }
 
     /// `eventName`, or empty.

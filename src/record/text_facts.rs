@@ -1,15 +1,10 @@
 //! Facts about a record's JSON text that rules would otherwise search for again and again.
 //!
-//! They are found once per record on the reading thread, beside the splitting, and travel with
-//! the record in its batch; a record parsed elsewhere finds them on first use.
+//! The record reader finds them as it reads (`record::read`): it meets every escape and every
+//! key anyway, so they cost no pass of their own.
 
-use std::sync::LazyLock;
-
-use aho_corasick::packed::Searcher;
-use memchr::memmem::Finder;
-
-/// What a record's text says about how its values may be spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a record's text says about how its values may be spelled (found as it is read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TextFacts {
     /// No `\u` or `\/` escape: letters, digits and most punctuation of keys and values are
     /// written as themselves (`\"`, `\\`, `\n` and the like may still be there), so a search
@@ -21,45 +16,20 @@ pub struct TextFacts {
 }
 
 /// The objects the typed record reads nested fields of.
-const TYPED_OBJECTS: [&str; 4] = [
-    "userIdentity",
-    "sessionContext",
-    "sessionIssuer",
-    "tlsDetails",
+const TYPED_OBJECTS: [&[u8]; 4] = [
+    b"userIdentity",
+    b"sessionContext",
+    b"sessionIssuer",
+    b"tlsDetails",
 ];
 
-impl TextFacts {
-    /// Finds the facts of one record's JSON text.
-    pub fn of(raw: &[u8]) -> TextFacts {
-        // One pass for the four names (a SIMD multi-literal search) where the machine has
-        // one, else a search per name.
-        static DOTTED: LazyLock<Dotted> = LazyLock::new(|| {
-            let keys = TYPED_OBJECTS.map(|s| format!("\"{s}."));
-            match Searcher::new(&keys) {
-                Some(one_pass) => Dotted::OnePass(one_pass),
-                None => Dotted::Each(keys.iter().map(|k| Finder::new(k).into_owned()).collect()),
-            }
-        });
-        TextFacts {
-            plain: plain(raw),
-            dotted_keys: DOTTED.in_text(raw),
-        }
-    }
-}
-
-/// A search for the keys that start with a typed object's name and a dot.
-enum Dotted {
-    OnePass(Searcher),
-    Each(Vec<Finder<'static>>),
-}
-
-impl Dotted {
-    fn in_text(&self, raw: &[u8]) -> bool {
-        match self {
-            Dotted::OnePass(s) => s.find(raw).is_some(),
-            Dotted::Each(finders) => finders.iter().any(|f| f.find(raw).is_some()),
-        }
-    }
+/// Whether `key` (decoded) starts with the name of a typed object and a dot.
+#[inline]
+pub fn dotted_key(key: &[u8]) -> bool {
+    matches!(key.first(), Some(b'u' | b's' | b't'))
+        && TYPED_OBJECTS
+            .iter()
+            .any(|o| key.len() > o.len() && key.starts_with(o) && key[o.len()] == b'.')
 }
 
 /// Whether `raw` has no `\u` or `\/` escape (which could spell a character differently).
@@ -99,7 +69,12 @@ mod tests {
 
     #[test]
     fn dotted_keys_of_typed_objects() {
-        let of = |t: &str| TextFacts::of(t.as_bytes()).dotted_keys;
+        let of = |t: &str| {
+            crate::record::Record::parse(t.as_bytes())
+                .unwrap()
+                .text_facts()
+                .dotted_keys
+        };
         assert!(!of(r#"{"userIdentity":{"type":"Root"},"a.b":1}"#));
         assert!(of(r#"{"userIdentity.type":"Root"}"#));
         assert!(of(

@@ -8,9 +8,8 @@
 //! for reuse once its records are gone.
 
 use super::batch::{Batch, Item};
-use crate::record::text_facts::TextFacts;
+use super::split::Tape;
 use crate::record::{Record, RecordError};
-use std::ops::Range;
 use yoke::{Yoke, Yokeable};
 
 /// One element of the `Records` array, parsed. Nearly every element is a record, so the
@@ -34,34 +33,37 @@ pub struct Elements<'a>(pub Vec<Parsed<'a>>);
 /// A batch with its elements parsed; the elements borrow the batch's buffer.
 pub struct ParsedBatch {
     elements: Yoke<Elements<'static>, Vec<u8>>,
+    tape: Vec<u32>,
     items: Vec<Item>,
 }
 
 impl ParsedBatch {
-    /// Parses every element of `batch`, handing each record the text facts found for it.
+    /// Parses every element of `batch`.
     pub fn parse(batch: Batch) -> ParsedBatch {
-        let Batch { data, items } = batch;
+        let Batch { data, tape, items } = batch;
         let elements = Yoke::attach_to_cart(data, |data: &[u8]| {
-            let read = |range: &Range<usize>, facts: &TextFacts| {
-                let record = Record::parse(&data[range.clone()])?;
-                record.know_text_facts(*facts);
-                Ok(record)
-            };
             let parse = |item: &Item| match item {
-                Item::Record(range, facts) => match read(range, facts) {
-                    Ok(record) => Parsed::Record(record),
-                    Err(e) => Parsed::Unreadable(e),
-                },
+                Item::Record(range, marks) => {
+                    match Record::parse_with_tape(&data[range.clone()], Tape(&tape[marks.clone()]))
+                    {
+                        Ok(record) => Parsed::Record(record),
+                        Err(e) => Parsed::Unreadable(e),
+                    }
+                }
                 Item::NotObject => Parsed::NotObject,
                 Item::Oversized(offset, bytes) => Parsed::Oversized(*offset, *bytes),
-                Item::Cut(range, facts, subtrees) => match read(range, facts) {
+                Item::Cut(range, subtrees) => match Record::parse(&data[range.clone()]) {
                     Ok(record) => Parsed::Cut(record, *subtrees),
                     Err(e) => Parsed::Unreadable(e),
                 },
             };
             Elements(items.iter().map(parse).collect())
         });
-        ParsedBatch { elements, items }
+        ParsedBatch {
+            elements,
+            tape,
+            items,
+        }
     }
 
     pub fn elements(&self) -> &[Parsed<'_>] {
@@ -72,6 +74,7 @@ impl ParsedBatch {
     pub fn into_batch(self) -> Batch {
         Batch {
             data: self.elements.into_backing_cart(),
+            tape: self.tape,
             items: self.items,
         }
     }
@@ -84,14 +87,14 @@ mod tests {
     #[test]
     fn parses_in_order_and_gives_the_buffer_back() {
         let text = br#"{"eventName":"A"}{"eventName":"#;
-        let facts = TextFacts::of(b"{}");
         let batch = Batch {
             data: text.to_vec(),
+            tape: Vec::new(),
             items: vec![
-                Item::Record(0..17, facts),
+                Item::Record(0..17, 0..0),
                 Item::NotObject,
-                Item::Record(17..text.len(), facts),
-                Item::Cut(0..17, facts, 2),
+                Item::Record(17..text.len(), 0..0),
+                Item::Cut(0..17, 2),
                 Item::Oversized(40, 9_000_000),
             ],
         };

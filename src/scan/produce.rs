@@ -9,7 +9,6 @@ use super::error::{Fault, ScanError};
 use super::limits::{Limits, RATIO_AFTER};
 use super::parsed::ParsedBatch;
 use super::split::{Element, Shape, Splitter};
-use crate::record::text_facts::TextFacts;
 use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -157,17 +156,19 @@ fn pump(
                 return;
             }
             let item = match element {
-                Element::Record(text) => {
+                Element::Record(text, tape) => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
-                    Item::Record(start..batch.data.len(), TextFacts::of(text))
+                    let marks = batch.tape.len();
+                    batch.tape.extend_from_slice(tape.0);
+                    Item::Record(start..batch.data.len(), marks..batch.tape.len())
                 }
                 Element::NotObject => Item::NotObject,
                 Element::Oversized { offset, bytes } => Item::Oversized(offset, bytes),
                 Element::Cut { text, subtrees } => {
                     let start = batch.data.len();
                     batch.data.extend_from_slice(text);
-                    Item::Cut(start..batch.data.len(), TextFacts::of(text), subtrees)
+                    Item::Cut(start..batch.data.len(), subtrees)
                 }
             };
             batch.items.push(item);
@@ -176,6 +177,7 @@ fn pump(
                     Some(next) => {
                         batch = next;
                         batch.data.clear();
+                        batch.tape.clear();
                         batch.items.clear();
                     }
                     None => gone = true,
@@ -270,7 +272,8 @@ mod tests {
         let text = br#"{"eventName":"A"}"#;
         let batch = || Batch {
             data: text.to_vec(),
-            items: vec![Item::Record(0..text.len(), TextFacts::of(text))],
+            items: vec![Item::Record(0..text.len(), 0..0)],
+            tape: Vec::new(),
         };
         let taken = Taken {
             gone: false,

@@ -8,8 +8,8 @@ use memchr::memchr2;
 
 /// One element of the `Records` array.
 pub enum Element<'a> {
-    /// An object: the text of one record.
-    Record(&'a [u8]),
+    /// An object: the text of one record, and where each of its strings ends (see [`Tape`]).
+    Record(&'a [u8], Tape<'a>),
     /// Anything else (a number, a string, an array...): not a record.
     NotObject,
     /// An element larger than the splitter's limit: streamed past, never buffered.
@@ -27,6 +27,17 @@ pub enum Element<'a> {
         /// How many subtrees were replaced.
         subtrees: u32,
     },
+}
+
+/// Where each string of a record ends, in order: the offset of its closing quote in the
+/// record's text, with [`Tape::ESCAPED`] set when the string holds a backslash. The splitter
+/// finds every quote anyway; the record reader then jumps from string to string.
+#[derive(Debug, Clone, Copy)]
+pub struct Tape<'a>(pub &'a [u32]);
+
+impl Tape<'_> {
+    /// Set on an entry whose string holds a backslash.
+    pub const ESCAPED: u32 = 1 << 31;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,8 +107,12 @@ pub struct Splitter {
     max_depth: u32,
     in_string: bool,
     escape: bool,
+    /// The current string held a backslash.
+    escaped: u32,
     key: Vec<u8>,
     record: Vec<u8>,
+    /// The ends of the current record's strings (see [`Tape`]).
+    tape: Vec<u32>,
     /// The copy of a too-deep record with its deep subtrees cut (rarely used).
     cut: Vec<u8>,
     object: bool,
@@ -124,8 +139,10 @@ impl Default for Splitter {
             max_depth: 0,
             in_string: false,
             escape: false,
+            escaped: 0,
             key: Vec::new(),
             record: Vec::with_capacity(64 * 1024),
+            tape: Vec::with_capacity(8 * 1024),
             cut: Vec::new(),
             object: false,
             offset: 0,
@@ -237,7 +254,7 @@ impl Splitter {
                     }
                 }
                 State::SkipValue => {
-                    let (next, done) = self.scan_value(buf, i);
+                    let (next, done) = self.scan_value(buf, i, None);
                     i = next;
                     if done {
                         self.state = State::CommaOrEnd;
@@ -258,6 +275,7 @@ impl Splitter {
                 },
                 State::ElementOrEnd => {
                     self.record.clear();
+                    self.tape.clear();
                     self.oversized = false;
                     self.element_start = at;
                     self.object = b == b'{';
@@ -269,7 +287,12 @@ impl Splitter {
                     self.record.push(b);
                 }
                 State::Element => {
-                    let (next, done) = self.scan_value(buf, i);
+                    // Offsets in the record's text: the bytes from `i` on are appended to it.
+                    let base = self.record.len().wrapping_sub(i);
+                    let keep = self.object
+                        && !self.oversized
+                        && self.max_element < u64::from(Tape::ESCAPED);
+                    let (next, done) = self.scan_value(buf, i, keep.then_some(base));
                     if self.object && !self.oversized {
                         if (self.record.len() + (next - i)) as u64 > self.max_element {
                             // Read past from here on; the memory it took goes back.
@@ -296,7 +319,7 @@ impl Splitter {
                                 subtrees,
                             }
                         } else {
-                            Element::Record(&self.record)
+                            Element::Record(&self.record, Tape(&self.tape))
                         });
                     }
                     continue;
@@ -331,6 +354,7 @@ impl Splitter {
     fn begin_value(&mut self, b: u8) {
         self.in_string = false;
         self.escape = false;
+        self.escaped = 0;
         self.depth = 0;
         self.max_depth = 1;
         self.kind = match b {
@@ -347,8 +371,9 @@ impl Splitter {
     }
 
     /// Scans the current value from `i`; returns where it stopped and whether the value ended.
-    /// A scalar ends before its delimiter, which is left for the caller.
-    fn scan_value(&mut self, buf: &[u8], mut i: usize) -> (usize, bool) {
+    /// A scalar ends before its delimiter, which is left for the caller. With `tape`, the offset
+    /// of `buf[0]` in the record, each string's end goes on the tape.
+    fn scan_value(&mut self, buf: &[u8], mut i: usize, tape: Option<usize>) -> (usize, bool) {
         if self.kind == Kind::Scalar {
             while i < buf.len() {
                 if is_ws(buf[i]) || matches!(buf[i], b',' | b']' | b'}') {
@@ -365,14 +390,19 @@ impl Splitter {
                     i += 1;
                     continue;
                 }
-                match memchr2(b'"', b'\\', &buf[i..]) {
+                match quote_or_backslash(&buf[i..]) {
                     None => return (buf.len(), false),
                     Some(p) => {
                         i += p;
                         if buf[i] == b'\\' {
                             self.escape = true;
+                            self.escaped = Tape::ESCAPED;
                         } else {
                             self.in_string = false;
+                            if let Some(base) = tape {
+                                self.tape.push(base.wrapping_add(i) as u32 | self.escaped);
+                            }
+                            self.escaped = 0;
                             if self.kind == Kind::Str {
                                 return (i + 1, true);
                             }
@@ -400,6 +430,31 @@ impl Splitter {
         }
         (i, false)
     }
+}
+
+/// Where the first `"` or `\\` of `hay` is. Most strings of a record are short: eight bytes
+/// at a time in a register find their end sooner than a call to a vector search, which takes
+/// over past the first 64 bytes.
+#[inline(always)]
+fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let has_byte = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut i = 0;
+    while i < 64 {
+        let Some(word) = hay.get(i..i + 8) else { break };
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        // The lowest flagged byte is exact (a borrow only flags bytes above a match).
+        let found = has_byte(w, b'"') | has_byte(w, b'\\');
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr2(b'"', b'\\', &hay[i..]).map(|p| i + p)
 }
 
 /// Copies the record `text` (whose brackets balance) into `out`, each array or object opening
@@ -454,7 +509,7 @@ mod tests {
         let mut got = Vec::new();
         s.feed(text, &mut |e| {
             got.push(match e {
-                Element::Record(r) => (String::from_utf8_lossy(r).into_owned(), 0),
+                Element::Record(r, _) => (String::from_utf8_lossy(r).into_owned(), 0),
                 Element::NotObject => ("<not an object>".into(), 0),
                 Element::Oversized { offset, bytes } => (format!("<{bytes} at {offset}>"), 0),
                 Element::Cut { text, subtrees } => {
@@ -476,7 +531,7 @@ mod tests {
             for part in text.as_bytes().chunks(chunk) {
                 s.feed(part, &mut |e| {
                     got.push(match e {
-                        Element::Record(r) => String::from_utf8_lossy(r).into_owned(),
+                        Element::Record(r, _) => String::from_utf8_lossy(r).into_owned(),
                         Element::Oversized { offset, bytes } => format!("{bytes} at {offset}"),
                         _ => "other".into(),
                     });
@@ -495,6 +550,33 @@ mod tests {
                 "chunks of {chunk}"
             );
             assert!(s.shape.complete && s.shape.records_array);
+        }
+    }
+
+    #[test]
+    fn the_first_quote_or_backslash_is_found_at_any_place() {
+        for len in 0..100 {
+            for at in 0..=len {
+                for (c, other) in [(b'"', b'\\'), (b'\\', b'"')] {
+                    let mut hay = vec![b'a'; len];
+                    hay.iter_mut()
+                        .skip(at + 1)
+                        .step_by(3)
+                        .for_each(|b| *b = other);
+                    if at < len {
+                        hay[at] = c;
+                    }
+                    // Bytes just below and above the two, and a byte with the high bit set.
+                    hay.iter_mut().take(at).step_by(2).for_each(|b| *b = 0x21);
+                    hay.iter_mut()
+                        .take(at)
+                        .skip(1)
+                        .step_by(4)
+                        .for_each(|b| *b = 0xdc);
+                    let want = memchr2(b'"', b'\\', &hay);
+                    assert_eq!(quote_or_backslash(&hay), want, "{len} {at}");
+                }
+            }
         }
     }
 
