@@ -12,7 +12,6 @@ pub mod tls;
 use crate::record::text_facts::TextFacts;
 use crate::scan::split::Tape;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
@@ -91,13 +90,13 @@ pub struct Record<'a> {
     pub session_credential_from_console: Option<bool>,
     #[serde(default, borrow)]
     /// `requestParameters`, unparsed.
-    pub request_parameters: Option<&'a RawValue>,
+    pub request_parameters: Option<RawJson<'a>>,
     #[serde(default, borrow)]
     /// `responseElements`, unparsed.
-    pub response_elements: Option<&'a RawValue>,
+    pub response_elements: Option<RawJson<'a>>,
     #[serde(default, borrow)]
     /// `additionalEventData`, unparsed.
-    pub additional_event_data: Option<&'a RawValue>,
+    pub additional_event_data: Option<RawJson<'a>>,
     /// The record's whole JSON text.
     #[serde(skip)]
     pub raw: &'a str,
@@ -156,6 +155,25 @@ pub struct TlsDetails<'a> {
     pub cipher_suite: Text<'a>,
     #[serde(default, borrow, deserialize_with = "lenient::string")]
     pub client_provided_host_header: Text<'a>,
+}
+
+/// One value of a record kept as its JSON text, unparsed (`requestParameters`...). Its
+/// grammar was checked as the record was read; its strings are decoded when it is parsed
+/// ([`Record::parse_part`]), and a part that does not parse then is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawJson<'a>(&'a str);
+
+impl<'a> RawJson<'a> {
+    /// The JSON text.
+    pub fn get(&self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&serde_json::value::RawValue>::deserialize(d).map(|raw| RawJson(raw.get()))
+    }
 }
 
 /// Why one record could not be read. The file goes on without it.
@@ -296,7 +314,7 @@ impl<'a> Record<'a> {
     }
 
     /// One of the free-form parts, parsed on demand (`None` when absent or `null`).
-    pub fn parse_part(part: Option<&RawValue>) -> Option<serde_json::Value> {
+    pub fn parse_part(part: Option<RawJson<'_>>) -> Option<serde_json::Value> {
         part.and_then(|r| serde_json::from_str(r.get()).ok())
             .filter(|v: &serde_json::Value| !v.is_null())
     }

@@ -2,15 +2,14 @@
 //!
 //! It reads what `Record`'s serde derive reads, with the same leniency (a field of another
 //! type is absent and noted as odd, a duplicate typed field refuses the record), and the tests
-//! hold the two equal. It is cheaper because it knows its fields: strings end at a quote found
-//! by `memchr`, keys are compared as bytes, and values no field wants are walked past, checking
-//! their grammar but not decoding them. A string's escapes are checked where the string is read;
-//! the free-form parts are handed to serde whole, which checks them.
+//! hold the two equal. It is cheaper because it knows its fields: strings end where the
+//! splitter's tape says (or at a quote found by `memchr`), keys are compared as bytes, and values no field wants are walked past, checking
+//! their grammar but not decoding them. A string's escapes are checked where the string is read
+//! (the free-form parts: when a detector parses them).
 
 use super::text_facts::{dotted_key, plain, TextFacts};
-use super::{Record, SessionContext, SessionIssuer, Text, TlsDetails, UserIdentity};
+use super::{RawJson, Record, SessionContext, SessionIssuer, Text, TlsDetails, UserIdentity};
 use crate::scan::split::Tape;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// Why a record's text is not JSON.
@@ -421,17 +420,13 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A free-form part kept as raw JSON (`null` is absent).
-    fn raw(&mut self, slot: &mut Option<&'a RawValue>) -> Read<()> {
+    fn raw(&mut self, slot: &mut Option<RawJson<'a>>) -> Read<()> {
         let start = self.at;
         self.skip(1)?;
         let text = &self.text[start..self.at];
-        if text == "null" {
-            return Ok(());
+        if text != "null" {
+            *slot = Some(RawJson(text));
         }
-        *slot = Some(serde_json::from_str(text).map_err(|_| Syntax {
-            at: start,
-            what: "a malformed value",
-        })?);
         Ok(())
     }
 }
