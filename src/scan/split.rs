@@ -113,6 +113,9 @@ pub struct Splitter {
     record: Vec<u8>,
     /// The ends of the current record's strings (see [`Tape`]).
     tape: Vec<u32>,
+    /// Where the current object starts in the chunk being fed, while none of it is in
+    /// `record` (most records lie whole in one chunk, and are never copied here).
+    here: Option<usize>,
     /// The copy of a too-deep record with its deep subtrees cut (rarely used).
     cut: Vec<u8>,
     object: bool,
@@ -143,6 +146,7 @@ impl Default for Splitter {
             key: Vec::new(),
             record: Vec::with_capacity(64 * 1024),
             tape: Vec::with_capacity(8 * 1024),
+            here: None,
             cut: Vec::new(),
             object: false,
             offset: 0,
@@ -284,27 +288,42 @@ impl Splitter {
                     if self.kind == Kind::Scalar {
                         continue;
                     }
-                    self.record.push(b);
+                    // An object is read where it lies in the chunk, and copied only if the
+                    // chunk ends before it does.
+                    self.here = self.object.then_some(i);
                 }
                 State::Element => {
-                    // Offsets in the record's text: the bytes from `i` on are appended to it.
-                    let base = self.record.len().wrapping_sub(i);
+                    // Offsets in the record's text, whose first byte is `buf[here]`, or whose
+                    // text so far is `record` (the bytes from `i` on go after it).
+                    let base = match self.here {
+                        Some(start) => 0usize.wrapping_sub(start),
+                        None => self.record.len().wrapping_sub(i),
+                    };
                     let keep = self.object
                         && !self.oversized
                         && self.max_element < u64::from(Tape::ESCAPED);
                     let (next, done) = self.scan_value(buf, i, keep.then_some(base));
                     if self.object && !self.oversized {
-                        if (self.record.len() + (next - i)) as u64 > self.max_element {
+                        let size = match self.here {
+                            Some(start) => next - start,
+                            None => self.record.len() + (next - i),
+                        };
+                        if size as u64 > self.max_element {
                             // Read past from here on; the memory it took goes back.
                             self.oversized = true;
+                            self.here = None;
                             self.record = Vec::with_capacity(64 * 1024);
-                        } else {
+                        } else if self.here.is_none() {
                             self.record.extend_from_slice(&buf[i..next]);
                         }
                     }
                     i = next;
                     if done {
                         self.state = State::ElementCommaOrEnd;
+                        let text = match self.here.take() {
+                            Some(start) => &buf[start..next],
+                            None => &self.record[..],
+                        };
                         on(if self.oversized {
                             Element::Oversized {
                                 offset: self.element_start,
@@ -313,13 +332,13 @@ impl Splitter {
                         } else if !self.object {
                             Element::NotObject
                         } else if self.max_depth > MAX_DEPTH {
-                            let subtrees = cut_deep(&self.record, &mut self.cut);
+                            let subtrees = cut_deep(text, &mut self.cut);
                             Element::Cut {
                                 text: &self.cut,
                                 subtrees,
                             }
                         } else {
-                            Element::Record(&self.record, Tape(&self.tape))
+                            Element::Record(text, Tape(&self.tape))
                         });
                     }
                     continue;
@@ -327,6 +346,10 @@ impl Splitter {
                 State::Done => return Err(bad(b)),
             }
             i += 1;
+        }
+        // The chunk ends inside an object read where it lay: its text so far is kept.
+        if let Some(start) = self.here.take() {
+            self.record.extend_from_slice(&buf[start..]);
         }
         self.offset += buf.len() as u64;
         Ok(())
