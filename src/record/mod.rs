@@ -203,8 +203,11 @@ impl<'a> Record<'a> {
         if !raw.trim_start().starts_with('{') {
             return Err(RecordError::NotObject);
         }
-        let mut record = read::record(raw, tape)?;
-        record.raw = raw;
+        let mut record = Record {
+            raw,
+            ..Record::default()
+        };
+        read::record(raw, tape, &mut record)?;
         Ok(record)
     }
 

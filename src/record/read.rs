@@ -27,9 +27,10 @@ type Read<T> = Result<T, Syntax>;
 /// As deep as serde_json reads (its recursion limit).
 const MAX_DEPTH: u32 = 128;
 
-/// Reads the record `text` (which starts with `{` after any whitespace). `tape`, where given,
-/// says where each string ends; without it (or where it does not fit) the text is searched.
-pub fn record<'a>(text: &'a str, tape: Tape<'_>) -> Read<Record<'a>> {
+/// Reads the record `text` (which starts with `{` after any whitespace) into `rec`, a default
+/// record. `tape`, where given, says where each string ends; without it (or where it does not
+/// fit) the text is searched.
+pub fn record<'a>(text: &'a str, tape: Tape<'_>, rec: &mut Record<'a>) -> Read<()> {
     let mut r = Reader {
         text,
         b: text.as_bytes(),
@@ -41,7 +42,6 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>) -> Read<Record<'a>> {
             dotted_keys: false,
         },
     };
-    let mut rec = Record::default();
     let mut seen = Seen(0);
     if r.peek() != Some(b'{') {
         return r.fail("expected an object");
@@ -80,11 +80,11 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>) -> Read<Record<'a>> {
     }
     rec.odd_fields = r.odd;
     rec.facts = r.facts;
-    Ok(rec)
+    Ok(())
 }
 
-fn user_identity<'a>(r: &mut Reader<'a, '_>, depth: u32) -> Read<UserIdentity<'a>> {
-    let (mut u, mut seen) = (UserIdentity::default(), Seen(0));
+fn user_identity<'a>(r: &mut Reader<'a, '_>, u: &mut UserIdentity<'a>, depth: u32) -> Read<()> {
+    let mut seen = Seen(0);
     r.object(depth, |r, key| match key {
         b"type" => seen.once(0, r)?.text(&mut u.kind),
         b"principalId" => seen.once(1, r)?.text(&mut u.principal_id),
@@ -96,41 +96,37 @@ fn user_identity<'a>(r: &mut Reader<'a, '_>, depth: u32) -> Read<UserIdentity<'a
             .once(6, r)?
             .nested(&mut u.session_context, session_context),
         _ => r.skip(depth),
-    })?;
-    Ok(u)
+    })
 }
 
-fn session_context<'a>(r: &mut Reader<'a, '_>, depth: u32) -> Read<SessionContext<'a>> {
-    let (mut c, mut seen) = (SessionContext::default(), Seen(0));
+fn session_context<'a>(r: &mut Reader<'a, '_>, c: &mut SessionContext<'a>, depth: u32) -> Read<()> {
+    let mut seen = Seen(0);
     r.object(depth, |r, key| match key {
         b"sessionIssuer" => seen
             .once(0, r)?
             .nested(&mut c.session_issuer, session_issuer),
         _ => r.skip(depth),
-    })?;
-    Ok(c)
+    })
 }
 
-fn session_issuer<'a>(r: &mut Reader<'a, '_>, depth: u32) -> Read<SessionIssuer<'a>> {
-    let (mut s, mut seen) = (SessionIssuer::default(), Seen(0));
+fn session_issuer<'a>(r: &mut Reader<'a, '_>, s: &mut SessionIssuer<'a>, depth: u32) -> Read<()> {
+    let mut seen = Seen(0);
     r.object(depth, |r, key| match key {
         b"type" => seen.once(0, r)?.text(&mut s.kind),
         b"arn" => seen.once(1, r)?.text(&mut s.arn),
         b"userName" => seen.once(2, r)?.text(&mut s.user_name),
         _ => r.skip(depth),
-    })?;
-    Ok(s)
+    })
 }
 
-fn tls_details<'a>(r: &mut Reader<'a, '_>, depth: u32) -> Read<TlsDetails<'a>> {
-    let (mut t, mut seen) = (TlsDetails::default(), Seen(0));
+fn tls_details<'a>(r: &mut Reader<'a, '_>, t: &mut TlsDetails<'a>, depth: u32) -> Read<()> {
+    let mut seen = Seen(0);
     r.object(depth, |r, key| match key {
         b"tlsVersion" => seen.once(0, r)?.text(&mut t.tls_version),
         b"cipherSuite" => seen.once(1, r)?.text(&mut t.cipher_suite),
         b"clientProvidedHostHeader" => seen.once(2, r)?.text(&mut t.client_provided_host_header),
         _ => r.skip(depth),
-    })?;
-    Ok(t)
+    })
 }
 
 /// The typed fields of one object read so far (a bit each): a second one refuses the record.
@@ -406,14 +402,14 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// An object field read by `read`; a value of another type is absent (and odd).
-    fn nested<T>(
+    fn nested<T: Default>(
         &mut self,
         slot: &mut Option<T>,
-        read: fn(&mut Reader<'a, '_>, u32) -> Read<T>,
+        read: fn(&mut Reader<'a, '_>, &mut T, u32) -> Read<()>,
     ) -> Read<()> {
         if self.b[self.at] == b'{' {
-            *slot = Some(read(self, 2)?);
-            return Ok(());
+            // Read in place: the typed objects are large, and moving them costs copies.
+            return read(self, slot.insert(T::default()), 2);
         }
         self.odd = true;
         self.skip(1)

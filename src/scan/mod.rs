@@ -7,6 +7,7 @@
 //! whatever the file size: a handful of batches.
 
 mod batch;
+mod blocks;
 mod detector;
 mod error;
 pub mod limits;

@@ -4,6 +4,7 @@
 //! go out through a callback. It understands just enough JSON to find where each value ends
 //! (strings, escapes, nesting); records are parsed properly afterwards by serde.
 
+use super::blocks;
 use memchr::memchr2;
 
 /// One element of the `Records` array.
@@ -406,6 +407,9 @@ impl Splitter {
             }
             return (i, false);
         }
+        if self.kind == Kind::Container {
+            return self.scan_blocks(buf, i, tape);
+        }
         while i < buf.len() {
             if self.in_string {
                 if self.escape {
@@ -451,6 +455,90 @@ impl Splitter {
             }
             i += 1;
         }
+        (i, false)
+    }
+
+    /// [`Splitter::scan_value`] for a container, 64 bytes at a time ([`blocks`]): only the
+    /// quotes, the brackets outside strings and the backslashes inside them are visited.
+    fn scan_blocks(&mut self, buf: &[u8], mut i: usize, tape: Option<usize>) -> (usize, bool) {
+        let mut carry = u64::from(self.escape);
+        let (mut in_string, mut escaped) = (self.in_string, self.escaped);
+        let mut padded: [u8; 64];
+        while i < buf.len() {
+            let len = (buf.len() - i).min(64);
+            let block: &[u8; 64] = match buf[i..].first_chunk::<64>() {
+                Some(block) => block,
+                None => {
+                    padded = [b' '; 64];
+                    padded[..len].copy_from_slice(&buf[i..]);
+                    &padded
+                }
+            };
+            let valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
+            let m = blocks::masks(block);
+            let backslash = m.backslash & valid;
+            let escaped_bytes = blocks::escaped(backslash, &mut carry);
+            if len < 64 {
+                // The chunk ends here: the next byte, first of the next chunk, is escaped when
+                // an odd run of backslashes ends the chunk.
+                carry = escaped_bytes >> len & 1;
+            }
+            let quotes = m.quote & valid & !escaped_bytes;
+            let inside = blocks::prefix_xor(quotes) ^ if in_string { !0 } else { 0 };
+            // The brackets outside strings, for the depth: the element may end in this block.
+            let mut brackets = (m.open | m.close) & valid & !inside;
+            let mut end = None;
+            while brackets != 0 {
+                let k = brackets.trailing_zeros();
+                brackets &= brackets - 1;
+                if m.open >> k & 1 == 1 {
+                    self.depth += 1;
+                    self.max_depth = self.max_depth.max(self.depth);
+                } else {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        end = Some(k as usize);
+                        break;
+                    }
+                }
+            }
+            let mine = match end {
+                Some(63) | None if len == 64 => !0,
+                Some(k) => (1u64 << (k + 1)) - 1,
+                None => valid,
+            };
+            if let Some(base) = tape {
+                // Each closing quote goes on the tape, flagged when its string held a
+                // backslash (one that began in an earlier block may have).
+                let mut closing = quotes & !inside & mine;
+                let backslashes = backslash & inside & mine;
+                let mut events = closing | backslashes;
+                if backslashes == 0 && closing != 0 {
+                    let k = closing.trailing_zeros() as usize;
+                    self.tape.push(base.wrapping_add(i + k) as u32 | escaped);
+                    escaped = 0;
+                    closing &= closing - 1;
+                    events = closing;
+                }
+                while events != 0 {
+                    let k = events.trailing_zeros() as usize;
+                    events &= events - 1;
+                    if backslashes >> k & 1 == 1 {
+                        escaped = Tape::ESCAPED;
+                    } else {
+                        self.tape.push(base.wrapping_add(i + k) as u32 | escaped);
+                        escaped = 0;
+                    }
+                }
+            }
+            if let Some(k) = end {
+                (self.in_string, self.escape, self.escaped) = (false, false, 0);
+                return (i + k + 1, true);
+            }
+            in_string = inside >> (len - 1) & 1 == 1;
+            i += len;
+        }
+        (self.in_string, self.escape, self.escaped) = (in_string, carry != 0, escaped);
         (i, false)
     }
 }
@@ -600,6 +688,34 @@ mod tests {
                     assert_eq!(quote_or_backslash(&hay), want, "{len} {at}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_cut_anywhere_gives_the_same_records_and_tapes() {
+        // Runs of backslashes of both parities, at and across 64-byte block edges.
+        let pad = "p".repeat(50);
+        let text = format!(
+            r#"{{"Records":[{{"a":"\\","{pad}":"\"}}\\","b":["x\\\"]{{"]}},{{"c":"{pad}\\\\"}}]}}"#
+        );
+        let run = |pieces: &[&[u8]]| {
+            let mut s = Splitter::default();
+            let mut got = Vec::new();
+            for piece in pieces {
+                s.feed(piece, &mut |e| {
+                    if let Element::Record(r, Tape(t)) = e {
+                        got.push((r.to_vec(), t.to_vec()));
+                    }
+                })
+                .unwrap();
+            }
+            got
+        };
+        let whole = run(&[text.as_bytes()]);
+        assert_eq!(whole.len(), 2);
+        for cut in 0..text.len() {
+            let (a, b) = text.as_bytes().split_at(cut);
+            assert_eq!(run(&[a, b]), whole, "cut at {cut}");
         }
     }
 
