@@ -175,7 +175,7 @@ fn top_groups_and_suggested_filters_tune_a_replay() {
     assert_eq!(rows.len(), 2, "a head and one group: {table}");
     assert!(
         rows[1].starts_with(
-            "4\tsecurity-group-changes\tarn:aws:sts::111122223333:assumed-role/deploy/*\t"
+            "4\tlow\tsecurity-group-changes\tarn:aws:sts::111122223333:assumed-role/deploy/*\t"
         ),
         "the role's sessions are one group: {table}"
     );
@@ -303,5 +303,117 @@ fn accounts_name_alerts_and_filters_select_on_environment() {
     assert!(
         line.contains("security-group-changes") && line.contains("filter (drop)"),
         "{line}"
+    );
+}
+
+/// A call by `arn` refused with AccessDenied, `i` seconds into the minute.
+fn denied(i: usize, arn: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","eventID":"ad-{i}","eventTime":"2026-11-30T10:0{}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventType":"AwsApiCall","awsRegion":"us-east-1","recipientAccountId":"111122223333","errorCode":"AccessDenied","userAgent":"aws-cli/2.17.20 md/Botocore#1.34.142 os/linux","userIdentity":{{"type":"AssumedRole","arn":"{arn}"}}}}"#,
+        i / 60,
+        i % 60
+    )
+}
+
+#[test]
+fn filters_never_silently_blind_correlations_and_suggestions_never_drop_high_findings() {
+    let dir = scratch("filters-correlations");
+    let mut records: Vec<String> = (0..25).map(|i| denied(i, EVE)).collect();
+    records.push(format!(
+        r#"{{"eventVersion":"1.08","eventID":"stop-1","eventTime":"2026-11-30T10:05:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventType":"AwsApiCall","awsRegion":"us-east-1","recipientAccountId":"111122223333","userAgent":"aws-cli/2.17.20 md/Botocore#1.34.142","userIdentity":{{"type":"AssumedRole","arn":"{DEPLOY}"}},"requestParameters":{{"name":"main"}}}}"#
+    ));
+    let file = write(&dir, "d.json", delivery(&records).as_bytes());
+    let file = file.to_str().unwrap();
+    let suggested = dir.join("suggested.yml");
+    let out = trailwatch(
+        &[
+            "replay",
+            "--top",
+            "10",
+            "--suggest-filters",
+            suggested.to_str().unwrap(),
+            file,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("FINDINGS\tSEVERITY\tDETECTOR"), "{table}");
+    assert!(table.contains("\thigh\tcloudtrail-tampering\t"), "{table}");
+    let suggestion = std::fs::read_to_string(&suggested).unwrap();
+    // The high finding is lowered, not dropped; the correlation gets no filter of its own;
+    // the user agent is matched by product and major version.
+    let tampering = suggestion
+        .split("---")
+        .find(|doc| doc.contains("rules: [cloudtrail-tampering]"))
+        .expect("a filter for the tampering group");
+    assert!(tampering.contains("action: lower"), "{suggestion}");
+    assert!(
+        !suggestion.contains("rules: [access-denied-burst]"),
+        "{suggestion}"
+    );
+    assert!(
+        suggestion.contains("No filter for access-denied-burst: it is a correlation rule"),
+        "{suggestion}"
+    );
+    assert!(
+        suggestion.contains("userAgent|startswith: 'aws-cli/2.'"),
+        "{suggestion}"
+    );
+
+    // A filter naming the correlation is refused by the gate and by the run, alike.
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let filter = |name: &str, rule: &str| {
+        format!(
+            "title: t\nname: {name}\nreason: r\nowner: o\nlogsource: {{product: aws, service: cloudtrail}}\nfilter:\n    rules: [{rule}]\n    eve:\n        userIdentity.arn: '{EVE}'\n    condition: not eve\n"
+        )
+    };
+    std::fs::write(
+        rules.join("quiet.yml"),
+        filter("quiet", "access-denied-burst"),
+    )
+    .unwrap();
+    let rules_dir = rules.to_str().unwrap();
+    let check = trailwatch(&["detectors", "check", rules_dir], None);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stdout));
+    let why = "names the correlation rule `access-denied-burst`";
+    assert!(text(&check.stdout).contains(why), "{}", text(&check.stdout));
+    let run = trailwatch(&["replay", "--detectors", rules_dir, file], None);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains(why), "{}", text(&run.stderr));
+
+    // A filter on the base rule: what it drops is not counted by the correlation, and the
+    // summary says so.
+    std::fs::write(
+        rules.join("quiet.yml"),
+        filter("quiet", "unauthorized-api-calls"),
+    )
+    .unwrap();
+    let run = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--detectors",
+            rules_dir,
+            file,
+        ],
+        None,
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(
+        !detectors_of(&run)
+            .iter()
+            .any(|(d, _)| d == "access-denied-burst"),
+        "{}",
+        text(&run.stdout)
+    );
+    assert!(
+        text(&run.stderr).contains(
+            "dropped findings not counted by correlations: access-denied-burst (25 of unauthorized-api-calls)"
+        ),
+        "{}",
+        text(&run.stderr)
     );
 }

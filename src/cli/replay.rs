@@ -3,11 +3,11 @@
 use super::correlation::{self, CorrelationOptions};
 use super::inputs::{self, Input};
 use super::memory::ReplayMemory;
-use super::summary::summary;
+use super::summary::{filtered_correlations, summary};
 use super::top::{self, Top};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
-use crate::correlate::Dedup;
+use crate::correlate::{Correlations, Dedup};
 use crate::delivery::{Analysis, Pipeline};
 use crate::output::{self, Format};
 use crate::redact::Redacted;
@@ -158,6 +158,8 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         writeln!(err, "trailwatch: no deliveries (*.json.gz, *.json) found")?;
     }
     summary(counts, started.elapsed().as_secs_f64(), err)?;
+    let correlations = &job.pipeline.catalog.correlations;
+    filtered_correlations(&counts.suppressed, correlations, err)?;
     let tripped = job
         .fail_on
         .filter(|f| counts.worst.is_some_and(|w| w >= *f));
@@ -326,7 +328,8 @@ impl Run<'_> {
         self.memory.save();
         self.faults(err)?;
         if let Some(top) = &self.job.top {
-            noisiest(top, &self.top, out, err)?;
+            let correlations = &self.job.pipeline.catalog.correlations;
+            noisiest(top, &self.top, correlations, out, err)?;
         }
         Ok(())
     }
@@ -359,6 +362,7 @@ impl Run<'_> {
 fn noisiest(
     job: &TopJob,
     t: &Top,
+    correlations: &Correlations,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -366,10 +370,19 @@ fn noisiest(
     top::write_table(&rows, out)?;
     if let Some(path) = &job.suggest {
         let mut text = Vec::new();
-        top::write_suggestions(&rows, &mut text)?;
+        let (selected, correlated) = top::write_suggestions(&rows, correlations, &mut text)?;
         std::fs::write(path, text)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        writeln!(err, "trailwatch: suggested filters for {} groups written to {}: fill in `reason` and `owner`, review, commit", rows.len(), path.display())?;
+        let groups = if selected == 1 { "group" } else { "groups" };
+        let mut line = format!(
+            "trailwatch: suggested filters for {selected} {groups} written to {}",
+            path.display()
+        );
+        if correlated > 0 {
+            let rules = if correlated == 1 { "rule" } else { "rules" };
+            line += &format!(" ({correlated} more of correlation {rules}: the file names their base rules instead)");
+        }
+        writeln!(err, "{line}: fill in `reason` and `owner`, review, commit")?;
     }
     Ok(())
 }

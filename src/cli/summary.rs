@@ -1,7 +1,9 @@
 //! The summary a replay run writes to stderr at the end, from its [`Counts`].
 
+use crate::correlate::Correlations;
 use crate::rules::filtered::FilterTally;
 use crate::stage::Counts;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// The summary lines of a run that took `seconds`.
@@ -130,6 +132,36 @@ fn filtered_summary(t: &FilterTally, err: &mut dyn Write) -> std::io::Result<()>
         writeln!(err, "trailwatch: filters: {}", parts.join("; "))?;
     }
     Ok(())
+}
+
+/// What the filters kept out of the correlations: the dropped findings of each base rule, per
+/// correlation it feeds (a filter acts before correlation; see `Catalog::resolve_filters`).
+pub(super) fn filtered_correlations(
+    t: &FilterTally,
+    correlations: &Correlations,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut fed: BTreeMap<&str, BTreeMap<&str, u64>> = BTreeMap::new();
+    for ((detector, _), n) in &t.dropped {
+        for c in correlations.fed_by(detector) {
+            *fed.entry(c).or_default().entry(detector).or_default() += n;
+        }
+    }
+    if fed.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = fed
+        .iter()
+        .map(|(c, bases)| {
+            let from: Vec<String> = bases.iter().map(|(d, n)| format!("{n} of {d}")).collect();
+            format!("{c} ({})", from.join(", "))
+        })
+        .collect();
+    writeln!(
+        err,
+        "trailwatch: filters: dropped findings not counted by correlations: {}",
+        parts.join("; ")
+    )
 }
 
 /// `1 record`, `2 records`.

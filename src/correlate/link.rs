@@ -71,6 +71,19 @@ impl Correlations {
         self.rules.iter().find(|l| l.id == id)
     }
 
+    /// The ids of the correlations that findings of `detector` feed.
+    pub fn fed_by(&self, detector: &str) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .feeds
+            .get(detector)
+            .into_iter()
+            .flatten()
+            .map(|&(c, _)| self.rules[c].id.as_str())
+            .collect();
+        ids.dedup();
+        ids
+    }
+
     /// Whether findings of `detector` feed a correlation only and raise no alert of their own.
     pub fn is_quiet(&self, detector: &str) -> bool {
         !self.quiet.is_empty() && self.quiet.iter().any(|q| q == detector)

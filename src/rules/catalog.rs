@@ -85,7 +85,7 @@ impl Catalog {
     }
 
     /// Resolves every filter's `rules:` to detector ids (a detector id or a rule's `id`);
-    /// fails on a filter naming nothing known.
+    /// fails on a filter naming nothing known, or naming a correlation rule (link first).
     pub fn resolve_filters(&mut self) -> Result<(), CatalogError> {
         let descriptors = &self.descriptors;
         let lookup = |name: &str| {
@@ -96,6 +96,18 @@ impl Catalog {
         };
         for f in &mut self.filters {
             Arc::make_mut(f).resolve(&lookup)?;
+            let named = f.detectors.iter().flatten();
+            if let Some(c) = named.filter_map(|id| self.correlations.get(id)).next() {
+                let message = format!(
+                    "`filter.rules` names the correlation rule `{}`: filters act on the findings \
+                     of single records, before they are correlated, so this filter would hide \
+                     nothing. Filter its base rules instead ({}): the findings a filter drops \
+                     are not counted by the correlation, and replay's summary says how many",
+                    c.id,
+                    c.rule.rules.join(", ")
+                );
+                return Err(CatalogError::invalid(&f.source, message));
+            }
         }
         Ok(())
     }
