@@ -3,7 +3,7 @@
 
 use crate::alert::finding::Finding;
 use crate::alert::severity::Severity;
-use crate::alert::Alert;
+use crate::alert::{Alert, MAX_ORIGINS};
 use crate::redact::Redacted;
 use console::{style, Style};
 use std::borrow::Cow;
@@ -80,10 +80,13 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     let label = |l: &str| style(format!("  {l:<9}")).dim();
     writeln!(out, "{}{}", label("what"), p(&a.summary))?;
     writeln!(out, "{}{}", label("who"), p(or_dash(&a.principal)))?;
-    let from = if a.source_ip.is_empty() {
-        String::new()
-    } else {
-        format!("  from {}", p(&a.source_ip))
+    let from = match a.source_ips.len() {
+        0 | 1 if a.source_ip.is_empty() => String::new(),
+        0 | 1 => format!("  from {}", p(&a.source_ip)),
+        _ => format!(
+            "  from {}",
+            p(&several(&a.source_ips, "address", "addresses"))
+        ),
     };
     let known: Vec<&str> = [a.account_name.as_str(), a.environment.as_str()]
         .into_iter()
@@ -101,7 +104,10 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
         p(or_dash(&a.account)),
         p(&a.region)
     )?;
-    if !a.user_agent.is_empty() {
+    if a.user_agents.len() > 1 {
+        let agents = several(&a.user_agents, "user agent", "user agents");
+        writeln!(out, "{}{}", label("agents"), p(&agents))?;
+    } else if !a.user_agent.is_empty() {
         writeln!(out, "{}{}", label("agent"), p(&a.user_agent))?;
     }
     if !a.event_ids.is_empty() {
@@ -156,6 +162,17 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     let source = a.source.location();
     writeln!(out, "{}{}  id {}", label("source"), p(&source), p(&a.id))?;
     writeln!(out)
+}
+
+/// `3 addresses: a, b, c`; past [`MAX_ORIGINS`] distinct ones, `10 addresses or more: ...`.
+fn several(values: &[String], one: &str, many: &str) -> String {
+    let what = if values.len() == 1 { one } else { many };
+    let more = if values.len() >= MAX_ORIGINS {
+        " or more"
+    } else {
+        ""
+    };
+    format!("{} {what}{more}: {}", values.len(), values.join(", "))
 }
 
 fn or_dash(s: &str) -> &str {

@@ -4,7 +4,7 @@
 use super::calls::Calls;
 use super::finding::{Finding, Summary};
 use super::overflow::{Overflow, MAX_SUBJECTS};
-use super::{id, Alert, DetectorMeta, Source, MAX_EVENT_IDS, MAX_EVENT_NAMES, SCHEMA};
+use super::{id, Alert, DetectorMeta, Source, MAX_EVENT_IDS, MAX_EVENT_NAMES, MAX_ORIGINS, SCHEMA};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::BuildHasher;
@@ -142,6 +142,16 @@ impl AlertBuilder {
             principal: f.principal.to_string(),
             source_ip: f.source_ip.to_string(),
             user_agent: f.user_agent.to_string(),
+            source_ips: [&f.source_ip]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_string())
+                .collect(),
+            user_agents: [&f.user_agent]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.to_string())
+                .collect(),
             first_seen: f.event_time.to_string(),
             last_seen: f.event_time.to_string(),
             count: 1,
@@ -230,6 +240,15 @@ pub(super) fn join(a: &mut Alert, f: &Finding<'_>) {
     if a.event_ids.len() < MAX_EVENT_IDS {
         a.event_ids.push(f.event_id.to_string());
     }
+    distinct(&mut a.source_ips, &f.source_ip);
+    distinct(&mut a.user_agents, &f.user_agent);
+}
+
+/// Adds `value` to `seen` unless empty, there already, or `seen` is full.
+fn distinct(seen: &mut Vec<String>, value: &str) {
+    if !value.is_empty() && seen.len() < MAX_ORIGINS && !seen.iter().any(|s| s == value) {
+        seen.push(value.to_owned());
+    }
 }
 
 fn alert_id(f: &Finding<'_>, source: &Source) -> String {
@@ -264,6 +283,49 @@ mod tests {
             "key disabled",
         )
         .into_owned()
+    }
+
+    #[test]
+    fn a_merged_alert_lists_every_address_and_user_agent_its_calls_came_from() {
+        let mut b = AlertBuilder::new(Source::File { file: "f".into() });
+        for n in 0..14u32 {
+            let mut f = finding(&format!("e{n}"), "t", false);
+            f.source_ip = format!("198.51.100.{}", 160 + n % 12).into();
+            f.user_agent = if n % 2 == 0 {
+                "aws-cli/2.1"
+            } else {
+                "Boto3/1.2"
+            }
+            .into();
+            b.add(&f);
+        }
+        let a = b.finish(&|_| None).remove(0);
+        assert_eq!(a.source_ip, "198.51.100.160");
+        assert_eq!(a.source_ips.len(), MAX_ORIGINS, "{:?}", a.source_ips);
+        assert_eq!(a.user_agents, ["aws-cli/2.1", "Boto3/1.2"]);
+        let mut text = Vec::new();
+        crate::output::write_alert_pretty(&mut text, &crate::redact::alert(a)).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("from 10 addresses or more: 198.51.100.160, 198.51.100.161,"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 user agents: aws-cli/2.1, Boto3/1.2"),
+            "{text}"
+        );
+        let one = {
+            let mut b = AlertBuilder::new(Source::File { file: "f".into() });
+            let mut f = finding("e1", "t", false);
+            f.source_ip = "198.51.100.7".into();
+            b.add(&f);
+            b.finish(&|_| None).remove(0)
+        };
+        let json = serde_json::to_value(&one).unwrap();
+        assert!(
+            json.get("source_ips").is_none(),
+            "one address: only `source_ip`"
+        );
     }
 
     #[test]

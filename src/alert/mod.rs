@@ -22,6 +22,8 @@ use severity::Severity;
 pub const SCHEMA: &str = "trailwatch.alert.v1";
 /// Event ids kept per alert; `count` still counts them all.
 pub const MAX_EVENT_IDS: usize = 20;
+/// Distinct source addresses and user agents kept per alert.
+pub const MAX_ORIGINS: usize = 10;
 /// Distinct event names kept per alert.
 const MAX_EVENT_NAMES: usize = 20;
 
@@ -114,6 +116,13 @@ pub struct Alert {
     pub source_ip: String,
     /// The user agent of the first call.
     pub user_agent: String,
+    /// The distinct source addresses of the calls, first seen first, up to [`MAX_ORIGINS`]
+    /// (left out when the calls came from one).
+    #[serde(default, skip_serializing_if = "at_most_one")]
+    pub source_ips: Vec<String>,
+    /// The distinct user agents of the calls, as `source_ips`.
+    #[serde(default, skip_serializing_if = "at_most_one")]
+    pub user_agents: Vec<String>,
     /// The earliest `eventTime`.
     pub first_seen: String,
     /// The latest `eventTime`.
@@ -171,6 +180,8 @@ pub fn operational(detector: &str, id: String, source: Source) -> Alert {
         principal: String::new(),
         source_ip: String::new(),
         user_agent: String::new(),
+        source_ips: Vec::new(),
+        user_agents: Vec::new(),
         first_seen: String::new(),
         last_seen: String::new(),
         count: 1,
@@ -184,4 +195,8 @@ pub fn operational(detector: &str, id: String, source: Source) -> Alert {
         calls: Default::default(),
         truncated: false,
     }
+}
+
+fn at_most_one(v: &[String]) -> bool {
+    v.len() <= 1
 }

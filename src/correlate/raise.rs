@@ -110,6 +110,8 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         principal,
         source_ip,
         user_agent: String::new(),
+        source_ips: Vec::new(),
+        user_agents: Vec::new(),
         first_seen: firsts
             .first()
             .map_or_else(|| format_time(start), |f| format_time(f.0)),

@@ -167,9 +167,17 @@ fn value_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
 
 /// A detector's finding with `secrets` scrubbed from what the detector wrote (target, summary,
 /// evidence): the last guard against a value slipping into a message.
-/// The principal too: a session named after the email that was put in a tag shows masked.
+/// Who acted stays readable: a value the principal holds (a session named after the email that
+/// was also put in a tag) is not masked because another field held it too; the principal is in
+/// the record's identity, not a value found. A token is masked wherever it is ([`text`]).
 pub fn seal<'r>(mut f: Finding<'r>, secrets: &[String]) -> Finding<'r> {
-    rewrite_free_text(&mut f, &|s| scrub(s, secrets));
+    let principal = f.principal.to_string();
+    let found: Vec<String> = secrets
+        .iter()
+        .filter(|s| !principal.contains(s.as_str()) || sensitive::is_token(s))
+        .cloned()
+        .collect();
+    rewrite_free_text(&mut f, &|s| scrub(s, &found));
     f
 }
 
@@ -242,7 +250,13 @@ pub fn alert(mut a: Alert) -> Redacted<Alert> {
     ] {
         *s = text(s);
     }
-    for s in a.event_names.iter_mut().chain(a.event_ids.iter_mut()) {
+    let lists = [
+        &mut a.event_names,
+        &mut a.event_ids,
+        &mut a.source_ips,
+        &mut a.user_agents,
+    ];
+    for s in lists.into_iter().flat_map(|l| l.iter_mut()) {
         *s = text(s);
     }
     a.calls.rename(&text);
@@ -302,5 +316,25 @@ mod tests {
         .with("v", serde_json::json!(["pwpw", {"k": "pwpw"}]));
         let f = seal(f, &["pwpw".into()]);
         assert!(!serde_json::to_string(&f).unwrap().contains("pwpw"));
+    }
+
+    #[test]
+    fn who_acted_is_never_masked_for_a_value_found_elsewhere() {
+        let r = crate::record::Record::parse(
+            br#"{"eventName":"TagResource","userIdentity":{"arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a1b/bob@example.org"}}"#,
+        )
+        .unwrap();
+        let summary = "tag owner holds bob@example.org and pwpw, by arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a1b/bob@example.org";
+        let f = Finding::new("t", crate::alert::severity::Severity::Low, &r, "x", summary);
+        let f = seal(f, &["bob@example.org".into(), "pwpw".into()]);
+        assert!(f.principal.ends_with("/bob@example.org"), "{}", f.principal);
+        let text = f.summary_text();
+        assert!(
+            text.contains(
+                "by arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0a1b/bob@example.org"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("pwpw"), "{text}");
     }
 }

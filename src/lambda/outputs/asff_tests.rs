@@ -19,6 +19,8 @@ fn alert(detector: &str, tags: &[&str], evidence: serde_json::Map<String, Value>
         principal: "arn:aws:iam::444455556666:user/a".into(),
         source_ip: "203.0.113.9".into(),
         user_agent: "ua".into(),
+        source_ips: Vec::new(),
+        user_agents: Vec::new(),
         first_seen: "2026-11-28T10:00:00Z".into(),
         last_seen: "2026-11-28T10:05:00Z".into(),
         count: 2,
