@@ -159,6 +159,19 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
             p(&a.remediation.trim().replace('\n', " "))
         )?;
     }
+    if !a.related.is_empty() {
+        let others: Vec<String> = a
+            .related
+            .iter()
+            .map(|r| format!("{} (id {})", r.detector, r.id))
+            .collect();
+        let label = label("also");
+        writeln!(
+            out,
+            "{label}raised by the same calls: {}",
+            p(&others.join(", "))
+        )?;
+    }
     let source = a.source.location();
     writeln!(out, "{}{}  id {}", label("source"), p(&source), p(&a.id))?;
     writeln!(out)

@@ -35,6 +35,58 @@ fn samples_match_the_golden_alerts() {
 }
 
 #[test]
+fn readable_alerts_come_worst_first_and_one_call_links_its_alerts() {
+    let out = trailwatch(&["replay", "--format", "pretty", "samples"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"];
+    let seen: Vec<usize> = text(&out.stdout)
+        .lines()
+        .filter_map(|l| order.iter().position(|s| l.starts_with(&format!(" {s} "))))
+        .collect();
+    assert!(seen.len() > 50, "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "not worst first: {seen:?}"
+    );
+    // The call that opened the bucket raised the exposure alert and the CIS change alert:
+    // each names the other.
+    let out = trailwatch(&["replay", "--format", "jsonl", "samples"], None);
+    let alerts: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let public = alerts
+        .iter()
+        .find(|a| {
+            a["detector"] == "resource-public"
+                && a["summary"].as_str().unwrap().contains("customer-exports")
+        })
+        .expect("the bucket opened to everyone");
+    let cis = alerts
+        .iter()
+        .find(|a| {
+            a["detector"] == "s3-bucket-policy-changes" && a["event_ids"] == public["event_ids"]
+        })
+        .expect("the CIS alert of the same calls");
+    let ids = |a: &serde_json::Value| -> Vec<String> {
+        a["related"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(
+        ids(public).contains(&cis["id"].as_str().unwrap().to_owned()),
+        "{public}"
+    );
+    assert!(
+        ids(cis).contains(&public["id"].as_str().unwrap().to_owned()),
+        "{cis}"
+    );
+}
+
+#[test]
 fn findings_format_has_one_line_per_finding() {
     let out = trailwatch(
         &[

@@ -123,6 +123,7 @@ impl AlertBuilder {
                 }
             }
         }
+        super::related::link(&mut out);
         out
     }
 
@@ -168,6 +169,7 @@ impl AlertBuilder {
                 calls
             },
             truncated: false,
+            related: Vec::new(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod severity;
 pub(crate) mod time;
 
 pub use builder::AlertBuilder;
+pub mod related;
 use calls::Calls;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -154,6 +155,9 @@ pub struct Alert {
     /// Set when the alert was cut down to fit a transport limit.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// The other alerts of the delivery raised by one of the same calls ([`related::link`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<related::Related>,
 }
 
 /// [`SCHEMA`], whatever an alert read back says.
@@ -194,6 +198,7 @@ pub fn operational(detector: &str, id: String, source: Source) -> Alert {
         tags: Vec::new(),
         calls: Default::default(),
         truncated: false,
+        related: Vec::new(),
     }
 }
 

@@ -94,6 +94,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         memory: ReplayMemory::new(engine, dedup, job.correlation.clone()),
         counts: Counts::default(),
         top: Top::default(),
+        held: Vec::new(),
     };
     let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     for (name, why) in &missing {
@@ -199,6 +200,8 @@ struct Run<'j> {
     memory: ReplayMemory,
     counts: Counts,
     top: Top,
+    /// Readable alerts, held to be printed worst first at the end of the run.
+    held: Vec<Redacted<Alert>>,
 }
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
@@ -325,6 +328,11 @@ impl Run<'_> {
         for a in &published {
             self.write(a, out)?;
         }
+        // Worst first; in the order they came within a severity.
+        self.held.sort_by_key(|a| std::cmp::Reverse(a.severity));
+        for a in std::mem::take(&mut self.held) {
+            output::write_alert_pretty(out, &a)?;
+        }
         self.memory.save();
         self.faults(err)?;
         if let Some(top) = &self.job.top {
@@ -350,7 +358,10 @@ impl Run<'_> {
             return Ok(());
         }
         match self.job.format {
-            Format::Pretty => output::write_alert_pretty(out, a),
+            Format::Pretty => {
+                self.held.push(a.clone());
+                Ok(())
+            }
             Format::Jsonl => output::write_alert_json(out, a),
             Format::Ocsf => crate::ocsf::write_alert_ocsf(out, a),
             Format::Findings => Ok(()),

@@ -133,6 +133,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         },
         calls: Calls::default(),
         truncated: false,
+        related: Vec::new(),
     }
 }
 

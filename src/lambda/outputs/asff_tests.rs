@@ -36,6 +36,7 @@ fn alert(detector: &str, tags: &[&str], evidence: serde_json::Map<String, Value>
         tags: tags.iter().map(|t| t.to_string()).collect(),
         calls: Default::default(),
         truncated: false,
+        related: Vec::new(),
     }
 }
 
