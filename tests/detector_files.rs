@@ -144,3 +144,44 @@ fn check_links_correlations_as_replay_does_and_a_broken_tests_block_stops_no_rep
     assert!(text(&out.stdout).contains("\"detector\":\"yrule\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One rule for every loader: a file that takes a built-in detector's id is refused by
+/// `detectors check`, `detectors test` and replay with one message, while the shipped folder
+/// itself (copies of the built-in files) loads everywhere and changes nothing.
+#[test]
+fn check_test_and_replay_refuse_and_accept_the_same_files_with_the_same_message() {
+    let dir = scratch("one-loader");
+    let taken =
+        "title: Mine\nname: root-activity\nlogsource: {product: aws, service: cloudtrail}\n\
+detection:\n  s: {eventName: StopLogging}\n  condition: s\nlevel: low\n";
+    write(&dir, "mine.yml", taken.as_bytes());
+    let d = dir.to_str().unwrap();
+    let why = "detector id `root-activity` is already used by the built-in root-activity.yml";
+    let check = trailwatch(&["detectors", "check", d], None);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stdout));
+    assert!(text(&check.stdout).contains(why), "{}", text(&check.stdout));
+    let test = trailwatch(&["detectors", "test", d], None);
+    assert_eq!(test.status.code(), Some(1), "{}", text(&test.stdout));
+    assert!(text(&test.stdout).contains(why), "{}", text(&test.stdout));
+    let sample = "samples/111122223333_CloudTrail_us-east-1_20261128T1100Z_Theft01.json.gz";
+    let run = trailwatch(&["replay", "--detectors", d, sample], None);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains(why), "{}", text(&run.stderr));
+
+    let plain = trailwatch(&["replay", "--format", "jsonl", sample], None);
+    let shipped = trailwatch(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--detectors",
+            "detectors",
+            sample,
+        ],
+        None,
+    );
+    assert_eq!(shipped.status.code(), Some(0), "{}", text(&shipped.stderr));
+    assert_eq!(text(&shipped.stdout), text(&plain.stdout));
+    let check = trailwatch(&["detectors", "check", "detectors"], None);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+}

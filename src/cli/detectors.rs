@@ -3,7 +3,7 @@
 
 use crate::detectors::Settings;
 use crate::rules::accounts::{is_accounts_file, Accounts};
-use crate::rules::catalog::{rule_files, Catalog, Descriptor, EMBEDDED};
+use crate::rules::catalog::{rule_files, Catalog, Descriptor};
 use crate::rules::dates;
 use crate::rules::filter::{is_filter, Action, Filter};
 use crate::rules::{filter_inline, inline};
@@ -72,6 +72,7 @@ pub fn list(catalog: &Catalog, out: &mut dyn Write) -> io::Result<()> {
 /// Loads the rule files of `dirs` one by one: the catalog of those that load, and why each
 /// other file does not (so one broken file does not hide the tests of the others).
 pub fn load_each(dirs: &[PathBuf]) -> (Catalog, Vec<String>) {
+    let builtin = Catalog::embedded().ok().unwrap_or_default();
     let mut catalog = Catalog::default();
     let mut refused = Vec::new();
     for dir in dirs {
@@ -83,7 +84,7 @@ pub fn load_each(dirs: &[PathBuf]) -> (Catalog, Vec<String>) {
             }
         };
         for path in files {
-            if let Err(why) = catalog.add_file(&path) {
+            if let Err(why) = catalog.add_file_beside(&path, &builtin) {
                 refused.push(why.to_string());
             }
         }
@@ -218,8 +219,10 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
             .and_then(|text| {
                 let rules = Descriptor::parse_all(&text, &file).map_err(|e| e.to_string())?;
                 for d in &rules {
-                    clash(&builtin, d, &text)?;
-                    seen.push(d.clone()).map_err(|e| e.to_string())?;
+                    // The rule replay and the Lambda follow ([`Catalog::admit`]).
+                    if builtin.clash(d, &text).map_err(|e| e.to_string())? {
+                        seen.admit(d.clone(), &text).map_err(|e| e.to_string())?;
+                    }
                 }
                 Ok(rules)
             });
@@ -283,23 +286,4 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
     }
     writeln!(out, "{loaded} loaded, {skipped} skipped, {refused} refused")?;
     Ok(i32::from(refused > 0))
-}
-
-/// A file may not reuse a built-in detector's id, unless it is that very file.
-fn clash(builtin: &Catalog, d: &Descriptor, text: &str) -> Result<(), String> {
-    let id = d.detector_id();
-    let Some(b) = builtin.descriptors.iter().find(|b| b.detector_id() == id) else {
-        return Ok(());
-    };
-    let same = EMBEDDED
-        .iter()
-        .any(|(name, t)| *name == b.source && *t == text);
-    if same {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}: detector id `{id}` is already used by the built-in {}",
-            d.source, b.source
-        ))
-    }
 }

@@ -44,8 +44,8 @@ impl Catalog {
             Some(json) => Descriptor::built_in(json, text, name).map(|d| Entry::Rules(vec![d])),
             None => Entry::parse(text, name),
         };
-        for e in on_two_threads(EMBEDDED, read) {
-            catalog.push_entry(e?)?;
+        for (e, (_, text)) in on_two_threads(EMBEDDED, read).into_iter().zip(EMBEDDED) {
+            catalog.push_entry(e?, text)?;
         }
         catalog.link()?;
         Ok(catalog)
@@ -64,9 +64,10 @@ impl Catalog {
         Ok(catalog)
     }
 
-    fn push_entry(&mut self, e: Entry) -> Result<(), CatalogError> {
+    /// Adds what one file (`text`) holds.
+    fn push_entry(&mut self, e: Entry, text: &str) -> Result<(), CatalogError> {
         match e {
-            Entry::Rules(rules) => rules.into_iter().try_for_each(|d| self.push(d)),
+            Entry::Rules(rules) => rules.into_iter().try_for_each(|d| self.admit(d, text)),
             Entry::Filters(filters) => {
                 self.filters.extend(filters.into_iter().map(Arc::new));
                 Ok(())
@@ -114,13 +115,34 @@ impl Catalog {
 
     /// Adds one descriptor; two descriptors may not share an id.
     pub fn push(&mut self, d: Descriptor) -> Result<(), CatalogError> {
-        let id = d.detector_id();
-        if let Some(other) = self.descriptors.iter().find(|o| o.detector_id() == id) {
-            let message = format!("detector id `{id}` is already used by {}", other.source);
-            return Err(CatalogError::invalid(&d.source, message));
+        self.admit(d, "")
+    }
+
+    /// Adds one descriptor read from `text`, the rule every loader follows (replay, the Lambda,
+    /// `detectors check` and `test`): two descriptors may not share an id, except that a file
+    /// that is a copy of a built-in rule's file (the shipped `detectors/` folder given again)
+    /// adds nothing.
+    pub fn admit(&mut self, d: Descriptor, text: &str) -> Result<(), CatalogError> {
+        if self.clash(&d, text)? {
+            self.descriptors.push(d);
         }
-        self.descriptors.push(d);
         Ok(())
+    }
+
+    /// Whether `d` (read from `text`) is new here; `false` for a copy of a built-in rule's
+    /// file; an error naming both files when its id is taken ([`Catalog::admit`]).
+    pub fn clash(&self, d: &Descriptor, text: &str) -> Result<bool, CatalogError> {
+        let id = d.detector_id();
+        let Some(other) = self.descriptors.iter().find(|o| o.detector_id() == id) else {
+            return Ok(true);
+        };
+        let built_in = EMBEDDED.iter().find(|(name, _)| *name == other.source);
+        let message = match built_in {
+            Some((_, same)) if !text.is_empty() && *same == text => return Ok(false),
+            Some((name, _)) => format!("detector id `{id}` is already used by the built-in {name}"),
+            None => format!("detector id `{id}` is already used by {}", other.source),
+        };
+        Err(CatalogError::invalid(&d.source, message))
     }
 
     /// Fails on an id that names no detector (a typo would silently keep it on); `what` names
@@ -140,8 +162,9 @@ impl Catalog {
 
     /// Adds files given as (name, text), in order: what a rule source (S3) holds.
     pub fn add_texts(&mut self, files: &[(String, String)]) -> Result<(), CatalogError> {
-        for e in on_two_threads(files, |(name, text)| Entry::parse(text, name)) {
-            self.push_entry(e?)?;
+        let parsed = on_two_threads(files, |(name, text)| Entry::parse(text, name));
+        for (e, (_, text)) in parsed.into_iter().zip(files) {
+            self.push_entry(e?, text)?;
         }
         Ok(())
     }
@@ -150,18 +173,33 @@ impl Catalog {
     pub fn add_dir(&mut self, dir: &Path) -> Result<(), CatalogError> {
         let load = |path: &PathBuf| {
             let (file, text) = source::read(path)?;
-            Entry::parse(&text, &file)
+            Entry::parse(&text, &file).map(|e| (e, text))
         };
-        for e in on_two_threads(&rule_files(dir)?, load) {
-            self.push_entry(e?)?;
+        for loaded in on_two_threads(&rule_files(dir)?, load) {
+            let (e, text) = loaded?;
+            self.push_entry(e, &text)?;
         }
         Ok(())
+    }
+
+    /// [`Catalog::add_file`] for a catalog of files alone (`detectors test`): a rule whose id a
+    /// rule of `builtin` holds is refused as a run would refuse it, unless the file is a copy
+    /// of the built-in one (then it is kept, to be tested).
+    pub fn add_file_beside(&mut self, path: &Path, builtin: &Catalog) -> Result<(), CatalogError> {
+        let (file, text) = source::read(path)?;
+        let entry = Entry::parse(&text, &file)?;
+        if let Entry::Rules(rules) = &entry {
+            for d in rules {
+                builtin.clash(d, &text)?;
+            }
+        }
+        self.push_entry(entry, &text)
     }
 
     /// Adds one file (a rule, a filter or an accounts file), as [`Catalog::add_dir`] adds each.
     pub fn add_file(&mut self, path: &Path) -> Result<(), CatalogError> {
         let (file, text) = source::read(path)?;
-        self.push_entry(Entry::parse(&text, &file)?)
+        self.push_entry(Entry::parse(&text, &file)?, &text)
     }
 
     /// Detectors for every descriptor whose id is not in `disabled`: each native one, and one

@@ -45,7 +45,7 @@ pub enum SigmaError {
     #[error(
         "aggregation `{0}` in condition is not supported: count across records with a \
          correlation rule (`correlation:` with `type: event_count` or `value_count`, \
-         `group-by` and `timespan`; README, Correlation rules)"
+         `group-by` and `timespan`; docs/detectors.md, Correlation rules)"
     )]
     /// An aggregation (`| count()`): not supported.
     Aggregation(String),
