@@ -5,6 +5,7 @@ use super::calls::Calls;
 use super::finding::{Finding, Summary};
 use super::overflow::{Overflow, MAX_SUBJECTS};
 use super::{id, Alert, DetectorMeta, Source, MAX_EVENT_IDS, MAX_EVENT_NAMES, MAX_ORIGINS, SCHEMA};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::BuildHasher;
@@ -182,7 +183,11 @@ fn dress(top: &Finding<'_>, mut a: Alert, meta: &dyn Fn(&str) -> Option<Detector
     } else {
         m.title
     };
-    a.remediation = m.remediation;
+    let resource_type = a.evidence.get("resource_type").and_then(Value::as_str);
+    a.remediation = match resource_type.and_then(|t| m.remediation_by.get(t)) {
+        Some(specific) => specific.clone(),
+        None => m.remediation,
+    };
     a.references = m.references;
     a.tags = m.tags;
     a.summary = summary(top, &a);

@@ -78,6 +78,9 @@ impl Source {
 pub struct DetectorMeta {
     pub title: String,
     pub remediation: String,
+    /// Remediations by resource type (evidence `resource_type`), where the general one does not
+    /// fit.
+    pub remediation_by: std::collections::BTreeMap<String, String>,
     pub references: Vec<String>,
     /// The descriptor's tags (`attack.t1562.008`, `cis.aws.4.5`): ASFF types, OCSF types.
     pub tags: Vec<String>,

@@ -35,6 +35,8 @@ pub struct Descriptor {
     pub tags: Vec<String>,
     /// What to do about a finding.
     pub remediation: Option<String>,
+    /// What to do, per resource type, where `remediation` does not fit.
+    pub remediation_by: std::collections::BTreeMap<String, String>,
     /// The record fields its findings carry (for correlation rules to group by).
     pub group_by: Vec<String>,
     /// Further fields its findings carry because a correlation rule of the catalog groups or
@@ -141,6 +143,7 @@ impl Descriptor {
             references: raw.references,
             tags: raw.tags,
             remediation: raw.remediation,
+            remediation_by: raw.remediation_by,
             group_by: raw.group_by,
             carry: Vec::new(),
             dedup,
@@ -178,6 +181,7 @@ impl Descriptor {
         DetectorMeta {
             title: self.title.clone(),
             remediation: self.remediation.clone().unwrap_or_default(),
+            remediation_by: self.remediation_by.clone(),
             references: self.references.clone(),
             tags: self.tags.clone(),
         }

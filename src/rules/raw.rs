@@ -56,6 +56,10 @@ pub struct RawDescriptor {
     pub(super) native: Option<String>,
     #[serde(default)]
     pub(super) remediation: Option<String>,
+    /// A remediation per resource type (a finding's evidence `resource_type`), where the
+    /// general one does not fit.
+    #[serde(default)]
+    pub(super) remediation_by: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub(super) group_by: Vec<String>,
     /// A deduplication window (`60m`).
