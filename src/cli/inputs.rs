@@ -32,6 +32,11 @@ pub trait Remote: Send + Sync {
     fn list(&self, url: &str) -> Result<Vec<Input>, String>;
     /// A streaming reader of one object.
     fn open(&self, bucket: &str, key: &str) -> std::io::Result<Box<dyn Read + Send>>;
+    /// What the listings met at each level (accounts, regions, days), to say when nothing
+    /// matched: a typo in `--account` or `--region` shows beside what is there.
+    fn found(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Input {

@@ -157,6 +157,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     out.flush()?;
     if inputs.is_empty() && missing.is_empty() {
         writeln!(err, "trailwatch: no deliveries (*.json.gz, *.json) found")?;
+        if let Some(found) = job.remote.as_deref().and_then(|r| r.found()) {
+            writeln!(err, "trailwatch: {found}")?;
+        }
     }
     summary(counts, started.elapsed().as_secs_f64(), err)?;
     let correlations = &job.pipeline.catalog.correlations;

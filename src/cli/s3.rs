@@ -7,7 +7,9 @@ use super::inputs::{Input, Remote};
 use super::s3_keys::{parse_url, KeyFilter};
 use crate::lambda::s3::{describe, S3Source};
 use crate::lambda::{ObjectRef, ObjectSource, SourceError};
+use std::collections::BTreeSet;
 use std::io::Read;
+use std::sync::Mutex;
 
 /// Lists and reads S3 for replay, on its own async runtime.
 pub struct S3Remote {
@@ -16,6 +18,43 @@ pub struct S3Remote {
     source: S3Source,
     filter: KeyFilter,
     today: i64,
+    /// What the listings met at each level of the key layout (said when nothing matched).
+    seen: Mutex<Seen>,
+}
+
+/// The accounts, regions and day folders a listing met.
+#[derive(Debug, Default)]
+struct Seen {
+    accounts: BTreeSet<String>,
+    regions: BTreeSet<String>,
+    days: usize,
+}
+
+impl Seen {
+    fn note(&self) -> String {
+        let list = |set: &BTreeSet<String>| {
+            let all: Vec<&str> = set.iter().map(String::as_str).take(12).collect();
+            let more = set.len().saturating_sub(all.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            if all.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{}{more}", all.join(", "))
+            }
+        };
+        format!(
+            "the listing found accounts: {}; regions under the selected accounts: {}; {} day \
+             folder{} of the selected range listed",
+            list(&self.accounts),
+            list(&self.regions),
+            self.days,
+            if self.days == 1 { "" } else { "s" }
+        )
+    }
 }
 
 /// The runtime could not start.
@@ -57,6 +96,7 @@ impl S3Remote {
             client,
             filter,
             today,
+            seen: Mutex::default(),
         })
     }
 
@@ -98,19 +138,32 @@ impl S3Remote {
     /// The prefixes of the accounts under `root` (`.../AWSLogs/`), organization trails included.
     async fn accounts(&self, bucket: &str, root: &str) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
+        let seen = |name: &str| self.note(|s| s.accounts.insert(name.to_owned()));
         for (p, _) in self.list(bucket, root, true).await? {
             let name = p[root.len()..].trim_end_matches('/');
             if name.starts_with("o-") {
                 for (a, _) in self.list(bucket, &p, true).await? {
-                    if self.filter.account(a[p.len()..].trim_end_matches('/')) {
+                    let account = a[p.len()..].trim_end_matches('/');
+                    seen(account);
+                    if self.filter.account(account) {
                         out.push(a);
                     }
                 }
-            } else if self.filter.account(name) {
-                out.push(p);
+            } else {
+                seen(name);
+                if self.filter.account(name) {
+                    out.push(p);
+                }
             }
         }
         Ok(out)
+    }
+
+    /// Notes what a listing met.
+    fn note(&self, f: impl FnOnce(&mut Seen) -> bool) {
+        if let Ok(mut seen) = self.seen.lock() {
+            f(&mut seen);
+        }
     }
 
     /// Every delivery under the `AWSLogs/` root, listing only the selected accounts, regions
@@ -120,15 +173,18 @@ impl S3Remote {
         for account in self.accounts(bucket, root).await? {
             let trail = format!("{account}CloudTrail/");
             for (region, _) in self.list(bucket, &trail, true).await? {
-                if !self
-                    .filter
-                    .region(region[trail.len()..].trim_end_matches('/'))
-                {
+                let name = region[trail.len()..].trim_end_matches('/');
+                self.note(|s| s.regions.insert(name.to_owned()));
+                if !self.filter.region(name) {
                     continue;
                 }
                 match self.filter.day_prefixes(self.today) {
                     Some(days) => {
                         for day in days {
+                            self.note(|s| {
+                                s.days += 1;
+                                true
+                            });
                             out.extend(self.list(bucket, &format!("{region}{day}"), false).await?);
                         }
                     }
@@ -166,6 +222,11 @@ impl Remote for S3Remote {
                 size,
             })
             .collect())
+    }
+
+    fn found(&self) -> Option<String> {
+        let seen = self.seen.lock().ok()?;
+        (!seen.accounts.is_empty()).then(|| seen.note())
     }
 
     fn open(&self, bucket: &str, key: &str) -> std::io::Result<Box<dyn Read + Send>> {

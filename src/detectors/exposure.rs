@@ -141,7 +141,8 @@ fn policy_exposure(record: &Record<'_>, params: &Value, call: &PolicyCall) -> Op
             exposure.public = assessed.public;
             exposure.shared = assessed.shared;
         }
-        _ => exposure.unreadable = true,
+        Policy::Unreadable(why) => exposure.unreadable = Some(why),
+        Policy::Absent => {}
     }
     Some(exposure)
 }

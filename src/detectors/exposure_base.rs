@@ -18,8 +18,8 @@ pub struct Exposure {
     pub public: Vec<Grant>,
     /// Grants to another account or organization, with whom.
     pub shared: Vec<(String, Grant)>,
-    /// A policy was set that could not be read.
-    pub unreadable: bool,
+    /// A policy was set that could not be read: why.
+    pub unreadable: Option<String>,
 }
 
 impl Exposure {

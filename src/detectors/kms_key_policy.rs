@@ -66,7 +66,10 @@ fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
         _ => Assessment::default(),
     };
     let bypass = params.get("bypassPolicyLockoutSafetyCheck") == Some(&Value::Bool(true));
-    let unreadable = policy == Policy::Unreadable;
+    let unreadable = match &policy {
+        Policy::Unreadable(why) => Some(why.as_str()),
+        _ => None,
+    };
     let replicate = record.event_name() == "ReplicateKey";
     let others = exposure.others();
     let (severity, what) = if !exposure.public.is_empty() {
@@ -77,10 +80,10 @@ fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
             Severity::High,
             format!("gave account {accounts} use of the key"),
         )
-    } else if unreadable {
+    } else if let Some(why) = unreadable {
         (
             Severity::Medium,
-            "set a key policy that could not be read".to_owned(),
+            format!("set a key policy that could not be read ({why})"),
         )
     } else if replicate {
         (Severity::Medium, "replicated the key".to_owned())
@@ -107,7 +110,7 @@ fn policy_change<'r>(record: &'r Record<'_>) -> Option<Finding<'r>> {
         Finding::new(ID, severity, record, target.clone(), summary)
             .with("key", target.as_str())
             .with("key_account", own)
-            .with("policy_readable", !unreadable)
+            .with("policy_readable", unreadable.is_none())
             .with("bypass_lockout_check", bypass)
             .with_exposure(&exposure)
             .with_opt("replica_region", str_at(&params, &["replicaRegion"])),

@@ -61,23 +61,39 @@ impl Assessment {
 pub enum Policy {
     /// Absent, null or empty: nothing to assess.
     Absent,
-    /// Present but not a readable JSON policy object: reported, never passed.
-    Unreadable,
+    /// Present but not a readable JSON policy object: reported, never passed; why.
+    Unreadable(String),
     Doc(Value),
 }
 
 /// Reads a policy given as a JSON string or an object.
 pub fn read(policy: Option<&Value>) -> Policy {
-    let doc = match policy {
+    let parsed = match policy {
         None | Some(Value::Null) => return Policy::Absent,
         Some(Value::String(t)) if t.trim().is_empty() => return Policy::Absent,
-        Some(Value::String(text)) => serde_json::from_str::<Value>(text).ok(),
-        Some(object @ Value::Object(_)) => Some(object.clone()),
-        Some(_) => None,
+        // serde's message names a line and column, never the text.
+        Some(Value::String(text)) => {
+            serde_json::from_str::<Value>(text).map_err(|e| format!("its text is not JSON: {e}"))
+        }
+        Some(object @ Value::Object(_)) => Ok(object.clone()),
+        Some(other) => Ok(other.clone()),
     };
-    match doc {
-        Some(d @ Value::Object(_)) => Policy::Doc(d),
-        _ => Policy::Unreadable,
+    match parsed {
+        Ok(d @ Value::Object(_)) => Policy::Doc(d),
+        Ok(other) => Policy::Unreadable(format!("it is {}, not a policy document", kind(&other))),
+        Err(why) => Policy::Unreadable(why),
+    }
+}
+
+/// `a number`, `an array`...
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

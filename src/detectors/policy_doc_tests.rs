@@ -164,13 +164,19 @@ fn policies_read_from_strings_and_objects() {
     assert_eq!(read(None), Policy::Absent);
     assert_eq!(read(Some(&json!(null))), Policy::Absent);
     assert_eq!(read(Some(&json!("  "))), Policy::Absent);
-    assert_eq!(read(Some(&json!("{not json"))), Policy::Unreadable);
-    assert_eq!(
-        read(Some(&json!("invalid-json-policy"))),
-        Policy::Unreadable
+    let why = |v: Value| match read(Some(&v)) {
+        Policy::Unreadable(why) => why,
+        other => panic!("{other:?}"),
+    };
+    assert!(why(json!("{not json")).starts_with("its text is not JSON: "));
+    let secretish = why(json!("invalid-json-policy s3cr3t"));
+    assert!(secretish.contains("line 1 column"), "{secretish}");
+    assert!(
+        !secretish.contains("s3cr3t"),
+        "the reason never quotes the text"
     );
-    assert_eq!(read(Some(&json!("[1]"))), Policy::Unreadable);
-    assert_eq!(read(Some(&json!(42))), Policy::Unreadable);
+    assert_eq!(why(json!("[1]")), "it is an array, not a policy document");
+    assert_eq!(why(json!(42)), "it is a number, not a policy document");
     assert_eq!(
         assess(&json!({"Statement": "junk"}), OWN),
         Assessment::default()

@@ -29,8 +29,11 @@ impl Detector for ResourcePublic {
             return;
         };
         let name = record.event_name();
-        let (severity, summary) = if e.unreadable {
-            let what = format!("{name} set a {} policy that could not be read", e.kind);
+        let (severity, summary) = if let Some(why) = &e.unreadable {
+            let what = format!(
+                "{name} set a {} policy that could not be read ({why})",
+                e.kind
+            );
             (Severity::Medium, on(what, &e))
         } else if let Some(first) = e.public.first() {
             let severity = if e.data_store {
@@ -57,7 +60,7 @@ impl Detector for ResourcePublic {
             Finding::new(ID, severity, record, e.resource.clone(), summary)
                 .with("resource_type", e.kind)
                 .with("resource", e.resource.as_str())
-                .with("policy_readable", !e.unreadable)
+                .with("policy_readable", e.unreadable.is_none())
                 .with("public_grants", grants),
         );
     }
