@@ -12,6 +12,76 @@ use serde_json::{json, Map, Value};
 /// Event names listed per correlation alert.
 const MAX_NAMES: usize = 20;
 
+/// What the window counted, as a reader says it: `50 DeleteObject calls`, `25 calls
+/// (ListBuckets, ListUsers, ...)`, `10 distinct secretId (prod/db-0, ...)`.
+fn what_happened(l: &Linked, n: u64, names: &[&str], values: &[String]) -> String {
+    let calls = match names {
+        [one] => format!("{n} {one} calls"),
+        _ => {
+            let shown: Vec<&str> = names.iter().take(3).copied().collect();
+            let more = if names.len() > 3 { ", ..." } else { "" };
+            format!("{n} calls ({}{more})", shown.join(", "))
+        }
+    };
+    match (l.rule.kind, &l.rule.condition.field) {
+        (Kind::EventCount, _) => calls,
+        (Kind::ValueCount, Some(f)) => {
+            let mut what = format!("{n} distinct {}", leaf(f));
+            if !values.is_empty() {
+                let listed: Vec<String> = values
+                    .iter()
+                    .take(SUMMARY_VALUES)
+                    .map(|v| short(v))
+                    .collect();
+                let more = if values.len() > SUMMARY_VALUES || (n as usize) > values.len() {
+                    ", ..."
+                } else {
+                    ""
+                };
+                what.push_str(&format!(" ({}{more})", listed.join(", ")));
+            }
+            what
+        }
+        (Kind::ValueCount, None) => format!("{n} distinct values"),
+        (Kind::Temporal, _) => format!("{n} of the rules {} matched", l.rule.rules.join(", ")),
+        (Kind::TemporalOrdered, _) => {
+            format!(
+                "{n} of the rules {} matched in order",
+                l.rule.rules.join(" then ")
+            )
+        }
+    }
+}
+
+/// The group as a reader says it: ` by <arn>` for the caller, ` on bucketName <b>` for the
+/// other fields.
+fn whose(l: &Linked, key: &GroupKey) -> String {
+    let mut by = String::new();
+    let mut on = Vec::new();
+    for (field, value) in l.rule.group_by.iter().zip(&key.group) {
+        match field.as_str() {
+            "userIdentity.arn" | "userIdentity.principalId" | "userIdentity.userName" => {
+                by = format!(" by {value}");
+            }
+            _ => on.push(format!("{} {value}", leaf(field))),
+        }
+    }
+    if on.is_empty() {
+        by
+    } else {
+        format!("{by} on {}", on.join(", "))
+    }
+}
+
+/// The last segment of a field path (`requestParameters.bucketName` is `bucketName`); a whole
+/// `requestParameters` counts requests.
+fn leaf(field: &str) -> &str {
+    match field {
+        "requestParameters" => "requests",
+        _ => field.rsplit('.').next().unwrap_or(field),
+    }
+}
+
 /// The alert of the window of `key` starting at `start` (`n`: the measure that met the
 /// condition). Its id hashes correlation, group and window start: the same window raises the
 /// same id in replay and in the Lambda, whatever the files.
@@ -40,45 +110,20 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         .cloned()
         .zip(key.group.iter().map(|v| json!(v)))
         .collect();
-    let group_text: Vec<String> = l
-        .rule
-        .group_by
-        .iter()
-        .zip(&key.group)
-        .map(|(f, v)| format!("{f} {v}"))
-        .collect();
     let values = shown_values(l, window);
-    let what = match (l.rule.kind, &l.rule.condition.field) {
-        (Kind::EventCount, _) => format!("{n} matches of {}", l.rule.rules.join(", ")),
-        (Kind::ValueCount, Some(f)) => {
-            let mut what = format!("{n} distinct {f} in matches of {}", l.rule.rules.join(", "));
-            if !values.is_empty() {
-                let listed: Vec<String> = values
-                    .iter()
-                    .take(SUMMARY_VALUES)
-                    .map(|v| short(v))
-                    .collect();
-                let more = if values.len() > SUMMARY_VALUES || (n as usize) > values.len() {
-                    ", ..."
-                } else {
-                    ""
-                };
-                what.push_str(&format!(" ({}{more})", listed.join(", ")));
-            }
-            what
-        }
-        (Kind::ValueCount, None) => format!("{n} distinct values"),
-        (Kind::Temporal, _) => format!("{n} of {} matched", l.rule.rules.join(", ")),
-        (Kind::TemporalOrdered, _) => {
-            format!("{n} of {} matched in order", l.rule.rules.join(" then "))
-        }
-    };
-    let minutes = l.rule.timespan / 60;
-    let for_group = if group_text.is_empty() {
-        String::new()
-    } else {
-        format!(" for {}", group_text.join(", "))
-    };
+    let summary = format!(
+        "{}: {} within {} min{} (condition: {})",
+        l.meta.title,
+        what_happened(
+            l,
+            n,
+            &names.iter().map(|b| &***b).collect::<Vec<&str>>(),
+            &values
+        ),
+        l.rule.timespan / 60,
+        whose(l, key),
+        l.rule.condition.describe()
+    );
     let mut parts = vec![l.id.as_str()];
     if !key.account.is_empty() {
         parts.push(&key.account);
@@ -102,7 +147,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         detector: l.id.clone(),
         title: l.meta.title.clone(),
         severity: l.severity,
-        summary: format!("{}: {what} within {minutes} min{for_group}", l.meta.title),
+        summary,
         account,
         account_name: String::new(),
         environment: String::new(),

@@ -174,7 +174,11 @@ async fn replay_lists_only_the_selected_deliveries_and_matches_local_replay() {
     assert_eq!(comparable(&denied.stdout).len(), selected - 1);
 
     // A typo in the account: nothing matches, and the note says what is there.
-    let typo = replay(&url, &moto.url(), &["--since", "2026-11-27", "--account", "111122223334"]);
+    let typo = replay(
+        &url,
+        &moto.url(),
+        &["--since", "2026-11-27", "--account", "111122223334"],
+    );
     let stderr = String::from_utf8_lossy(&typo.stderr);
     assert_eq!(typo.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("no deliveries"), "{stderr}");
