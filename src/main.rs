@@ -223,8 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
                 DetectorsCommand::List { detector_dirs } => {
                     check_dirs(&detector_dirs, "--detectors ")?;
                     let catalog = Catalog::load(&detector_dirs, &[])?;
-                    commands::list(&catalog, &mut out)?;
-                    Ok(0)
+                    match commands::list(&catalog, &mut out) {
+                        // `detectors list | head`: the reader had enough.
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+                        other => other.map(|()| 0).map_err(Into::into),
+                    }
                 }
                 DetectorsCommand::Test { dirs } => {
                     check_dirs(&dirs, "")?;
@@ -279,6 +282,13 @@ fn check_dirs(dirs: &[PathBuf], flag: &str) -> anyhow::Result<()> {
 
 fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
     check_dirs(&args.detector_dirs, "--detectors ")?;
+    if let Some(path) = args.suggest_filters.as_ref().filter(|p| p.exists()) {
+        // A reviewed filter file (reason and owner filled in) is never written over.
+        anyhow::bail!(
+            "--suggest-filters {}: the file exists; give a new name, or remove it first",
+            path.display()
+        );
+    }
     let remote = remote(&args)?;
     let mut catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
     if args.no_filters {

@@ -360,6 +360,25 @@ fn filters_never_silently_blind_correlations_and_suggestions_never_drop_high_fin
         suggestion.contains("userAgent|startswith: 'aws-cli/2.'"),
         "{suggestion}"
     );
+    // A file a person may have reviewed is never written over.
+    let again = trailwatch(
+        &[
+            "replay",
+            "--top",
+            "3",
+            "--suggest-filters",
+            suggested.to_str().unwrap(),
+            file,
+        ],
+        None,
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(
+        text(&again.stderr).contains("the file exists"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&suggested).unwrap(), suggestion);
 
     // A filter naming the correlation is refused by the gate and by the run, alike.
     let rules = dir.join("rules");

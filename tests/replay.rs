@@ -449,7 +449,7 @@ fn the_first_command_shows_alerts_with_their_agent_and_events_and_no_noise() {
         "only deliveries count as files: {err}"
     );
     assert!(
-        err.contains("1 TLS version not understood (tls-outdated could not judge those calls, in samples/111122223333_CloudTrail_us-east-1_20261128T0915Z_OldTls01.json.gz)"),
+        err.contains("1 TLS version not understood (tls-outdated could not judge that call, in samples/111122223333_CloudTrail_us-east-1_20261128T0915Z_OldTls01.json.gz)"),
         "the summary names the file: {err}"
     );
 }

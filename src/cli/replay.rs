@@ -98,7 +98,11 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
     };
     let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     for (name, why) in &missing {
-        writeln!(err, "trailwatch: {name}: {why}")?;
+        // A listing's own message already names what it listed.
+        match why.starts_with(name.as_str()) {
+            true => writeln!(err, "trailwatch: {why}")?,
+            false => writeln!(err, "trailwatch: {name}: {why}")?,
+        }
         run.counts.failed += 1;
     }
     let total_size: u64 = inputs.iter().map(Input::size).sum();

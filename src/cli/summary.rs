@@ -63,8 +63,9 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
             Some(f) => format!(", the first in {f}"),
             None => String::new(),
         };
+        let calls = if n == 1 { "that call" } else { "those calls" };
         notes.push(format!(
-            "{n} TLS {what} not understood (tls-outdated could not judge those calls{file})"
+            "{n} TLS {what} not understood (tls-outdated could not judge {calls}{file})"
         ));
     }
     if t.deep_subtrees > 0 {
@@ -94,7 +95,7 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         (
             t.ungrouped,
             "base-rule match",
-            "not correlated: their records lack a group-by field or the field a value_count counts",
+            "not correlated: the record lacks a group-by field or the field a value_count counts",
         ),
         (t.evicted, "correlation group", "evicted (cap reached)"),
         (
