@@ -291,8 +291,16 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
     }
     let remote = remote(&args)?;
     let mut catalog = Catalog::load(&args.detector_dirs, &args.disable).context("detectors")?;
-    if args.no_filters {
+    // What will not be applied is said before the run, so a summary without filter counts
+    // is never mistaken for filters that matched nothing.
+    if args.no_filters && !catalog.filters.is_empty() {
+        let n = catalog.filters.len();
+        let filters = if n == 1 { "filter" } else { "filters" };
+        eprintln!("trailwatch: --no-filters: {n} {filters} not applied");
         catalog.filters.clear();
+    }
+    for expired in catalog.expired_filters() {
+        eprintln!("trailwatch: {expired}: not applied");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {

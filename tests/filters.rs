@@ -79,7 +79,12 @@ fn a_filter_removes_the_deploy_roles_security_group_alerts_and_counts_them() {
         2,
         "--no-filters shows what the filter hides: {unfiltered:?}"
     );
-    assert!(!text(&all.stderr).contains("filters:"));
+    let said = text(&all.stderr);
+    assert!(!said.contains("trailwatch: filters:"), "{said}");
+    assert!(
+        said.contains("trailwatch: --no-filters: 1 filter not applied"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -132,6 +137,20 @@ fn detectors_test_and_check_cover_filters() {
         report.contains("typo.yml: `filter.rules` names `security-groups-changes`"),
         "{report}"
     );
+    // replay says the expired filter is not applied.
+    std::fs::rename(dir.join("typo.yml"), dir.join("typo.txt")).unwrap();
+    let out = trailwatch(
+        &["replay", "--detectors", dir.to_str().unwrap(), "samples"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("filter old-deploy-role-security-groups expired on 2020-01-31: not applied"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::rename(dir.join("typo.txt"), dir.join("typo.yml")).unwrap();
     // replay refuses the directory with the typo, naming the file.
     let out = trailwatch(
         &["replay", "--detectors", dir.to_str().unwrap(), "samples"],

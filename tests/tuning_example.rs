@@ -75,4 +75,8 @@ fn the_readme_tuning_example_runs_as_written() {
     assert!(filtered.contains("findings lowered"), "{filtered}");
     let (_, _, unfiltered) = &ran[3];
     assert!(!unfiltered.contains("trailwatch: filters:"), "{unfiltered}");
+    assert!(
+        unfiltered.contains("--no-filters: 4 filters not applied"),
+        "{unfiltered}"
+    );
 }

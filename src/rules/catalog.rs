@@ -113,6 +113,20 @@ impl Catalog {
         Ok(())
     }
 
+    /// The filters past their `expires` day today, which are not applied: `file: filter id
+    /// expired on DAY` for each.
+    pub fn expired_filters(&self) -> Vec<String> {
+        let today = super::dates::today();
+        self.filters
+            .iter()
+            .filter(|f| f.expired(&today))
+            .map(|f| {
+                let day = f.expires.as_deref().unwrap_or_default();
+                format!("{}: filter {} expired on {day}", f.source, f.id)
+            })
+            .collect()
+    }
+
     /// Adds one descriptor; two descriptors may not share an id.
     pub fn push(&mut self, d: Descriptor) -> Result<(), CatalogError> {
         self.admit(d, "")
