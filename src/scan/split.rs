@@ -2,7 +2,8 @@
 //!
 //! The splitter never holds more than the record it is cutting out: chunks come in, record texts
 //! go out through a callback. It understands just enough JSON to find where each value ends
-//! (strings, escapes, nesting); records are parsed properly afterwards by serde.
+//! (strings, escapes, nesting), noting where each string of a record ends (a [`Tape`]);
+//! records are read properly afterwards (`record::read`).
 
 use super::blocks;
 use memchr::memchr2;
@@ -386,17 +387,14 @@ impl Splitter {
                 self.depth = 1;
                 Kind::Container
             }
-            b'"' => {
-                self.in_string = true;
-                Kind::Str
-            }
+            b'"' => Kind::Str,
             _ => Kind::Scalar,
         };
     }
 
     /// Scans the current value from `i`; returns where it stopped and whether the value ended.
     /// A scalar ends before its delimiter, which is left for the caller. With `tape`, the offset
-    /// of `buf[0]` in the record, each string's end goes on the tape.
+    /// of `buf[0]` in the record, each string's end in a container goes on the tape.
     fn scan_value(&mut self, buf: &[u8], mut i: usize, tape: Option<usize>) -> (usize, bool) {
         if self.kind == Kind::Scalar {
             while i < buf.len() {
@@ -410,49 +408,21 @@ impl Splitter {
         if self.kind == Kind::Container {
             return self.scan_blocks(buf, i, tape);
         }
+        // A string (a top-level value, or an element that is not a record): to its end.
         while i < buf.len() {
-            if self.in_string {
-                if self.escape {
-                    self.escape = false;
-                    i += 1;
-                    continue;
-                }
-                match quote_or_backslash(&buf[i..]) {
-                    None => return (buf.len(), false),
-                    Some(p) => {
-                        i += p;
-                        if buf[i] == b'\\' {
-                            self.escape = true;
-                            self.escaped = Tape::ESCAPED;
-                        } else {
-                            self.in_string = false;
-                            if let Some(base) = tape {
-                                self.tape.push(base.wrapping_add(i) as u32 | self.escaped);
-                            }
-                            self.escaped = 0;
-                            if self.kind == Kind::Str {
-                                return (i + 1, true);
-                            }
-                        }
-                        i += 1;
-                    }
-                }
+            if self.escape {
+                self.escape = false;
+                i += 1;
                 continue;
             }
-            match buf[i] {
-                b'"' => self.in_string = true,
-                b'{' | b'[' => {
-                    self.depth += 1;
-                    self.max_depth = self.max_depth.max(self.depth);
-                }
-                b'}' | b']' => {
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        return (i + 1, true);
-                    }
-                }
-                _ => {}
+            let Some(p) = memchr2(b'"', b'\\', &buf[i..]) else {
+                return (buf.len(), false);
+            };
+            i += p;
+            if buf[i] == b'"' {
+                return (i + 1, true);
             }
+            self.escape = true;
             i += 1;
         }
         (i, false)
@@ -541,31 +511,6 @@ impl Splitter {
         (self.in_string, self.escape, self.escaped) = (in_string, carry != 0, escaped);
         (i, false)
     }
-}
-
-/// Where the first `"` or `\\` of `hay` is. Most strings of a record are short: eight bytes
-/// at a time in a register find their end sooner than a call to a vector search, which takes
-/// over past the first 64 bytes.
-#[inline(always)]
-fn quote_or_backslash(hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let has_byte = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
-    let mut i = 0;
-    while i < 64 {
-        let Some(word) = hay.get(i..i + 8) else { break };
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        // The lowest flagged byte is exact (a borrow only flags bytes above a match).
-        let found = has_byte(w, b'"') | has_byte(w, b'\\');
-        if found != 0 {
-            return Some(i + (found.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    memchr2(b'"', b'\\', &hay[i..]).map(|p| i + p)
 }
 
 /// Copies the record `text` (whose brackets balance) into `out`, each array or object opening
@@ -661,33 +606,6 @@ mod tests {
                 "chunks of {chunk}"
             );
             assert!(s.shape.complete && s.shape.records_array);
-        }
-    }
-
-    #[test]
-    fn the_first_quote_or_backslash_is_found_at_any_place() {
-        for len in 0..100 {
-            for at in 0..=len {
-                for (c, other) in [(b'"', b'\\'), (b'\\', b'"')] {
-                    let mut hay = vec![b'a'; len];
-                    hay.iter_mut()
-                        .skip(at + 1)
-                        .step_by(3)
-                        .for_each(|b| *b = other);
-                    if at < len {
-                        hay[at] = c;
-                    }
-                    // Bytes just below and above the two, and a byte with the high bit set.
-                    hay.iter_mut().take(at).step_by(2).for_each(|b| *b = 0x21);
-                    hay.iter_mut()
-                        .take(at)
-                        .skip(1)
-                        .step_by(4)
-                        .for_each(|b| *b = 0xdc);
-                    let want = memchr2(b'"', b'\\', &hay);
-                    assert_eq!(quote_or_backslash(&hay), want, "{len} {at}");
-                }
-            }
         }
     }
 
