@@ -3,9 +3,10 @@
 //! It reads what `Record`'s serde derive reads, with the same leniency (a field of another
 //! type is absent and noted as odd, a duplicate typed field refuses the record), and the tests
 //! hold the two equal. It is cheaper because it knows its fields: strings end where the
-//! splitter's tape says (or at a quote found by `memchr`), keys are compared as bytes, and values no field wants are walked past, checking
-//! their grammar but not decoding them. A string's escapes are checked where the string is read
-//! (the free-form parts: when a detector parses them).
+//! splitter's tape says (or at a quote found by `memchr`), keys are compared as bytes, and
+//! values no field wants are walked past, checking their grammar but not decoding them. A
+//! string's escapes are checked where the string is read (the free-form parts: when a detector
+//! parses them).
 
 use super::text_facts::{dotted_key, plain, TextFacts};
 use super::{RawJson, Record, SessionContext, SessionIssuer, Text, TlsDetails, UserIdentity};
@@ -24,7 +25,9 @@ pub struct Syntax {
 
 type Read<T> = Result<T, Syntax>;
 
-/// As deep as serde_json reads (its recursion limit).
+/// The arrays and objects a record may nest, itself included. Records cut from a delivery are
+/// already cut at [`crate::scan::split::MAX_DEPTH`]; this bound keeps a record read on its own
+/// from recursing without end.
 const MAX_DEPTH: u32 = 128;
 
 /// Reads the record `text` (which starts with `{` after any whitespace) into `rec`, a default
@@ -36,6 +39,7 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>, rec: &mut Record<'a>) -> Read<(
         b: text.as_bytes(),
         tape: tape.0,
         at: 0,
+        depth: 0,
         odd: false,
         facts: TextFacts {
             plain: true,
@@ -46,7 +50,7 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>, rec: &mut Record<'a>) -> Read<(
     if r.peek() != Some(b'{') {
         return r.fail("expected an object");
     }
-    r.object(1, |r, key| match key {
+    r.object(|r, key| match key {
         b"eventVersion" => seen.once(0, r)?.text(&mut rec.event_version),
         b"eventTime" => seen.once(1, r)?.text(&mut rec.event_time),
         b"eventSource" => seen.once(2, r)?.text(&mut rec.event_source),
@@ -73,7 +77,7 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>, rec: &mut Record<'a>) -> Read<(
         b"requestParameters" => seen.once(19, r)?.raw(&mut rec.request_parameters),
         b"responseElements" => seen.once(20, r)?.raw(&mut rec.response_elements),
         b"additionalEventData" => seen.once(21, r)?.raw(&mut rec.additional_event_data),
-        _ => r.skip(1),
+        _ => r.skip(),
     })?;
     if r.peek().is_some() {
         return r.fail("text after the record");
@@ -83,9 +87,9 @@ pub fn record<'a>(text: &'a str, tape: Tape<'_>, rec: &mut Record<'a>) -> Read<(
     Ok(())
 }
 
-fn user_identity<'a>(r: &mut Reader<'a, '_>, u: &mut UserIdentity<'a>, depth: u32) -> Read<()> {
+fn user_identity<'a>(r: &mut Reader<'a, '_>, u: &mut UserIdentity<'a>) -> Read<()> {
     let mut seen = Seen(0);
-    r.object(depth, |r, key| match key {
+    r.object(|r, key| match key {
         b"type" => seen.once(0, r)?.text(&mut u.kind),
         b"principalId" => seen.once(1, r)?.text(&mut u.principal_id),
         b"arn" => seen.once(2, r)?.text(&mut u.arn),
@@ -95,37 +99,37 @@ fn user_identity<'a>(r: &mut Reader<'a, '_>, u: &mut UserIdentity<'a>, depth: u3
         b"sessionContext" => seen
             .once(6, r)?
             .nested(&mut u.session_context, session_context),
-        _ => r.skip(depth),
+        _ => r.skip(),
     })
 }
 
-fn session_context<'a>(r: &mut Reader<'a, '_>, c: &mut SessionContext<'a>, depth: u32) -> Read<()> {
+fn session_context<'a>(r: &mut Reader<'a, '_>, c: &mut SessionContext<'a>) -> Read<()> {
     let mut seen = Seen(0);
-    r.object(depth, |r, key| match key {
+    r.object(|r, key| match key {
         b"sessionIssuer" => seen
             .once(0, r)?
             .nested(&mut c.session_issuer, session_issuer),
-        _ => r.skip(depth),
+        _ => r.skip(),
     })
 }
 
-fn session_issuer<'a>(r: &mut Reader<'a, '_>, s: &mut SessionIssuer<'a>, depth: u32) -> Read<()> {
+fn session_issuer<'a>(r: &mut Reader<'a, '_>, s: &mut SessionIssuer<'a>) -> Read<()> {
     let mut seen = Seen(0);
-    r.object(depth, |r, key| match key {
+    r.object(|r, key| match key {
         b"type" => seen.once(0, r)?.text(&mut s.kind),
         b"arn" => seen.once(1, r)?.text(&mut s.arn),
         b"userName" => seen.once(2, r)?.text(&mut s.user_name),
-        _ => r.skip(depth),
+        _ => r.skip(),
     })
 }
 
-fn tls_details<'a>(r: &mut Reader<'a, '_>, t: &mut TlsDetails<'a>, depth: u32) -> Read<()> {
+fn tls_details<'a>(r: &mut Reader<'a, '_>, t: &mut TlsDetails<'a>) -> Read<()> {
     let mut seen = Seen(0);
-    r.object(depth, |r, key| match key {
+    r.object(|r, key| match key {
         b"tlsVersion" => seen.once(0, r)?.text(&mut t.tls_version),
         b"cipherSuite" => seen.once(1, r)?.text(&mut t.cipher_suite),
         b"clientProvidedHostHeader" => seen.once(2, r)?.text(&mut t.client_provided_host_header),
-        _ => r.skip(depth),
+        _ => r.skip(),
     })
 }
 
@@ -153,6 +157,8 @@ struct Reader<'a, 't> {
     /// The ends of the strings not yet read.
     tape: &'t [u32],
     at: usize,
+    /// The arrays and objects open around `at` (the record is the first).
+    depth: u32,
     /// A typed field held null or a value of another type.
     odd: bool,
     /// What the text read so far says about spelling.
@@ -252,18 +258,10 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// From `{`: each member's key goes to `member`, which reads its value.
-    fn object(
-        &mut self,
-        depth: u32,
-        mut member: impl FnMut(&mut Self, &[u8]) -> Read<()>,
-    ) -> Read<()> {
-        if depth > MAX_DEPTH {
-            return self.fail("nested too deep");
-        }
-        self.at += 1;
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &[u8]) -> Read<()>) -> Read<()> {
+        self.open()?;
         if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Ok(());
+            return self.close();
         }
         loop {
             if self.peek() != Some(b'"') {
@@ -281,37 +279,44 @@ impl<'a> Reader<'a, '_> {
             member(self, key.as_bytes())?;
             match self.peek() {
                 Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(());
-                }
+                Some(b'}') => return self.close(),
                 _ => return self.fail("expected `,` or `}`"),
             }
         }
     }
 
+    /// Steps into the array or object at `at`.
+    fn open(&mut self) -> Read<()> {
+        if self.depth == MAX_DEPTH {
+            return self.fail("nested too deep");
+        }
+        self.depth += 1;
+        self.at += 1;
+        Ok(())
+    }
+
+    /// Steps out past the `]` or `}` at `at`.
+    fn close(&mut self) -> Read<()> {
+        self.depth -= 1;
+        self.at += 1;
+        Ok(())
+    }
+
     /// Walks past one value of any kind, checking its grammar.
-    fn skip(&mut self, depth: u32) -> Read<()> {
+    fn skip(&mut self) -> Read<()> {
         match self.peek() {
             Some(b'"') => self.span().map(drop),
-            Some(b'{') => self.object(depth + 1, |r, _| r.skip(depth + 1)),
+            Some(b'{') => self.object(|r, _| r.skip()),
             Some(b'[') => {
-                if depth + 1 > MAX_DEPTH {
-                    return self.fail("nested too deep");
-                }
-                self.at += 1;
+                self.open()?;
                 if self.peek() == Some(b']') {
-                    self.at += 1;
-                    return Ok(());
+                    return self.close();
                 }
                 loop {
-                    self.skip(depth + 1)?;
+                    self.skip()?;
                     match self.peek() {
                         Some(b',') => self.at += 1,
-                        Some(b']') => {
-                            self.at += 1;
-                            return Ok(());
-                        }
+                        Some(b']') => return self.close(),
                         _ => return self.fail("expected `,` or `]`"),
                     }
                 }
@@ -374,7 +379,7 @@ impl<'a> Reader<'a, '_> {
             return Ok(());
         }
         self.odd = true;
-        self.skip(1)
+        self.skip()
     }
 
     /// A boolean field, also read from the strings real logs carry (`"true"`, `"False"`...).
@@ -395,7 +400,7 @@ impl<'a> Reader<'a, '_> {
             }
             _ => {
                 self.odd = true;
-                self.skip(1)?;
+                self.skip()?;
             }
         }
         Ok(())
@@ -405,20 +410,20 @@ impl<'a> Reader<'a, '_> {
     fn nested<T: Default>(
         &mut self,
         slot: &mut Option<T>,
-        read: fn(&mut Reader<'a, '_>, &mut T, u32) -> Read<()>,
+        read: fn(&mut Reader<'a, '_>, &mut T) -> Read<()>,
     ) -> Read<()> {
         if self.b[self.at] == b'{' {
             // Read in place: the typed objects are large, and moving them costs copies.
-            return read(self, slot.insert(T::default()), 2);
+            return read(self, slot.insert(T::default()));
         }
         self.odd = true;
-        self.skip(1)
+        self.skip()
     }
 
     /// A free-form part kept as raw JSON (`null` is absent).
     fn raw(&mut self, slot: &mut Option<RawJson<'a>>) -> Read<()> {
         let start = self.at;
-        self.skip(1)?;
+        self.skip()?;
         let text = &self.text[start..self.at];
         if text != "null" {
             *slot = Some(RawJson(text));

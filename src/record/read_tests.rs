@@ -209,3 +209,21 @@ fn malformed_records_are_refused_with_the_place() {
         assert!(by_serde(text).is_err(), "serde refuses {text} too");
     }
 }
+
+#[test]
+fn nesting_is_counted_at_every_level() {
+    // The record is level 1; `n` arrays inside a typed object's field that is not read.
+    let nested = |n: usize| {
+        format!(
+            r#"{{"userIdentity":{{"sessionContext":{{"x":{}1{}}}}}}}"#,
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
+    // userIdentity and sessionContext are levels 2 and 3: 125 arrays reach level 128.
+    assert!(Record::parse(nested(125).as_bytes()).is_ok());
+    let err = Record::parse(nested(126).as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nested too deep"), "{err}");
+}
