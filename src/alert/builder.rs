@@ -129,7 +129,7 @@ impl AlertBuilder {
     }
 
     fn start(&self, f: &Finding<'_>) -> Alert {
-        Alert {
+        let mut a = Alert {
             schema: SCHEMA,
             id: alert_id(f, &self.source),
             subject: id::alert_id(&[f.detector.as_str(), &f.principal, &f.target]),
@@ -144,16 +144,8 @@ impl AlertBuilder {
             principal: f.principal.to_string(),
             source_ip: f.source_ip.to_string(),
             user_agent: f.user_agent.to_string(),
-            source_ips: [&f.source_ip]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_string())
-                .collect(),
-            user_agents: [&f.user_agent]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.to_string())
-                .collect(),
+            source_ips: Vec::new(),
+            user_agents: Vec::new(),
             first_seen: f.event_time.to_string(),
             last_seen: f.event_time.to_string(),
             count: 1,
@@ -171,7 +163,10 @@ impl AlertBuilder {
             },
             truncated: false,
             related: Vec::new(),
-        }
+        };
+        distinct(&mut a.source_ips, &f.source_ip);
+        distinct(&mut a.user_agents, &f.user_agent);
+        a
     }
 }
 
