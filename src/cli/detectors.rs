@@ -276,12 +276,8 @@ pub fn check(dir: &Path, out: &mut dyn Write) -> io::Result<i32> {
         loaded += 1;
         let (file, id, n) = (&f.source, &f.id, f.tests.len());
         writeln!(out, "ok      {file}: filter {id} ({n} tests)")?;
-        if f.expired(&dates::today()) {
-            let day = f.expires.as_deref().unwrap_or_default();
-            writeln!(
-                out,
-                "warning {file}: filter {id} expired on {day}: it is not applied"
-            )?;
+        if let Some(expiry) = f.expiry(&dates::today()) {
+            writeln!(out, "warning {expiry}: it is not applied")?;
         }
     }
     writeln!(out, "{loaded} loaded, {skipped} skipped, {refused} refused")?;

@@ -113,17 +113,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// The filters past their `expires` day today, which are not applied: `file: filter id
-    /// expired on DAY` for each.
+    /// The filters past their `expires` day today, which are not applied ([`Filter::expiry`]).
     pub fn expired_filters(&self) -> Vec<String> {
         let today = super::dates::today();
         self.filters
             .iter()
-            .filter(|f| f.expired(&today))
-            .map(|f| {
-                let day = f.expires.as_deref().unwrap_or_default();
-                format!("{}: filter {} expired on {day}", f.source, f.id)
-            })
+            .filter_map(|f| f.expiry(&today))
             .collect()
     }
 

@@ -200,6 +200,16 @@ impl Filter {
         self.expires.as_deref().is_some_and(|e| e < today)
     }
 
+    /// `FILE: filter ID expired on DAY`, when it is past its `expires` date on `today`: what
+    /// `detectors check` warns of and replay says before it runs.
+    pub fn expiry(&self, today: &str) -> Option<String> {
+        let day = self.expires.as_deref().filter(|_| self.expired(today))?;
+        Some(format!(
+            "{}: filter {} expired on {day}",
+            self.source, self.id
+        ))
+    }
+
     /// Whether the filter acts on a finding about `record` (its condition does not hold).
     pub fn fires(&self, record: &Value) -> bool {
         !self.matcher.matches(record)
