@@ -138,7 +138,11 @@ impl S3Remote {
     /// The prefixes of the accounts under `root` (`.../AWSLogs/`), organization trails included.
     async fn accounts(&self, bucket: &str, root: &str) -> Result<Vec<String>, String> {
         let mut out = Vec::new();
-        let seen = |name: &str| self.note(|s| s.accounts.insert(name.to_owned()));
+        let seen = |name: &str| {
+            self.note(|s| {
+                s.accounts.insert(name.to_owned());
+            })
+        };
         for (p, _) in self.list(bucket, root, true).await? {
             let name = p[root.len()..].trim_end_matches('/');
             if name.starts_with("o-") {
@@ -160,7 +164,7 @@ impl S3Remote {
     }
 
     /// Notes what a listing met.
-    fn note(&self, f: impl FnOnce(&mut Seen) -> bool) {
+    fn note(&self, f: impl FnOnce(&mut Seen)) {
         if let Ok(mut seen) = self.seen.lock() {
             f(&mut seen);
         }
@@ -174,17 +178,16 @@ impl S3Remote {
             let trail = format!("{account}CloudTrail/");
             for (region, _) in self.list(bucket, &trail, true).await? {
                 let name = region[trail.len()..].trim_end_matches('/');
-                self.note(|s| s.regions.insert(name.to_owned()));
+                self.note(|s| {
+                    s.regions.insert(name.to_owned());
+                });
                 if !self.filter.region(name) {
                     continue;
                 }
                 match self.filter.day_prefixes(self.today) {
                     Some(days) => {
                         for day in days {
-                            self.note(|s| {
-                                s.days += 1;
-                                true
-                            });
+                            self.note(|s| s.days += 1);
                             out.extend(self.list(bucket, &format!("{region}{day}"), false).await?);
                         }
                     }

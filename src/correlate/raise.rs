@@ -99,7 +99,10 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
         .filter_map(|b| b.who.as_deref())
         .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let [account, region, principal, source_ip] = who.map(|w| w.2.clone()).unwrap_or_default();
-    let mut names: Vec<&Box<str>> = window.iter().flat_map(|b| &b.names).collect();
+    let mut names: Vec<&str> = window
+        .iter()
+        .flat_map(|b| b.names.iter().map(|n| &**n))
+        .collect();
     names.sort();
     names.dedup();
     names.truncate(MAX_NAMES);
@@ -114,12 +117,7 @@ pub fn raise(l: &Linked, key: &GroupKey, start: i64, window: &[&Bucket], n: u64)
     let summary = format!(
         "{}: {} within {} min{} (condition: {})",
         l.meta.title,
-        what_happened(
-            l,
-            n,
-            &names.iter().map(|b| &***b).collect::<Vec<&str>>(),
-            &values
-        ),
+        what_happened(l, n, &names, &values),
         l.rule.timespan / 60,
         whose(l, key),
         l.rule.condition.describe()
