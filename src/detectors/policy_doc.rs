@@ -68,21 +68,23 @@ pub enum Policy {
 
 /// Reads a policy given as a JSON string or an object.
 pub fn read(policy: Option<&Value>) -> Policy {
-    let parsed = match policy {
-        None | Some(Value::Null) => return Policy::Absent,
-        Some(Value::String(t)) if t.trim().is_empty() => return Policy::Absent,
+    match policy {
+        None | Some(Value::Null) => Policy::Absent,
+        Some(Value::String(t)) if t.trim().is_empty() => Policy::Absent,
         // serde's message names a line and column, never the text.
-        Some(Value::String(text)) => {
-            serde_json::from_str::<Value>(text).map_err(|e| format!("its text is not JSON: {e}"))
-        }
-        Some(object @ Value::Object(_)) => Ok(object.clone()),
-        Some(other) => Ok(other.clone()),
-    };
-    match parsed {
-        Ok(d @ Value::Object(_)) => Policy::Doc(d),
-        Ok(other) => Policy::Unreadable(format!("it is {}, not a policy document", kind(&other))),
-        Err(why) => Policy::Unreadable(why),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(doc @ Value::Object(_)) => Policy::Doc(doc),
+            Ok(other) => not_a_document(&other),
+            Err(e) => Policy::Unreadable(format!("its text is not JSON: {e}")),
+        },
+        Some(doc @ Value::Object(_)) => Policy::Doc(doc.clone()),
+        Some(other) => not_a_document(other),
     }
+}
+
+/// A policy that is JSON but not an object.
+fn not_a_document(v: &Value) -> Policy {
+    Policy::Unreadable(format!("it is {}, not a policy document", kind(v)))
 }
 
 /// `a number`, `an array`...
