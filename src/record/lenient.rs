@@ -3,6 +3,10 @@
 //! Real deliveries carry surprises (`"sessionCredentialFromConsole": "true"`, `responseElements`
 //! as a string, a `userIdentity` of `null`). Each helper here accepts what it can use and drains
 //! anything else without allocating, so one odd field never costs the whole record.
+//!
+//! These serve `Record`'s serde derive, which the scan no longer uses: records are read by
+//! `record::read`, and the derive stays as the reference its tests hold that reader to (and
+//! for anyone who deserializes a `Record` with serde).
 
 use serde::de::{
     self, value::MapAccessDeserializer, Deserialize, Deserializer, IgnoredAny, MapAccess,

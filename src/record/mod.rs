@@ -3,6 +3,7 @@
 //! Strings borrow from the record's JSON text unless they contain escapes. The three free-form
 //! parts (`requestParameters`, `responseElements`, `additionalEventData`) stay raw JSON until a
 //! detector asks; the whole record as a `serde_json::Value` is parsed at most once, on demand.
+//! The scan reads records with [`read`]; the serde derive is the reference it is tested against.
 
 pub mod lenient;
 mod read;
