@@ -9,6 +9,7 @@ pub mod cli;
 pub mod correlate;
 mod delivery;
 pub mod detectors;
+pub mod digest;
 mod glob;
 mod memo;
 pub mod ocsf;

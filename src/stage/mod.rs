@@ -43,9 +43,29 @@ pub const CONFIG_ERROR: &str = "config-error";
 pub const TRAIL_SILENT: &str = "trail-silent";
 /// `trail-resumed`: a silent trail delivering again.
 pub const TRAIL_RESUMED: &str = "trail-resumed";
+/// `trail-unverifiable`: a trail that delivers log files but no digest files.
+pub const TRAIL_UNVERIFIABLE: &str = "trail-unverifiable";
+/// `log-file-missing`: a log file its digest lists is not in the bucket.
+pub const LOG_FILE_MISSING: &str = "log-file-missing";
+/// `log-file-modified`: a log file whose SHA-256 is not its digest's.
+pub const LOG_FILE_MODIFIED: &str = "log-file-modified";
+/// `log-file-unlisted`: a log file in a trail's place that no digest lists.
+pub const LOG_FILE_UNLISTED: &str = "log-file-unlisted";
+/// `digest-invalid`: a digest whose signature or chain is broken.
+pub const DIGEST_INVALID: &str = "digest-invalid";
 /// Operational alerts: about trailwatch and the trails, not about a call; published whatever
 /// the minimum severity.
-pub const OPERATIONAL: [&str; 4] = [INGEST_ERROR, CONFIG_ERROR, TRAIL_SILENT, TRAIL_RESUMED];
+pub const OPERATIONAL: [&str; 9] = [
+    INGEST_ERROR,
+    CONFIG_ERROR,
+    TRAIL_SILENT,
+    TRAIL_RESUMED,
+    TRAIL_UNVERIFIABLE,
+    LOG_FILE_MISSING,
+    LOG_FILE_MODIFIED,
+    LOG_FILE_UNLISTED,
+    DIGEST_INVALID,
+];
 
 /// The stage's settings: one per run (replay) or per invocation (the Lambda, where a Batch
 /// Operations job may set its own minimum severity).
