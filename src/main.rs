@@ -100,6 +100,11 @@ struct ReplayArgs {
     /// Write a filter file for the `--top` groups (expiring in a quarter), for review.
     #[arg(long, value_name = "FILE")]
     suggest_filters: Option<PathBuf>,
+    /// Check the log files against CloudTrail's digest files of the inputs (local folders or
+    /// s3://, which lists `CloudTrail-Digest/` too): missing, changed and unlisted log files,
+    /// broken signatures and chains, in a summary table; exit 1 on any.
+    #[arg(long)]
+    verify: bool,
     /// Files scanned at once [default: half the cores, at least 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=256))]
     jobs: Option<u64>,
@@ -323,6 +328,7 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
             limits: trailwatch::scan::Limits {
                 max_record: args.max_record_size,
                 max_uncompressed: args.max_uncompressed,
+                hash: args.verify,
                 ..Default::default()
             },
         },
@@ -338,6 +344,7 @@ fn replay_job(args: ReplayArgs) -> anyhow::Result<Replay> {
             lateness: args.allowed_lateness,
             max_groups: args.max_groups,
         },
+        verify: args.verify,
     })
 }
 
@@ -372,7 +379,12 @@ fn remote(args: &ReplayArgs) -> anyhow::Result<Option<Box<dyn trailwatch::cli::i
     filter.check(today)?;
     #[cfg(feature = "lambda")]
     {
-        let r = trailwatch::cli::s3::S3Remote::new(args.profile.as_deref(), filter, today)?;
+        let r = trailwatch::cli::s3::S3Remote::new(
+            args.profile.as_deref(),
+            filter,
+            today,
+            args.verify,
+        )?;
         Ok(Some(Box::new(r)))
     }
     #[cfg(not(feature = "lambda"))]

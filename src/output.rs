@@ -125,7 +125,10 @@ pub fn write_alert_pretty(out: &mut dyn Write, a: &Redacted<Alert>) -> io::Resul
     } else {
         format!("{} .. {}", p(&a.first_seen), p(&a.last_seen))
     };
-    if a.calls.worth_naming() {
+    if a.event_names.is_empty() {
+        // About files or trails, not calls (operational alerts).
+        writeln!(out, "{}{when}", label("when"))?;
+    } else if a.calls.worth_naming() {
         // The summary already names the calls.
         writeln!(
             out,

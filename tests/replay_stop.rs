@@ -26,6 +26,7 @@ fn a_stopped_replay_scans_nothing_more_and_says_so() {
         remote: None,
         top: None,
         correlation: Default::default(),
+        verify: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     assert_eq!(replay::run(&job, &mut out, &mut err).unwrap(), 0);

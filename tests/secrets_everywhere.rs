@@ -78,6 +78,7 @@ fn replay_output(rules: &std::path::Path, file: &std::path::Path, format: Format
         remote: None,
         top: None,
         correlation: Default::default(),
+        verify: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     replay::run(&job, &mut out, &mut err).unwrap();

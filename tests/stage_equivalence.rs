@@ -100,6 +100,7 @@ fn replayed(catalog: Catalog, settings: Settings, files: Vec<PathBuf>) -> Vec<Va
         remote: None,
         top: None,
         correlation: CorrelationOptions::default(),
+        verify: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = replay::run(&job, &mut out, &mut err).unwrap();

@@ -37,6 +37,22 @@ pub trait Remote: Send + Sync {
     fn found(&self) -> Option<String> {
         None
     }
+    /// A small object read whole, with its `signature` metadata (a digest file).
+    fn fetch(&self, bucket: &str, key: &str) -> std::io::Result<(Vec<u8>, Option<String>)> {
+        let mut bytes = Vec::new();
+        self.open(bucket, key)?.read_to_end(&mut bytes)?;
+        Ok((bytes, None))
+    }
+    /// CloudTrail's public keys of `region`, including `fingerprint` if CloudTrail has it
+    /// (around `at`, seconds since the epoch).
+    fn public_keys(
+        &self,
+        _region: &str,
+        _fingerprint: &str,
+        _at: i64,
+    ) -> Result<crate::digest::PublicKeys, String> {
+        Err("no CloudTrail client".into())
+    }
 }
 
 impl Input {

@@ -10,3 +10,4 @@ pub mod s3;
 pub mod s3_keys;
 mod summary;
 pub mod top;
+pub mod verify;

@@ -5,6 +5,7 @@ use super::inputs::{self, Input};
 use super::memory::ReplayMemory;
 use super::summary::{filtered_correlations, summary};
 use super::top::{self, Top};
+use super::verify::{self, Verifier};
 use crate::alert::severity::Severity;
 use crate::alert::{Alert, Source};
 use crate::correlate::{Correlations, Dedup};
@@ -51,6 +52,8 @@ pub struct Replay {
     pub top: Option<TopJob>,
     /// Correlation across the files of the run (and between runs with a state file).
     pub correlation: CorrelationOptions,
+    /// `--verify`: check the log files against the digest files of the run.
+    pub verify: bool,
 }
 
 /// What `--top [N]` and `--suggest-filters FILE` ask for.
@@ -68,6 +71,13 @@ struct FileResult {
     open_error: Option<String>,
     /// None when the file could not be opened.
     analysis: Option<Analysis>,
+    /// With `--verify`, a digest file: its bucket (empty for a local file), what was read,
+    /// and its signature.
+    digest: Option<(
+        String,
+        Result<crate::digest::Digest, String>,
+        Option<String>,
+    )>,
 }
 
 /// Runs the replay, writing results to `out` and diagnostics to `err`; returns the exit code:
@@ -95,6 +105,9 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         counts: Counts::default(),
         top: Top::default(),
         held: Vec::new(),
+        verifier: Verifier::default(),
+        unproven: 0,
+        verified: None,
     };
     let (inputs, missing) = inputs::expand_with(&job.paths, job.remote.as_deref());
     for (name, why) in &missing {
@@ -193,7 +206,7 @@ pub fn run(job: &Replay, out: &mut dyn Write, err: &mut dyn Write) -> std::io::R
         130
     } else if counts.failed > 0 {
         2
-    } else if tripped.is_some() {
+    } else if tripped.is_some() || run.unproven > 0 {
         1
     } else {
         0
@@ -209,11 +222,20 @@ struct Run<'j> {
     top: Top,
     /// Readable alerts, held to be printed worst first at the end of the run.
     held: Vec<Redacted<Alert>>,
+    /// `--verify`: the digests and log files read.
+    verifier: Verifier,
+    /// `--verify`: what the digests prove wrong (or 1 when there was no digest at all).
+    unproven: usize,
+    /// `--verify`: the summary table, written after the alerts.
+    verified: Option<String>,
 }
 
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
     let found = matches!(input, Input::Found(_) | Input::Object { .. });
+    if job.verify && verify::is_digest(&name) {
+        return read_digest(job, input, name, found);
+    }
     let opened = match (input, &job.remote) {
         (Input::Object { bucket, key, .. }, Some(remote)) => remote.open(bucket, key),
         _ => input.open(),
@@ -226,6 +248,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
                 found,
                 open_error: Some(format!("cannot open: {e}")),
                 analysis: None,
+                digest: None,
             }
         }
     };
@@ -243,6 +266,43 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
         found,
         open_error: None,
         analysis: Some(analysis),
+        digest: None,
+    }
+}
+
+/// A digest file read whole (with its signature, from S3), for `--verify`.
+fn read_digest(job: &Replay, input: &Input, name: String, found: bool) -> FileResult {
+    let fetched = match (input, &job.remote) {
+        (Input::Object { bucket, key, .. }, Some(remote)) => remote
+            .fetch(bucket, key)
+            .map(|(bytes, signature)| (bucket.clone(), bytes, signature)),
+        _ => input.open().and_then(|mut r| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut r, &mut bytes).map(|_| (String::new(), bytes, None))
+        }),
+    };
+    let (bucket, bytes, signature) = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            return FileResult {
+                name,
+                found,
+                open_error: Some(format!("cannot open: {e}")),
+                analysis: None,
+                digest: None,
+            }
+        }
+    };
+    let read = crate::digest::Digest::read(&bytes[..], &name).map_err(|e| match e {
+        crate::digest::DigestError::Invalid { why, .. } => why,
+        other => other.to_string(),
+    });
+    FileResult {
+        name,
+        found,
+        open_error: None,
+        analysis: None,
+        digest: Some((bucket, read, signature)),
     }
 }
 
@@ -258,6 +318,12 @@ impl Run<'_> {
         if let Some(e) = &r.open_error {
             self.counts.failed += 1;
             return writeln!(err, "trailwatch: {}: {e}", r.name);
+        }
+        if let Some((bucket, read, signature)) = r.digest.take() {
+            self.counts.files -= 1;
+            self.counts.digests += 1;
+            self.verifier.digest(&r.name, &bucket, read, signature);
+            return Ok(());
         }
         let Some(analysis) = &mut r.analysis else {
             return Ok(());
@@ -297,9 +363,11 @@ impl Run<'_> {
         if report.contents == Contents::Digest {
             writeln!(
                 err,
-                "trailwatch: {}: CloudTrail digest file, skipped",
+                "trailwatch: {}: CloudTrail digest file, skipped (--verify checks the logs against it)",
                 r.name
             )?;
+        } else if self.job.verify {
+            self.verifier.log(&r.name, report.sha256.clone());
         }
         if let Some(e) = &report.error {
             self.counts.failed += 1;
@@ -331,6 +399,9 @@ impl Run<'_> {
 
     /// The end of the run: the windows still open decided, the state saved, `--top`.
     fn end(&mut self, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
+        if self.job.verify {
+            self.verify(out, err)?;
+        }
         let Ok(published) = block_on(self.stage.due(None, &mut self.memory, &mut self.counts));
         for a in &published {
             self.write(a, out)?;
@@ -340,12 +411,62 @@ impl Run<'_> {
         for a in std::mem::take(&mut self.held) {
             output::write_alert_pretty(out, &a)?;
         }
+        if let Some(table) = self.verified.take() {
+            out.flush()?;
+            write!(err, "{table}")?;
+        }
         self.memory.save();
         self.faults(err)?;
         if let Some(top) = &self.job.top {
             let correlations = &self.job.pipeline.catalog.correlations;
             noisiest(top, &self.top, correlations, out, err)?;
         }
+        Ok(())
+    }
+
+    /// `--verify`: the digests' verdicts as alerts, through the stage, and the summary table.
+    fn verify(&mut self, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
+        let verifier = std::mem::take(&mut self.verifier);
+        if !verifier.met_digests() {
+            self.unproven = 1;
+            return writeln!(
+                err,
+                "trailwatch: verify: no CloudTrail digest file among the inputs: nothing can be \
+                 proven (is log file validation on for the trail? give the `CloudTrail-Digest/` \
+                 folders too)"
+            );
+        }
+        let remote = self.job.remote.as_deref();
+        let keys = |region: &str, fingerprint: &str, at: i64| match remote {
+            Some(r) => r.public_keys(region, fingerprint, at),
+            None => Err("no S3 source".to_owned()),
+        };
+        let verified = verifier.finish(&keys);
+        self.unproven = verified.verdicts.len();
+        let alerts = verified
+            .verdicts
+            .iter()
+            .map(|v| crate::redact::alert(crate::digest::alerts::verdict_alert(v, "")))
+            .collect();
+        let delivery = Delivery {
+            name: "verify",
+            object: None,
+            newest_event: "",
+            clock: None,
+        };
+        let mut none = Analysis::default();
+        let decided = self.stage.delivery(
+            &mut none,
+            alerts,
+            delivery,
+            &mut self.memory,
+            &mut self.counts,
+        );
+        let Ok(published) = block_on(decided);
+        for a in &published {
+            self.write(a, out)?;
+        }
+        self.verified = Some(verified.table());
         Ok(())
     }
 

@@ -20,6 +20,8 @@ pub struct S3Remote {
     today: i64,
     /// What the listings met at each level of the key layout (said when nothing matched).
     seen: Mutex<Seen>,
+    /// `--verify`: digest files are listed too, and their signatures checked.
+    digests: Option<crate::lambda::keys::KeyCache>,
 }
 
 /// The accounts, regions and day folders a listing met.
@@ -65,10 +67,12 @@ pub struct StartError(#[from] std::io::Error);
 impl S3Remote {
     /// A client from the standard chain (or `profile`), keeping keys that `filter` keeps;
     /// `today` (days since 1970-01-01) ends an open `--since` range.
+    /// With `verify`, digest files are listed too.
     pub fn new(
         profile: Option<&str>,
         filter: KeyFilter,
         today: i64,
+        verify: bool,
     ) -> Result<S3Remote, StartError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -90,6 +94,7 @@ impl S3Remote {
         });
         let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
         let (client, _) = crate::lambda::clients(&shared, path_style);
+        let keys = crate::lambda::keys::CloudTrailKeys::new(&shared);
         Ok(S3Remote {
             runtime,
             source: S3Source::new(client.clone()),
@@ -97,6 +102,7 @@ impl S3Remote {
             filter,
             today,
             seen: Mutex::default(),
+            digests: verify.then(|| crate::lambda::keys::KeyCache::new(Box::new(keys))),
         })
     }
 
@@ -176,7 +182,22 @@ impl S3Remote {
         let mut out = Vec::new();
         for account in self.accounts(bucket, root).await? {
             let trail = format!("{account}CloudTrail/");
+            let digests = format!("{account}CloudTrail-Digest/");
             for (region, _) in self.list(bucket, &trail, true).await? {
+                let name = region[trail.len()..].trim_end_matches('/');
+                if self.digests.is_some() && self.filter.region(name) {
+                    let region = format!("{digests}{name}/");
+                    match self.filter.day_prefixes(self.today) {
+                        Some(days) => {
+                            for day in days {
+                                out.extend(
+                                    self.list(bucket, &format!("{region}{day}"), false).await?,
+                                );
+                            }
+                        }
+                        None => out.extend(self.list(bucket, &region, false).await?),
+                    }
+                }
                 let name = region[trail.len()..].trim_end_matches('/');
                 self.note(|s| {
                     s.regions.insert(name.to_owned());
@@ -215,7 +236,8 @@ impl Remote for S3Remote {
                 None => self.list(&bucket, &prefix, false).await,
             }
         })?;
-        keys.retain(|(k, _)| self.filter.matches(k));
+        let digests = self.digests.is_some();
+        keys.retain(|(k, _)| self.filter.matches(k) || (digests && self.filter.matches_digest(k)));
         keys.sort();
         Ok(keys
             .into_iter()
@@ -230,6 +252,33 @@ impl Remote for S3Remote {
     fn found(&self) -> Option<String> {
         let seen = self.seen.lock().ok()?;
         (!seen.accounts.is_empty()).then(|| seen.note())
+    }
+
+    fn fetch(&self, bucket: &str, key: &str) -> std::io::Result<(Vec<u8>, Option<String>)> {
+        let object = ObjectRef {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        };
+        let max = crate::digest::file::MAX_DIGEST;
+        let fetched = self
+            .runtime
+            .block_on(self.source.fetch(&object, max))
+            .map_err(SourceError::into_io)?;
+        Ok((fetched.bytes, fetched.signature))
+    }
+
+    fn public_keys(
+        &self,
+        region: &str,
+        fingerprint: &str,
+        at: i64,
+    ) -> Result<crate::digest::PublicKeys, String> {
+        let Some(cache) = &self.digests else {
+            return Err("digests not asked for".into());
+        };
+        self.runtime
+            .block_on(cache.for_digest(region, fingerprint, at))
+            .map_err(|e| e.to_string())
     }
 
     fn open(&self, bucket: &str, key: &str) -> std::io::Result<Box<dyn Read + Send>> {

@@ -141,6 +141,21 @@ impl KeyFilter {
         })
     }
 
+    /// Whether `key` is a digest file this filter keeps (its account, region and day).
+    pub fn matches_digest(&self, key: &str) -> bool {
+        let Some(p) = crate::digest::KeyParts::parse(key) else {
+            return false;
+        };
+        let crate::digest::KeyKind::Digest { end, .. } = p.kind else {
+            return false;
+        };
+        let day = end.div_euclid(86_400);
+        self.account(p.account)
+            && self.region(p.region)
+            && self.since.is_none_or(|s| day >= s)
+            && self.until.is_none_or(|u| day <= u)
+    }
+
     /// The day prefixes (`YYYY/MM/DD/`) to list under a region, when the range is bounded and
     /// short enough; `None` to list the whole region.
     pub fn day_prefixes(&self, today: i64) -> Option<Vec<String>> {

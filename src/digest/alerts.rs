@@ -1,7 +1,7 @@
 //! The alerts of the digest checks: operational (about the trail's files, not about a call),
 //! published whatever the minimum severity.
 
-use super::key::KeyParts;
+use super::key::{KeyKind, KeyParts};
 use super::ledger::Verdict;
 use crate::alert::id::alert_id;
 use crate::alert::severity::Severity;
@@ -30,6 +30,13 @@ pub fn verdict_alert(verdict: &Verdict, bucket: &str) -> Alert {
     if let Some(p) = KeyParts::parse(key) {
         a.account = p.account.into();
         a.region = p.region.into();
+        // When the file was written (a log file) or the period ended (a digest).
+        let at = match p.kind {
+            KeyKind::Log { written } => written,
+            KeyKind::Digest { end, .. } => end,
+        };
+        a.first_seen = crate::correlate::time::format_time(at);
+        a.last_seen.clone_from(&a.first_seen);
     }
     a.subject = key.into();
     a.evidence.insert("key".into(), json!(key));

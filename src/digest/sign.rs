@@ -105,8 +105,8 @@ pub fn chain_break(digest: &Digest, previous: (&str, &str, Option<&str>)) -> Opt
     }
 }
 
-/// A key pair for tests: signs digests as CloudTrail does.
-#[cfg(any(test, feature = "e2e"))]
+/// A key pair for tests: signs digests as CloudTrail does (test and simulation use only).
+#[doc(hidden)]
 pub mod testing {
     use super::*;
     use aws_lc_rs::rand::SystemRandom;

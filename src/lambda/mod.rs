@@ -14,6 +14,7 @@ pub mod config;
 mod error;
 mod handler;
 pub mod ingest;
+pub mod keys;
 mod memory;
 mod metrics;
 mod object;
@@ -33,7 +34,7 @@ pub use handler::Handler;
 pub use object::Outcome;
 pub use publish::{AlertSink, EntryFailure, SinkError};
 pub use retry::Backoff;
-pub use s3::{ObjectReader, ObjectSource, SourceError};
+pub use s3::{Fetched, ObjectReader, ObjectSource, SourceError};
 pub use triggers::ObjectRef;
 
 use crate::rules::catalog::Catalog;

@@ -63,6 +63,16 @@ impl SourceError {
 /// An opened object: a blocking, streaming reader.
 pub type ObjectReader = Box<dyn Read + Send>;
 
+/// A small object read whole (a CloudTrail digest file), with the user metadata CloudTrail
+/// puts beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fetched {
+    /// Its bytes, as stored.
+    pub bytes: Vec<u8>,
+    /// Its `signature` user metadata (`x-amz-meta-signature`), if any.
+    pub signature: Option<String>,
+}
+
 /// Opens objects for reading. The S3 client in production, fakes in tests.
 pub trait ObjectSource: Send + Sync + 'static {
     /// Opens `object` for streaming.
@@ -70,6 +80,29 @@ pub trait ObjectSource: Send + Sync + 'static {
         &self,
         object: &ObjectRef,
     ) -> impl Future<Output = Result<ObjectReader, SourceError>> + Send;
+
+    /// Reads `object` whole (at most `max` bytes) with its `signature` metadata. Without
+    /// metadata, by default: the object's bytes only.
+    fn fetch(
+        &self,
+        object: &ObjectRef,
+        max: u64,
+    ) -> impl Future<Output = Result<Fetched, SourceError>> + Send {
+        async move {
+            let reader = self.open(object).await?;
+            let read = tokio::task::spawn_blocking(move || {
+                let mut bytes = Vec::new();
+                reader.take(max + 1).read_to_end(&mut bytes).map(|_| bytes)
+            })
+            .await
+            .map_err(|e| SourceError::Transient(e.to_string()))?;
+            let bytes = read.map_err(|e| SourceError::from_io(&e))?;
+            Ok(Fetched {
+                bytes,
+                signature: None,
+            })
+        }
+    }
 }
 
 /// Whether an S3 answer is about access: the role may not read the object (a missing
@@ -181,8 +214,9 @@ impl S3Source {
     }
 }
 
-impl ObjectSource for S3Source {
-    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, SourceError> {
+impl S3Source {
+    /// `GetObject`, following the bucket to its region once S3 names another.
+    async fn answer(&self, object: &ObjectRef) -> Result<GetObjectOutput, SourceError> {
         let client = self.client_for(&object.bucket);
         let response = match S3Source::get(&client, object).await {
             Ok(r) => r,
@@ -201,6 +235,34 @@ impl ObjectSource for S3Source {
                 _ => return Err(classify_get_object(&e)),
             },
         };
+        Ok(response)
+    }
+}
+
+impl ObjectSource for S3Source {
+    async fn fetch(&self, object: &ObjectRef, max: u64) -> Result<Fetched, SourceError> {
+        let response = self.answer(object).await?;
+        let signature = response
+            .metadata()
+            .and_then(|m| m.get("signature"))
+            .cloned();
+        if response.content_length().unwrap_or(0).max(0) as u64 > max {
+            return Err(SourceError::Permanent(format!(
+                "GetObject: over {max} bytes, not a CloudTrail digest"
+            )));
+        }
+        let bytes = response
+            .body
+            .collect()
+            .await
+            .map_err(|e| SourceError::Transient(format!("reading the body: {e}")))?
+            .into_bytes()
+            .to_vec();
+        Ok(Fetched { bytes, signature })
+    }
+
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectReader, SourceError> {
+        let response = self.answer(object).await?;
         let mut body = response.body;
         let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         tokio::spawn(async move {

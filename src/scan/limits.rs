@@ -16,6 +16,9 @@ pub struct Limits {
     /// thousand times (deflate's most). Measured against the compressed bytes read so far,
     /// which run ahead of the decoder: the ratio is never overstated.
     pub max_ratio: u64,
+    /// Also hash the uncompressed bytes (SHA-256, on the reading thread): what CloudTrail's
+    /// digest files list for each log file ([`crate::ScanReport::sha256`]).
+    pub hash: bool,
 }
 
 /// The expansion ratio is judged past this many uncompressed bytes (a small file may
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_record: 1 << 20,
             max_uncompressed: 4 << 30,
             max_ratio: 500,
+            hash: false,
         }
     }
 }

@@ -72,6 +72,9 @@ pub struct ScanReport {
     pub newest_event: String,
     /// Elements larger than the record limit, skipped unread (counted in `skipped` too).
     pub oversized: u64,
+    /// Hex SHA-256 of the uncompressed bytes, when [`Limits::hash`] asked for it and the
+    /// input was read to its end (what a CloudTrail digest file lists for the log file).
+    pub sha256: Option<String>,
 }
 
 impl ScanReport {
@@ -155,6 +158,9 @@ pub fn scan_with<R: Read + Send>(
 /// What the end of the input says about the delivery.
 fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
     report.bytes = end.bytes;
+    report.sha256 = end
+        .sha256
+        .map(|h| h.iter().map(|b| format!("{b:02x}")).collect());
     let records = report.records;
     match end.fault {
         Some(Fault::Input(e)) => return Some(e),
@@ -249,4 +255,38 @@ fn recycle<'b>(mut v: Vec<Finding<'_>>) -> Vec<Finding<'b>> {
     v.into_iter()
         .map(|_| unreachable!("the vector is empty"))
         .collect()
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn scan_hashed(input: &[u8]) -> ScanReport {
+        let limits = Limits {
+            hash: true,
+            ..Limits::default()
+        };
+        scan_with(input, limits, &mut [], &mut |_| {})
+    }
+
+    #[test]
+    fn the_hash_is_of_the_uncompressed_bytes_read_to_the_end() {
+        let text =
+            br#"{"Records":[{"eventTime":"2026-11-28T10:00:00Z","eventName":"ListBuckets"}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text).unwrap();
+        let zipped = gz.finish().unwrap();
+        let expected = crate::digest::hex_sha256(text);
+        assert_eq!(scan_hashed(text).sha256.as_deref(), Some(expected.as_str()));
+        assert_eq!(
+            scan_hashed(&zipped).sha256.as_deref(),
+            Some(expected.as_str())
+        );
+        // Not asked for; a cut file has no hash.
+        assert_eq!(scan(&zipped[..], &mut [], &mut |_| {}).sha256, None);
+        let cut = scan_hashed(&zipped[..zipped.len() - 9]);
+        assert!(cut.error.is_some());
+        assert_eq!(cut.sha256, None);
+    }
 }

@@ -28,6 +28,8 @@ pub struct End {
     /// Uncompressed bytes read.
     pub bytes: u64,
     pub fault: Option<Fault>,
+    /// SHA-256 of every uncompressed byte, when asked for and the input was read to its end.
+    pub sha256: Option<[u8; 32]>,
 }
 
 pub enum Message {
@@ -83,6 +85,7 @@ pub fn produce<R: Read>(
     };
     let mut buffered = BufReader::with_capacity(CHUNK, counting);
     let mut splitter = Splitter::new(limits.max_record);
+    let mut sha256 = None;
     let (gzip, fault) = match buffered.fill_buf() {
         Ok(head) => (head.starts_with(&[0x1f, 0x8b]), None),
         Err(e) => (false, Some(Fault::Input(ScanError::Read(e.to_string())))),
@@ -98,12 +101,21 @@ pub fn produce<R: Read>(
             limits,
             count,
         };
-        pump(&mut *reader, &input, &mut splitter, full, empty)
+        let mut hash = limits
+            .hash
+            .then(|| aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256));
+        let fault = pump(&mut *reader, &input, &mut splitter, full, empty, &mut hash);
+        sha256 = hash.filter(|_| fault.is_none()).and_then(|h| {
+            let d = h.finish();
+            d.as_ref().try_into().ok()
+        });
+        fault
     });
     let end = End {
         shape: splitter.shape,
         bytes: splitter.offset(),
         fault,
+        sha256,
     };
     let _ = full.send(Message::End(end));
 }
@@ -137,6 +149,7 @@ fn pump(
     splitter: &mut Splitter,
     full: &SyncSender<Message>,
     empty: &Receiver<Batch>,
+    hash: &mut Option<aws_lc_rs::digest::Context>,
 ) -> Option<Fault> {
     let mut chunk = vec![0u8; CHUNK];
     let mut batch = empty.recv().ok()?;
@@ -151,6 +164,9 @@ fn pump(
             .saturating_sub(splitter.offset());
         let over = len as u64 > room;
         let len = if over { room as usize } else { len };
+        if let Some(h) = hash.as_mut() {
+            h.update(&chunk[..len]);
+        }
         let fed = splitter.feed(&chunk[..len], &mut |element| {
             if gone {
                 return;
