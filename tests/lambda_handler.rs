@@ -26,7 +26,7 @@ fn detectors(alerts: &[Value]) -> Vec<&str> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn s3_notification_scans_decoded_keys_skips_digests_and_publishes() {
+async fn s3_notification_scans_decoded_keys_reads_digests_and_publishes() {
     let source = FakeSource::default()
         .with(BUCKET, ORG_KEY, Fake::Data(one_alert_delivery()))
         .with(
@@ -44,7 +44,9 @@ async fn s3_notification_scans_decoded_keys_skips_digests_and_publishes() {
         json!({"objects": 2, "skipped": 1, "alerts": 2, "ingest_errors": 0})
     );
     let opened = h.source.opened();
-    assert_eq!(opened.len(), 2, "the digest key is never opened");
+    // The digest is read too (gone here: skipped, without an alert).
+    assert_eq!(opened.len(), 3);
+    assert!(opened.iter().any(|o| o.key.contains("CloudTrail-Digest/")));
     let alerts = h.sink.alerts();
     assert_eq!(detectors(&alerts), ["tls-outdated", "tls-outdated"]);
     let gov = alerts
@@ -579,7 +581,8 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
         settings,
         StateSettings {
             table: "state".into(),
-            silence_after: 3600,
+            silence_after: 7200,
+            unverified_silence_after: 21_600,
             lateness: 1200,
             max_groups: 100_000
         }
@@ -600,21 +603,19 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
             .map(|r| r.sk)
             .collect::<Vec<_>>()
     };
-    assert_eq!(trails(&table), ["111122223333/us-east-1"]);
+    let place = "log|s3://org-trail-logs/AWSLogs/o-a1b2c3d4e5/111122223333/us-east-1";
+    assert_eq!(trails(&table), [place]);
     let batch = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
         "tasks": [{"taskId": "t", "s3Key": backfill_key, "s3BucketArn": "arn:aws:s3:::archive"}]});
     let answer = h.handle(batch, far_deadline()).await.unwrap();
     assert_eq!(answer["results"][0]["resultCode"], "Succeeded", "{answer}");
-    assert_eq!(
-        trails(&table),
-        ["111122223333/us-east-1"],
-        "a backfill is not a delivery"
-    );
+    assert_eq!(trails(&table), [place], "a backfill is not a delivery");
     h.sink.alerts();
 
     let later = json!({"trailwatch": "scheduled-check", "time": "2099-01-01T00:00:00Z"});
     let answer = h.handle(later, far_deadline()).await.unwrap();
-    assert_eq!(answer, json!({"scheduled": "checked", "alerts": 1}));
+    // The place sent log files and no digest: unverifiable, and silent at medium.
+    assert_eq!(answer, json!({"scheduled": "checked", "alerts": 2}));
     let silent: Vec<Value> = h
         .sink
         .alerts()
@@ -627,7 +628,7 @@ async fn deliveries_are_remembered_backfills_are_not_and_the_scheduled_check_fin
             silent[0]["account"].as_str(),
             silent[0]["severity"].as_str()
         ),
-        (Some("111122223333"), Some("high"))
+        (Some("111122223333"), Some("medium"))
     );
 
     let (without, _) = handler(

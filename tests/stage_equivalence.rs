@@ -80,7 +80,7 @@ fn essence(a: &Value) -> String {
 }
 
 fn operational(a: &Value) -> bool {
-    ["trail-silent", "trail-resumed"].contains(&a["detector"].as_str().unwrap())
+    trailwatch::stage::OPERATIONAL.contains(&a["detector"].as_str().unwrap())
 }
 
 fn replayed(catalog: Catalog, settings: Settings, files: Vec<PathBuf>) -> Vec<Value> {

@@ -53,12 +53,8 @@ pub fn is_digest(name: &str) -> bool {
 
 fn place_day(name: &str) -> Option<(String, i64)> {
     let p = KeyParts::parse(name)?;
-    let time = match p.kind {
-        KeyKind::Log { written } => written,
-        KeyKind::Digest { end, .. } => end,
-    };
     let place = format!("{}/{}/{}", p.org.unwrap_or(""), p.account, p.region);
-    Some((place, time.div_euclid(86_400)))
+    Some((place, p.day))
 }
 
 impl Verifier {

@@ -32,7 +32,7 @@ pub fn verdict_alert(verdict: &Verdict, bucket: &str) -> Alert {
         a.region = p.region.into();
         // When the file was written (a log file) or the period ended (a digest).
         let at = match p.kind {
-            KeyKind::Log { written } => written,
+            KeyKind::Log { written } => written.unwrap_or(p.day * 86_400),
             KeyKind::Digest { end, .. } => end,
         };
         a.first_seen = crate::correlate::time::format_time(at);

@@ -17,6 +17,8 @@ pub struct KeyParts<'a> {
     pub account: &'a str,
     /// The region they were recorded in.
     pub region: &'a str,
+    /// The day of its folder (days since 1970-01-01).
+    pub day: i64,
     /// A log file or a digest, and what its name says.
     pub kind: KeyKind<'a>,
 }
@@ -26,8 +28,9 @@ pub struct KeyParts<'a> {
 pub enum KeyKind<'a> {
     /// A log file, written at `written` (seconds since the epoch, to the minute).
     Log {
-        /// The minute in its name.
-        written: i64,
+        /// The minute in its name; `None` for a name CloudTrail does not write (which no
+        /// digest lists).
+        written: Option<i64>,
     },
     /// A digest of trail `trail` (home region `home`), ending at `end`.
     Digest {
@@ -88,22 +91,25 @@ fn parse_at(key: &str, at: usize) -> Option<KeyParts<'_>> {
     }
     let what = parts.next()?;
     let region = parts.next()?;
-    let (_y, _m, _d) = (parts.next()?, parts.next()?, parts.next()?);
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let day = crate::alert::time::parse_date(&format!("{y}-{m}-{d}"))?;
     let file = parts.next()?;
     if parts.next().is_some() || account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
-    let stem = file.strip_suffix(".json.gz")?;
     let kind = match what {
         "CloudTrail" => {
-            let rest = stem.strip_prefix(&format!("{account}_CloudTrail_{region}_"))?;
-            let stamp = rest.split('_').next()?;
-            KeyKind::Log {
-                written: parse_stamp(stamp)?,
-            }
+            let stem = file
+                .strip_suffix(".json.gz")
+                .or_else(|| file.strip_suffix(".json"))?;
+            let written = stem
+                .strip_prefix(&format!("{account}_CloudTrail_{region}_"))
+                .and_then(|rest| parse_stamp(rest.split('_').next()?));
+            KeyKind::Log { written }
         }
         "CloudTrail-Digest" => {
+            let stem = file.strip_suffix(".json.gz")?;
             let rest = stem.strip_prefix(&format!("{account}_CloudTrail-Digest_{region}_"))?;
             let (rest, backfill) = match rest.strip_suffix("_backfill") {
                 Some(r) => (r, true),
@@ -128,6 +134,7 @@ fn parse_at(key: &str, at: usize) -> Option<KeyParts<'_>> {
         org,
         account,
         region,
+        day,
         kind,
     })
 }
@@ -167,8 +174,17 @@ mod tests {
         assert_eq!(
             p.kind,
             KeyKind::Log {
-                written: 1_795_860_300
+                written: Some(1_795_860_300)
             }
+        );
+        assert_eq!(p.day * 86_400, 1_795_824_000);
+        let odd = log.replace(
+            "111122223333_CloudTrail_eu-west-1_20261128T1005Z_Mu0KsOhtH1ar15ZZ.json.gz",
+            "evil.json",
+        );
+        assert_eq!(
+            KeyParts::parse(&odd).unwrap().kind,
+            KeyKind::Log { written: None }
         );
         assert_eq!(
             p.location(),
@@ -199,9 +215,9 @@ mod tests {
     fn other_keys_are_not_cloudtrail_keys() {
         for key in [
             "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/notes.txt",
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/13/28/a.json.gz",
             "AWSLogs/1111/CloudTrail/eu-west-1/2026/11/28/1111_CloudTrail_eu-west-1_20261128T1005Z_x.json.gz",
             "xAWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/111122223333_CloudTrail_eu-west-1_20261128T1005Z_x.json.gz",
-            "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/111122223333_CloudTrail_eu-west-1_20261328T1005Z_x.json.gz",
             "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/28/111122223333_CloudTrail-Digest_eu-west-1_20261128T110531Z.json.gz",
         ] {
             assert_eq!(KeyParts::parse(key), None, "{key}");

@@ -49,6 +49,8 @@ pub struct Handler<S> {
     pub state: Option<Arc<State<AnyTable>>>,
     /// Rules that follow `DETECTORS_URI`: none unless [`Handler::with_rules`].
     rules: Option<RuleSource>,
+    /// CloudTrail's public keys (digest signatures): none unless [`Handler::with_keys`].
+    keys: Option<Arc<super::keys::KeyCache>>,
 }
 
 /// The pipeline for `catalog` with the settings of `config`.
@@ -78,7 +80,14 @@ impl<S: ObjectSource> Handler<S> {
             metrics: Box::new(|line| println!("{line}")),
             state: None,
             rules: None,
+            keys: None,
         }
+    }
+
+    /// The handler checking digest signatures with CloudTrail's public keys from `keys`.
+    pub fn with_keys(mut self, keys: super::keys::KeyCache) -> Self {
+        self.keys = Some(Arc::new(keys));
+        self
     }
 
     /// The handler keeping state across deliveries in `state`'s table.
@@ -252,6 +261,7 @@ impl<S: ObjectSource> Handler<S> {
             backoff: self.backoff,
             outputs: &self.outputs,
             state: self.state.as_deref(),
+            keys: self.keys.as_deref(),
         }
     }
 

@@ -11,6 +11,7 @@
 
 mod answers;
 pub mod config;
+mod digests;
 mod error;
 mod handler;
 pub mod ingest;
@@ -187,6 +188,8 @@ async fn serve(config: Config, catalog: Catalog) -> anyhow::Result<()> {
     if let Some(rules) = rules {
         handler = handler.with_rules(rules);
     }
+    let keys = keys::CloudTrailKeys::new(&shared);
+    handler = handler.with_keys(keys::KeyCache::new(Box::new(keys)));
     let handler = Arc::new(handler);
     // The rule source (if any) loads at init.
     handler.refresh_rules(Instant::now()).await;

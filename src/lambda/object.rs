@@ -2,6 +2,7 @@
 
 use super::error::ObjectError;
 use super::ingest::ingest_alert;
+use super::keys::KeyCache;
 use super::memory::TableMemory;
 use super::outputs::Outputs;
 use super::retry::{Backoff, Contention};
@@ -92,17 +93,30 @@ pub struct Worker<'a, S> {
     pub outputs: &'a Outputs,
     /// State across deliveries (correlation windows, trails), when `STATE_TABLE` is set.
     pub state: Option<&'a State<AnyTable>>,
+    /// CloudTrail's public keys, for the signatures of digest files.
+    pub keys: Option<&'a KeyCache>,
 }
 
 impl<S: ObjectSource> Worker<'_, S> {
-    /// Processes one object; never fails as a whole (the outcome says what happened).
+    /// Processes one object (a log file or a digest file); never fails as a whole (the
+    /// outcome says what happened).
     pub async fn process(&self, object: ObjectRef, job: Job) -> Outcome {
-        let deadline = job.deadline;
-        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+        let key = object.key.as_str();
+        if crate::cli::verify::is_digest(key) {
+            return Box::pin(self.digest(object, job)).await;
+        }
         if !is_log_key(key) {
-            tracing::info!(bucket, key, "not a CloudTrail log file, skipped");
+            tracing::info!(bucket = %object.bucket, key, "not a CloudTrail log file, skipped");
             return Outcome::Skipped("not a CloudTrail log file");
         }
+        self.log_file(object, job).await.0
+    }
+
+    /// Processes one log file: the outcome, and the SHA-256 of its uncompressed content when
+    /// it was read to its end.
+    pub(super) async fn log_file(&self, object: ObjectRef, job: Job) -> (Outcome, Option<String>) {
+        let deadline = job.deadline;
+        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         let started = Instant::now();
         let mut attempt = 0;
         let (mut analysis, problem) = loop {
@@ -115,7 +129,7 @@ impl<S: ObjectSource> Worker<'_, S> {
                     "the invocation's time is nearly up: left for a later try",
                 );
                 tracing::warn!(bucket, key, "{}", e.reason());
-                return Outcome::Retry(e);
+                return (Outcome::Retry(e), None);
             }
             attempt += 1;
             match self.read(&object, deadline).await {
@@ -125,7 +139,7 @@ impl<S: ObjectSource> Worker<'_, S> {
                 }
                 Err(e) => {
                     tracing::error!(bucket, key, attempt, error = %e.reason(), "still failing, left for a later try");
-                    return Outcome::Retry(e);
+                    return (Outcome::Retry(e), None);
                 }
             }
         };
@@ -179,7 +193,10 @@ impl<S: ObjectSource> Worker<'_, S> {
                 tracing::error!(bucket, key, error = %e, "state not updated, left for a later try");
                 // Alerts it decided before the fault go to the next invocation at once.
                 self.release(std::mem::take(&mut memory.held)).await;
-                return Outcome::Retry(ObjectError::retryable(&object, e.to_string()));
+                return (
+                    Outcome::Retry(ObjectError::retryable(&object, e.to_string())),
+                    None,
+                );
             }
         };
         counts.state_calls = state.map_or(0, |s| s.table.calls()) - calls_before;
@@ -211,12 +228,22 @@ impl<S: ObjectSource> Worker<'_, S> {
             .await
         {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
-            return Outcome::Retry(ObjectError::retryable(&object, why));
+            return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
+        }
+        let sha256 = analysis.report.sha256.clone().filter(|_| problem.is_none());
+        if let (Some(state), Some(sha)) = (state, &sha256) {
+            // Published, then noted: a digest that lists it finds it analysed (a fault here
+            // makes the digest analyse it again, with the same alert ids).
+            self.note_analysed(state, &object, sha, &alerts).await;
         }
         let report = &analysis.report;
         let suppressed = counts.suppressed.dropped.values().sum::<u64>();
         if report.contents == Contents::Digest {
-            tracing::info!(bucket, key, "CloudTrail digest file, skipped");
+            tracing::info!(
+                bucket,
+                key,
+                "a digest file outside CloudTrail's layout, skipped"
+            );
         }
         tracing::info!(
             bucket,
@@ -233,10 +260,11 @@ impl<S: ObjectSource> Worker<'_, S> {
             state_calls = counts.state_calls,
             "object scanned"
         );
-        Outcome::Done {
+        let outcome = Outcome::Done {
             counts: Box::new(counts),
             ingest_error: problem,
-        }
+        };
+        (outcome, sha256)
     }
 
     /// Gives the outbox rows `held` back unpublished, for the next invocation.

@@ -1,4 +1,5 @@
-//! The state's settings: `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`, `MAX_GROUPS`.
+//! The state's settings: `STATE_TABLE`, `SILENCE_AFTER`, `UNVERIFIED_SILENCE_AFTER`,
+//! `ALLOWED_LATENESS`, `MAX_GROUPS`.
 
 use crate::correlate::store::DEFAULT_MAX_GROUPS;
 use crate::correlate::time::parse_duration;
@@ -6,16 +7,24 @@ use crate::correlate::DEFAULT_LATENESS;
 
 use super::{bad, ConfigError};
 
-/// A trail is silent after this long without a delivery, unless `SILENCE_AFTER` says.
-pub const DEFAULT_SILENCE_AFTER: i64 = 60 * 60;
+/// A trail is silent when its next digest file is this late (after the end of the last
+/// one's period), unless `SILENCE_AFTER` says. Digests come every hour.
+pub const DEFAULT_SILENCE_AFTER: i64 = 2 * 60 * 60;
+/// A place without digest files (validation off) is silent after this long without a log
+/// file, unless `UNVERIFIED_SILENCE_AFTER` says: a quiet region writes none for hours.
+pub const DEFAULT_UNVERIFIED_SILENCE_AFTER: i64 = 6 * 60 * 60;
 
 /// Where state lives and how long things wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateSettings {
     /// `STATE_TABLE`: the DynamoDB table's name.
     pub table: String,
-    /// `SILENCE_AFTER`: seconds without a delivery after which a trail is silent.
+    /// `SILENCE_AFTER`: seconds after the end of a trail's last digest period after which it
+    /// is silent (its next digest is overdue).
     pub silence_after: i64,
+    /// `UNVERIFIED_SILENCE_AFTER`: seconds without a log file after which a place without
+    /// digest files is silent.
+    pub unverified_silence_after: i64,
     /// `ALLOWED_LATENESS`: seconds a window stays open after it ends, for late records.
     pub lateness: i64,
     /// `MAX_GROUPS`: open correlation groups kept at most; the scheduled check evicts the least
@@ -40,6 +49,8 @@ impl StateSettings {
         };
         // Read whether or not there is a table: a bad value is refused either way.
         let silence_after = span("SILENCE_AFTER", DEFAULT_SILENCE_AFTER)?;
+        let unverified_silence_after =
+            span("UNVERIFIED_SILENCE_AFTER", DEFAULT_UNVERIFIED_SILENCE_AFTER)?;
         let lateness = span("ALLOWED_LATENESS", DEFAULT_LATENESS)?;
         let max_groups = match set("MAX_GROUPS") {
             None => DEFAULT_MAX_GROUPS,
@@ -57,6 +68,7 @@ impl StateSettings {
             max_groups,
             table: table.trim().to_owned(),
             silence_after,
+            unverified_silence_after,
             lateness,
         }))
     }

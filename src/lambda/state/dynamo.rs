@@ -2,7 +2,7 @@
 //! `BatchWriteItem` for deletes. Throttling and faults are retried by the SDK's standard retry
 //! mode; what still fails fails the invocation, which Lambda retries.
 
-use super::table::{Row, Table, TableError};
+use super::table::{Row, Sets, Table, TableError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, TransactWriteItem, Update, WriteRequest,
@@ -237,6 +237,54 @@ impl Table for DynamoTable {
                 requests.len()
             ),
         })
+    }
+
+    async fn add(
+        &self,
+        (pk, sk): (&str, &str),
+        set: &str,
+        values: &[String],
+        expires: i64,
+    ) -> Result<(), TableError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        self.count();
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("ADD #s :v SET #e = :e")
+            .expression_attribute_names("#s", set)
+            .expression_attribute_names("#e", "expires")
+            .expression_attribute_values(":v", AttributeValue::Ss(values.to_vec()))
+            .expression_attribute_values(":e", AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map_err(|e| self.fault(e))?;
+        Ok(())
+    }
+
+    async fn sets(&self, (pk, sk): (&str, &str)) -> Result<Sets, TableError> {
+        self.count();
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.fault(e))?;
+        let mut sets = Sets::new();
+        for (name, value) in out.item().into_iter().flatten() {
+            if let AttributeValue::Ss(values) = value {
+                sets.insert(name.clone(), values.iter().cloned().collect());
+            }
+        }
+        Ok(sets)
     }
 
     fn calls(&self) -> u64 {

@@ -7,9 +7,11 @@
 //!   delivery loads the groups it touches (the scheduled check, those whose windows are due),
 //!   counts, decides, and writes back one row per group and minute it changed, conditioned on
 //!   the versions it read.
-//! - [`silence`]: `trail-silent` and `trail-resumed`.
+//! - [`silence`]: the trails' heartbeat (digest files, else log files): `trail-silent`,
+//!   `trail-resumed`, `trail-unverifiable`.
+//! - [`files`]: the log files of each place and hour (analysed, and listed by a digest).
 //! - [`dedup`]: deduplication windows (`dedup: 60m`) across deliveries.
-//! - Settings (`STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`) are read with the rest of
+//! - Settings (`STATE_TABLE`, `SILENCE_AFTER`, `UNVERIFIED_SILENCE_AFTER`, `ALLOWED_LATENESS`) are read with the rest of
 //!   the configuration ([`StateSettings`]).
 //!
 //! Every loop that rereads and writes again when another invocation wrote first runs within a
@@ -18,6 +20,7 @@
 pub mod correlation;
 pub mod dedup;
 pub mod dynamo;
+pub mod files;
 pub mod groups;
 pub mod outbox;
 pub mod silence;
@@ -26,7 +29,7 @@ pub mod table;
 mod tests;
 
 pub use crate::lambda::config::StateSettings;
-pub use table::{MemoryTable, Row, Table, TableError};
+pub use table::{MemoryTable, Row, Sets, Table, TableError};
 
 use crate::alert::Alert;
 use crate::correlate::{Correlations, Observed};
@@ -69,6 +72,26 @@ impl Table for AnyTable {
         match self {
             AnyTable::Dynamo(t) => t.delete(keys).await,
             AnyTable::Memory(t) => t.delete(keys).await,
+        }
+    }
+
+    async fn add(
+        &self,
+        key: (&str, &str),
+        set: &str,
+        values: &[String],
+        expires: i64,
+    ) -> Result<(), TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.add(key, set, values, expires).await,
+            AnyTable::Memory(t) => t.add(key, set, values, expires).await,
+        }
+    }
+
+    async fn sets(&self, key: (&str, &str)) -> Result<Sets, TableError> {
+        match self {
+            AnyTable::Dynamo(t) => t.sets(key).await,
+            AnyTable::Memory(t) => t.sets(key).await,
         }
     }
 
@@ -201,7 +224,11 @@ impl<T: Table> State<T> {
                 Err(e) => out.faults.push(e),
             }
         }
-        match silence::check(&self.table, now, self.settings.silence_after).await {
+        let overdue = silence::Overdue {
+            digests: self.settings.silence_after,
+            logs: self.settings.unverified_silence_after,
+        };
+        match silence::check(&self.table, now, overdue).await {
             Ok(silent) => {
                 for (a, h) in silent {
                     out.alerts.push(a);

@@ -2,7 +2,7 @@
 //! a JSON body and an expiry. Every write is conditioned on the version read, so two
 //! invocations never overwrite each other's counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -57,11 +57,25 @@ pub trait Table: Send + Sync {
         &self,
         keys: &[(String, String)],
     ) -> impl Future<Output = Result<(), TableError>> + Send;
+    /// Adds `values` to the string set `set` of the item (pk, sk), made if missing, and sets
+    /// its expiry: one `UpdateItem`, no read, no condition (adding is idempotent).
+    fn add(
+        &self,
+        key: (&str, &str),
+        set: &str,
+        values: &[String],
+        expires: i64,
+    ) -> impl Future<Output = Result<(), TableError>> + Send;
+    /// The string sets of the item (pk, sk), by name (none when it does not exist).
+    fn sets(&self, key: (&str, &str)) -> impl Future<Output = Result<Sets, TableError>> + Send;
     /// Calls made to the table so far.
     fn calls(&self) -> u64;
     /// The table's name, for errors.
     fn name(&self) -> &str;
 }
+
+/// The string sets of one item, by attribute name.
+pub type Sets = BTreeMap<String, BTreeSet<String>>;
 
 /// Items one [`Table::write`] takes at most (DynamoDB's `TransactWriteItems`).
 pub const MAX_WRITE: usize = 100;
@@ -73,6 +87,8 @@ type Rows = BTreeMap<(String, String), Row>;
 #[derive(Debug, Default)]
 pub struct MemoryTable {
     rows: Mutex<Rows>,
+    /// The string sets of [`Table::add`], by (pk, sk).
+    sets: Mutex<BTreeMap<(String, String), Sets>>,
     calls: AtomicU64,
     /// When set, every call fails with this message (a table that is down).
     pub down: Mutex<Option<String>>,
@@ -207,6 +223,38 @@ impl Table for MemoryTable {
             rows.remove(k);
         }
         Ok(())
+    }
+
+    async fn add(
+        &self,
+        (pk, sk): (&str, &str),
+        set: &str,
+        values: &[String],
+        _expires: i64,
+    ) -> Result<(), TableError> {
+        drop(self.call()?);
+        if !self.allowed()? {
+            // A refused write is one that failed here: `add` has no condition.
+            return Err(TableError {
+                table: "memory".into(),
+                message: "injected fault".into(),
+            });
+        }
+        let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        let item = sets.entry((pk.to_owned(), sk.to_owned())).or_default();
+        item.entry(set.to_owned())
+            .or_default()
+            .extend(values.iter().cloned());
+        Ok(())
+    }
+
+    async fn sets(&self, (pk, sk): (&str, &str)) -> Result<Sets, TableError> {
+        drop(self.call()?);
+        let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(sets
+            .get(&(pk.to_owned(), sk.to_owned()))
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn calls(&self) -> u64 {

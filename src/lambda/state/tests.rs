@@ -60,7 +60,8 @@ fn state() -> State<MemoryTable> {
         table: MemoryTable::default(),
         settings: StateSettings {
             table: "memory".into(),
-            silence_after: 3600,
+            silence_after: 7200,
+            unverified_silence_after: 3600,
             lateness: DEFAULT_LATENESS,
             max_groups: DEFAULT_MAX_GROUPS,
         },
@@ -228,7 +229,7 @@ async fn a_table_that_is_down_fails_the_delivery() {
 }
 
 #[tokio::test]
-async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
+async fn a_place_without_digests_silent_longer_than_its_setting_raises_once_then_resumes() {
     let (s, set) = (state(), Arc::new(Correlations::default()));
     deliver(&s, &set, KEY, &[], T0).await;
     assert!(
@@ -237,9 +238,10 @@ async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
     );
     let silent = checked(&s, &set, T0 + 3601).await.unwrap();
     assert_eq!(silent.len(), 1);
+    // Without digests, a quiet region and a stopped trail look alike: medium, not high.
     assert_eq!(
         (silent[0].detector.as_str(), silent[0].severity),
-        (TRAIL_SILENT, Severity::High)
+        (TRAIL_SILENT, Severity::Medium)
     );
     assert_eq!(
         (silent[0].account.as_str(), silent[0].region.as_str()),
@@ -252,7 +254,14 @@ async fn a_trail_silent_longer_than_silence_after_raises_once_then_resumes() {
     let back = deliver(&s, &set, KEY, &[], T0 + 7200).await;
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].detector, TRAIL_RESUMED);
-    assert!(checked(&s, &set, T0 + 7300).await.unwrap().is_empty());
+    // Two hours of log files and no digest: validation is off, said once.
+    let unverifiable = checked(&s, &set, T0 + 7300).await.unwrap();
+    assert_eq!(unverifiable.len(), 1);
+    assert_eq!(
+        (unverifiable[0].detector.as_str(), unverifiable[0].severity),
+        (super::silence::TRAIL_UNVERIFIABLE, Severity::Low)
+    );
+    assert!(checked(&s, &set, T0 + 7400).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,0 +1,350 @@
+//! A digest file delivered: its signature checked against CloudTrail's public key, its trail's
+//! heartbeat and chain recorded, and the log files of its period compared with what was
+//! analysed. A listed file no notification brought is analysed now (its alerts published
+//! like any other's); a listed file that is gone is `log-file-missing`, one that hashes
+//! otherwise `log-file-modified`, and a file of the period that no digest lists
+//! `log-file-unlisted`, naming the alerts already published from it.
+
+use super::error::ObjectError;
+use super::object::{Job, Outcome, Worker};
+use super::s3::{Fetched, ObjectSource, SourceError};
+use super::state::files::{self, Analysed};
+use super::state::silence::{self, place_of};
+use super::state::{unix_now, AnyTable, State};
+use super::triggers::ObjectRef;
+use crate::alert::related::Related;
+use crate::alert::Alert;
+use crate::delivery::Analysis;
+use crate::digest::alerts::verdict_alert;
+use crate::digest::ledger::{Verdict, EDGE};
+use crate::digest::{Digest, KeyKind, KeyParts, Signature};
+use crate::redact::Redacted;
+use crate::stage::{Counts, Delivery, NoMemory};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the state proved about one digest's period.
+#[derive(Default)]
+struct Proven {
+    verdicts: Vec<(Verdict, Vec<Related>)>,
+    /// `trail-resumed`, with its outbox row.
+    resumed: Vec<(Alert, super::state::outbox::Held)>,
+    /// The log files analysed now (their notification never came).
+    healed: Counts,
+}
+
+/// Whether S3 said the object does not exist.
+fn is_gone(e: &SourceError) -> bool {
+    matches!(e, SourceError::Permanent(t) if t.contains("NoSuchKey") || t.contains("404"))
+}
+
+impl<S: ObjectSource> Worker<'_, S> {
+    /// Notes in the state that log file `object` was analysed (hash `sha`, its `alerts`).
+    pub(super) async fn note_analysed(
+        &self,
+        state: &State<AnyTable>,
+        object: &ObjectRef,
+        sha: &str,
+        alerts: &[Redacted<Alert>],
+    ) {
+        let Some((place, parts)) = place_of(&object.bucket, &object.key) else {
+            return;
+        };
+        let KeyKind::Log { written } = parts.kind else {
+            return;
+        };
+        let at = written.map_or_else(unix_now, |w| w.min(unix_now()));
+        let related: Vec<Related> = alerts
+            .iter()
+            .map(|a| Related {
+                detector: a.detector.clone(),
+                id: a.id.clone(),
+            })
+            .collect();
+        let noted = files::analysed(&state.table, &place, at, (&object.key, sha), &related).await;
+        if let Err(e) = noted {
+            tracing::warn!(bucket = %object.bucket, key = %object.key, error = %e, "log file not noted as analysed: its digest will analyse it again");
+        }
+    }
+
+    /// Processes one digest file.
+    pub(super) async fn digest(&self, object: ObjectRef, job: Job) -> Outcome {
+        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+        let max = crate::digest::file::MAX_DIGEST;
+        let mut attempt = 0;
+        let fetched: Fetched = loop {
+            attempt += 1;
+            match self.source.fetch(&object, max).await {
+                Ok(f) => break f,
+                Err(e) if is_gone(&e) => {
+                    tracing::warn!(bucket, key, "digest file gone before it was read, skipped");
+                    return Outcome::Skipped("digest file gone");
+                }
+                Err(e) => {
+                    let e = ObjectError::from_source(&object, e);
+                    if e.retry_now() && attempt < self.backoff.attempts {
+                        tokio::time::sleep(self.backoff.delay(attempt)).await;
+                        continue;
+                    }
+                    if e.is_retryable() {
+                        return Outcome::Retry(e);
+                    }
+                    // Permanent: read as empty, and said invalid below.
+                    break Fetched::default();
+                }
+            }
+        };
+        let mut counts = Counts {
+            digests: 1,
+            ..Counts::default()
+        };
+        let mut proven = Proven::default();
+        let name = format!("s3://{bucket}/{key}");
+        match Digest::read(&fetched.bytes[..], &name) {
+            Err(e) => proven.verdicts.push((
+                Verdict::DigestInvalid {
+                    digest: key.into(),
+                    why: e.to_string(),
+                },
+                Vec::new(),
+            )),
+            Ok(digest) => {
+                if let Some(why) = self.bad_signature(&object, &digest, &fetched).await {
+                    let v = Verdict::DigestInvalid {
+                        digest: key.into(),
+                        why,
+                    };
+                    proven.verdicts.push((v, Vec::new()));
+                }
+                if let Some(state) = self.state.filter(|_| !job.backfill) {
+                    let signature = fetched.signature.as_deref();
+                    match Box::pin(self.prove(state, &object, (&digest, signature), job)).await {
+                        Ok(p) => {
+                            proven.verdicts.extend(p.verdicts);
+                            proven.resumed = p.resumed;
+                            proven.healed = p.healed;
+                        }
+                        Err(e) => return Outcome::Retry(e),
+                    }
+                }
+            }
+        }
+        counts.add(&proven.healed);
+        let mut extra = Vec::new();
+        let mut held = Vec::new();
+        for (v, related) in &proven.verdicts {
+            let mut a = verdict_alert(v, bucket);
+            a.related.clone_from(related);
+            extra.push(crate::redact::alert(a));
+        }
+        for (a, h) in proven.resumed {
+            extra.push(crate::redact::alert(a));
+            held.push(h);
+        }
+        let delivery = Delivery {
+            name: &name,
+            object: Some((bucket, key)),
+            newest_event: "",
+            clock: Some(unix_now()),
+        };
+        let mut none = Analysis::default();
+        let mut mine = Counts::default();
+        let Ok(alerts) = job
+            .stage
+            .delivery(&mut none, extra, delivery, &mut NoMemory, &mut mine)
+            .await;
+        if let Some(why) = self.deliver(&alerts, held).await {
+            tracing::error!(bucket, key, error = %why, "digest alerts not published, left for a later try");
+            return Outcome::Retry(ObjectError::retryable(&object, why));
+        }
+        counts.add(&mine);
+        tracing::info!(
+            bucket,
+            key,
+            alerts = alerts.len(),
+            healed = proven.healed.files,
+            "digest file checked"
+        );
+        Outcome::Done {
+            counts: Box::new(counts),
+            ingest_error: None,
+        }
+    }
+
+    /// Why the digest's signature does not verify, if it does not (a key that cannot be had
+    /// is logged, not alerted: the digest's files are still compared).
+    async fn bad_signature(
+        &self,
+        object: &ObjectRef,
+        digest: &Digest,
+        fetched: &Fetched,
+    ) -> Option<String> {
+        let keys = self.keys?;
+        let region = KeyParts::parse(&object.key).map_or("", |p| p.region);
+        let at = crate::correlate::time::parse_event_time(&digest.body.digest_end_time)
+            .unwrap_or_else(unix_now);
+        let fingerprint = &digest.body.digest_public_key_fingerprint;
+        let found = match keys.for_digest(region, fingerprint, at).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(bucket = %object.bucket, key = %object.key, error = %e, "CloudTrail's public keys not read: signature not checked");
+                return None;
+            }
+        };
+        match crate::digest::sign::check(digest, fetched.signature.as_deref(), &found) {
+            Signature::Valid => None,
+            Signature::Invalid(why) => Some(why),
+            Signature::Unchecked(why) => {
+                tracing::warn!(bucket = %object.bucket, key = %object.key, reason = %why, "digest signature not checked");
+                None
+            }
+        }
+    }
+
+    /// The heartbeat, the chain, and the log files of the digest's period.
+    async fn prove(
+        &self,
+        state: &State<AnyTable>,
+        object: &ObjectRef,
+        (digest, signature): (&Digest, Option<&str>),
+        job: Job,
+    ) -> Result<Proven, ObjectError> {
+        let fault = |e: super::state::TableError| ObjectError::retryable(object, e.to_string());
+        let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
+        let mut out = Proven::default();
+        let beat = silence::digest_arrived(
+            &state.table,
+            (bucket, key),
+            (digest, signature),
+            job.budget(),
+        )
+        .await
+        .map_err(fault)?;
+        if let Some(why) = beat.chain {
+            let why = format!("the chain is broken: {why}");
+            out.verdicts.push((
+                Verdict::DigestInvalid {
+                    digest: key.into(),
+                    why,
+                },
+                Vec::new(),
+            ));
+        }
+        out.resumed.extend(beat.resumed);
+        let Some((place, _)) = place_of(bucket, key) else {
+            return Ok(out);
+        };
+        let time = crate::correlate::time::parse_event_time;
+        let start = time(&digest.body.digest_start_time).unwrap_or(0);
+        let end = time(&digest.body.digest_end_time).unwrap_or(start);
+        // The hours to read: those of the listed files, and those of the period.
+        let written = |k: &str| match KeyParts::parse(k).map(|p| p.kind) {
+            Some(KeyKind::Log { written }) => written,
+            _ => None,
+        };
+        let mut hours = BTreeSet::new();
+        let listed: BTreeSet<&str> = digest
+            .body
+            .log_files
+            .iter()
+            .map(|f| f.s3_object.as_str())
+            .collect();
+        hours.extend(
+            listed
+                .iter()
+                .filter_map(|k| written(k))
+                .map(|w| w.div_euclid(3600)),
+        );
+        let judged = (start - EDGE, end - EDGE);
+        hours.extend(judged.0.div_euclid(3600)..=(judged.1 - 1).div_euclid(3600));
+        let mut analysed: BTreeMap<String, Analysed> = BTreeMap::new();
+        let mut marked = BTreeSet::new();
+        for h in &hours {
+            let row = files::hour(&state.table, &place, h * 3600)
+                .await
+                .map_err(fault)?;
+            analysed.extend(row.analysed);
+            marked.extend(row.listed);
+        }
+        // Every listed file: analysed, and as CloudTrail wrote it.
+        let mut newly_listed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for f in &digest.body.log_files {
+            let at = written(&f.s3_object).unwrap_or(end);
+            newly_listed
+                .entry(at)
+                .or_default()
+                .push(f.s3_object.clone());
+            let (sha, related) = match analysed.get(&f.s3_object) {
+                Some(a) => (Some(a.sha256.clone()), a.alerts.clone()),
+                None => {
+                    let file = ObjectRef::new(&f.s3_bucket, f.s3_object.clone());
+                    match self.heal(&file, job, &mut out.healed).await? {
+                        Some(sha) => (sha, Vec::new()),
+                        None => {
+                            let v = Verdict::Missing {
+                                key: f.s3_object.clone(),
+                                digest: key.into(),
+                            };
+                            out.verdicts.push((v, Vec::new()));
+                            continue;
+                        }
+                    }
+                }
+            };
+            if let Some(found) = sha.filter(|s| !s.eq_ignore_ascii_case(&f.hash_value)) {
+                let v = Verdict::Modified {
+                    key: f.s3_object.clone(),
+                    digest: key.into(),
+                    listed: f.hash_value.to_ascii_lowercase(),
+                    found,
+                };
+                out.verdicts.push((v, related));
+            }
+        }
+        for (at, keys) in newly_listed {
+            files::listed(&state.table, &place, at, &keys)
+                .await
+                .map_err(fault)?;
+        }
+        // Files of the period no digest lists. Those written just before it belong to the
+        // previous digest: judged only when that one was recorded (it marked its files).
+        let from = if beat.followed { judged.0 } else { start };
+        for (k, a) in &analysed {
+            let at = written(k);
+            let inside = at.is_none_or(|w| (from..judged.1).contains(&w));
+            if inside && !listed.contains(k.as_str()) && !marked.contains(k) {
+                out.verdicts
+                    .push((Verdict::Unlisted { key: k.clone() }, a.alerts.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Analyses a listed file no notification brought: `None` when it is gone, else its
+    /// SHA-256 if it could be read to its end.
+    async fn heal(
+        &self,
+        file: &ObjectRef,
+        job: Job,
+        counts: &mut Counts,
+    ) -> Result<Option<Option<String>>, ObjectError> {
+        match self.source.open(file).await {
+            Err(e) if is_gone(&e) => return Ok(None),
+            Err(e) => {
+                let e = ObjectError::from_source(file, e);
+                if e.is_retryable() {
+                    return Err(e);
+                }
+                // Unreadable for good: the log path publishes its ingest-error.
+            }
+            Ok(reader) => drop(reader),
+        }
+        tracing::info!(bucket = %file.bucket, key = %file.key, "listed by its digest and never notified: analysed now");
+        let (outcome, sha) = Box::pin(self.log_file(file.clone(), job)).await;
+        match outcome {
+            Outcome::Done { counts: c, .. } => counts.add(&c),
+            Outcome::Retry(e) => return Err(e),
+            Outcome::Skipped(_) => {}
+        }
+        Ok(Some(sha))
+    }
+}
