@@ -65,9 +65,13 @@ pub fn verdict_alert(verdict: &Verdict, bucket: &str) -> Alert {
         } => {
             a.severity = Severity::Critical;
             a.title = "A CloudTrail log file was changed after delivery".into();
+            let its = match digest.as_str() {
+                "" => "its digest".to_owned(),
+                d => format!("its digest {d}"),
+            };
             a.summary = format!(
-                "The log file {key} does not hash to what its digest {digest} lists: it was \
-                 rewritten after CloudTrail delivered it. Its records cannot be trusted."
+                "The log file {key} does not hash to what {its} lists: it was rewritten after \
+                 CloudTrail delivered it. Its records cannot be trusted."
             );
             a.evidence.insert("digest".into(), json!(digest));
             a.evidence.insert("listed_sha256".into(), json!(listed));

@@ -39,18 +39,20 @@ fn is_gone(e: &SourceError) -> bool {
 
 impl<S: ObjectSource> Worker<'_, S> {
     /// Notes in the state that log file `object` was analysed (hash `sha`, its `alerts`).
+    /// When a digest already judged its hour, what it proves comes back: a file it lists with
+    /// another hash (rewritten since), or one it does not list (not CloudTrail's).
     pub(super) async fn note_analysed(
         &self,
         state: &State<AnyTable>,
         object: &ObjectRef,
         sha: &str,
         alerts: &[Redacted<Alert>],
-    ) {
+    ) -> Vec<Redacted<Alert>> {
         let Some((place, parts)) = place_of(&object.bucket, &object.key) else {
-            return;
+            return Vec::new();
         };
         let KeyKind::Log { written } = parts.kind else {
-            return;
+            return Vec::new();
         };
         let at = written.map_or_else(unix_now, |w| w.min(unix_now()));
         let related: Vec<Related> = alerts
@@ -61,9 +63,33 @@ impl<S: ObjectSource> Worker<'_, S> {
             })
             .collect();
         let noted = files::analysed(&state.table, &place, at, (&object.key, sha), &related).await;
-        if let Err(e) = noted {
-            tracing::warn!(bucket = %object.bucket, key = %object.key, error = %e, "log file not noted as analysed: its digest will analyse it again");
-        }
+        let before = match noted {
+            Ok(before) => before,
+            Err(e) => {
+                tracing::warn!(bucket = %object.bucket, key = %object.key, error = %e, "log file not noted as analysed: its digest will analyse it again");
+                return Vec::new();
+            }
+        };
+        let key = object.key.clone();
+        let verdict = match before.listed.get(&key) {
+            Some(listed) if !listed.eq_ignore_ascii_case(sha) => Some(Verdict::Modified {
+                key,
+                digest: String::new(),
+                listed: listed.clone(),
+                found: sha.to_owned(),
+            }),
+            Some(_) => None,
+            None if written.is_none_or(|w| w < before.through) => Some(Verdict::Unlisted { key }),
+            None => None,
+        };
+        verdict
+            .map(|v| {
+                let mut a = verdict_alert(&v, &object.bucket);
+                a.related = related;
+                crate::redact::alert(a)
+            })
+            .into_iter()
+            .collect()
     }
 
     /// Processes one digest file.
@@ -263,18 +289,26 @@ impl<S: ObjectSource> Worker<'_, S> {
                 .await
                 .map_err(fault)?;
             analysed.extend(row.analysed);
-            marked.extend(row.listed);
+            marked.extend(row.listed.into_keys());
         }
-        // Every listed file: analysed, and as CloudTrail wrote it.
-        let mut newly_listed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        // Every listed file: analysed, and as CloudTrail wrote it. Each hour read is marked
+        // judged (through the end of the period, less the edge).
+        let mut newly_listed: BTreeMap<i64, Vec<(String, String)>> =
+            hours.iter().map(|h| (h * 3600, Vec::new())).collect();
         for f in &digest.body.log_files {
-            let at = written(&f.s3_object).unwrap_or(end);
-            newly_listed
-                .entry(at)
-                .or_default()
-                .push(f.s3_object.clone());
+            let at = written(&f.s3_object).unwrap_or(end).div_euclid(3600) * 3600;
+            let entry = (f.s3_object.clone(), f.hash_value.to_ascii_lowercase());
+            newly_listed.entry(at).or_default().push(entry);
             let (sha, related) = match analysed.get(&f.s3_object) {
-                Some(a) => (Some(a.sha256.clone()), a.alerts.clone()),
+                Some(a) => {
+                    // Read more than once (rewritten): any other hash is a change.
+                    let other = a
+                        .sha256
+                        .iter()
+                        .find(|s| !s.eq_ignore_ascii_case(&f.hash_value));
+                    let sha = other.or(a.sha256.first()).cloned();
+                    (sha, a.alerts.clone())
+                }
                 None => {
                     let file = ObjectRef::new(&f.s3_bucket, f.s3_object.clone());
                     match self.heal(&file, job, &mut out.healed).await? {
@@ -300,8 +334,8 @@ impl<S: ObjectSource> Worker<'_, S> {
                 out.verdicts.push((v, related));
             }
         }
-        for (at, keys) in newly_listed {
-            files::listed(&state.table, &place, at, &keys)
+        for (at, listed_here) in newly_listed {
+            files::listed(&state.table, &place, at, &listed_here, judged.1)
                 .await
                 .map_err(fault)?;
         }

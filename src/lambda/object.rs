@@ -234,7 +234,32 @@ impl<S: ObjectSource> Worker<'_, S> {
         if let (Some(state), Some(sha)) = (state, &sha256) {
             // Published, then noted: a digest that lists it finds it analysed (a fault here
             // makes the digest analyse it again, with the same alert ids).
-            self.note_analysed(state, &object, sha, &alerts).await;
+            let proven = self.note_analysed(state, &object, sha, &alerts).await;
+            if !proven.is_empty() {
+                let mut none = Analysis::default();
+                let delivery = Delivery {
+                    name: &name,
+                    object: Some((bucket, key)),
+                    newest_event: "",
+                    clock: Some(unix_now()),
+                };
+                let mut more = Counts::default();
+                let Ok(follow) = job
+                    .stage
+                    .delivery(
+                        &mut none,
+                        proven,
+                        delivery,
+                        &mut crate::stage::NoMemory,
+                        &mut more,
+                    )
+                    .await;
+                if let Some(why) = self.deliver(&follow, Vec::new()).await {
+                    tracing::error!(bucket, key, error = %why, "integrity alert not published, left for a later try");
+                    return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
+                }
+                counts.add(&more);
+            }
         }
         let report = &analysis.report;
         let suppressed = counts.suppressed.dropped.values().sum::<u64>();

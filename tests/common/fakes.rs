@@ -36,6 +36,8 @@ pub enum Fake {
     BreaksAfter(usize, usize, Vec<u8>),
     /// Every read sleeps this long (a slow network).
     Slow(Duration, Vec<u8>),
+    /// A digest file with its `signature` metadata.
+    Signed(Vec<u8>, String),
 }
 
 #[derive(Default)]
@@ -93,6 +95,28 @@ impl Drop for Counted {
 }
 
 impl ObjectSource for FakeSource {
+    async fn fetch(
+        &self,
+        o: &ObjectRef,
+        _max: u64,
+    ) -> Result<trailwatch::lambda::Fetched, SourceError> {
+        let signature = match self
+            .objects
+            .lock()
+            .unwrap()
+            .get(&(o.bucket.clone(), o.key.clone()))
+        {
+            Some(Fake::Signed(_, s)) => Some(s.clone()),
+            _ => None,
+        };
+        let mut bytes = Vec::new();
+        self.open(o)
+            .await?
+            .read_to_end(&mut bytes)
+            .map_err(|e| SourceError::from_io(&e))?;
+        Ok(trailwatch::lambda::Fetched { bytes, signature })
+    }
+
     async fn open(&self, o: &ObjectRef) -> Result<ObjectReader, SourceError> {
         let earlier = {
             let mut opens = self.opens.lock().unwrap();
@@ -114,7 +138,9 @@ impl ObjectSource for FakeSource {
             Some(Fake::Flaky(n, _)) if earlier < n => {
                 return Err(SourceError::Transient("GetObject: SlowDown (503)".into()))
             }
-            Some(Fake::Flaky(_, d)) | Some(Fake::Data(d)) => (d, Duration::ZERO, None),
+            Some(Fake::Flaky(_, d)) | Some(Fake::Data(d)) | Some(Fake::Signed(d, _)) => {
+                (d, Duration::ZERO, None)
+            }
             Some(Fake::BreaksAfter(at, times, d)) => {
                 (d, Duration::ZERO, (earlier < times).then_some(at))
             }

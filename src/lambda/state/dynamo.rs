@@ -73,6 +73,17 @@ impl DynamoTable {
     }
 }
 
+/// The string-set attributes of an item.
+fn string_sets(item: Option<&HashMap<String, AttributeValue>>) -> Sets {
+    let mut sets = Sets::new();
+    for (name, value) in item.into_iter().flatten() {
+        if let AttributeValue::Ss(values) = value {
+            sets.insert(name.clone(), values.iter().cloned().collect());
+        }
+    }
+    sets
+}
+
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
@@ -245,12 +256,13 @@ impl Table for DynamoTable {
         set: &str,
         values: &[String],
         expires: i64,
-    ) -> Result<(), TableError> {
+    ) -> Result<Sets, TableError> {
         if values.is_empty() {
-            return Ok(());
+            return self.sets((pk, sk)).await;
         }
         self.count();
-        self.client
+        let out = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(pk))
@@ -260,10 +272,11 @@ impl Table for DynamoTable {
             .expression_attribute_names("#e", "expires")
             .expression_attribute_values(":v", AttributeValue::Ss(values.to_vec()))
             .expression_attribute_values(":e", AttributeValue::N(expires.to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
             .map_err(|e| self.fault(e))?;
-        Ok(())
+        Ok(string_sets(out.attributes()))
     }
 
     async fn sets(&self, (pk, sk): (&str, &str)) -> Result<Sets, TableError> {
@@ -278,13 +291,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| self.fault(e))?;
-        let mut sets = Sets::new();
-        for (name, value) in out.item().into_iter().flatten() {
-            if let AttributeValue::Ss(values) = value {
-                sets.insert(name.clone(), values.iter().cloned().collect());
-            }
-        }
-        Ok(sets)
+        Ok(string_sets(out.item()))
     }
 
     fn calls(&self) -> u64 {

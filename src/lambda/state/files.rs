@@ -1,28 +1,31 @@
 //! The log files of each place and hour: what was analysed (key, SHA-256, the alerts published
-//! from it) and what a digest listed. One item per place and hour (`files#s3://bucket/prefix/
-//! AWSLogs/[o-ORG/]ACCOUNT/REGION`, `YYYYMMDDTHH` of the file's name), written with one
-//! `UpdateItem` adding to a string set, never read before it is written: no hot row, no
-//! condition to fail. Kept four days (a digest comes within the hour after its period).
+//! from it) and what a digest listed (key, SHA-256). One item per place and hour
+//! (`files#s3://bucket/prefix/AWSLogs/[o-ORG/]ACCOUNT/REGION`, `YYYYMMDDTHH` of the file's
+//! name), written with one `UpdateItem` adding to a string set, which also returns the item as
+//! it was: no read before, no hot row, no condition to fail. Kept four days (a digest comes
+//! within the hour after its period).
 
-use super::table::{Table, TableError};
+use super::table::{Sets, Table, TableError};
 use crate::alert::related::Related;
 use std::collections::{BTreeMap, BTreeSet};
 
 const FILES: &str = "files";
 /// How long the rows are kept after their hour.
 pub const KEEP: i64 = 4 * 86_400;
-/// The string set of the files analysed.
+/// The string set of the files analysed: `key TAB sha256 TAB detector:id,...`.
 const ANALYSED: &str = "analysed";
-/// The string set of the files a digest listed.
+/// The string set of the files a digest listed (`key TAB sha256`), and how far digests have
+/// judged the hour (`#through TAB seconds`).
 const LISTED: &str = "listed";
+const THROUGH: &str = "#through";
 /// Alert ids kept per file (for the follow-up alert of a file proven forged or changed).
 pub const MAX_IDS: usize = 20;
 
 /// One file analysed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Analysed {
-    /// Its SHA-256 (hex) as read.
-    pub sha256: String,
+    /// Its SHA-256s (hex) as read: more than one if it was rewritten and read again.
+    pub sha256: BTreeSet<String>,
     /// The alerts published from it.
     pub alerts: Vec<Related>,
 }
@@ -32,8 +35,11 @@ pub struct Analysed {
 pub struct Hour {
     /// The files analysed, by key.
     pub analysed: BTreeMap<String, Analysed>,
-    /// The keys a digest listed.
-    pub listed: BTreeSet<String>,
+    /// The files a digest listed, by key, with the SHA-256 it lists.
+    pub listed: BTreeMap<String, String>,
+    /// Files written before this (seconds since the epoch) were judged by a digest: one it
+    /// does not list is not CloudTrail's.
+    pub through: i64,
 }
 
 /// The hour (`YYYYMMDDTHH`) of `secs`.
@@ -50,14 +56,15 @@ fn expiry(hour: i64) -> i64 {
     hour.div_euclid(3600) * 3600 + KEEP
 }
 
-/// Notes that `key` (of the hour of `at`) was analysed, with its hash and alerts.
+/// Notes that `key` (of the hour of `at`) was analysed, with its hash and alerts; returns
+/// what the hour held before.
 pub async fn analysed<T: Table>(
     table: &T,
     location: &str,
     at: i64,
     (key, sha256): (&str, &str),
     alerts: &[Related],
-) -> Result<(), TableError> {
+) -> Result<Hour, TableError> {
     let ids: Vec<String> = alerts
         .iter()
         .take(MAX_IDS)
@@ -65,28 +72,47 @@ pub async fn analysed<T: Table>(
         .collect();
     let entry = format!("{key}\t{sha256}\t{}", ids.join(","));
     let (pk, sk) = (pk(location), hour_of(at));
-    table.add((&pk, &sk), ANALYSED, &[entry], expiry(at)).await
+    let before = table
+        .add((&pk, &sk), ANALYSED, &[entry], expiry(at))
+        .await?;
+    Ok(read(before))
 }
 
-/// Notes that a digest listed `keys` (of the hour of `at`).
+/// Notes that a digest listed `files` (key, SHA-256) of the hour of `at`, and judged the hour
+/// through `through`.
 pub async fn listed<T: Table>(
     table: &T,
     location: &str,
     at: i64,
-    keys: &[String],
+    files: &[(String, String)],
+    through: i64,
 ) -> Result<(), TableError> {
     let (pk, sk) = (pk(location), hour_of(at));
-    table.add((&pk, &sk), LISTED, keys, expiry(at)).await
+    let mut entries: Vec<String> = files.iter().map(|(k, h)| format!("{k}\t{h}")).collect();
+    entries.push(format!("{THROUGH}\t{through}"));
+    table.add((&pk, &sk), LISTED, &entries, expiry(at)).await?;
+    Ok(())
 }
 
 /// What the hour of `at` holds for `location`.
 pub async fn hour<T: Table>(table: &T, location: &str, at: i64) -> Result<Hour, TableError> {
     let (pk, sk) = (pk(location), hour_of(at));
-    let mut sets = table.sets((&pk, &sk)).await?;
-    let mut out = Hour {
-        listed: sets.remove(LISTED).unwrap_or_default(),
-        ..Hour::default()
-    };
+    Ok(read(table.sets((&pk, &sk)).await?))
+}
+
+fn read(mut sets: Sets) -> Hour {
+    let mut out = Hour::default();
+    for entry in sets.remove(LISTED).unwrap_or_default() {
+        let Some((key, value)) = entry.split_once('\t') else {
+            continue;
+        };
+        if key == THROUGH {
+            out.through = out.through.max(value.parse().unwrap_or(0));
+        } else {
+            out.listed
+                .insert(key.to_owned(), value.to_ascii_lowercase());
+        }
+    }
     for entry in sets.remove(ANALYSED).unwrap_or_default() {
         let mut parts = entry.splitn(3, '\t');
         let (Some(key), Some(sha256)) = (parts.next(), parts.next()) else {
@@ -101,15 +127,15 @@ pub async fn hour<T: Table>(table: &T, location: &str, at: i64) -> Result<Hour, 
                 detector: detector.into(),
                 id: id.into(),
             });
-        // The same file analysed twice: its hashes differ only if it was rewritten between.
         let a = out.analysed.entry(key.to_owned()).or_default();
-        if a.sha256.is_empty() {
-            sha256.clone_into(&mut a.sha256);
+        a.sha256.insert(sha256.to_ascii_lowercase());
+        for r in alerts {
+            if !a.alerts.contains(&r) {
+                a.alerts.push(r);
+            }
         }
-        a.alerts.extend(alerts);
-        a.alerts.dedup();
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
@@ -136,14 +162,20 @@ mod tests {
             .await
             .unwrap();
         analysed(&t, loc, at + 60, ("k2", "bb"), &[]).await.unwrap();
-        listed(&t, loc, at, &["k1".into()]).await.unwrap();
+        let listed_files = [("k1".to_owned(), "AA".to_owned())];
+        listed(&t, loc, at, &listed_files, at + 1200).await.unwrap();
+        // Rewritten and read again: the item as it was comes back with the write.
+        let before = analysed(&t, loc, at, ("k1", "cc"), &[]).await.unwrap();
+        assert_eq!(before.listed["k1"], "aa");
+        assert_eq!(before.through, at + 1200);
         let h = hour(&t, loc, at + 1200).await.unwrap();
         assert_eq!(h.analysed.len(), 2);
-        assert_eq!(h.analysed["k1"].sha256, "aa");
+        let shas: Vec<&str> = h.analysed["k1"].sha256.iter().map(String::as_str).collect();
+        assert_eq!(shas, ["aa", "cc"]);
         assert_eq!(h.analysed["k1"].alerts, vec![alert]);
-        assert!(h.listed.contains("k1") && !h.listed.contains("k2"));
+        assert!(h.listed.contains_key("k1") && !h.listed.contains_key("k2"));
         assert!(hour(&t, loc, at + 3600).await.unwrap().analysed.is_empty());
         // Each write is one call, without a read.
-        assert_eq!(t.calls(), 5);
+        assert_eq!(t.calls(), 6);
     }
 }

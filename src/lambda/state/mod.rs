@@ -81,7 +81,7 @@ impl Table for AnyTable {
         set: &str,
         values: &[String],
         expires: i64,
-    ) -> Result<(), TableError> {
+    ) -> Result<Sets, TableError> {
         match self {
             AnyTable::Dynamo(t) => t.add(key, set, values, expires).await,
             AnyTable::Memory(t) => t.add(key, set, values, expires).await,

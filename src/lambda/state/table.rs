@@ -58,14 +58,15 @@ pub trait Table: Send + Sync {
         keys: &[(String, String)],
     ) -> impl Future<Output = Result<(), TableError>> + Send;
     /// Adds `values` to the string set `set` of the item (pk, sk), made if missing, and sets
-    /// its expiry: one `UpdateItem`, no read, no condition (adding is idempotent).
+    /// its expiry: one `UpdateItem`, no read before, no condition (adding is idempotent).
+    /// Returns the item's string sets as they were before.
     fn add(
         &self,
         key: (&str, &str),
         set: &str,
         values: &[String],
         expires: i64,
-    ) -> impl Future<Output = Result<(), TableError>> + Send;
+    ) -> impl Future<Output = Result<Sets, TableError>> + Send;
     /// The string sets of the item (pk, sk), by name (none when it does not exist).
     fn sets(&self, key: (&str, &str)) -> impl Future<Output = Result<Sets, TableError>> + Send;
     /// Calls made to the table so far.
@@ -231,7 +232,7 @@ impl Table for MemoryTable {
         set: &str,
         values: &[String],
         _expires: i64,
-    ) -> Result<(), TableError> {
+    ) -> Result<Sets, TableError> {
         drop(self.call()?);
         if !self.allowed()? {
             // A refused write is one that failed here: `add` has no condition.
@@ -242,10 +243,11 @@ impl Table for MemoryTable {
         }
         let mut sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
         let item = sets.entry((pk.to_owned(), sk.to_owned())).or_default();
+        let before = item.clone();
         item.entry(set.to_owned())
             .or_default()
             .extend(values.iter().cloned());
-        Ok(())
+        Ok(before)
     }
 
     async fn sets(&self, (pk, sk): (&str, &str)) -> Result<Sets, TableError> {
