@@ -62,8 +62,14 @@ impl World {
 
 /// A Lambda with a state table in memory, checking signatures with `keys`.
 fn world(keys: Vec<trailwatch::digest::PublicKey>) -> World {
+    world_with(keys, &[])
+}
+
+fn world_with(keys: Vec<trailwatch::digest::PublicKey>, vars: &[(&str, &str)]) -> World {
     let sink = Arc::new(FakeSink::default());
-    let settings = config(&[("STATE_TABLE", "state")]);
+    let mut vars = vars.to_vec();
+    vars.push(("STATE_TABLE", "state"));
+    let settings = config(&vars);
     let (h, _table) = with_memory_state(FakeSource::default(), &sink, settings);
     let h = h.with_keys(KeyCache::new(Box::new(FixedKeys(PublicKeys(keys)))));
     World {
@@ -246,4 +252,42 @@ async fn a_digest_whose_alerts_could_not_be_published_is_retried_and_publishes_e
     assert_eq!(with_event("e-lost"), 1, "{alerts:#?}");
     assert_eq!(with_event("e-forged"), 1, "{alerts:#?}");
     assert_eq!(of(&alerts, "log-file-unlisted").len(), 1, "{alerts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_digest_notifications_the_scheduled_check_lists_them() {
+    let mut main = TrailSim::new(LOGS, "", "111122223333", "us-east-1", "main");
+    let w = world_with(
+        vec![main.public.clone()],
+        &[("DIGEST_LISTING", "s3://org-trail-logs/")],
+    );
+    // The topic names log files only: l1 is notified, its place learnt; l2 never is.
+    let l1 = main.log(T0 + 300, "l1", &["e1"]);
+    let l2 = main.log(T0 + 900, "l2", &["e2"]);
+    w.deliver(&l1).await;
+    w.put(&l2);
+    for hour in 1..=3 {
+        let files: Vec<&Written> = if hour == 1 { vec![&l1, &l2] } else { vec![] };
+        let d = main.digest(T0 + (hour - 1) * H, T0 + hour * H, &files);
+        w.put(&d);
+        w.check(T0 + hour * H + 600).await;
+    }
+    // Checked again later: every digest is listed again and none processed twice.
+    w.check(T0 + 3 * H + 1200).await;
+    let alerts = w.h.sink.alerts();
+    let with_e2 = alerts
+        .iter()
+        .filter(|a| {
+            a["event_ids"]
+                .as_array()
+                .is_some_and(|e| e.contains(&json!("e2")))
+        })
+        .count();
+    assert_eq!(with_e2, 1, "{alerts:#?}");
+    assert!(of(&alerts, "trail-silent").is_empty(), "{alerts:#?}");
+    assert!(of(&alerts, "trail-unverifiable").is_empty(), "{alerts:#?}");
+    // Then the trail stops: its digests are overdue two hours after the last one's end.
+    w.check(T0 + 5 * H + 600).await;
+    let silent = of(&w.h.sink.alerts(), "trail-silent").len();
+    assert_eq!(silent, 1);
 }

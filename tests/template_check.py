@@ -4,6 +4,8 @@
 - No S3, SNS, KMS, SQS, Security Hub or EventBridge action is allowed on Resource "*" (in any IAM
   policy of the template: inline role policies, managed policies, and the
   resource policies of buckets, topics and queues).
+- Digest files reach the function in every mode (notification, rule, listing),
+  the new trail writes them, and the role may read CloudTrail's public keys.
 - The function's role grants s3:GetObject only under AWSLogs/ of the trail
   bucket, sns:Publish only on the alerts topic, kms:Decrypt only through S3
   (SQS for the environment key), in the key's region for a key given as a
@@ -169,6 +171,9 @@ def check_function_role(resources: dict) -> None:
             elif action == "s3:ListBucket" and res.endswith("${DetectorsBucket}'}"):
                 prefix = flat(stmt.get("Condition", {}).get("StringLike", {}).get("s3:prefix"))
                 check("${DetectorsPrefix}*" in prefix, f"s3:ListBucket of the detector files not limited to DetectorsPrefix: {prefix}")
+            elif action == "s3:ListBucket" and "TrailBucketName" in res:
+                prefix = flat(stmt.get("Condition", {}).get("StringLike", {}).get("s3:prefix"))
+                check("AWSLogs/*" in prefix, f"s3:ListBucket of the trail bucket not limited to AWSLogs/: {prefix}")
             elif action.startswith("s3:"):
                 failures.append(f"FunctionRole: unexpected S3 action {action}")
             if action == "sns:Publish":
@@ -549,6 +554,20 @@ def check_state(resources: dict) -> None:
     check(env.get("STATE_TABLE") == {"Ref": "StateTable"}, "the function does not know its state table")
 
 
+def check_digests(resources: dict) -> None:
+    """Digest files reach the function in every mode, and it may check their signatures."""
+    actions = [a for stmt in role_statements(resources, "FunctionRole") for a in actions_of(stmt)]
+    check("cloudtrail:ListPublicKeys" in actions, "FunctionRole cannot read CloudTrail's public keys")
+    trail = resources.get("Trail", {}).get("Properties", {})
+    check(trail.get("EnableLogFileValidation") is True, "the new trail writes no digest files")
+    bucket = flat(resources.get("TrailBucket", {}).get("Properties", {}).get("NotificationConfiguration"))
+    check("CloudTrail-Digest/" in bucket, "mode new-trail: digest files are not notified")
+    rules = [flat(r["Properties"].get("EventPattern")) for r in resources.values() if r.get("Type") == "AWS::Events::Rule"]
+    check(any("CloudTrail-Digest/" in r for r in rules), "mode existing-bucket: digest files are not matched")
+    env = resources.get("Function", {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
+    check("DIGEST_LISTING" in env, "mode existing-trail-topic: digest files are never listed")
+
+
 def run_checks(resources: dict) -> list[str]:
     failures.clear()
     for step in (
@@ -563,6 +582,7 @@ def run_checks(resources: dict) -> list[str]:
         check_function,
         check_event_sources,
         check_state,
+        check_digests,
     ):
         step(resources)
     return list(failures)
@@ -602,6 +622,18 @@ MUTATIONS = {
     )["Condition"]["StringEquals"].pop("aws:SourceArn"),
     "topic unencrypted": lambda r: r["AlertsTopic"]["Properties"].pop("KmsMasterKeyId"),
     "trail not encrypted with KMS": lambda r: r["Trail"]["Properties"].pop("KMSKeyId"),
+    "trail without log file validation": lambda r: r["Trail"]["Properties"].update(
+        EnableLogFileValidation=False
+    ),
+    "no public keys for digest signatures": lambda r: _statement(
+        r, "ReadCloudTrailPublicKeys"
+    ).update(Action="cloudtrail:GetTrail"),
+    "digest listing of the whole bucket": lambda r: _statement(r, "ListDigestFiles").pop(
+        "Condition"
+    ),
+    "digest files not notified": lambda r: r["TrailBucket"]["Properties"][
+        "NotificationConfiguration"
+    ]["LambdaConfigurations"].pop(),
     "trail bucket SSE-S3": lambda r: r["TrailBucket"]["Properties"]["BucketEncryption"][
         "ServerSideEncryptionConfiguration"
     ][0].update(ServerSideEncryptionByDefault={"SSEAlgorithm": "AES256"}),

@@ -254,7 +254,7 @@ impl<S: ObjectSource> Handler<S> {
         outcomes
     }
 
-    fn worker(&self) -> Worker<'_, S> {
+    pub(super) fn worker(&self) -> Worker<'_, S> {
         Worker {
             source: &self.source,
             pipeline: self.pipeline(),
@@ -278,6 +278,19 @@ impl<S: ObjectSource> Handler<S> {
             return Ok(json!({ "scheduled": "no state table (STATE_TABLE)" }));
         };
         let now = at.unwrap_or_else(unix_now);
+        // Digest files no notification names, first: their heartbeats count in this check.
+        if let Some(root) = &self.config.digest_listing {
+            match self
+                .list_digests(&state.table, root, now, job, counts)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(digests = n, "listed digest files left for the next check"),
+                Err(e) => {
+                    tracing::error!(error = %e, "digest files not listed: the next check lists them")
+                }
+            }
+        }
         let pipeline = self.pipeline();
         let mut memory = TableMemory::new(Some(state), &pipeline, job.budget());
         let calls_before = state.table.calls();

@@ -16,6 +16,7 @@ mod error;
 mod handler;
 pub mod ingest;
 pub mod keys;
+mod listing;
 mod memory;
 mod metrics;
 mod object;

@@ -81,6 +81,17 @@ pub trait ObjectSource: Send + Sync + 'static {
         object: &ObjectRef,
     ) -> impl Future<Output = Result<ObjectReader, SourceError>> + Send;
 
+    /// The keys under `prefix` in `bucket`, in order (the scheduled check lists digest files
+    /// no notification names). None, by default.
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, SourceError>> + Send {
+        let _ = (bucket, prefix);
+        async { Ok(Vec::new()) }
+    }
+
     /// Reads `object` whole (at most `max` bytes) with its `signature` metadata. Without
     /// metadata, by default: the object's bytes only.
     fn fetch(
@@ -240,6 +251,32 @@ impl S3Source {
 }
 
 impl ObjectSource for S3Source {
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let client = self.client_for(bucket);
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                let text = format!("ListObjectsV2 s3://{bucket}/{prefix}: {}", describe(&e));
+                match is_transient(&e) {
+                    true => SourceError::Transient(text),
+                    false => SourceError::Denied(text),
+                }
+            })?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        Ok(keys)
+    }
+
     async fn fetch(&self, object: &ObjectRef, max: u64) -> Result<Fetched, SourceError> {
         let response = self.answer(object).await?;
         let signature = response

@@ -95,6 +95,17 @@ impl Drop for Counted {
 }
 
 impl ObjectSource for FakeSource {
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let objects = self.objects.lock().unwrap();
+        let mut keys: Vec<String> = objects
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
     async fn fetch(
         &self,
         o: &ObjectRef,

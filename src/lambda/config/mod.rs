@@ -52,6 +52,9 @@ pub struct Config {
     /// `DETECTORS_URI`: `s3://bucket/prefix/` holding rules, filters and accounts files,
     /// loaded at init and checked for changes at most every five minutes.
     pub detectors_uri: Option<RuleUri>,
+    /// `DIGEST_LISTING`: `s3://bucket/prefix/` of a trail whose digest files are not notified
+    /// (its SNS topic names log files only): the scheduled check lists them.
+    pub digest_listing: Option<RuleUri>,
     /// `STATE_TABLE`, `SILENCE_AFTER`, `ALLOWED_LATENESS`: state across deliveries
     /// (correlation windows, silent trails); none without `STATE_TABLE`.
     pub state: Option<StateSettings>,
@@ -158,6 +161,10 @@ impl Config {
             .map(|v| v.parse())
             .transpose()
             .map_err(|e: BadUri| bad("DETECTORS_URI", e.to_string()))?;
+        let digest_listing = set("DIGEST_LISTING")
+            .map(|v| v.parse())
+            .transpose()
+            .map_err(|e: BadUri| bad("DIGEST_LISTING", e.to_string()))?;
         let state = StateSettings::from_lookup(&set)?;
         let size = |variable: &'static str, default: u64| match set(variable) {
             None => Ok(default),
@@ -183,6 +190,7 @@ impl Config {
             metrics,
             state,
             detectors_uri,
+            digest_listing,
             topic_arn,
             min_severity,
             fips_required,

@@ -275,6 +275,17 @@ pub async fn digest_arrived<T: Table>(
     Ok(out)
 }
 
+/// Every place and trail recorded.
+pub async fn beats<T: Table>(table: &T) -> Result<Vec<Beat>, TableError> {
+    let mut out = Vec::new();
+    for shard in SHARDS.chars() {
+        for r in table.query(&format!("{TRAILS}#{shard}"), None).await? {
+            out.extend(serde_json::from_str::<Beat>(&r.body).ok());
+        }
+    }
+    Ok(out)
+}
+
 /// The settings of the check.
 #[derive(Debug, Clone, Copy)]
 pub struct Overdue {
