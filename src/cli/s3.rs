@@ -181,38 +181,35 @@ impl S3Remote {
     async fn narrowed(&self, bucket: &str, root: &str) -> Result<Vec<(String, u64)>, String> {
         let mut out = Vec::new();
         for account in self.accounts(bucket, root).await? {
-            let trail = format!("{account}CloudTrail/");
-            let digests = format!("{account}CloudTrail-Digest/");
-            for (region, _) in self.list(bucket, &trail, true).await? {
-                let name = region[trail.len()..].trim_end_matches('/');
-                if self.digests.is_some() && self.filter.region(name) {
-                    let region = format!("{digests}{name}/");
+            // Log files; with `--verify`, digest files too (a quiet region has digests and
+            // no log file).
+            let mut folders = vec![(format!("{account}CloudTrail/"), true)];
+            if self.digests.is_some() {
+                folders.push((format!("{account}CloudTrail-Digest/"), false));
+            }
+            for (folder, logs) in folders {
+                for (region, _) in self.list(bucket, &folder, true).await? {
+                    let name = region[folder.len()..].trim_end_matches('/');
+                    if logs {
+                        self.note(|s| {
+                            s.regions.insert(name.to_owned());
+                        });
+                    }
+                    if !self.filter.region(name) {
+                        continue;
+                    }
                     match self.filter.day_prefixes(self.today) {
                         Some(days) => {
                             for day in days {
-                                out.extend(
-                                    self.list(bucket, &format!("{region}{day}"), false).await?,
-                                );
+                                if logs {
+                                    self.note(|s| s.days += 1);
+                                }
+                                let prefix = format!("{region}{day}");
+                                out.extend(self.list(bucket, &prefix, false).await?);
                             }
                         }
                         None => out.extend(self.list(bucket, &region, false).await?),
                     }
-                }
-                let name = region[trail.len()..].trim_end_matches('/');
-                self.note(|s| {
-                    s.regions.insert(name.to_owned());
-                });
-                if !self.filter.region(name) {
-                    continue;
-                }
-                match self.filter.day_prefixes(self.today) {
-                    Some(days) => {
-                        for day in days {
-                            self.note(|s| s.days += 1);
-                            out.extend(self.list(bucket, &format!("{region}{day}"), false).await?);
-                        }
-                    }
-                    None => out.extend(self.list(bucket, &region, false).await?),
                 }
             }
         }

@@ -7,6 +7,7 @@
 
 #[path = "../common/corpus.rs"]
 mod corpus;
+mod digests;
 mod http;
 mod lambda_watch;
 mod outbox;
@@ -17,6 +18,8 @@ mod secrets;
 mod state;
 
 mod tools;
+#[path = "../common/trails.rs"]
+mod trails;
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
