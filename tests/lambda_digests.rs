@@ -13,7 +13,7 @@ mod trails;
 use fakes::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use trails::{TrailSim, Written};
+use trails::{of, with_event, TrailSim, Written};
 use trailwatch::correlate::time::format_time;
 use trailwatch::digest::PublicKeys;
 use trailwatch::lambda::keys::{FixedKeys, KeyCache};
@@ -80,13 +80,6 @@ fn world_with(keys: Vec<trailwatch::digest::PublicKey>, vars: &[(&str, &str)]) -
     }
 }
 
-fn of<'a>(alerts: &'a [Value], detector: &str) -> Vec<&'a Value> {
-    alerts
-        .iter()
-        .filter(|a| a["detector"] == detector)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn three_trails_six_hours_of_digests() {
     let account = "111122223333";
@@ -148,15 +141,7 @@ async fn three_trails_six_hours_of_digests() {
     assert_eq!(resumed.len(), 1, "{resumed:#?}");
     assert_eq!(resumed[0]["region"], "eu-west-2");
     // The lost notification's file: analysed from its digest, its alert published once.
-    let from_l2: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| {
-            a["event_ids"]
-                .as_array()
-                .is_some_and(|e| e.contains(&json!("e2")))
-        })
-        .collect();
-    assert_eq!(from_l2.len(), 1, "{from_l2:#?}");
+    assert_eq!(with_event(&alerts, "e2"), 1, "{alerts:#?}");
     let modified = of(&alerts, "log-file-modified");
     assert_eq!(modified.len(), 1, "{modified:#?}");
     assert_eq!(modified[0]["source"]["key"].as_str(), Some(l3.key.as_str()));
@@ -239,18 +224,8 @@ async fn a_digest_whose_alerts_could_not_be_published_is_retried_and_publishes_e
     w.h.sink.down.store(false, Ordering::SeqCst);
     w.h.handle(notify(&[&d.key]), far_deadline()).await.unwrap();
     let alerts = w.h.sink.alerts();
-    let with_event = |id: &str| {
-        alerts
-            .iter()
-            .filter(|a| {
-                a["event_ids"]
-                    .as_array()
-                    .is_some_and(|e| e.contains(&json!(id)))
-            })
-            .count()
-    };
-    assert_eq!(with_event("e-lost"), 1, "{alerts:#?}");
-    assert_eq!(with_event("e-forged"), 1, "{alerts:#?}");
+    assert_eq!(with_event(&alerts, "e-lost"), 1, "{alerts:#?}");
+    assert_eq!(with_event(&alerts, "e-forged"), 1, "{alerts:#?}");
     assert_eq!(of(&alerts, "log-file-unlisted").len(), 1, "{alerts:#?}");
 }
 
@@ -275,15 +250,7 @@ async fn without_digest_notifications_the_scheduled_check_lists_them() {
     // Checked again later: every digest is listed again and none processed twice.
     w.check(T0 + 3 * H + 1200).await;
     let alerts = w.h.sink.alerts();
-    let with_e2 = alerts
-        .iter()
-        .filter(|a| {
-            a["event_ids"]
-                .as_array()
-                .is_some_and(|e| e.contains(&json!("e2")))
-        })
-        .count();
-    assert_eq!(with_e2, 1, "{alerts:#?}");
+    assert_eq!(with_event(&alerts, "e2"), 1, "{alerts:#?}");
     assert!(of(&alerts, "trail-silent").is_empty(), "{alerts:#?}");
     assert!(of(&alerts, "trail-unverifiable").is_empty(), "{alerts:#?}");
     // Then the trail stops: its digests are overdue two hours after the last one's end.

@@ -148,3 +148,23 @@ impl TrailSim {
         }
     }
 }
+
+/// The alerts of `detector`.
+pub fn of<'a>(alerts: &'a [serde_json::Value], detector: &str) -> Vec<&'a serde_json::Value> {
+    alerts
+        .iter()
+        .filter(|a| a["detector"] == detector)
+        .collect()
+}
+
+/// How many alerts name event `id`.
+pub fn with_event(alerts: &[serde_json::Value], id: &str) -> usize {
+    alerts
+        .iter()
+        .filter(|a| {
+            a["event_ids"]
+                .as_array()
+                .is_some_and(|e| e.contains(&json!(id)))
+        })
+        .count()
+}

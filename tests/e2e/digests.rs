@@ -7,7 +7,7 @@
 
 use super::lambda_watch::{emulate_ready, invoke_with};
 use super::state::{stack, Stack, BUCKET, TABLE};
-use super::trails::{TrailSim, Written};
+use super::trails::{of, with_event, TrailSim, Written};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -95,24 +95,6 @@ async fn put(s3: &aws_sdk_s3::Client, w: &Written) {
 
 fn notify(keys: &[&str]) -> String {
     super::state::s3_event(keys)
-}
-
-fn of<'a>(alerts: &'a [Value], detector: &str) -> Vec<&'a Value> {
-    alerts
-        .iter()
-        .filter(|a| a["detector"] == detector)
-        .collect()
-}
-
-fn with_event(alerts: &[Value], id: &str) -> usize {
-    alerts
-        .iter()
-        .filter(|a| {
-            a["event_ids"]
-                .as_array()
-                .is_some_and(|e| e.contains(&json!(id)))
-        })
-        .count()
 }
 
 /// (detector, key from `AWSLogs/` on) of every integrity verdict.
