@@ -4,7 +4,7 @@
 //! whose signature or chain is broken.
 
 use crate::digest::ledger::{compare, file_id, Coverage, Verdict};
-use crate::digest::{sign, Digest, KeyKind, KeyParts, PublicKeys, Signature};
+use crate::digest::{sign, Digest, KeyParts, PublicKeys, Signature};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One digest read.
@@ -46,10 +46,7 @@ pub struct Verified {
     pub unchecked: BTreeMap<String, usize>,
 }
 
-/// Whether `name` (a path or a key) is a digest in CloudTrail's layout.
-pub fn is_digest(name: &str) -> bool {
-    KeyParts::parse(name).is_some_and(|p| matches!(p.kind, KeyKind::Digest { .. }))
-}
+pub use crate::digest::key::is_digest;
 
 fn place_day(name: &str) -> Option<(String, i64)> {
     let p = KeyParts::parse(name)?;

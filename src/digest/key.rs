@@ -80,6 +80,11 @@ impl<'a> KeyParts<'a> {
     }
 }
 
+/// Whether `key` (or a path) is a digest file in CloudTrail's layout.
+pub fn is_digest(key: &str) -> bool {
+    KeyParts::parse(key).is_some_and(|p| matches!(p.kind, KeyKind::Digest { .. }))
+}
+
 fn parse_at(key: &str, at: usize) -> Option<KeyParts<'_>> {
     let prefix = &key[..at];
     let mut parts = key[at + "AWSLogs/".len()..].split('/');

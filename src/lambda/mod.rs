@@ -6,8 +6,9 @@
 //! process with fakes.
 //!
 //! The order of the modules, each importing only those before it: `retry`, `metrics`,
-//! `config`, `triggers`, `s3`, `error`, `sns`, `publish`, `ingest`, `outputs`, `state`,
-//! `memory`, `rule_source`, `object`, `handler`, `answers`.
+//! `config`, `triggers`, `s3`, `keys`, `error`, `sns`, `publish`, `ingest`, `outputs`, `state`,
+//! `memory`, `rule_source`, `object`, `digests` (the digest files' half of `object`'s
+//! `Worker`), `listing`, `handler`, `answers`.
 
 mod answers;
 pub mod config;

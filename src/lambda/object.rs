@@ -102,7 +102,7 @@ impl<S: ObjectSource> Worker<'_, S> {
     /// outcome says what happened).
     pub async fn process(&self, object: ObjectRef, job: Job) -> Outcome {
         let key = object.key.as_str();
-        if crate::cli::verify::is_digest(key) {
+        if crate::digest::key::is_digest(key) {
             return Box::pin(self.digest(object, job)).await;
         }
         if !is_log_key(key) {
