@@ -217,6 +217,23 @@ mod tests {
     }
 
     #[test]
+    fn the_user_guides_digest_name() {
+        // The example of the CloudTrail user guide ("CloudTrail digest file structure").
+        let key = "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz";
+        let p = KeyParts::parse(key).unwrap();
+        assert_eq!(p.trail(), Some("your-trail-name"));
+        assert!(matches!(
+            p.kind,
+            KeyKind::Digest {
+                home: "us-east-2",
+                end: 1_439_823_691,
+                ..
+            }
+        ));
+        assert!(is_digest(key));
+    }
+
+    #[test]
     fn other_keys_are_not_cloudtrail_keys() {
         for key in [
             "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/28/notes.txt",

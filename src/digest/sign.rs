@@ -33,7 +33,8 @@ pub enum Signature {
     Valid,
     /// It does not: why.
     Invalid(String),
-    /// It could not be checked: why (no signature at hand, key unknown).
+    /// It could not be checked: why (CloudTrail's keys could not be read, a local copy
+    /// without the object's metadata).
     Unchecked(String),
 }
 
@@ -63,9 +64,11 @@ pub fn check(digest: &Digest, signature: Option<&str>, keys: &PublicKeys) -> Sig
         return Signature::Invalid("the signature is not hexadecimal".into());
     };
     let fingerprint = &digest.body.digest_public_key_fingerprint;
+    // `keys` are CloudTrail's keys of the digest's region and time: one it does not have
+    // did not sign it.
     let Some(key) = keys.find(fingerprint) else {
-        return Signature::Unchecked(format!(
-            "no CloudTrail public key with fingerprint `{fingerprint}`"
+        return Signature::Invalid(format!(
+            "CloudTrail has no public key with fingerprint `{fingerprint}`"
         ));
     };
     let message = signing_string(digest);
@@ -209,7 +212,7 @@ mod tests {
         let unknown = PublicKeys::default();
         assert!(matches!(
             check(&d, Some(&sig), &unknown),
-            Signature::Unchecked(_)
+            Signature::Invalid(_)
         ));
     }
 
