@@ -258,3 +258,22 @@ async fn without_digest_notifications_the_scheduled_check_lists_them() {
     let silent = of(&w.h.sink.alerts(), "trail-silent").len();
     assert_eq!(silent, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_hashing_a_digest_still_finds_its_files_analysed() {
+    let mut main = TrailSim::new(LOGS, "", "111122223333", "us-east-1", "main");
+    let w = world_with(vec![main.public.clone()], &[("LOG_INTEGRITY", "off")]);
+    let l1 = main.log(T0 + 300, "l1", &["e1"]);
+    w.deliver(&l1).await;
+    let mut rewritten = main.log(T0 + 300, "l1", &["e1-rewritten"]);
+    rewritten.key.clone_from(&l1.key);
+    let d = main.digest(T0, T0 + H, &[&l1]);
+    w.put(&rewritten);
+    w.deliver(&d).await;
+    let alerts = w.h.sink.alerts();
+    // Not analysed again (its alert once), and not comparable: no verdict either way.
+    assert_eq!(with_event(&alerts, "e1"), 1, "{alerts:#?}");
+    assert_eq!(with_event(&alerts, "e1-rewritten"), 0, "{alerts:#?}");
+    assert!(of(&alerts, "log-file-modified").is_empty(), "{alerts:#?}");
+    assert!(of(&alerts, "log-file-missing").is_empty(), "{alerts:#?}");
+}

@@ -45,7 +45,7 @@ impl<S: ObjectSource> Worker<'_, S> {
         &self,
         state: &State<AnyTable>,
         object: &ObjectRef,
-        sha: &str,
+        sha: Option<&str>,
         alerts: &[Redacted<Alert>],
     ) -> Vec<Redacted<Alert>> {
         let Some((place, parts)) = place_of(&object.bucket, &object.key) else {
@@ -72,13 +72,14 @@ impl<S: ObjectSource> Worker<'_, S> {
         };
         let key = object.key.clone();
         let verdict = match before.listed.get(&key) {
-            Some(listed) if !listed.eq_ignore_ascii_case(sha) => Some(Verdict::Modified {
-                key,
-                digest: String::new(),
-                listed: listed.clone(),
-                found: sha.to_owned(),
-            }),
-            Some(_) => None,
+            Some(listed) => sha
+                .filter(|s| !listed.eq_ignore_ascii_case(s))
+                .map(|found| Verdict::Modified {
+                    key,
+                    digest: String::new(),
+                    listed: listed.clone(),
+                    found: found.to_owned(),
+                }),
             None if written.is_none_or(|w| w < before.through) => Some(Verdict::Unlisted { key }),
             None => None,
         };

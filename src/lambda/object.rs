@@ -231,7 +231,10 @@ impl<S: ObjectSource> Worker<'_, S> {
             return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
         }
         let sha256 = analysis.report.sha256.clone().filter(|_| problem.is_none());
-        if let (Some(state), Some(sha)) = (state, &sha256) {
+        // Noted without a hash when it was not read whole or LOG_INTEGRITY is off: its digest
+        // then finds it analysed, and cannot compare it.
+        if let Some(state) = state {
+            let sha = sha256.as_deref();
             // Published, then noted: a digest that lists it finds it analysed (a fault here
             // makes the digest analyse it again, with the same alert ids).
             let proven = self.note_analysed(state, &object, sha, &alerts).await;

@@ -18,6 +18,8 @@ const ANALYSED: &str = "analysed";
 /// judged the hour (`#through TAB seconds`).
 const LISTED: &str = "listed";
 const THROUGH: &str = "#through";
+/// The hash of a file analysed without one.
+const NO_HASH: &str = "-";
 /// Alert ids kept per file (for the follow-up alert of a file proven forged or changed).
 pub const MAX_IDS: usize = 20;
 
@@ -56,15 +58,16 @@ fn expiry(hour: i64) -> i64 {
     hour.div_euclid(3600) * 3600 + KEEP
 }
 
-/// Notes that `key` (of the hour of `at`) was analysed, with its hash and alerts; returns
-/// what the hour held before.
+/// Notes that `key` (of the hour of `at`) was analysed, with its hash (none when it was not
+/// read whole, or not hashed) and alerts; returns what the hour held before.
 pub async fn analysed<T: Table>(
     table: &T,
     location: &str,
     at: i64,
-    (key, sha256): (&str, &str),
+    (key, sha256): (&str, Option<&str>),
     alerts: &[Related],
 ) -> Result<Hour, TableError> {
+    let sha256 = sha256.unwrap_or(NO_HASH);
     let ids: Vec<String> = alerts
         .iter()
         .take(MAX_IDS)
@@ -128,7 +131,9 @@ fn read(mut sets: Sets) -> Hour {
                 id: id.into(),
             });
         let a = out.analysed.entry(key.to_owned()).or_default();
-        a.sha256.insert(sha256.to_ascii_lowercase());
+        if sha256 != NO_HASH {
+            a.sha256.insert(sha256.to_ascii_lowercase());
+        }
         for r in alerts {
             if !a.alerts.contains(&r) {
                 a.alerts.push(r);
@@ -158,14 +163,22 @@ mod tests {
             detector: "tls-outdated".into(),
             id: "abc".into(),
         };
-        analysed(&t, loc, at, ("k1", "aa"), std::slice::from_ref(&alert))
-            .await
-            .unwrap();
-        analysed(&t, loc, at + 60, ("k2", "bb"), &[]).await.unwrap();
+        analysed(
+            &t,
+            loc,
+            at,
+            ("k1", Some("aa")),
+            std::slice::from_ref(&alert),
+        )
+        .await
+        .unwrap();
+        analysed(&t, loc, at + 60, ("k2", None), &[]).await.unwrap();
         let listed_files = [("k1".to_owned(), "AA".to_owned())];
         listed(&t, loc, at, &listed_files, at + 1200).await.unwrap();
         // Rewritten and read again: the item as it was comes back with the write.
-        let before = analysed(&t, loc, at, ("k1", "cc"), &[]).await.unwrap();
+        let before = analysed(&t, loc, at, ("k1", Some("cc")), &[])
+            .await
+            .unwrap();
         assert_eq!(before.listed["k1"], "aa");
         assert_eq!(before.through, at + 1200);
         let h = hour(&t, loc, at + 1200).await.unwrap();
@@ -174,6 +187,10 @@ mod tests {
         assert_eq!(shas, ["aa", "cc"]);
         assert_eq!(h.analysed["k1"].alerts, vec![alert]);
         assert!(h.listed.contains_key("k1") && !h.listed.contains_key("k2"));
+        assert!(
+            h.analysed["k2"].sha256.is_empty(),
+            "analysed, without a hash"
+        );
         assert!(hour(&t, loc, at + 3600).await.unwrap().analysed.is_empty());
         // Each write is one call, without a read.
         assert_eq!(t.calls(), 6);
