@@ -277,3 +277,34 @@ async fn without_hashing_a_digest_still_finds_its_files_analysed() {
     assert!(of(&alerts, "log-file-modified").is_empty(), "{alerts:#?}");
     assert!(of(&alerts, "log-file-missing").is_empty(), "{alerts:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_never_notified_is_processed_from_the_next_and_a_deleted_one_is_an_alert() {
+    let mut main = TrailSim::new(LOGS, "", "111122223333", "us-east-1", "main");
+    let w = world(vec![main.public.clone()]);
+    let l2 = main.log(T0 + H + 300, "l2", &["e2"]);
+    let d1 = main.digest(T0, T0 + H, &[]);
+    let d2 = main.digest(T0 + H, T0 + 2 * H, &[&l2]);
+    let d3 = main.digest(T0 + 2 * H, T0 + 3 * H, &[]);
+    let d4 = main.digest(T0 + 3 * H, T0 + 4 * H, &[]);
+    let d5 = main.digest(T0 + 4 * H, T0 + 5 * H, &[]);
+    w.deliver(&d1).await;
+    // d2 and l2 are written, never notified; d4 is deleted before anyone read it.
+    w.put(&l2);
+    w.put(&d2);
+    w.deliver(&d3).await;
+    w.deliver(&d5).await;
+    let alerts = w.h.sink.alerts();
+    assert_eq!(
+        with_event(&alerts, "e2"),
+        1,
+        "d2's file, from d2: {alerts:#?}"
+    );
+    let invalid = of(&alerts, "digest-invalid");
+    assert_eq!(invalid.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        invalid[0]["evidence"]["key"].as_str(),
+        Some(d4.key.as_str())
+    );
+    assert!(of(&alerts, "log-file-missing").is_empty(), "{alerts:#?}");
+}

@@ -94,12 +94,17 @@ fn verify_reports_missing_modified_unlisted_files_and_a_broken_chain() {
         .as_str()
         .unwrap()
         .contains("_l7.json.gz"));
+    // The changed digest is named (the one after it names another hash for it).
     let invalid = of("digest-invalid");
     assert_eq!(invalid.len(), 1, "{err}");
-    assert!(invalid[0]["summary"]
-        .as_str()
-        .unwrap()
-        .contains("20261128T130000Z"));
+    let key = invalid[0]["evidence"]["key"].as_str().unwrap();
+    assert!(key.ends_with("_20261128T130000Z.json.gz"), "{key}");
+    // The alerts already published from the rewritten and the forged file are named.
+    for verdict in [&modified[0], &unlisted[0]] {
+        let related = verdict["related"].as_array().unwrap();
+        assert!(!related.is_empty(), "{verdict}");
+        assert!(related.iter().all(|r| r["detector"] == "tls-outdated"));
+    }
     // The logs were analysed as usual (TLS 1.0 calls in every file read).
     assert!(!of("tls-outdated").is_empty(), "{err}");
     // The summary table.
@@ -116,7 +121,7 @@ fn verify_reports_missing_modified_unlisted_files_and_a_broken_chain() {
         assert!(err.contains(row), "{row}: {err}");
     }
     assert!(
-        err.contains("4 not checked: local copies keep no S3 metadata"),
+        err.contains("4 not checked: a local copy keeps no S3 metadata"),
         "{err}"
     );
 }
@@ -170,5 +175,72 @@ fn verify_without_digests_says_nothing_is_proven() {
     assert!(
         err.contains("no CloudTrail digest file among the inputs"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_deleted_digest_breaks_the_chain_and_a_file_named_alone_is_not_judged_missing() {
+    let root = scratch("verify-deleted-digest");
+    let mut t = TrailSim::new("logs", "", "111122223333", "eu-west-1", "main");
+    let l1 = t.log(T0 + 300, "l1", &["e1"]);
+    let l2 = t.log(T0 + 3900, "l2", &["e2"]);
+    let d1 = t.digest(T0, T0 + 3600, &[&l1]);
+    let _d2 = t.digest(T0 + 3600, T0 + 7200, &[&l2]);
+    let d3 = t.digest(T0 + 7200, T0 + 10_800, &[]);
+    // d2 is deleted with the file it lists.
+    for w in [&l1, &d1, &d3] {
+        put(&root, w);
+    }
+    let dir = root.display().to_string();
+    let out = trailwatch(&["replay", "--verify", "--format", "jsonl", &dir], None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let alerts = text(&out.stdout);
+    assert!(
+        alerts.contains("digest-invalid") && alerts.contains("_20261128T120000Z.json.gz"),
+        "{alerts}"
+    );
+    assert!(alerts.contains("it is not there"), "{alerts}");
+    // One digest named alone: its files are not judged missing, the table says why.
+    let alone = root.join(&d1.key).display().to_string();
+    let out = trailwatch(&["replay", "--verify", "--format", "jsonl", &alone], None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        !text(&out.stdout).contains("log-file-missing"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        err.contains("not judged         1 log file listed in folders the run did not read"),
+        "{err}"
+    );
+    assert!(err.contains("1 digest file, 1 log file listed"), "{err}");
+}
+
+#[test]
+fn an_unreadable_digest_is_an_error_and_a_log_file_in_its_place_is_still_analysed() {
+    let root = scratch("verify-unreadable");
+    let mut t = TrailSim::new("logs", "", "111122223333", "eu-west-1", "main");
+    let l1 = t.log(T0 + 300, "l1", &["e1"]);
+    let d1 = t.digest(T0, T0 + 3600, &[&l1]);
+    put(&root, &l1);
+    // A log file written under the digest's name.
+    let mut swapped = t.log(T0 + 600, "x", &["in-the-digest"]);
+    swapped.key.clone_from(&d1.key);
+    put(&root, &swapped);
+    let dir = root.display().to_string();
+    let out = trailwatch(&["replay", "--verify", "--format", "jsonl", &dir], None);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("_20261128T110000Z.json.gz: not a CloudTrail digest"),
+        "{err}"
+    );
+    let alerts = text(&out.stdout);
+    assert!(alerts.contains("digest-invalid"), "{alerts}");
+    assert!(
+        alerts.contains("in-the-digest"),
+        "its records analysed: {alerts}"
     );
 }

@@ -252,15 +252,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
             }
         }
     };
-    let keep_findings = (job.format == Format::Findings).then_some(job.min_severity);
-    let source = match input {
-        Input::Object { bucket, key, .. } => Source::Object {
-            bucket: bucket.clone(),
-            key: key.clone(),
-        },
-        _ => Source::File { file: name.clone() },
-    };
-    let analysis = job.pipeline.analyse(reader, source, keep_findings);
+    let analysis = analyse(job, input, &name, reader);
     FileResult {
         name,
         found,
@@ -268,6 +260,19 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
         analysis: Some(analysis),
         digest: None,
     }
+}
+
+/// The pipeline over one input named `name`.
+fn analyse(job: &Replay, input: &Input, name: &str, reader: impl std::io::Read + Send) -> Analysis {
+    let keep_findings = (job.format == Format::Findings).then_some(job.min_severity);
+    let source = match input {
+        Input::Object { bucket, key, .. } => Source::Object {
+            bucket: bucket.clone(),
+            key: key.clone(),
+        },
+        _ => Source::File { file: name.into() },
+    };
+    job.pipeline.analyse(reader, source, keep_findings)
 }
 
 /// A digest file read whole (with its signature, from S3), for `--verify`.
@@ -297,11 +302,16 @@ fn read_digest(job: &Replay, input: &Input, name: String, found: bool) -> FileRe
         crate::digest::DigestError::Invalid { why, .. } => why,
         other => other.to_string(),
     });
+    // Not a digest after all (a log file in its place, damaged bytes): what it holds is
+    // analysed as a delivery, and the scan says why it could not be.
+    let analysis = read
+        .is_err()
+        .then(|| analyse(job, input, &name, &bytes[..]));
     FileResult {
         name,
         found,
         open_error: None,
-        analysis: None,
+        analysis,
         digest: Some((bucket, read, signature)),
     }
 }
@@ -322,8 +332,20 @@ impl Run<'_> {
         if let Some((bucket, read, signature)) = r.digest.take() {
             // Not a delivery: the verify table counts it.
             self.counts.files -= 1;
-            self.verifier.digest(&r.name, &bucket, read, signature);
-            return Ok(());
+            if let Err(why) = &read {
+                self.counts.failed += 1;
+                writeln!(
+                    err,
+                    "trailwatch: {}: not a CloudTrail digest: {why}",
+                    r.name
+                )?;
+            }
+            self.verifier
+                .digest((&r.name, &bucket, r.found), read, signature);
+            if r.analysis.is_none() {
+                return Ok(());
+            }
+            self.counts.files += 1;
         }
         let Some(analysis) = &mut r.analysis else {
             return Ok(());
@@ -361,13 +383,13 @@ impl Run<'_> {
             )?;
         }
         if report.contents == Contents::Digest {
-            writeln!(
-                err,
-                "trailwatch: {}: CloudTrail digest file, skipped (--verify checks the logs against it)",
-                r.name
-            )?;
-        } else if self.job.verify {
-            self.verifier.log(&r.name, report.sha256.clone());
+            let why = match self.job.verify {
+                true => "not checked: --verify reads digests by their name in CloudTrail's layout (ACCOUNT_CloudTrail-Digest_...)",
+                false => "skipped (--verify checks the logs against it)",
+            };
+            writeln!(err, "trailwatch: {}: CloudTrail digest file, {why}", r.name)?;
+        } else if self.job.verify && !crate::digest::key::is_digest(&r.name) {
+            self.verifier.log(&r.name, report.sha256.clone(), r.found);
         }
         if let Some(e) = &report.error {
             self.counts.failed += 1;
@@ -388,6 +410,13 @@ impl Run<'_> {
         );
         let Ok(published) = block_on(decided);
         self.faults(err)?;
+        if self.job.verify {
+            let related = published.iter().map(|a| crate::alert::related::Related {
+                detector: a.detector.clone(),
+                id: a.id.clone(),
+            });
+            self.verifier.published(&r.name, related);
+        }
         for a in &published {
             self.write(a, out)?;
         }
@@ -400,7 +429,7 @@ impl Run<'_> {
     /// The end of the run: the windows still open decided, the state saved, `--top`.
     fn end(&mut self, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
         if self.job.verify {
-            self.verify(out, err)?;
+            self.verify(out)?;
         }
         let Ok(published) = block_on(self.stage.due(None, &mut self.memory, &mut self.counts));
         for a in &published {
@@ -425,16 +454,17 @@ impl Run<'_> {
     }
 
     /// `--verify`: the digests' verdicts as alerts, through the stage, and the summary table.
-    fn verify(&mut self, out: &mut dyn Write, err: &mut dyn Write) -> std::io::Result<()> {
+    fn verify(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         let verifier = std::mem::take(&mut self.verifier);
         if !verifier.met_digests() {
             self.unproven = 1;
-            return writeln!(
-                err,
+            self.verified = Some(
                 "trailwatch: verify: no CloudTrail digest file among the inputs: nothing can be \
-                 proven (is log file validation on for the trail? give the `CloudTrail-Digest/` \
-                 folders too)"
+                 proven, exit 1 (is log file validation on for the trail? give the \
+                 `CloudTrail-Digest/` folders too)\n"
+                    .into(),
             );
+            return Ok(());
         }
         let remote = self.job.remote.as_deref();
         let keys = |region: &str, fingerprint: &str, at: i64| match remote {
@@ -446,7 +476,11 @@ impl Run<'_> {
         let alerts = verified
             .verdicts
             .iter()
-            .map(|v| crate::redact::alert(crate::digest::alerts::verdict_alert(v, "")))
+            .map(|v| {
+                let mut a = crate::digest::alerts::verdict_alert(v, "");
+                a.related = verified.related(v);
+                crate::redact::alert(a)
+            })
             .collect();
         let delivery = Delivery {
             name: "verify",

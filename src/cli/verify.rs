@@ -3,6 +3,7 @@
 //! while the logs are analysed as usual: missing, changed and unlisted log files, and digests
 //! whose signature or chain is broken.
 
+use crate::alert::related::Related;
 use crate::digest::ledger::{compare, file_id, Coverage, Verdict};
 use crate::digest::{sign, Digest, KeyParts, PublicKeys, Signature};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -23,10 +24,13 @@ pub struct Verifier {
     digests: Vec<Seen>,
     /// Log files read, by their key from `AWSLogs/`: the name given and the SHA-256.
     logs: BTreeMap<String, (String, Option<String>)>,
-    /// The (place, day) of every input: a listed file of another day was not asked for.
+    /// The (place, day) of every input found by walking a folder or listing a bucket: a
+    /// listed file of another day was not asked for, nor one of a file named alone.
     days: BTreeSet<(String, i64)>,
     /// Digests that could not be read.
     unreadable: Vec<Verdict>,
+    /// The alerts published from each log file, by its key from `AWSLogs/`.
+    alerts: HashMap<String, Vec<Related>>,
 }
 
 /// What the check found.
@@ -40,10 +44,16 @@ pub struct Verified {
     pub listed: usize,
     /// Log files read and compared with a digest.
     pub compared: usize,
+    /// Listed files not read, of folders the run did not read (not judged).
+    pub not_judged: usize,
+    /// Log files read outside the periods of the digests read (not checked).
+    pub uncovered: usize,
     /// Signatures checked and valid.
     pub valid: usize,
     /// Signatures not checked, with why (once per reason).
     pub unchecked: BTreeMap<String, usize>,
+    /// The alerts published from each log file (for the verdict alerts' `related`).
+    alerts: HashMap<String, Vec<Related>>,
 }
 
 pub use crate::digest::key::is_digest;
@@ -55,22 +65,34 @@ fn place_day(name: &str) -> Option<(String, i64)> {
 }
 
 impl Verifier {
-    /// A log file read (`sha256`: `None` when it was not read to its end).
-    pub fn log(&mut self, name: &str, sha256: Option<String>) {
-        self.days.extend(place_day(name));
+    /// A log file read (`sha256`: `None` when it was not read whole); `walked`: found in a
+    /// folder or a listing, not named alone.
+    pub fn log(&mut self, name: &str, sha256: Option<String>, walked: bool) {
+        if walked {
+            self.days.extend(place_day(name));
+        }
         self.logs
             .insert(file_id(name).to_owned(), (name.to_owned(), sha256));
+    }
+
+    /// The alerts published from log file `name`.
+    pub fn published(&mut self, name: &str, alerts: impl Iterator<Item = Related>) {
+        self.alerts
+            .entry(file_id(name).to_owned())
+            .or_default()
+            .extend(alerts);
     }
 
     /// A digest read from `bucket` (empty: a local file) under `name`.
     pub fn digest(
         &mut self,
-        name: &str,
-        bucket: &str,
+        (name, bucket, walked): (&str, &str, bool),
         read: Result<Digest, String>,
         signature: Option<String>,
     ) {
-        self.days.extend(place_day(name));
+        if walked {
+            self.days.extend(place_day(name));
+        }
         match read {
             Ok(digest) => self.digests.push(Seen {
                 name: name.into(),
@@ -91,10 +113,13 @@ impl Verifier {
     }
 
     /// The verdicts; `keys(region, fingerprint, at)` gives CloudTrail's public keys.
-    pub fn finish(self, keys: &dyn Fn(&str, &str, i64) -> Result<PublicKeys, String>) -> Verified {
+    pub fn finish(
+        mut self,
+        keys: &dyn Fn(&str, &str, i64) -> Result<PublicKeys, String>,
+    ) -> Verified {
         let mut out = Verified {
             digests: self.digests.len() + self.unreadable.len(),
-            verdicts: self.unreadable,
+            verdicts: std::mem::take(&mut self.unreadable),
             ..Verified::default()
         };
         let by_id: HashMap<&str, &Seen> = self
@@ -113,22 +138,8 @@ impl Verifier {
                     why,
                 });
             }
-            let previous = d.body.previous_digest_s3_object.as_deref().map(file_id);
-            if let Some(prev) = previous.and_then(|p| by_id.get(p)) {
-                let at = (
-                    prev.digest.body.digest_s3_object.as_str(),
-                    prev.digest.sha256.as_str(),
-                    prev.signature.as_deref(),
-                );
-                if let Some(why) = sign::chain_break(d, at) {
-                    out.verdicts.push(Verdict::DigestInvalid {
-                        digest: seen.name.clone(),
-                        why: format!(
-                            "the chain is broken at the previous digest {}: {why}",
-                            prev.name
-                        ),
-                    });
-                }
+            if let Some(v) = self.chain(seen, &by_id) {
+                out.verdicts.push(v);
             }
             out.listed += d.body.log_files.len();
             listed.extend(d.body.log_files.iter().map(|f| file_id(&f.s3_object)));
@@ -145,27 +156,81 @@ impl Verifier {
                 v
             }));
             for f in unread {
-                // A file of a day the run did not ask for is not missing.
-                if place_day(&f.s3_object).is_some_and(|pd| self.days.contains(&pd)) {
-                    let key = match seen.bucket.is_empty() {
-                        true => f.s3_object.clone(),
-                        false => format!("s3://{}/{}", f.s3_bucket, f.s3_object),
-                    };
-                    out.verdicts.push(Verdict::Missing {
-                        key,
-                        digest: seen.name.clone(),
-                    });
+                // A file of a folder the run did not read is not missing.
+                if !place_day(&f.s3_object).is_some_and(|pd| self.days.contains(&pd)) {
+                    out.not_judged += 1;
+                    continue;
                 }
+                out.verdicts.push(Verdict::Missing {
+                    key: self.name_of(seen, &f.s3_bucket, &f.s3_object),
+                    digest: seen.name.clone(),
+                });
             }
         }
         for (id, (name, _)) in &self.logs {
-            if !listed.contains(id.as_str()) && coverage.covers(id) {
+            if listed.contains(id.as_str()) {
+                continue;
+            }
+            if coverage.covers(id) {
                 out.verdicts.push(Verdict::Unlisted { key: name.clone() });
+            } else {
+                out.uncovered += 1;
             }
         }
         out.verdicts.sort();
         out.verdicts.dedup();
+        out.alerts = std::mem::take(&mut self.alerts);
         out
+    }
+
+    /// How the run would name an object of a digest read as `seen`.
+    fn name_of(&self, seen: &Seen, bucket: &str, key: &str) -> String {
+        if !seen.bucket.is_empty() {
+            return format!("s3://{bucket}/{key}");
+        }
+        // A local copy: the digest's own folder holds the copy of the bucket.
+        let root = seen
+            .name
+            .find(file_id(&seen.name))
+            .map_or("", |i| &seen.name[..i]);
+        format!("{root}{}", file_id(key))
+    }
+
+    /// What the previous digest `seen` names proves: changed since (it hashes otherwise), or
+    /// gone (a folder the run read, and it is not there).
+    fn chain(&self, seen: &Seen, by_id: &HashMap<&str, &Seen>) -> Option<Verdict> {
+        let named = seen.digest.body.previous_digest_s3_object.as_deref()?;
+        let Some(prev) = by_id.get(file_id(named)) else {
+            let asked = place_day(named).is_some_and(|pd| self.days.contains(&pd));
+            let bucket = seen
+                .digest
+                .body
+                .previous_digest_s3_bucket
+                .as_deref()
+                .unwrap_or("");
+            return asked.then(|| Verdict::DigestInvalid {
+                digest: self.name_of(seen, bucket, named),
+                why: format!(
+                    "the next digest, {}, names it as its previous one, and it is not there: \
+                     deleted or moved (its hour's log files are unproven)",
+                    seen.name
+                ),
+            });
+        };
+        let at = (
+            prev.digest.body.digest_s3_object.as_str(),
+            prev.digest.sha256.as_str(),
+            prev.signature.as_deref(),
+        );
+        let why = sign::chain_break(&seen.digest, at)?;
+        Some(Verdict::DigestInvalid {
+            digest: prev.name.clone(),
+            why: format!(
+                "the next digest, {}, does not name it as it is ({why}): it was changed after \
+                 CloudTrail wrote it",
+                seen.name
+            ),
+        })
     }
 }
 
@@ -180,7 +245,11 @@ fn signature_problem(
         None
     };
     if seen.bucket.is_empty() {
-        return unchecked("local copies keep no S3 metadata, where the signature is".into());
+        return unchecked(
+            "a local copy keeps no S3 metadata, where the signature is: verify from s3:// \
+             to check them (without them, digests rewritten with their files would pass)"
+                .into(),
+        );
     }
     let body = &seen.digest.body;
     let region = KeyParts::parse(&seen.name).map_or("", |p| p.region);
@@ -199,24 +268,32 @@ fn signature_problem(
     }
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Verified {
+    /// The alerts published from the file a verdict is about.
+    pub fn related(&self, v: &Verdict) -> Vec<Related> {
+        self.alerts
+            .get(file_id(v.key()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// The summary table (to standard error).
     pub fn table(&self) -> String {
         let count = |d: &str| self.verdicts.iter().filter(|v| v.detector() == d).count();
         let mut t = format!(
-            "trailwatch: verify: {} digest files, {} log files listed, {} of them read and compared\n",
-            self.digests, self.listed, self.compared
+            "trailwatch: verify: {}, {} listed, {} of them read and compared\n",
+            plural(self.digests, "digest file", "digest files"),
+            plural(self.listed, "log file", "log files"),
+            self.compared
         );
-        let signatures = if self.unchecked.is_empty() {
-            format!("{} valid", self.valid)
-        } else {
-            let why: Vec<String> = self
-                .unchecked
-                .iter()
-                .map(|(why, n)| format!("{n} not checked: {why}"))
-                .collect();
-            format!("{} valid, {}", self.valid, why.join("; "))
-        };
+        let mut signatures = format!("{} valid", self.valid);
+        for (why, n) in &self.unchecked {
+            signatures += &format!("; {n} not checked: {why}");
+        }
         t += &format!("  {:<18} {signatures}\n", "signatures");
         for (label, detector) in [
             ("missing", crate::digest::LOG_FILE_MISSING),
@@ -225,6 +302,18 @@ impl Verified {
             ("digest invalid", crate::digest::DIGEST_INVALID),
         ] {
             t += &format!("  {label:<18} {}\n", count(detector));
+        }
+        if self.uncovered > 0 {
+            t += &format!(
+                "  not checked        {} read outside the periods of the digests read\n",
+                plural(self.uncovered, "log file", "log files")
+            );
+        }
+        if self.not_judged > 0 {
+            t += &format!(
+                "  not judged         {} listed in folders the run did not read (give the folder, not single files)\n",
+                plural(self.not_judged, "log file", "log files")
+            );
         }
         t
     }

@@ -32,6 +32,9 @@ struct Proven {
     healed: Counts,
 }
 
+/// Digests never notified processed before the one that names them, at most.
+const MAX_CHASE: u8 = 3;
+
 /// Whether S3 said the object does not exist.
 fn is_gone(e: &SourceError) -> bool {
     matches!(e, SourceError::Permanent(t) if t.contains("NoSuchKey") || t.contains("404"))
@@ -95,6 +98,12 @@ impl<S: ObjectSource> Worker<'_, S> {
 
     /// Processes one digest file.
     pub(super) async fn digest(&self, object: ObjectRef, job: Job) -> Outcome {
+        self.digest_at(object, job, 0).await
+    }
+
+    /// Processes one digest file, `depth` digests after the one notified (a digest names
+    /// its previous one: one the function never saw is processed first).
+    async fn digest_at(&self, object: ObjectRef, job: Job, depth: u8) -> Outcome {
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
         let max = crate::digest::file::MAX_DIGEST;
         let mut attempt = 0;
@@ -144,7 +153,8 @@ impl<S: ObjectSource> Worker<'_, S> {
                 }
                 if let Some(state) = self.state.filter(|_| !job.backfill) {
                     let signature = fetched.signature.as_deref();
-                    match Box::pin(self.prove(state, &object, (&digest, signature), job)).await {
+                    let proving = self.prove(state, &object, (&digest, signature), (job, depth));
+                    match Box::pin(proving).await {
                         Ok(p) => {
                             proven.verdicts.extend(p.verdicts);
                             proven.resumed = p.resumed;
@@ -233,7 +243,7 @@ impl<S: ObjectSource> Worker<'_, S> {
         state: &State<AnyTable>,
         object: &ObjectRef,
         (digest, signature): (&Digest, Option<&str>),
-        job: Job,
+        (job, depth): (Job, u8),
     ) -> Result<Proven, ObjectError> {
         let fault = |e: super::state::TableError| ObjectError::retryable(object, e.to_string());
         let (bucket, key) = (object.bucket.as_str(), object.key.as_str());
@@ -246,15 +256,63 @@ impl<S: ObjectSource> Worker<'_, S> {
         )
         .await
         .map_err(fault)?;
-        if let Some(why) = beat.chain {
-            let why = format!("the chain is broken: {why}");
-            out.verdicts.push((
-                Verdict::DigestInvalid {
-                    digest: key.into(),
-                    why,
-                },
-                Vec::new(),
-            ));
+        let previous = digest.body.previous_digest_s3_object.clone();
+        if let (Some(why), Some(previous)) = (beat.chain, &previous) {
+            // The previous digest hashes otherwise than this one says: it was changed.
+            let why = format!(
+                "the next digest, {key}, does not name it as it is ({why}): it was changed after \
+                 CloudTrail wrote it"
+            );
+            let v = Verdict::DigestInvalid {
+                digest: previous.clone(),
+                why,
+            };
+            out.verdicts.push((v, Vec::new()));
+        }
+        if let Some(unseen) = beat.unseen_previous.filter(|_| depth < MAX_CHASE) {
+            let prev = ObjectRef::new(bucket, unseen.clone());
+            let max = crate::digest::file::MAX_DIGEST;
+            match self.source.fetch(&prev, max).await {
+                Err(e) if is_gone(&e) => {
+                    let why = format!(
+                        "the next digest, {key}, names it as its previous one, and it is not in \
+                         the bucket: deleted or moved (its hour's log files are unproven)"
+                    );
+                    let v = Verdict::DigestInvalid {
+                        digest: unseen,
+                        why,
+                    };
+                    out.verdicts.push((v, Vec::new()));
+                }
+                Err(e) => return Err(ObjectError::from_source(&prev, e)),
+                Ok(fetched) => {
+                    // It is checked against what this digest names, then processed.
+                    if let Ok(p) = Digest::read(&fetched.bytes[..], &unseen) {
+                        let at = (
+                            unseen.as_str(),
+                            p.sha256.as_str(),
+                            fetched.signature.as_deref(),
+                        );
+                        if let Some(why) = crate::digest::sign::chain_break(digest, at) {
+                            let why = format!(
+                                "the next digest, {key}, does not name it as it is ({why}): it \
+                                 was changed after CloudTrail wrote it"
+                            );
+                            let v = Verdict::DigestInvalid {
+                                digest: unseen.clone(),
+                                why,
+                            };
+                            out.verdicts.push((v, Vec::new()));
+                        }
+                    }
+                    tracing::info!(bucket, key = %unseen, "a digest never notified: processed now");
+                    match Box::pin(self.digest_at(prev, job, depth + 1)).await {
+                        Outcome::Done { counts, .. } => out.healed.add(&counts),
+                        Outcome::Retry(e) => return Err(e),
+                        Outcome::Skipped(_) => {}
+                    }
+                }
+            }
         }
         out.resumed.extend(beat.resumed);
         let Some((place, _)) = place_of(bucket, key) else {

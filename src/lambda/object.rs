@@ -230,7 +230,8 @@ impl<S: ObjectSource> Worker<'_, S> {
             tracing::error!(bucket, key, error = %why, "alerts not published, left for a later try");
             return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
         }
-        let sha256 = analysis.report.sha256.clone().filter(|_| problem.is_none());
+        // Damaged content hashes as far as it reads (not what CloudTrail wrote).
+        let sha256 = analysis.report.sha256.clone();
         // Noted without a hash when it was not read whole or LOG_INTEGRITY is off: its digest
         // then finds it analysed, and cannot compare it.
         if let Some(state) = state {
@@ -381,8 +382,12 @@ fn analyse(
         bucket: object.bucket.clone(),
         key: object.key.clone(),
     };
-    let analysis = pipeline.analyse(watched, source, None);
+    let mut analysis = pipeline.analyse(watched, source, None);
     let fault = fault.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if fault.is_some() {
+        // The object was not read to its end: its hash is of nothing CloudTrail wrote.
+        analysis.report.sha256 = None;
+    }
     let problem = match fault {
         Some(e) => match ObjectError::from_source(object, e) {
             e if e.is_retryable() => return Err(e),

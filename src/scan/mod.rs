@@ -283,10 +283,22 @@ mod hash_tests {
             scan_hashed(&zipped).sha256.as_deref(),
             Some(expected.as_str())
         );
-        // Not asked for; a cut file has no hash.
+        // Not asked for: none.
         assert_eq!(scan(&zipped[..], &mut [], &mut |_| {}).sha256, None);
-        let cut = scan_hashed(&zipped[..zipped.len() - 9]);
+        // A damaged file hashes as far as it reads: not what CloudTrail wrote.
+        let cut = scan_hashed(&zipped[..zipped.len() / 2]);
         assert!(cut.error.is_some());
-        assert_eq!(cut.sha256, None);
+        assert!(
+            cut.sha256.as_ref().is_some_and(|h| *h != expected),
+            "{cut:?}"
+        );
+        // A file cut by a limit has no hash.
+        let limited = Limits {
+            hash: true,
+            max_uncompressed: 10,
+            ..Limits::default()
+        };
+        let over = scan_with(&zipped[..], limited, &mut [], &mut |_| {});
+        assert_eq!(over.sha256, None);
     }
 }

@@ -105,7 +105,14 @@ pub fn produce<R: Read>(
             .hash
             .then(|| aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256));
         let fault = pump(&mut *reader, &input, &mut splitter, full, empty, &mut hash);
-        sha256 = hash.filter(|_| fault.is_none()).and_then(|h| {
+        // Damaged content (bad gzip, bad JSON) is hashed as far as it reads: it is not what
+        // CloudTrail wrote, and the hash says so. Input cut by a limit, or a reader that
+        // failed, has no hash (what was not read is not known).
+        let whole = match &fault {
+            None | Some(Fault::Json(_)) => true,
+            Some(Fault::Input(e)) => matches!(e, ScanError::Decompress { .. }),
+        };
+        sha256 = hash.filter(|_| whole).and_then(|h| {
             let d = h.finish();
             d.as_ref().try_into().ok()
         });

@@ -195,6 +195,9 @@ pub struct DigestBeat {
     /// It names the last digest recorded as its previous one (that digest's files were
     /// marked listed).
     pub followed: bool,
+    /// The previous digest it names, when that one came after the last recorded (so the
+    /// function never saw it: its notification was lost, or it was deleted).
+    pub unseen_previous: Option<String>,
 }
 
 /// Records the digest `key` of `bucket` (its signature: `signature`): the trail's heartbeat
@@ -233,9 +236,11 @@ pub async fn digest_arrived<T: Table>(
     let sk = fresh.sk();
     let mut chain = None;
     let mut followed = false;
+    let mut unseen = None;
     out.resumed = update(table, &sk, budget, |before| {
         chain = None;
         followed = false;
+        unseen = None;
         let Some(b) = before else {
             return Some((fresh.clone(), None));
         };
@@ -246,6 +251,9 @@ pub async fn digest_arrived<T: Table>(
             if named == Some(last.as_str()) {
                 followed = true;
                 chain = crate::digest::sign::chain_break(digest, (last, sha, sig.as_deref()));
+            } else if end > b.last {
+                // Digest keys of a trail sort by time.
+                unseen = named.filter(|n| *n > last.as_str()).map(str::to_owned);
             }
         }
         if end <= b.last {
@@ -260,6 +268,7 @@ pub async fn digest_arrived<T: Table>(
     .await?;
     out.chain = chain;
     out.followed = followed;
+    out.unseen_previous = unseen;
     // The place's log deliveries are no longer judged: its digests are.
     let log_sk = format!("log|{place}");
     update(table, &log_sk, budget, |before| {
