@@ -33,6 +33,7 @@ fn notify(keys: &[&str]) -> Value {
 
 struct World {
     h: Harness,
+    table: Arc<trailwatch::lambda::state::MemoryTable>,
 }
 
 impl World {
@@ -70,13 +71,14 @@ fn world_with(keys: Vec<trailwatch::digest::PublicKey>, vars: &[(&str, &str)]) -
     let mut vars = vars.to_vec();
     vars.push(("STATE_TABLE", "state"));
     let settings = config(&vars);
-    let (h, _table) = with_memory_state(FakeSource::default(), &sink, settings);
+    let (h, table) = with_memory_state(FakeSource::default(), &sink, settings);
     let h = h.with_keys(KeyCache::new(Box::new(FixedKeys(PublicKeys(keys)))));
     World {
         h: Harness {
             handler: Arc::new(h),
             sink,
         },
+        table,
     }
 }
 
@@ -307,4 +309,29 @@ async fn a_digest_never_notified_is_processed_from_the_next_and_a_deleted_one_is
         Some(d4.key.as_str())
     );
     assert!(of(&alerts, "log-file-missing").is_empty(), "{alerts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_met_by_a_table_that_is_down_is_retried_and_proves_everything_once() {
+    let mut main = TrailSim::new(LOGS, "", "111122223333", "us-east-1", "main");
+    let w = world(vec![main.public.clone()]);
+    let lost = main.log(T0 + 300, "lost", &["e-lost"]);
+    let gone = main.log(T0 + 600, "gone", &["e-gone"]);
+    w.put(&lost);
+    let d = main.digest(T0, T0 + H, &[&lost, &gone]);
+    w.put(&d);
+    *w.table.down.lock().unwrap() = Some("ThrottlingException".into());
+    let failed = w.h.handle(notify(&[&d.key]), far_deadline()).await;
+    assert!(failed.is_err(), "retried: nothing may be lost");
+    assert!(
+        of(&w.h.sink.alerts(), "log-file-missing").is_empty(),
+        "nothing decided yet"
+    );
+    *w.table.down.lock().unwrap() = None;
+    w.h.handle(notify(&[&d.key]), far_deadline()).await.unwrap();
+    // Delivered again (S3 notifies at least once): nothing twice.
+    w.h.handle(notify(&[&d.key]), far_deadline()).await.unwrap();
+    let alerts = w.h.sink.alerts();
+    assert_eq!(with_event(&alerts, "e-lost"), 1, "{alerts:#?}");
+    assert_eq!(of(&alerts, "log-file-missing").len(), 1, "{alerts:#?}");
 }

@@ -306,7 +306,8 @@ fn read_digest(job: &Replay, input: &Input, name: String, found: bool) -> FileRe
     // analysed as a delivery, and the scan says why it could not be.
     let analysis = read
         .is_err()
-        .then(|| analyse(job, input, &name, &bytes[..]));
+        .then(|| analyse(job, input, &name, &bytes[..]))
+        .filter(|a| a.report.records > 0);
     FileResult {
         name,
         found,
@@ -334,11 +335,7 @@ impl Run<'_> {
             self.counts.files -= 1;
             if let Err(why) = &read {
                 self.counts.failed += 1;
-                writeln!(
-                    err,
-                    "trailwatch: {}: not a CloudTrail digest: {why}",
-                    r.name
-                )?;
+                writeln!(err, "trailwatch: {}: {why}", r.name)?;
             }
             self.verifier
                 .digest((&r.name, &bucket, r.found), read, signature);
@@ -383,9 +380,10 @@ impl Run<'_> {
             )?;
         }
         if report.contents == Contents::Digest {
-            let why = match self.job.verify {
-                true => "not checked: --verify reads digests by their name in CloudTrail's layout (ACCOUNT_CloudTrail-Digest_...)",
-                false => "skipped (--verify checks the logs against it)",
+            let why = match (self.job.verify, verify::is_digest(&r.name)) {
+                (true, _) => "not checked: --verify reads digests by their name in CloudTrail's layout (ACCOUNT_CloudTrail-Digest_...)",
+                (false, true) => "skipped (--verify checks the logs against it)",
+                (false, false) => "skipped",
             };
             writeln!(err, "trailwatch: {}: CloudTrail digest file, {why}", r.name)?;
         } else if self.job.verify && !crate::digest::key::is_digest(&r.name) {
@@ -459,8 +457,8 @@ impl Run<'_> {
         if !verifier.met_digests() {
             self.unproven = 1;
             self.verified = Some(
-                "trailwatch: verify: no CloudTrail digest file among the inputs: nothing can be \
-                 proven, exit 1 (is log file validation on for the trail? give the \
+                "trailwatch: verify: no CloudTrail digest file (named in CloudTrail's layout) among \
+                 the inputs: nothing can be proven, exit 1 (is log file validation on for the trail? give the \
                  `CloudTrail-Digest/` folders too)\n"
                     .into(),
             );

@@ -46,7 +46,8 @@ pub(super) fn summary(t: &Counts, seconds: f64, err: &mut dyn Write) -> std::io:
         notes.push(format!("{} skipped{over}", counted(t.skipped, "record")));
     }
     if t.digests > 0 {
-        notes.push(format!("{} digest files skipped", t.digests));
+        let files = if t.digests == 1 { "file" } else { "files" };
+        notes.push(format!("{} digest {files} skipped", t.digests));
     }
     if t.not_logs > 0 {
         let first = t.not_log.as_deref().unwrap_or_default();

@@ -31,6 +31,9 @@ pub struct Verifier {
     unreadable: Vec<Verdict>,
     /// The alerts published from each log file, by its key from `AWSLogs/`.
     alerts: HashMap<String, Vec<Related>>,
+    /// The places of the log files found by walking or listing (a local copy: a listed file
+    /// is judged only where the run read the place's log files).
+    log_places: BTreeSet<String>,
 }
 
 /// What the check found.
@@ -70,6 +73,8 @@ impl Verifier {
     pub fn log(&mut self, name: &str, sha256: Option<String>, walked: bool) {
         if walked {
             self.days.extend(place_day(name));
+            self.log_places
+                .extend(place_day(name).map(|(place, _)| place));
         }
         self.logs
             .insert(file_id(name).to_owned(), (name.to_owned(), sha256));
@@ -119,7 +124,7 @@ impl Verifier {
     ) -> Verified {
         let mut out = Verified {
             digests: self.digests.len() + self.unreadable.len(),
-            verdicts: std::mem::take(&mut self.unreadable),
+            verdicts: self.unreadable.clone(),
             ..Verified::default()
         };
         let by_id: HashMap<&str, &Seen> = self
@@ -156,13 +161,13 @@ impl Verifier {
                 v
             }));
             for f in unread {
-                // A file of a folder the run did not read is not missing.
-                if !place_day(&f.s3_object).is_some_and(|pd| self.days.contains(&pd)) {
+                let name = self.name_of(seen, &f.s3_bucket, &f.s3_object);
+                if !self.asked(seen, &f.s3_object, &name) {
                     out.not_judged += 1;
                     continue;
                 }
                 out.verdicts.push(Verdict::Missing {
-                    key: self.name_of(seen, &f.s3_bucket, &f.s3_object),
+                    key: name,
                     digest: seen.name.clone(),
                 });
             }
@@ -196,12 +201,30 @@ impl Verifier {
         format!("{root}{}", file_id(key))
     }
 
+    /// Whether listed file `key` (named `name` by the run) was asked for, so that not reading
+    /// it means it is not there. From a bucket: its day was listed. A local copy: it is not
+    /// on disk, and the run read log files of its place (not only the digest folder).
+    fn asked(&self, seen: &Seen, key: &str, name: &str) -> bool {
+        let Some((place, day)) = place_day(key) else {
+            return false;
+        };
+        if !seen.bucket.is_empty() {
+            return self.days.contains(&(place, day));
+        }
+        !std::path::Path::new(name).exists() && self.log_places.contains(&place)
+    }
+
     /// What the previous digest `seen` names proves: changed since (it hashes otherwise), or
     /// gone (a folder the run read, and it is not there).
     fn chain(&self, seen: &Seen, by_id: &HashMap<&str, &Seen>) -> Option<Verdict> {
         let named = seen.digest.body.previous_digest_s3_object.as_deref()?;
         let Some(prev) = by_id.get(file_id(named)) else {
-            let asked = place_day(named).is_some_and(|pd| self.days.contains(&pd));
+            // An unreadable one is said already.
+            let unreadable = self
+                .unreadable
+                .iter()
+                .any(|v| file_id(v.key()) == file_id(named));
+            let asked = !unreadable && place_day(named).is_some_and(|pd| self.days.contains(&pd));
             let bucket = seen
                 .digest
                 .body
@@ -212,8 +235,9 @@ impl Verifier {
                 digest: self.name_of(seen, bucket, named),
                 why: format!(
                     "the next digest, {}, names it as its previous one, and it is not there: \
-                     deleted or moved (its hour's log files are unproven)",
-                    seen.name
+                     deleted or moved; the log files of the trail before {} are unproven back \
+                     to the last digest read",
+                    seen.name, seen.digest.body.digest_start_time
                 ),
             });
         };
@@ -225,11 +249,7 @@ impl Verifier {
         let why = sign::chain_break(&seen.digest, at)?;
         Some(Verdict::DigestInvalid {
             digest: prev.name.clone(),
-            why: format!(
-                "the next digest, {}, does not name it as it is ({why}): it was changed after \
-                 CloudTrail wrote it",
-                seen.name
-            ),
+            why: format!("changed after CloudTrail wrote it: {why} ({})", seen.name),
         })
     }
 }

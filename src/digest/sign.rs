@@ -97,12 +97,12 @@ pub fn chain_break(digest: &Digest, previous: (&str, &str, Option<&str>)) -> Opt
     let hash = b.previous_digest_hash_value.as_deref().unwrap_or("");
     if !hash.eq_ignore_ascii_case(sha) {
         return Some(format!(
-            "the previous digest's SHA-256 is {sha}, it names {hash}: the previous digest was changed"
+            "its SHA-256 is {sha}, the next digest names {hash}"
         ));
     }
     match (signature, b.previous_digest_signature.as_deref()) {
         (Some(s), Some(named)) if !s.eq_ignore_ascii_case(named) => {
-            Some("it names another signature of the previous digest".into())
+            Some("the next digest names another signature for it".into())
         }
         _ => None,
     }
@@ -226,7 +226,7 @@ mod tests {
             .contains("`other`"));
         assert!(chain_break(&d, ("prev", "ab", None))
             .unwrap()
-            .contains("changed"));
+            .contains("the next digest names"));
         assert!(chain_break(&d, ("prev", "aa", Some("beef"))).is_some());
     }
 }

@@ -25,11 +25,24 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What the state proved about one digest's period.
 #[derive(Default)]
 struct Proven {
+    /// Its verdicts were published by an earlier delivery of it: nothing to do.
+    already: bool,
+    /// Written once its alerts are published: the files it listed, by hour, and the hours it
+    /// judged through; then that it was judged (a digest delivered again proves nothing twice).
+    marks: Option<Marks>,
     verdicts: Vec<(Verdict, Vec<Related>)>,
     /// `trail-resumed`, with its outbox row.
     resumed: Vec<(Alert, super::state::outbox::Held)>,
     /// The log files analysed now (their notification never came).
     healed: Counts,
+}
+
+/// What a digest's verdicts leave in the state once published.
+struct Marks {
+    place: String,
+    start: i64,
+    listed: BTreeMap<i64, Vec<(String, String)>>,
+    through: i64,
 }
 
 /// Digests never notified processed before the one that names them, at most.
@@ -144,24 +157,33 @@ impl<S: ObjectSource> Worker<'_, S> {
                 Vec::new(),
             )),
             Ok(digest) => {
+                if let Some(state) = self.state.filter(|_| !job.backfill) {
+                    let signature = fetched.signature.as_deref();
+                    let proving = self.prove(state, &object, (&digest, signature), (job, depth));
+                    match Box::pin(proving).await {
+                        Ok(p) if p.already => {
+                            // Judged before: its alerts were published then.
+                            tracing::info!(bucket, key, "digest file already checked");
+                            return Outcome::Done {
+                                counts: Box::new(counts),
+                                ingest_error: None,
+                            };
+                        }
+                        Ok(p) => {
+                            proven.verdicts.extend(p.verdicts);
+                            proven.resumed = p.resumed;
+                            proven.healed = p.healed;
+                            proven.marks = p.marks;
+                        }
+                        Err(e) => return Outcome::Retry(e),
+                    }
+                }
                 if let Some(why) = self.bad_signature(&object, &digest, &fetched).await {
                     let v = Verdict::DigestInvalid {
                         digest: key.into(),
                         why,
                     };
                     proven.verdicts.push((v, Vec::new()));
-                }
-                if let Some(state) = self.state.filter(|_| !job.backfill) {
-                    let signature = fetched.signature.as_deref();
-                    let proving = self.prove(state, &object, (&digest, signature), (job, depth));
-                    match Box::pin(proving).await {
-                        Ok(p) => {
-                            proven.verdicts.extend(p.verdicts);
-                            proven.resumed = p.resumed;
-                            proven.healed = p.healed;
-                        }
-                        Err(e) => return Outcome::Retry(e),
-                    }
                 }
             }
         }
@@ -194,6 +216,19 @@ impl<S: ObjectSource> Worker<'_, S> {
             return Outcome::Retry(ObjectError::retryable(&object, why));
         }
         counts.add(&mine);
+        if let (Some(m), Some(state)) = (proven.marks, self.state) {
+            // After publishing: a fault here makes a later delivery of the digest prove
+            // again (the same alert ids), never lose a verdict.
+            let mut written = Ok(());
+            for (at, files) in &m.listed {
+                written =
+                    written.and(files::listed(&state.table, &m.place, *at, files, m.through).await);
+            }
+            written = written.and(files::judged(&state.table, &m.place, m.start, key).await);
+            if let Err(e) = written {
+                tracing::warn!(bucket, key, error = %e, "digest not noted as checked: a later delivery checks it again");
+            }
+        }
         tracing::info!(
             bucket,
             key,
@@ -256,13 +291,23 @@ impl<S: ObjectSource> Worker<'_, S> {
         )
         .await
         .map_err(fault)?;
+        let Some((place, _)) = place_of(bucket, key) else {
+            return Ok(out);
+        };
+        let time = crate::correlate::time::parse_event_time;
+        let start = time(&digest.body.digest_start_time).unwrap_or(0);
+        let end = time(&digest.body.digest_end_time).unwrap_or(start);
+        let first = files::hour(&state.table, &place, start)
+            .await
+            .map_err(fault)?;
+        if first.judged.contains(key) {
+            out.already = true;
+            return Ok(out);
+        }
         let previous = digest.body.previous_digest_s3_object.clone();
         if let (Some(why), Some(previous)) = (beat.chain, &previous) {
             // The previous digest hashes otherwise than this one says: it was changed.
-            let why = format!(
-                "the next digest, {key}, does not name it as it is ({why}): it was changed after \
-                 CloudTrail wrote it"
-            );
+            let why = format!("changed after CloudTrail wrote it: {why} ({key})");
             let v = Verdict::DigestInvalid {
                 digest: previous.clone(),
                 why,
@@ -294,10 +339,7 @@ impl<S: ObjectSource> Worker<'_, S> {
                             fetched.signature.as_deref(),
                         );
                         if let Some(why) = crate::digest::sign::chain_break(digest, at) {
-                            let why = format!(
-                                "the next digest, {key}, does not name it as it is ({why}): it \
-                                 was changed after CloudTrail wrote it"
-                            );
+                            let why = format!("changed after CloudTrail wrote it: {why} ({key})");
                             let v = Verdict::DigestInvalid {
                                 digest: unseen.clone(),
                                 why,
@@ -315,12 +357,6 @@ impl<S: ObjectSource> Worker<'_, S> {
             }
         }
         out.resumed.extend(beat.resumed);
-        let Some((place, _)) = place_of(bucket, key) else {
-            return Ok(out);
-        };
-        let time = crate::correlate::time::parse_event_time;
-        let start = time(&digest.body.digest_start_time).unwrap_or(0);
-        let end = time(&digest.body.digest_end_time).unwrap_or(start);
         // The hours to read: those of the listed files, and those of the period.
         let written = |k: &str| match KeyParts::parse(k).map(|p| p.kind) {
             Some(KeyKind::Log { written }) => written,
@@ -393,11 +429,12 @@ impl<S: ObjectSource> Worker<'_, S> {
                 out.verdicts.push((v, related));
             }
         }
-        for (at, listed_here) in newly_listed {
-            files::listed(&state.table, &place, at, &listed_here, judged.1)
-                .await
-                .map_err(fault)?;
-        }
+        out.marks = Some(Marks {
+            place: place.clone(),
+            start,
+            listed: newly_listed,
+            through: judged.1,
+        });
         // Files of the period no digest lists. Those written just before it belong to the
         // previous digest: judged only when that one was recorded (it marked its files).
         let from = if beat.followed { judged.0 } else { start };

@@ -18,6 +18,8 @@ const ANALYSED: &str = "analysed";
 /// judged the hour (`#through TAB seconds`).
 const LISTED: &str = "listed";
 const THROUGH: &str = "#through";
+/// A digest whose verdicts were published (`#judged TAB key`, in the hour of its start).
+const JUDGED: &str = "#judged";
 /// The hash of a file analysed without one.
 const NO_HASH: &str = "-";
 /// Alert ids kept per file (for the follow-up alert of a file proven forged or changed).
@@ -42,6 +44,8 @@ pub struct Hour {
     /// Files written before this (seconds since the epoch) were judged by a digest: one it
     /// does not list is not CloudTrail's.
     pub through: i64,
+    /// The digests (keys) whose verdicts were published.
+    pub judged: BTreeSet<String>,
 }
 
 /// The hour (`YYYYMMDDTHH`) of `secs`.
@@ -97,6 +101,19 @@ pub async fn listed<T: Table>(
     Ok(())
 }
 
+/// Notes that the verdicts of digest `key` (whose period starts at `at`) were published.
+pub async fn judged<T: Table>(
+    table: &T,
+    location: &str,
+    at: i64,
+    key: &str,
+) -> Result<(), TableError> {
+    let (pk, sk) = (pk(location), hour_of(at));
+    let entry = format!("{JUDGED}\t{key}");
+    table.add((&pk, &sk), LISTED, &[entry], expiry(at)).await?;
+    Ok(())
+}
+
 /// What the hour of `at` holds for `location`.
 pub async fn hour<T: Table>(table: &T, location: &str, at: i64) -> Result<Hour, TableError> {
     let (pk, sk) = (pk(location), hour_of(at));
@@ -111,6 +128,8 @@ fn read(mut sets: Sets) -> Hour {
         };
         if key == THROUGH {
             out.through = out.through.max(value.parse().unwrap_or(0));
+        } else if key == JUDGED {
+            out.judged.insert(value.to_owned());
         } else {
             out.listed
                 .insert(key.to_owned(), value.to_ascii_lowercase());
