@@ -168,6 +168,12 @@ fn log_keys_and_their_account_and_region() {
         key_account_region("CloudTrail"),
         (String::new(), String::new())
     );
+    // A prefix that looks like the layout is only a prefix.
+    let prefixed = format!("org/CloudTrail/{ORG_KEY}");
+    assert_eq!(
+        key_account_region(&prefixed),
+        ("111122223333".to_owned(), "us-east-1".to_owned())
+    );
 }
 
 proptest::proptest! {

@@ -11,9 +11,14 @@ pub fn alert_id(parts: &[&str]) -> String {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    h.finalize()[..16]
+    hex(&h.finalize()[..16])
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
         .iter()
-        .fold(String::with_capacity(32), |mut s, b| {
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
         })

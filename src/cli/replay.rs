@@ -230,6 +230,19 @@ struct Run<'j> {
     verified: Option<String>,
 }
 
+impl FileResult {
+    /// An input that could not be opened (or read, for a digest).
+    fn unopened(name: String, found: bool, e: &std::io::Error) -> FileResult {
+        FileResult {
+            name,
+            found,
+            open_error: Some(format!("cannot open: {e}")),
+            analysis: None,
+            digest: None,
+        }
+    }
+}
+
 fn scan_one(job: &Replay, input: &Input) -> FileResult {
     let name = input.name();
     let found = matches!(input, Input::Found(_) | Input::Object { .. });
@@ -242,15 +255,7 @@ fn scan_one(job: &Replay, input: &Input) -> FileResult {
     };
     let reader = match opened {
         Ok(r) => r,
-        Err(e) => {
-            return FileResult {
-                name,
-                found,
-                open_error: Some(format!("cannot open: {e}")),
-                analysis: None,
-                digest: None,
-            }
-        }
+        Err(e) => return FileResult::unopened(name, found, &e),
     };
     let analysis = analyse(job, input, &name, reader);
     FileResult {
@@ -288,15 +293,7 @@ fn read_digest(job: &Replay, input: &Input, name: String, found: bool) -> FileRe
     };
     let (bucket, bytes, signature) = match fetched {
         Ok(f) => f,
-        Err(e) => {
-            return FileResult {
-                name,
-                found,
-                open_error: Some(format!("cannot open: {e}")),
-                analysis: None,
-                digest: None,
-            }
-        }
+        Err(e) => return FileResult::unopened(name, found, &e),
     };
     let read = crate::digest::Digest::read(&bytes[..], &name).map_err(|e| match e {
         crate::digest::DigestError::Invalid { why, .. } => why,

@@ -63,8 +63,7 @@ pub use crate::digest::key::is_digest;
 
 fn place_day(name: &str) -> Option<(String, i64)> {
     let p = KeyParts::parse(name)?;
-    let place = format!("{}/{}/{}", p.org.unwrap_or(""), p.account, p.region);
-    Some((place, p.day))
+    Some((p.place(), p.day))
 }
 
 impl Verifier {

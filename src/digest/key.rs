@@ -71,6 +71,17 @@ impl<'a> KeyParts<'a> {
         )
     }
 
+    /// The place without its prefix (`[o-ORG]/ACCOUNT/REGION`): the same for a bucket and a
+    /// local copy of it.
+    pub fn place(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.org.unwrap_or(""),
+            self.account,
+            self.region
+        )
+    }
+
     /// The trail's name, for a digest.
     pub fn trail(&self) -> Option<&'a str> {
         match self.kind {

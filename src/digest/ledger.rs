@@ -121,7 +121,7 @@ impl Coverage {
         ) else {
             return;
         };
-        self.spans.push((place(&parts), start, end));
+        self.spans.push((parts.place(), start, end));
     }
 
     /// Whether a log file of `key` falls inside the digests seen, [`EDGE`] from their edges.
@@ -132,7 +132,7 @@ impl Coverage {
         let KeyKind::Log { written } = parts.kind else {
             return false;
         };
-        let place = place(&parts);
+        let place = parts.place();
         // A name CloudTrail never writes: no digest lists it, whenever it came.
         let Some(written) = written else {
             return self.spans.iter().any(|(p, _, _)| *p == place);
@@ -160,16 +160,6 @@ impl Coverage {
         }
         false
     }
-}
-
-/// The place a trail delivers to, without the prefix (a local copy has another one).
-fn place(parts: &KeyParts<'_>) -> String {
-    format!(
-        "{}/{}/{}",
-        parts.org.unwrap_or(""),
-        parts.account,
-        parts.region
-    )
 }
 
 #[cfg(test)]

@@ -57,13 +57,7 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 
 /// Lower-case hex.
 pub fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    crate::alert::id::hex(bytes)
 }
 
 /// The bytes of hex text (either case), if it is hex.

@@ -14,12 +14,11 @@ use super::state::{unix_now, AnyTable, State};
 use super::triggers::ObjectRef;
 use crate::alert::related::Related;
 use crate::alert::Alert;
-use crate::delivery::Analysis;
 use crate::digest::alerts::verdict_alert;
 use crate::digest::ledger::{Verdict, EDGE};
 use crate::digest::{Digest, KeyKind, KeyParts, Signature};
 use crate::redact::Redacted;
-use crate::stage::{Counts, Delivery, NoMemory};
+use crate::stage::Counts;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the state proved about one digest's period.
@@ -199,22 +198,17 @@ impl<S: ObjectSource> Worker<'_, S> {
             extra.push(crate::redact::alert(a));
             held.push(h);
         }
-        let delivery = Delivery {
-            name: &name,
-            object: Some((bucket, key)),
-            newest_event: "",
-            clock: Some(unix_now()),
-        };
-        let mut none = Analysis::default();
-        let mut mine = Counts::default();
-        let Ok(alerts) = job
-            .stage
-            .delivery(&mut none, extra, delivery, &mut NoMemory, &mut mine)
+        let published = self
+            .publish_about(Some(&object), job.stage, extra, held)
             .await;
-        if let Some(why) = self.deliver(&alerts, held).await {
-            tracing::error!(bucket, key, error = %why, "digest alerts not published, left for a later try");
-            return Outcome::Retry(ObjectError::retryable(&object, why));
-        }
+        let mine = match published {
+            Ok(mine) => mine,
+            Err(why) => {
+                tracing::error!(bucket, key, error = %why, "digest alerts not published, left for a later try");
+                return Outcome::Retry(ObjectError::retryable(&object, why));
+            }
+        };
+        let alerts = mine.alerts_total();
         counts.add(&mine);
         if let (Some(m), Some(state)) = (proven.marks, self.state) {
             // After publishing: a fault here makes a later delivery of the digest prove
@@ -232,7 +226,7 @@ impl<S: ObjectSource> Worker<'_, S> {
         tracing::info!(
             bucket,
             key,
-            alerts = alerts.len(),
+            alerts,
             healed = proven.healed.files,
             "digest file checked"
         );

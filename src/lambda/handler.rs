@@ -15,11 +15,11 @@ use super::state::outbox::Held;
 use super::state::{unix_now, AnyTable, State, Table};
 use super::triggers::{self, ObjectRef, Trigger};
 use crate::alert::Alert;
-use crate::delivery::{Analysis, Pipeline};
+use crate::delivery::Pipeline;
 use crate::detectors::Settings;
 use crate::redact::Redacted;
 use crate::rules::catalog::Catalog;
-use crate::stage::{Counts, Delivery, NoMemory, Stage};
+use crate::stage::{Counts, Stage};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -149,24 +149,12 @@ impl<S: ObjectSource> Handler<S> {
         let stage = Stage {
             min_severity: self.config.min_severity,
         };
-        let delivery = Delivery {
-            name: "",
-            object: None,
-            newest_event: "",
-            clock: Some(unix_now()),
-        };
-        let mut mine = Counts::default();
-        let mut none = Analysis::default();
-        let Ok(alerts) = stage
-            .delivery(&mut none, vec![alert], delivery, &mut NoMemory, &mut mine)
-            .await;
-        match self.worker().deliver(&alerts, held).await {
-            None => {
-                counts.add(&mine);
-                Ok(())
-            }
-            Some(why) => Err(why),
-        }
+        let mine = self
+            .worker()
+            .publish_about(None, stage, vec![alert], held)
+            .await?;
+        counts.add(&mine);
+        Ok(())
     }
 
     /// Handles one event; `deadline` is when Lambda stops the invocation.

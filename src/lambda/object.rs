@@ -14,7 +14,7 @@ use crate::alert::{Alert, Source};
 use crate::delivery::{Analysis, Pipeline};
 use crate::redact::Redacted;
 use crate::scan::Contents;
-use crate::stage::{Counts, Delivery, Stage};
+use crate::stage::{Counts, Delivery, NoMemory, Stage};
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -240,29 +240,16 @@ impl<S: ObjectSource> Worker<'_, S> {
             // makes the digest analyse it again, with the same alert ids).
             let proven = self.note_analysed(state, &object, sha, &alerts).await;
             if !proven.is_empty() {
-                let mut none = Analysis::default();
-                let delivery = Delivery {
-                    name: &name,
-                    object: Some((bucket, key)),
-                    newest_event: "",
-                    clock: Some(unix_now()),
-                };
-                let mut more = Counts::default();
-                let Ok(follow) = job
-                    .stage
-                    .delivery(
-                        &mut none,
-                        proven,
-                        delivery,
-                        &mut crate::stage::NoMemory,
-                        &mut more,
-                    )
-                    .await;
-                if let Some(why) = self.deliver(&follow, Vec::new()).await {
-                    tracing::error!(bucket, key, error = %why, "integrity alert not published, left for a later try");
-                    return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
+                match self
+                    .publish_about(Some(&object), job.stage, proven, Vec::new())
+                    .await
+                {
+                    Ok(more) => counts.add(&more),
+                    Err(why) => {
+                        tracing::error!(bucket, key, error = %why, "integrity alert not published, left for a later try");
+                        return (Outcome::Retry(ObjectError::retryable(&object, why)), None);
+                    }
                 }
-                counts.add(&more);
             }
         }
         let report = &analysis.report;
@@ -294,6 +281,34 @@ impl<S: ObjectSource> Worker<'_, S> {
             ingest_error: problem,
         };
         (outcome, sha256)
+    }
+
+    /// Publishes operational alerts about `object` (none: about the function), with their
+    /// outbox rows `held`, through the stage (without memory) and the outputs: what was
+    /// published, counted, or why it must be tried again.
+    pub(super) async fn publish_about(
+        &self,
+        object: Option<&ObjectRef>,
+        stage: Stage,
+        alerts: Vec<Redacted<Alert>>,
+        held: Vec<Held>,
+    ) -> Result<Counts, String> {
+        let name = object.map_or_else(String::new, |o| format!("s3://{}/{}", o.bucket, o.key));
+        let delivery = Delivery {
+            name: &name,
+            object: object.map(|o| (o.bucket.as_str(), o.key.as_str())),
+            newest_event: "",
+            clock: Some(unix_now()),
+        };
+        let mut counts = Counts::default();
+        let mut none = Analysis::default();
+        let Ok(published) = stage
+            .delivery(&mut none, alerts, delivery, &mut NoMemory, &mut counts)
+            .await;
+        match self.deliver(&published, held).await {
+            None => Ok(counts),
+            Some(why) => Err(why),
+        }
     }
 
     /// Gives the outbox rows `held` back unpublished, for the next invocation.

@@ -311,8 +311,13 @@ pub fn is_log_key(key: &str) -> bool {
     !key.contains("CloudTrail-Digest/") && is_delivery_name(key)
 }
 
-/// The account and region of a CloudTrail key (`.../ACCOUNT/CloudTrail/REGION/...`).
+/// The account and region of a CloudTrail key: read from its `AWSLogs/` layout when it is in
+/// it (a prefix such as `org/CloudTrail/` is only a prefix), else from the segments around
+/// `.../ACCOUNT/CloudTrail/REGION/...`.
 pub fn key_account_region(key: &str) -> (String, String) {
+    if let Some(p) = crate::digest::KeyParts::parse(key) {
+        return (p.account.to_owned(), p.region.to_owned());
+    }
     let parts: Vec<&str> = key.split('/').collect();
     parts
         .iter()

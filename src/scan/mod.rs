@@ -158,9 +158,7 @@ pub fn scan_with<R: Read + Send>(
 /// What the end of the input says about the delivery.
 fn finish(end: End, report: &mut ScanReport) -> Option<ScanError> {
     report.bytes = end.bytes;
-    report.sha256 = end
-        .sha256
-        .map(|h| h.iter().map(|b| format!("{b:02x}")).collect());
+    report.sha256 = end.sha256.map(|h| crate::alert::id::hex(&h));
     let records = report.records;
     match end.fault {
         Some(Fault::Input(e)) => return Some(e),

@@ -286,10 +286,17 @@ pub async fn digest_arrived<T: Table>(
 
 /// Every place and trail recorded.
 pub async fn beats<T: Table>(table: &T) -> Result<Vec<Beat>, TableError> {
+    Ok(rows(table).await?.into_iter().map(|(_, b)| b).collect())
+}
+
+/// Every row of the trail partitions, with what it holds (rows not understood left out).
+async fn rows<T: Table>(table: &T) -> Result<Vec<(Row, Beat)>, TableError> {
     let mut out = Vec::new();
     for shard in SHARDS.chars() {
         for r in table.query(&format!("{TRAILS}#{shard}"), None).await? {
-            out.extend(serde_json::from_str::<Beat>(&r.body).ok());
+            if let Ok(b) = serde_json::from_str::<Beat>(&r.body) {
+                out.push((r, b));
+            }
         }
     }
     Ok(out)
@@ -312,14 +319,7 @@ pub async fn check<T: Table>(
     after: Overdue,
 ) -> Result<Vec<(Alert, Held)>, TableError> {
     let mut alerts = Vec::new();
-    let mut rows = Vec::new();
-    for shard in SHARDS.chars() {
-        rows.extend(table.query(&format!("{TRAILS}#{shard}"), None).await?);
-    }
-    for r in rows {
-        let Ok(mut b) = serde_json::from_str::<Beat>(&r.body) else {
-            continue;
-        };
+    for (r, mut b) in rows(table).await? {
         let log_row = b.trail.is_empty();
         if log_row && b.digests {
             continue;
